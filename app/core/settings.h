@@ -1,0 +1,37 @@
+#pragma once
+// One typed settings class over QSettings: every key has a name and a default here, nowhere else.
+
+#include <QByteArray>
+#include <QSettings>
+#include <QString>
+
+namespace mp {
+
+class Settings {
+public:
+    Settings(); // the application's QSettings (organisation/application names set in main)
+    explicit Settings(const QString &iniFile); // for tests
+
+    QByteArray windowGeometry() const;
+    void setWindowGeometry(const QByteArray &geometry);
+    QByteArray windowState() const;
+    void setWindowState(const QByteArray &state);
+    int currentPanel() const; // default 0 (Label)
+    void setCurrentPanel(int index);
+
+    QString labelerName() const; // default: the login name
+    void setLabelerName(const QString &name);
+    QString lastStudyPath() const; // default empty: no study opened yet
+    void setLastStudyPath(const QString &path);
+    QString modelDir() const; // default: the embedded default bundle
+    void setModelDir(const QString &dir);
+    QString device() const; // "auto", "cpu" or "cuda"; default "auto"
+    void setDevice(const QString &device);
+
+    void sync() { m_settings.sync(); }
+
+private:
+    QSettings m_settings;
+};
+
+} // namespace mp

@@ -1,0 +1,50 @@
+#include "ml/core/device.h"
+
+#include "ml/core/error.h"
+
+#include <thread>
+
+#include <torch/cuda.h>
+#include <ATen/Parallel.h>
+
+namespace mp {
+
+bool cudaAvailable()
+{
+    return torch::cuda::is_available();
+}
+
+c10::Device resolveDevice(std::string_view request)
+{
+    if (request == "auto" || request.empty())
+        return cudaAvailable() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+    if (request == "cpu")
+        return c10::Device(c10::kCPU);
+    if (request == "cuda" || request.starts_with("cuda:")) {
+        if (!cudaAvailable())
+            throw InputError("--device " + std::string(request) +
+                             ": no CUDA device is usable (this LibTorch build is CPU-only or no GPU "
+                             "is visible); use --device cpu or a CUDA LibTorch via Torch_DIR");
+        try {
+            return c10::Device(std::string(request));
+        } catch (const std::exception &) {
+            throw InputError("--device " + std::string(request) + ": not a device name");
+        }
+    }
+    throw InputError("--device " + std::string(request) + ": expected auto, cpu or cuda[:N]");
+}
+
+std::string describeDevice(const c10::Device &device)
+{
+    if (device.is_cuda())
+        return "CUDA:" + std::to_string(device.index() < 0 ? 0 : device.index());
+    return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
+}
+
+void configureTorchThreads()
+{
+    const unsigned hardwareThreads = std::max(1u, std::thread::hardware_concurrency());
+    at::set_num_threads(static_cast<int>(hardwareThreads));
+}
+
+} // namespace mp

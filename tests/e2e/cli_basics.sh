@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The CLI contract: --version, --help everywhere, exit codes 0/1/2 with one-line errors.
+set -u
+cli=${MP_CLI:?MP_CLI must name motionpref-cli}
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$cli" --version | grep -q '^motionpref-cli ' || fail "--version"
+"$cli" --help | grep -q 'commands:' || fail "--help lists commands"
+
+# Every command answers --help with its usage and exit 0.
+for command in $("$cli" --help | awk '/^commands:/{on=1;next} on && /^  [a-z]/{print $1"_"$2}' ); do
+  words=${command//_/ }
+  # The second word is part of the path only for two-word commands; --help is accepted either way.
+  "$cli" $words --help >/dev/null 2>&1 || "$cli" ${words%% *} --help >/dev/null || fail "$words --help"
+done
+
+out=$("$cli" no-such-command 2>&1); code=$?
+[[ $code -eq 1 ]] || fail "unknown command exits $code, expected 1"
+[[ $(echo "$out" | wc -l) -eq 1 ]] || fail "unknown command error is not one line: $out"
+echo "$out" | grep -q "no-such-command" || fail "error does not name the command: $out"
+
+"$cli" info --device cpu | grep -q 'device    CPU' || fail "info on cpu"
+out=$("$cli" info --device tpu 2>&1); code=$?
+[[ $code -eq 1 ]] || fail "--device tpu exits $code"
+echo "$out" | grep -q 'tpu' || fail "--device error does not name the value"
+if ! "$cli" info | grep -q 'CUDA      available'; then
+  out=$("$cli" info --device cuda 2>&1); code=$?
+  [[ $code -eq 1 ]] || fail "--device cuda without a GPU exits $code"
+fi
+out=$("$cli" info --bogus 2>&1); code=$?
+[[ $code -eq 1 ]] || fail "unknown option exits $code"
+echo "cli_basics: ok"
