@@ -1,0 +1,258 @@
+#include "app/study/study_schema.h"
+
+#include "ml/core/error.h"
+
+#include <QDateTime>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <stdexcept>
+#include <vector>
+
+namespace mp {
+
+namespace {
+
+// Portable SQL: BIGINT and DOUBLE PRECISION mean the same in both engines, times are integer
+// milliseconds since the epoch (UTC), booleans are 0/1 integers. Only {id} and {blob} differ.
+const char *const kSchemaV1[] = {
+    R"(CREATE TABLE study_meta (
+         key TEXT PRIMARY KEY,
+         value TEXT NOT NULL))",
+    R"(CREATE TABLE prompts (
+         id {id},
+         text TEXT NOT NULL,
+         source TEXT NOT NULL CHECK (source IN ('typed', 'list', 'generated', 'imported')),
+         created_at BIGINT NOT NULL))",
+    R"(CREATE TABLE models (
+         id {id},
+         name TEXT NOT NULL,
+         path TEXT NOT NULL,
+         content_hash TEXT NOT NULL UNIQUE,
+         created_at BIGINT NOT NULL))",
+    R"(CREATE TABLE adapters (
+         id {id},
+         model_id BIGINT REFERENCES models(id),
+         name TEXT NOT NULL,
+         path TEXT NOT NULL,
+         content_hash TEXT NOT NULL UNIQUE,
+         created_at BIGINT NOT NULL))",
+    R"(CREATE TABLE samples (
+         id {id},
+         prompt_id BIGINT NOT NULL REFERENCES prompts(id),
+         model_id BIGINT REFERENCES models(id),
+         adapter_id BIGINT REFERENCES adapters(id),
+         seed BIGINT NOT NULL,
+         temperature DOUBLE PRECISION NOT NULL,
+         top_k INTEGER NOT NULL,
+         top_p DOUBLE PRECISION NOT NULL,
+         tokens TEXT NOT NULL,
+         features_path TEXT,
+         features {blob},
+         origin TEXT,
+         created_at BIGINT NOT NULL))",
+    R"(CREATE TABLE pairs (
+         id {id},
+         prompt_id BIGINT NOT NULL REFERENCES prompts(id),
+         sample1_id BIGINT NOT NULL REFERENCES samples(id),
+         sample2_id BIGINT NOT NULL REFERENCES samples(id),
+         left_sample INTEGER NOT NULL CHECK (left_sample IN (1, 2)),
+         external_id TEXT UNIQUE,
+         assigned_to TEXT,
+         assigned_at BIGINT,
+         created_at BIGINT NOT NULL,
+         CHECK (sample1_id <> sample2_id)))",
+    "CREATE INDEX pairs_assigned ON pairs(assigned_to)",
+    // Append-only: a revision is a new row that supersedes the labeler's previous one, an undo
+    // is a row with retracted = 1 (and no choice). Nothing here is updated or deleted.
+    R"(CREATE TABLE labels (
+         id {id},
+         pair_id BIGINT NOT NULL REFERENCES pairs(id),
+         labeler TEXT NOT NULL,
+         choice TEXT CHECK (choice IN ('sample_1', 'sample_2', 'unsure', 'skipped')),
+         degree INTEGER CHECK (degree BETWEEN 0 AND 3),
+         skip_reason TEXT,
+         comment TEXT,
+         time_on_task_ms BIGINT NOT NULL DEFAULT 0,
+         created_at BIGINT NOT NULL,
+         supersedes BIGINT REFERENCES labels(id),
+         retracted INTEGER NOT NULL DEFAULT 0 CHECK (retracted IN (0, 1)),
+         CHECK ((retracted = 1 AND choice IS NULL) OR (retracted = 0 AND choice IS NOT NULL))))",
+    "CREATE INDEX labels_pair_labeler ON labels(pair_id, labeler, id)",
+    // A labeler's current label on a pair: their newest row, unless that row is a retraction.
+    R"(CREATE VIEW current_labels AS
+         SELECT l.* FROM labels l
+         WHERE l.retracted = 0
+           AND l.id = (SELECT MAX(l2.id) FROM labels l2
+                       WHERE l2.pair_id = l.pair_id AND l2.labeler = l.labeler))",
+    // The pair's current label: the newest current label of any labeler (the paper's
+    // chosen[-1]).
+    R"(CREATE VIEW pair_labels AS
+         SELECT c.* FROM current_labels c
+         WHERE c.id = (SELECT MAX(c2.id) FROM current_labels c2 WHERE c2.pair_id = c.pair_id))",
+};
+
+// Saved train/test splits: explicit id lists, so a training run can be repeated exactly.
+const char *const kSchemaV2[] = {
+    R"(CREATE TABLE splits (
+         name TEXT PRIMARY KEY,
+         seed BIGINT NOT NULL,
+         test_fraction DOUBLE PRECISION NOT NULL,
+         created_at BIGINT NOT NULL))",
+    R"(CREATE TABLE split_members (
+         split_name TEXT NOT NULL REFERENCES splits(name),
+         pair_id BIGINT NOT NULL REFERENCES pairs(id),
+         part TEXT NOT NULL CHECK (part IN ('train', 'test')),
+         position INTEGER NOT NULL,
+         PRIMARY KEY (split_name, pair_id)))",
+};
+
+struct Migration {
+    int version;
+    QStringList statements;
+    bool appendOnlyGuard; // add the dialect's label guard after the statements
+};
+
+template <std::size_t N> QStringList toList(const char *const (&statements)[N])
+{
+    QStringList list;
+    for (const char *statement : statements)
+        list << QString::fromUtf8(statement);
+    return list;
+}
+
+std::vector<Migration> migrations()
+{
+    return {
+        {1, toList(kSchemaV1), true},
+        {2, toList(kSchemaV2), false},
+    };
+}
+
+void exec(QSqlDatabase &db, const QString &sql)
+{
+    QSqlQuery query(db);
+    if (!query.exec(sql)) {
+        throw std::runtime_error("study schema: " + query.lastError().text().toStdString() +
+                                 " in: " + sql.left(80).simplified().toStdString());
+    }
+}
+
+bool hasVersionTable(QSqlDatabase &db)
+{
+    return db.tables().contains(QStringLiteral("schema_version"));
+}
+
+} // namespace
+
+QString SqlDialect::expand(const QString &sql) const
+{
+    QString out = sql;
+    if (backend == StudyBackend::Sqlite) {
+        // INTEGER PRIMARY KEY is SQLite's rowid alias: 64-bit and assigned on insert.
+        out.replace(QLatin1String("{id}"), QLatin1String("INTEGER PRIMARY KEY"));
+        out.replace(QLatin1String("{blob}"), QLatin1String("BLOB"));
+    } else {
+        out.replace(QLatin1String("{id}"),
+                    QLatin1String("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"));
+        out.replace(QLatin1String("{blob}"), QLatin1String("BYTEA"));
+    }
+    return out;
+}
+
+QString SqlDialect::beginWrite() const
+{
+    return backend == StudyBackend::Sqlite ? QStringLiteral("BEGIN IMMEDIATE")
+                                           : QStringLiteral("BEGIN");
+}
+
+QString SqlDialect::lockForAssignment() const
+{
+    return backend == StudyBackend::Sqlite ? QString()
+                                           : QStringLiteral(" FOR UPDATE OF p SKIP LOCKED");
+}
+
+QStringList SqlDialect::appendOnlyGuard() const
+{
+    if (backend == StudyBackend::Sqlite) {
+        return {
+            QStringLiteral("CREATE TRIGGER labels_no_update BEFORE UPDATE ON labels "
+                           "BEGIN SELECT RAISE(ABORT, 'labels are append-only'); END"),
+            QStringLiteral("CREATE TRIGGER labels_no_delete BEFORE DELETE ON labels "
+                           "BEGIN SELECT RAISE(ABORT, 'labels are append-only'); END"),
+        };
+    }
+    return {
+        QStringLiteral("CREATE FUNCTION mp_labels_append_only() RETURNS trigger "
+                       "LANGUAGE plpgsql AS $$ BEGIN "
+                       "RAISE EXCEPTION 'labels are append-only'; END $$"),
+        QStringLiteral("CREATE TRIGGER labels_append_only BEFORE UPDATE OR DELETE ON labels "
+                       "FOR EACH ROW EXECUTE FUNCTION mp_labels_append_only()"),
+    };
+}
+
+QString SqlDialect::migrationLock() const
+{
+    // An arbitrary application-wide key; the lock ends with the transaction.
+    return backend == StudyBackend::Postgres ? QStringLiteral("SELECT pg_advisory_xact_lock(7291)")
+                                             : QString();
+}
+
+int latestSchemaVersion()
+{
+    return migrations().back().version;
+}
+
+int storedSchemaVersion(QSqlDatabase &db)
+{
+    if (!hasVersionTable(db))
+        return 0;
+    QSqlQuery query(db);
+    if (!query.exec(QStringLiteral("SELECT MAX(version) FROM schema_version")) || !query.next())
+        throw std::runtime_error("study schema: " + query.lastError().text().toStdString());
+    return query.value(0).isNull() ? 0 : query.value(0).toInt();
+}
+
+void migrateStudy(QSqlDatabase &db, const SqlDialect &dialect)
+{
+    for (const Migration &migration : migrations()) {
+        exec(db, dialect.beginWrite());
+        try {
+            if (!dialect.migrationLock().isEmpty())
+                exec(db, dialect.migrationLock());
+            exec(db, QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version ("
+                                    "version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"));
+            // Read inside the locked transaction: another process may have migrated meanwhile.
+            const int stored = storedSchemaVersion(db);
+            if (stored > latestSchemaVersion()) {
+                throw InputError("study schema version " + std::to_string(stored) +
+                                 " is newer than this program's (" +
+                                 std::to_string(latestSchemaVersion()) + "); update MotionPref");
+            }
+            if (stored < migration.version) {
+                for (const QString &statement : migration.statements)
+                    exec(db, dialect.expand(statement));
+                if (migration.appendOnlyGuard) {
+                    for (const QString &statement : dialect.appendOnlyGuard())
+                        exec(db, statement);
+                }
+                QSqlQuery record(db);
+                record.prepare(QStringLiteral(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"));
+                record.addBindValue(migration.version);
+                record.addBindValue(QDateTime::currentMSecsSinceEpoch());
+                if (!record.exec())
+                    throw std::runtime_error("study schema: " +
+                                             record.lastError().text().toStdString());
+            }
+            exec(db, QStringLiteral("COMMIT"));
+        } catch (...) {
+            QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
+            throw;
+        }
+    }
+}
+
+} // namespace mp

@@ -1,0 +1,878 @@
+#include "app/study/study_store.h"
+
+#include "ml/core/error.h"
+
+#include <QAtomicInt>
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
+#include <QRandomGenerator>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUrl>
+#include <QUrlQuery>
+#include <QVariant>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace mp {
+
+namespace {
+
+// A writer that finds the study locked waits this long before failing: long enough for
+// another labeler's commit (milliseconds) or an import (seconds), short enough to report.
+constexpr int kBusyTimeoutMs = 15000;
+
+QAtomicInt connectionCounter;
+
+const QString kLabelColumns = QStringLiteral(
+    "id, pair_id, labeler, choice, degree, skip_reason, comment, time_on_task_ms, created_at, "
+    "supersedes, retracted");
+
+const QString kPairSelect =
+    QStringLiteral("SELECT p.id, p.prompt_id, pr.text, p.sample1_id, p.sample2_id, p.left_sample, "
+                   "p.external_id, p.assigned_to, p.assigned_at, p.created_at "
+                   "FROM pairs p JOIN prompts pr ON pr.id = p.prompt_id ");
+
+// Unlabeled: no labeler has a current label on the pair.
+const QString kUnlabeled =
+    QStringLiteral("NOT EXISTS (SELECT 1 FROM current_labels c WHERE c.pair_id = p.id)");
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+QVariant nullInt()
+{
+    return QVariant(QMetaType::fromType<qlonglong>());
+}
+QVariant nullText()
+{
+    return QVariant(QMetaType::fromType<QString>());
+}
+QVariant textOrNull(const QString &text)
+{
+    return text.isEmpty() ? nullText() : QVariant(text);
+}
+QVariant intOrNull(std::optional<qint64> value)
+{
+    return value ? QVariant(*value) : nullInt();
+}
+
+std::optional<qint64> optionalInt(const QVariant &value)
+{
+    if (value.isNull())
+        return std::nullopt;
+    return value.toLongLong();
+}
+
+QString tokensToText(const std::vector<int> &tokens)
+{
+    QStringList parts;
+    parts.reserve(static_cast<qsizetype>(tokens.size()));
+    for (int token : tokens)
+        parts << QString::number(token);
+    const QString text = parts.join(QLatin1Char(' '));
+    return text.isNull() ? QStringLiteral("") : text; // a null QString would bind as NULL
+}
+
+std::vector<int> tokensFromText(const QString &text)
+{
+    std::vector<int> tokens;
+    for (const QString &part : text.split(QLatin1Char(' '), Qt::SkipEmptyParts))
+        tokens.push_back(part.toInt());
+    return tokens;
+}
+
+PairInfo readPair(const QSqlQuery &query)
+{
+    PairInfo pair;
+    pair.id = query.value(0).toLongLong();
+    pair.promptId = query.value(1).toLongLong();
+    pair.promptText = query.value(2).toString();
+    pair.sample1Id = query.value(3).toLongLong();
+    pair.sample2Id = query.value(4).toLongLong();
+    pair.leftSample = query.value(5).toInt();
+    pair.externalId = query.value(6).toString();
+    pair.assignedTo = query.value(7).toString();
+    pair.assignedAtMs = query.value(8).toLongLong();
+    pair.createdAtMs = query.value(9).toLongLong();
+    return pair;
+}
+
+LabelRecord readLabel(const QSqlQuery &query)
+{
+    LabelRecord label;
+    label.id = query.value(0).toLongLong();
+    label.pairId = query.value(1).toLongLong();
+    label.labeler = query.value(2).toString();
+    if (!query.value(3).isNull())
+        label.choice = choiceFromName(query.value(3).toString());
+    if (!query.value(4).isNull())
+        label.degree = static_cast<Degree>(query.value(4).toInt());
+    label.skipReason = skipReasonFromName(query.value(5).toString()).value_or(SkipReason::Other);
+    label.comment = query.value(6).toString();
+    label.timeOnTaskMs = query.value(7).toLongLong();
+    label.createdAtMs = query.value(8).toLongLong();
+    label.supersedes = optionalInt(query.value(9));
+    label.retracted = query.value(10).toInt() != 0;
+    return label;
+}
+
+void configurePostgres(QSqlDatabase &db, const QString &location)
+{
+    const QUrl url(location);
+    if (!url.isValid() || url.path().size() < 2)
+        throw InputError("study connection string '" + location.toStdString() +
+                         "': expected postgresql://user@host:port/dbname");
+    db.setHostName(url.host());
+    if (url.port() != -1)
+        db.setPort(url.port());
+    db.setDatabaseName(url.path().mid(1));
+    db.setUserName(url.userName());
+    db.setPassword(url.password());
+    QStringList options;
+    for (const auto &[key, value] : QUrlQuery(url).queryItems(QUrl::FullyDecoded)) {
+        if (key == QLatin1String("host"))
+            db.setHostName(value); // a socket directory, as libpq spells it
+        else
+            options << key + QLatin1Char('=') + value;
+    }
+    db.setConnectOptions(options.join(QLatin1Char(';')));
+}
+
+} // namespace
+
+// Nested-aware write transaction: the outermost one begins and commits, an inner failure marks
+// the whole transaction broken so that it rolls back even if a caller swallowed the exception.
+class StudyStore::Transaction {
+public:
+    explicit Transaction(StudyStore &store) : m_store(store)
+    {
+        m_store.requireOpen();
+        if (m_store.m_txDepth == 0) {
+            m_store.exec(m_store.m_dialect->beginWrite());
+            m_store.m_txBroken = false;
+        }
+        ++m_store.m_txDepth;
+    }
+    Transaction(const Transaction &) = delete;
+    Transaction &operator=(const Transaction &) = delete;
+
+    void commit()
+    {
+        if (m_store.m_txDepth == 1) {
+            if (m_store.m_txBroken)
+                throw std::runtime_error("study: a write inside this transaction failed");
+            m_store.exec(QStringLiteral("COMMIT"));
+        }
+        --m_store.m_txDepth;
+        m_done = true;
+        if (m_store.m_txDepth == 0) {
+            auto callbacks = std::move(m_store.m_afterCommit);
+            m_store.m_afterCommit.clear();
+            for (const auto &callback : callbacks)
+                callback();
+        }
+    }
+
+    ~Transaction()
+    {
+        if (m_done)
+            return;
+        if (--m_store.m_txDepth == 0) {
+            QSqlQuery(m_store.m_db).exec(QStringLiteral("ROLLBACK"));
+            m_store.m_afterCommit.clear();
+        } else {
+            m_store.m_txBroken = true;
+        }
+    }
+
+private:
+    StudyStore &m_store;
+    bool m_done = false;
+};
+
+StudyStore::StudyStore(QObject *parent) : QObject(parent), m_dialect(std::make_unique<SqlDialect>())
+{
+}
+
+StudyStore::~StudyStore()
+{
+    close();
+}
+
+bool StudyStore::isConnectionString(const QString &location)
+{
+    return location.startsWith(QLatin1String("postgresql://")) ||
+           location.startsWith(QLatin1String("postgres://"));
+}
+
+void StudyStore::open(const QString &location, bool create)
+{
+    close();
+    const bool postgres = isConnectionString(location);
+    m_dialect->backend = postgres ? StudyBackend::Postgres : StudyBackend::Sqlite;
+    m_connectionName = QStringLiteral("mp-study-%1").arg(connectionCounter.fetchAndAddRelaxed(1));
+    if (postgres) {
+        QUrl url(location);
+        if (!url.password().isEmpty())
+            url.setPassword(QStringLiteral("***"));
+        m_location = url.toString();
+    } else {
+        m_location = location;
+    }
+    const std::string name = m_location.toStdString();
+
+    if (!postgres && !create && !QFileInfo::exists(location))
+        throw InputError(name + ": no such study (motionpref-cli study create makes one)");
+    if (!QSqlDatabase::isDriverAvailable(postgres ? "QPSQL" : "QSQLITE")) {
+        throw InputError(name + ": Qt's " + (postgres ? "QPSQL" : "QSQLITE") +
+                         " driver is not installed (packaging/install-deps.sh" +
+                         (postgres ? " --with-postgres)" : ")"));
+    }
+    m_db = QSqlDatabase::addDatabase(postgres ? QStringLiteral("QPSQL") : QStringLiteral("QSQLITE"),
+                                     m_connectionName);
+    if (postgres) {
+        configurePostgres(m_db, location);
+    } else {
+        m_db.setDatabaseName(location);
+        m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(kBusyTimeoutMs));
+    }
+    if (!m_db.open()) {
+        const std::string why = m_db.lastError().text().toStdString();
+        close();
+        throw InputError(name + ": cannot open the study: " + why);
+    }
+    try {
+        if (!postgres) {
+            // WAL: labelers read while one writes. synchronous=FULL: each commit is fsynced, so
+            // a label whose write returned survives a crash of the process and of the machine;
+            // a label is one small transaction, so the fsync costs nothing a person notices.
+            QSqlQuery pragma(m_db);
+            if (!pragma.exec(QStringLiteral("PRAGMA journal_mode=WAL")) || !pragma.next() ||
+                pragma.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive))
+                throw InputError(name + ": not an SQLite database, or WAL is not possible: " +
+                                 pragma.lastError().text().toStdString());
+            exec(QStringLiteral("PRAGMA synchronous=FULL"));
+            exec(QStringLiteral("PRAGMA foreign_keys=ON"));
+        } else {
+            exec(QStringLiteral("SET client_min_messages = warning")); // no NOTICE chatter
+        }
+        if (!create && storedSchemaVersion(m_db) == 0)
+            throw InputError(name + ": not a MotionPref study (no schema_version table)");
+        migrateStudy(m_db, *m_dialect);
+        if (create && meta(QStringLiteral("created_at")).isEmpty())
+            setMeta(QStringLiteral("created_at"),
+                    QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
+    } catch (const std::exception &) {
+        close();
+        throw;
+    }
+}
+
+void StudyStore::close()
+{
+    if (m_connectionName.isEmpty())
+        return;
+    m_db.close();
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connectionName);
+    m_connectionName.clear();
+    m_txDepth = 0;
+    m_afterCommit.clear();
+}
+
+bool StudyStore::isOpen() const
+{
+    return m_db.isOpen();
+}
+QString StudyStore::location() const
+{
+    return m_location;
+}
+StudyBackend StudyStore::backend() const
+{
+    return m_dialect->backend;
+}
+
+int StudyStore::schemaVersion()
+{
+    requireOpen();
+    return storedSchemaVersion(m_db);
+}
+
+QString StudyStore::contentHash(const QString &path)
+{
+    const QFileInfo info(path);
+    if (!info.exists())
+        throw InputError(path.toStdString() + ": no such file or directory");
+    auto hashFile = [](const QString &file) {
+        QFile in(file);
+        if (!in.open(QIODevice::ReadOnly))
+            throw InputError(file.toStdString() + ": " + in.errorString().toStdString());
+        QCryptographicHash hash(QCryptographicHash::Sha256);
+        hash.addData(&in);
+        return hash.result();
+    };
+    if (info.isFile())
+        return QString::fromLatin1(hashFile(path).toHex());
+    QStringList files;
+    QDirIterator it(path, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        files << QDir(path).relativeFilePath(it.next());
+    files.sort();
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    for (const QString &file : files) {
+        hash.addData(file.toUtf8());
+        hash.addData(QByteArrayView("\0", 1));
+        hash.addData(hashFile(QDir(path).filePath(file)));
+    }
+    return QString::fromLatin1(hash.result().toHex());
+}
+
+void StudyStore::requireOpen() const
+{
+    if (!m_db.isOpen())
+        throw std::runtime_error("study: no study is open");
+}
+
+[[noreturn]] void StudyStore::fail(const QSqlQuery &query, const QString &sql) const
+{
+    // PostgreSQL aborts the whole transaction on any failed statement and would then turn
+    // COMMIT into a silent ROLLBACK: never let a caller that swallows this commit as if fine.
+    if (m_txDepth > 0)
+        m_txBroken = true;
+    throw std::runtime_error(m_location.toStdString() + ": " +
+                             query.lastError().text().toStdString() +
+                             " (in: " + sql.simplified().left(70).toStdString() + ")");
+}
+
+QSqlQuery StudyStore::run(const QString &sql, const QVariantList &values) const
+{
+    requireOpen();
+    QSqlQuery query(m_db);
+    query.setForwardOnly(true);
+    if (!query.prepare(sql))
+        fail(query, sql);
+    for (const QVariant &value : values)
+        query.addBindValue(value);
+    if (!query.exec())
+        fail(query, sql);
+    return query;
+}
+
+void StudyStore::exec(const QString &sql)
+{
+    QSqlQuery query(m_db);
+    if (!query.exec(sql))
+        fail(query, sql);
+}
+
+qint64 StudyStore::insert(const QString &sql, const QVariantList &values)
+{
+    QSqlQuery query = run(sql + QStringLiteral(" RETURNING id"), values);
+    if (!query.next())
+        fail(query, sql);
+    const qint64 id = query.value(0).toLongLong();
+    query.finish(); // a statement left open would block COMMIT on SQLite
+    return id;
+}
+
+void StudyStore::afterCommit(std::function<void()> fn)
+{
+    if (m_txDepth == 0)
+        fn();
+    else
+        m_afterCommit.push_back(std::move(fn));
+}
+
+void StudyStore::runInTransaction(const std::function<void()> &fn)
+{
+    Transaction tx(*this);
+    fn();
+    tx.commit();
+    afterCommit([this] { emit studyChanged(); });
+}
+
+QString StudyStore::meta(const QString &key) const
+{
+    QSqlQuery query = run(QStringLiteral("SELECT value FROM study_meta WHERE key = ?"), {key});
+    return query.next() ? query.value(0).toString() : QString();
+}
+
+void StudyStore::setMeta(const QString &key, const QString &value)
+{
+    Transaction tx(*this);
+    run(QStringLiteral("INSERT INTO study_meta (key, value) VALUES (?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+        {key, value});
+    tx.commit();
+}
+
+qint64 StudyStore::addPrompt(const QString &text, PromptSource source)
+{
+    if (text.trimmed().isEmpty())
+        throw InputError("a prompt cannot be empty");
+    Transaction tx(*this);
+    const qint64 id =
+        insert(QStringLiteral("INSERT INTO prompts (text, source, created_at) VALUES (?, ?, ?)"),
+               {text, promptSourceName(source), nowMs()});
+    tx.commit();
+    return id;
+}
+
+PromptInfo StudyStore::prompt(qint64 id) const
+{
+    QSqlQuery query =
+        run(QStringLiteral("SELECT id, text, source, created_at FROM prompts WHERE id = ?"), {id});
+    if (!query.next())
+        throw InputError("prompt " + std::to_string(id) + " does not exist");
+    return {query.value(0).toLongLong(), query.value(1).toString(),
+            promptSourceFromName(query.value(2).toString()).value_or(PromptSource::Typed),
+            query.value(3).toLongLong()};
+}
+
+std::vector<PromptInfo> StudyStore::prompts() const
+{
+    QSqlQuery query =
+        run(QStringLiteral("SELECT id, text, source, created_at FROM prompts ORDER BY id"));
+    std::vector<PromptInfo> out;
+    while (query.next()) {
+        out.push_back(
+            {query.value(0).toLongLong(), query.value(1).toString(),
+             promptSourceFromName(query.value(2).toString()).value_or(PromptSource::Typed),
+             query.value(3).toLongLong()});
+    }
+    return out;
+}
+
+qint64 StudyStore::addModel(const QString &name, const QString &path, const QString &contentHash)
+{
+    Transaction tx(*this);
+    QSqlQuery known =
+        run(QStringLiteral("SELECT id FROM models WHERE content_hash = ?"), {contentHash});
+    const qint64 id = known.next() ? known.value(0).toLongLong()
+                                   : insert(QStringLiteral("INSERT INTO models (name, path, "
+                                                           "content_hash, created_at) VALUES "
+                                                           "(?, ?, ?, ?)"),
+                                            {name, path, contentHash, nowMs()});
+    known.finish();
+    tx.commit();
+    return id;
+}
+
+qint64 StudyStore::addAdapter(std::optional<qint64> modelId, const QString &name,
+                              const QString &path, const QString &contentHash)
+{
+    Transaction tx(*this);
+    QSqlQuery known =
+        run(QStringLiteral("SELECT id FROM adapters WHERE content_hash = ?"), {contentHash});
+    const qint64 id =
+        known.next() ? known.value(0).toLongLong()
+                     : insert(QStringLiteral("INSERT INTO adapters (model_id, name, path, "
+                                             "content_hash, created_at) VALUES (?, ?, ?, ?, ?)"),
+                              {intOrNull(modelId), name, path, contentHash, nowMs()});
+    known.finish();
+    tx.commit();
+    return id;
+}
+
+std::vector<ModelInfo> StudyStore::models() const
+{
+    QSqlQuery query =
+        run(QStringLiteral("SELECT id, name, path, content_hash FROM models ORDER BY id"));
+    std::vector<ModelInfo> out;
+    while (query.next()) {
+        out.push_back({query.value(0).toLongLong(), query.value(1).toString(),
+                       query.value(2).toString(), query.value(3).toString()});
+    }
+    return out;
+}
+
+std::vector<ModelInfo> StudyStore::adapters() const
+{
+    QSqlQuery query =
+        run(QStringLiteral("SELECT id, name, path, content_hash FROM adapters ORDER BY id"));
+    std::vector<ModelInfo> out;
+    while (query.next()) {
+        out.push_back({query.value(0).toLongLong(), query.value(1).toString(),
+                       query.value(2).toString(), query.value(3).toString()});
+    }
+    return out;
+}
+
+qint64 StudyStore::addSample(const SampleInfo &sample)
+{
+    Transaction tx(*this);
+    const QVariant features = sample.features.isEmpty()
+                                  ? QVariant(QMetaType::fromType<QByteArray>())
+                                  : QVariant(sample.features);
+    const qint64 id = insert(
+        QStringLiteral("INSERT INTO samples (prompt_id, model_id, adapter_id, seed, temperature, "
+                       "top_k, top_p, tokens, features_path, features, origin, created_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        {sample.promptId, intOrNull(sample.modelId), intOrNull(sample.adapterId), sample.seed,
+         sample.temperature, sample.topK, sample.topP, tokensToText(sample.tokens),
+         textOrNull(sample.featuresPath), features, textOrNull(sample.origin), nowMs()});
+    tx.commit();
+    return id;
+}
+
+SampleInfo StudyStore::sample(qint64 id) const
+{
+    QSqlQuery query =
+        run(QStringLiteral("SELECT id, prompt_id, model_id, adapter_id, seed, temperature, top_k, "
+                           "top_p, tokens, features_path, features, origin, created_at "
+                           "FROM samples WHERE id = ?"),
+            {id});
+    if (!query.next())
+        throw InputError("sample " + std::to_string(id) + " does not exist");
+    SampleInfo sample;
+    sample.id = query.value(0).toLongLong();
+    sample.promptId = query.value(1).toLongLong();
+    sample.modelId = optionalInt(query.value(2));
+    sample.adapterId = optionalInt(query.value(3));
+    sample.seed = query.value(4).toLongLong();
+    sample.temperature = query.value(5).toDouble();
+    sample.topK = query.value(6).toInt();
+    sample.topP = query.value(7).toDouble();
+    sample.tokens = tokensFromText(query.value(8).toString());
+    sample.featuresPath = query.value(9).toString();
+    sample.features = query.value(10).toByteArray();
+    sample.origin = query.value(11).toString();
+    sample.createdAtMs = query.value(12).toLongLong();
+    return sample;
+}
+
+qint64 StudyStore::addPair(qint64 promptId, qint64 sample1Id, qint64 sample2Id, int leftSample,
+                           const QString &externalId)
+{
+    if (leftSample != 1 && leftSample != 2)
+        throw InputError("leftSample must be 1 or 2, got " + std::to_string(leftSample));
+    if (sample1Id == sample2Id)
+        throw InputError("a pair needs two different samples");
+    Transaction tx(*this);
+    const qint64 id =
+        insert(QStringLiteral("INSERT INTO pairs (prompt_id, sample1_id, sample2_id, left_sample, "
+                              "external_id, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+               {promptId, sample1Id, sample2Id, leftSample, textOrNull(externalId), nowMs()});
+    tx.commit();
+    return id;
+}
+
+int StudyStore::randomLeftSample()
+{
+    return QRandomGenerator::global()->bounded(1, 3);
+}
+
+std::optional<PairInfo> StudyStore::findPair(const QString &where, const QVariantList &values) const
+{
+    QSqlQuery query = run(kPairSelect + where, values);
+    if (!query.next())
+        return std::nullopt;
+    return readPair(query);
+}
+
+PairInfo StudyStore::pair(qint64 id) const
+{
+    auto found = findPair(QStringLiteral("WHERE p.id = ?"), {id});
+    if (!found)
+        throw InputError("pair " + std::to_string(id) + " does not exist");
+    return *found;
+}
+
+std::optional<PairInfo> StudyStore::pairByExternalId(const QString &externalId) const
+{
+    return findPair(QStringLiteral("WHERE p.external_id = ?"), {externalId});
+}
+
+std::vector<PairInfo> StudyStore::pairs() const
+{
+    QSqlQuery query = run(kPairSelect + QStringLiteral("ORDER BY p.id"));
+    std::vector<PairInfo> out;
+    while (query.next())
+        out.push_back(readPair(query));
+    return out;
+}
+
+std::optional<PairInfo> StudyStore::assignNextPair(const QString &labeler, qint64 reclaimAfterMs)
+{
+    if (labeler.isEmpty())
+        throw InputError("a labeler name is required");
+    Transaction tx(*this);
+    const qint64 now = nowMs();
+    std::optional<qint64> id;
+    {
+        QSqlQuery own =
+            run(QStringLiteral("SELECT p.id FROM pairs p WHERE p.assigned_to = ? AND ") +
+                    kUnlabeled + QStringLiteral(" ORDER BY p.id LIMIT 1"),
+                {labeler});
+        if (own.next())
+            id = own.value(0).toLongLong();
+    }
+    if (!id) {
+        QSqlQuery free = run(QStringLiteral("SELECT p.id FROM pairs p WHERE (p.assigned_to IS "
+                                            "NULL OR p.assigned_at < ?) AND ") +
+                                 kUnlabeled + QStringLiteral(" ORDER BY p.id LIMIT 1") +
+                                 m_dialect->lockForAssignment(),
+                             {now - reclaimAfterMs});
+        if (free.next())
+            id = free.value(0).toLongLong();
+        free.finish();
+        if (id) {
+            run(QStringLiteral("UPDATE pairs SET assigned_to = ?, assigned_at = ? WHERE id = ?"),
+                {labeler, now, *id});
+        }
+    }
+    std::optional<PairInfo> assigned;
+    if (id)
+        assigned = pair(*id);
+    tx.commit();
+    if (assigned)
+        emit pairAssigned(assigned->id, labeler);
+    return assigned;
+}
+
+void StudyStore::releaseAssignment(qint64 pairId, const QString &labeler)
+{
+    Transaction tx(*this);
+    run(QStringLiteral("UPDATE pairs SET assigned_to = NULL, assigned_at = NULL "
+                       "WHERE id = ? AND assigned_to = ?"),
+        {pairId, labeler});
+    tx.commit();
+}
+
+qint64 StudyStore::addLabel(qint64 pairId, const QString &labeler, const LabelInput &input)
+{
+    if (labeler.isEmpty())
+        throw InputError("a labeler name is required");
+    std::optional<Degree> degree = input.degree;
+    switch (input.choice) {
+    case Choice::Sample1:
+    case Choice::Sample2:
+        if (!degree)
+            throw InputError("a preference for one sample needs a degree");
+        break;
+    case Choice::Unsure:
+        degree = Degree::Negligible;
+        break;
+    case Choice::Skipped:
+        degree.reset();
+        break;
+    }
+    if (input.choice != Choice::Skipped && input.skipReason != SkipReason::None)
+        throw InputError("a skip reason belongs to a skipped pair only");
+    if (input.timeOnTaskMs < 0)
+        throw InputError("time on task cannot be negative");
+
+    Transaction tx(*this);
+    pair(pairId); // a clear error for an unknown pair, before the foreign key's
+    std::optional<qint64> previous;
+    {
+        QSqlQuery last = run(QStringLiteral("SELECT MAX(id) FROM labels WHERE pair_id = ? AND "
+                                            "labeler = ?"),
+                             {pairId, labeler});
+        if (last.next())
+            previous = optionalInt(last.value(0));
+    }
+    const qint64 id =
+        insert(QStringLiteral("INSERT INTO labels (pair_id, labeler, choice, degree, skip_reason, "
+                              "comment, time_on_task_ms, created_at, supersedes, retracted) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"),
+               {pairId, labeler, choiceName(input.choice),
+                degree ? QVariant(static_cast<int>(*degree)) : QVariant(QMetaType::fromType<int>()),
+                textOrNull(skipReasonName(input.skipReason)), textOrNull(input.comment),
+                input.timeOnTaskMs, nowMs(), intOrNull(previous)});
+    tx.commit();
+    afterCommit([this, id, pairId] { emit labelStored(id, pairId); });
+    return id;
+}
+
+qint64 StudyStore::addShownLabel(qint64 pairId, const QString &labeler, ShownChoice shown,
+                                 std::optional<Degree> degree, SkipReason skipReason,
+                                 qint64 timeOnTaskMs, const QString &comment)
+{
+    // Reading leftSample and writing the label in one transaction keeps them consistent.
+    qint64 id = 0;
+    runInTransaction([&] {
+        const PairInfo info = pair(pairId);
+        id = addLabel(pairId, labeler,
+                      {.choice = choiceFromShown(shown, info.leftSample),
+                       .degree = degree,
+                       .skipReason = skipReason,
+                       .comment = comment,
+                       .timeOnTaskMs = timeOnTaskMs});
+    });
+    return id;
+}
+
+qint64 StudyStore::retractLabel(qint64 pairId, const QString &labeler)
+{
+    Transaction tx(*this);
+    const auto current = currentLabel(pairId, labeler);
+    if (!current)
+        throw InputError("pair " + std::to_string(pairId) + " has no label by " +
+                         labeler.toStdString() + " to undo");
+    const qint64 id =
+        insert(QStringLiteral("INSERT INTO labels (pair_id, labeler, time_on_task_ms, created_at, "
+                              "supersedes, retracted) VALUES (?, ?, 0, ?, ?, 1)"),
+               {pairId, labeler, nowMs(), current->id});
+    tx.commit();
+    afterCommit([this, id, pairId] { emit labelRetracted(id, pairId); });
+    return id;
+}
+
+std::vector<LabelRecord> StudyStore::readLabels(const QString &sql,
+                                                const QVariantList &values) const
+{
+    QSqlQuery query = run(sql, values);
+    std::vector<LabelRecord> out;
+    while (query.next())
+        out.push_back(readLabel(query));
+    return out;
+}
+
+std::optional<LabelRecord> StudyStore::currentLabel(qint64 pairId) const
+{
+    auto labels = readLabels(
+        QStringLiteral("SELECT %1 FROM pair_labels WHERE pair_id = ?").arg(kLabelColumns),
+        {pairId});
+    if (labels.empty())
+        return std::nullopt;
+    return labels.front();
+}
+
+std::optional<LabelRecord> StudyStore::currentLabel(qint64 pairId, const QString &labeler) const
+{
+    auto labels =
+        readLabels(QStringLiteral("SELECT %1 FROM current_labels WHERE pair_id = ? AND labeler = ?")
+                       .arg(kLabelColumns),
+                   {pairId, labeler});
+    if (labels.empty())
+        return std::nullopt;
+    return labels.front();
+}
+
+std::vector<LabelRecord> StudyStore::currentLabels() const
+{
+    return readLabels(
+        QStringLiteral("SELECT %1 FROM current_labels ORDER BY pair_id, id").arg(kLabelColumns),
+        {});
+}
+
+std::vector<LabelRecord> StudyStore::labelHistory(qint64 pairId) const
+{
+    return readLabels(
+        QStringLiteral("SELECT %1 FROM labels WHERE pair_id = ? ORDER BY id").arg(kLabelColumns),
+        {pairId});
+}
+
+std::vector<LabelRecord> StudyStore::allLabelRows() const
+{
+    return readLabels(QStringLiteral("SELECT %1 FROM labels ORDER BY id").arg(kLabelColumns), {});
+}
+
+QStringList StudyStore::labelers() const
+{
+    QSqlQuery query = run(QStringLiteral("SELECT DISTINCT labeler FROM labels ORDER BY labeler"));
+    QStringList out;
+    while (query.next())
+        out << query.value(0).toString();
+    return out;
+}
+
+StudyCounts StudyStore::counts() const
+{
+    auto count = [this](const QString &sql) {
+        QSqlQuery query = run(sql);
+        return query.next() ? query.value(0).toLongLong() : 0;
+    };
+    StudyCounts counts;
+    counts.prompts = count(QStringLiteral("SELECT COUNT(*) FROM prompts"));
+    counts.samples = count(QStringLiteral("SELECT COUNT(*) FROM samples"));
+    counts.pairs = count(QStringLiteral("SELECT COUNT(*) FROM pairs"));
+    counts.labeledPairs = count(QStringLiteral("SELECT COUNT(*) FROM pair_labels"));
+    counts.skippedPairs =
+        count(QStringLiteral("SELECT COUNT(*) FROM pair_labels WHERE choice = 'skipped'"));
+    counts.labelRows = count(QStringLiteral("SELECT COUNT(*) FROM labels"));
+    counts.labelers = count(QStringLiteral("SELECT COUNT(DISTINCT labeler) FROM current_labels"));
+    return counts;
+}
+
+void StudyStore::saveSplit(const SavedSplit &split, bool replace)
+{
+    if (split.name.isEmpty())
+        throw InputError("a split needs a name");
+    Transaction tx(*this);
+    if (loadSplit(split.name)) {
+        if (!replace)
+            throw InputError("split '" + split.name.toStdString() +
+                             "' exists already (its id lists are kept; pass replace to redo it)");
+        run(QStringLiteral("DELETE FROM split_members WHERE split_name = ?"), {split.name});
+        run(QStringLiteral("DELETE FROM splits WHERE name = ?"), {split.name});
+    }
+    run(QStringLiteral("INSERT INTO splits (name, seed, test_fraction, created_at) "
+                       "VALUES (?, ?, ?, ?)"),
+        {split.name, split.seed, split.testFraction, nowMs()});
+    auto addPart = [&](const std::vector<qint64> &ids, const QString &part) {
+        int position = 0;
+        for (qint64 id : ids) {
+            run(QStringLiteral("INSERT INTO split_members (split_name, pair_id, part, position) "
+                               "VALUES (?, ?, ?, ?)"),
+                {split.name, id, part, position++});
+        }
+    };
+    addPart(split.train, QStringLiteral("train"));
+    addPart(split.test, QStringLiteral("test"));
+    tx.commit();
+    afterCommit([this] { emit studyChanged(); });
+}
+
+std::optional<SavedSplit> StudyStore::loadSplit(const QString &name) const
+{
+    QSqlQuery head =
+        run(QStringLiteral("SELECT seed, test_fraction FROM splits WHERE name = ?"), {name});
+    if (!head.next())
+        return std::nullopt;
+    SavedSplit split{
+        .name = name, .seed = head.value(0).toLongLong(), .testFraction = head.value(1).toDouble()};
+    QSqlQuery members = run(QStringLiteral("SELECT pair_id, part FROM split_members "
+                                           "WHERE split_name = ? ORDER BY part DESC, position"),
+                            {name});
+    while (members.next()) {
+        auto &part =
+            members.value(1).toString() == QLatin1String("train") ? split.train : split.test;
+        part.push_back(members.value(0).toLongLong());
+    }
+    return split;
+}
+
+QStringList StudyStore::splitNames() const
+{
+    QSqlQuery query = run(QStringLiteral("SELECT name FROM splits ORDER BY name"));
+    QStringList out;
+    while (query.next())
+        out << query.value(0).toString();
+    return out;
+}
+
+QString StudyStore::integrityCheck() const
+{
+    if (backend() != StudyBackend::Sqlite) {
+        requireOpen();
+        return QStringLiteral("ok");
+    }
+    QSqlQuery query = run(QStringLiteral("PRAGMA integrity_check"));
+    QStringList lines;
+    while (query.next())
+        lines << query.value(0).toString();
+    return lines.join(QLatin1Char('\n'));
+}
+
+} // namespace mp

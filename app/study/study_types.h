@@ -1,0 +1,118 @@
+#pragma once
+// Plain value types of the study store: what a prompt, sample, pair and label look like to the
+// panels, the importers and the statistics. No database types here.
+
+#include <QByteArray>
+#include <QString>
+#include <QtGlobal>
+
+#include <optional>
+#include <vector>
+
+namespace mp {
+
+enum class PromptSource { Typed, List, Generated, Imported };
+
+// What the labeler decided, in the pair's own terms (never in screen terms: left/right is only
+// how the pair was shown, see ShownChoice).
+enum class Choice { Sample1, Sample2, Unsure, Skipped };
+
+// What the labeler pressed. Mapped to a Choice through the pair's leftSample.
+enum class ShownChoice { Left, Right, Unsure, Skip };
+
+// Ordinal strength of a preference; the value is the margin the DPO/IPO weighting uses.
+enum class Degree { Negligible = 0, Slightly = 1, Better = 2, Much = 3 };
+
+enum class SkipReason { None, BrokenMotion, PromptUnclear, BothBad, Identical, Other };
+
+QString promptSourceName(PromptSource source);
+std::optional<PromptSource> promptSourceFromName(const QString &name);
+QString choiceName(Choice choice); // "sample_1", "sample_2", "unsure", "skipped" (paper form)
+std::optional<Choice> choiceFromName(const QString &name);
+QString degreeName(Degree degree); // "Much better" ... "Negligibly better/unsure" (paper form)
+std::optional<Degree> degreeFromName(const QString &name); // also accepts "much", "3", ...
+QString skipReasonName(SkipReason reason);                 // "broken_motion", ...; "" for None
+std::optional<SkipReason> skipReasonFromName(const QString &name);
+
+// leftSample is 1 or 2: which sample the pair shows on the left.
+Choice choiceFromShown(ShownChoice shown, int leftSample);
+// Signed preference for sample_1 on the ordinal scale -3..+3 (sample_2 "Much better" = -3,
+// unsure or negligible = 0); nullopt for a skip. Agreement and margins use this scale.
+std::optional<int> signedPreference(Choice choice, std::optional<Degree> degree);
+
+struct PromptInfo {
+    qint64 id = 0;
+    QString text;
+    PromptSource source = PromptSource::Typed;
+    qint64 createdAtMs = 0;
+};
+
+struct ModelInfo {
+    qint64 id = 0;
+    QString name;
+    QString path;
+    QString contentHash; // hex SHA-256 of the bundle's files (StudyStore::contentHash)
+};
+
+struct SampleInfo {
+    qint64 id = 0;
+    qint64 promptId = 0;
+    std::optional<qint64> modelId;
+    std::optional<qint64> adapterId;
+    qint64 seed = 0;
+    double temperature = 1.0;
+    int topK = 0;            // 0: no top-k cut
+    double topP = 1.0;       // 1: no nucleus cut
+    std::vector<int> tokens; // VQ codes 0..511, without the start/end tokens
+    QString featuresPath;    // decoded 263-d features on disk, if any
+    QByteArray features;     // or the features themselves (float32 .npy bytes), if stored
+    QString origin;          // the paper's "from" ("motionGPT"); the generator otherwise
+    qint64 createdAtMs = 0;
+};
+
+struct PairInfo {
+    qint64 id = 0;
+    qint64 promptId = 0;
+    QString promptText;
+    qint64 sample1Id = 0;
+    qint64 sample2Id = 0;
+    int leftSample = 1; // 1 or 2: the sample shown on the left
+    QString externalId; // the record id of an imported dataset, if any
+    QString assignedTo; // empty when nobody holds it
+    qint64 assignedAtMs = 0;
+    qint64 createdAtMs = 0;
+};
+
+struct LabelInput {
+    Choice choice = Choice::Skipped;
+    std::optional<Degree> degree;             // required for Sample1/Sample2; Negligible for Unsure
+    SkipReason skipReason = SkipReason::None; // required (not None) for Skipped
+    QString comment;
+    qint64 timeOnTaskMs = 0;
+};
+
+struct LabelRecord {
+    qint64 id = 0;
+    qint64 pairId = 0;
+    QString labeler;
+    std::optional<Choice> choice; // empty on a retraction row
+    std::optional<Degree> degree;
+    SkipReason skipReason = SkipReason::None;
+    QString comment;
+    qint64 timeOnTaskMs = 0;
+    qint64 createdAtMs = 0;
+    std::optional<qint64> supersedes; // the label this row replaces or retracts
+    bool retracted = false;           // an undo: the superseded label no longer counts
+};
+
+struct StudyCounts {
+    qint64 prompts = 0;
+    qint64 samples = 0;
+    qint64 pairs = 0;
+    qint64 labeledPairs = 0; // pairs with a current label (skips included)
+    qint64 skippedPairs = 0; // pairs whose current label is a skip
+    qint64 labelRows = 0;    // every row of the append-only log
+    qint64 labelers = 0;
+};
+
+} // namespace mp
