@@ -42,7 +42,7 @@ constexpr std::array<std::pair<Choice, const char *>, 4> kChoices{{
 }};
 
 // The paper's spellings first (they are what export writes); short aliases for typing.
-constexpr std::array<std::pair<Degree, const char *>, 12> kDegrees{{
+constexpr std::array<std::pair<Degree, const char *>, 16> kDegrees{{
     {Degree::Much, "Much better"},
     {Degree::Better, "Better"},
     {Degree::Slightly, "Slightly better"},
@@ -51,6 +51,10 @@ constexpr std::array<std::pair<Degree, const char *>, 12> kDegrees{{
     {Degree::Slightly, "slightly"},
     {Degree::Negligible, "negligible"},
     {Degree::Negligible, "unsure"},
+    {Degree::Much, "much_better"}, // the keys of ml/train/preference_degree.h
+    {Degree::Slightly, "slightly_better"},
+    {Degree::Negligible, "negligibly better"},
+    {Degree::Negligible, "negligibly_better"},
     {Degree::Much, "3"},
     {Degree::Better, "2"},
     {Degree::Slightly, "1"},
