@@ -25,16 +25,62 @@ void PlaybackClock::setFrameCount(int frames)
     emit frameCountChanged(frames);
     if (m_position >= frames)
         setPosition(0);
+    if (frames <= 1)
+        pause();
+}
+
+void PlaybackClock::setFrameCountFor(const QObject *source, int frames)
+{
+    if (!source)
+        return;
+    const bool known = m_sourceFrames.count(source) > 0;
+    if (frames > 0) {
+        m_sourceFrames[source] = frames;
+        if (!known) {
+            connect(source, &QObject::destroyed, this, [this, source] {
+                m_sourceFrames.erase(source);
+                applySourceFrameCounts();
+            });
+        }
+    } else if (known) {
+        m_sourceFrames.erase(source);
+        disconnect(source, &QObject::destroyed, this, nullptr);
+    }
+    applySourceFrameCounts();
+}
+
+void PlaybackClock::applySourceFrameCounts()
+{
+    int longest = 0;
+    for (const auto &[source, frames] : m_sourceFrames)
+        longest = std::max(longest, frames);
+    setFrameCount(longest);
 }
 
 void PlaybackClock::setFps(double fps)
 {
-    m_fps = fps > 0 ? fps : 20.0;
+    fps = fps > 0 ? fps : 20.0;
+    if (fps == m_fps)
+        return;
+    m_fps = fps;
+    emit fpsChanged(fps);
 }
 
 void PlaybackClock::setSpeed(double speed)
 {
-    m_speed = std::clamp(speed, 0.05, 8.0);
+    speed = std::clamp(speed, 0.05, 8.0);
+    if (speed == m_speed)
+        return;
+    m_speed = speed;
+    emit speedChanged(speed);
+}
+
+void PlaybackClock::setLooping(bool looping)
+{
+    if (looping == m_looping)
+        return;
+    m_looping = looping;
+    emit loopingChanged(looping);
 }
 
 void PlaybackClock::play()
@@ -72,14 +118,16 @@ void PlaybackClock::stepForward()
 {
     pause();
     if (m_frameCount > 0)
-        setPosition(m_looping ? (frame() + 1) % m_frameCount : std::min(frame() + 1, m_frameCount - 1));
+        setPosition(m_looping ? (frame() + 1) % m_frameCount
+                              : std::min(frame() + 1, m_frameCount - 1));
 }
 
 void PlaybackClock::stepBackward()
 {
     pause();
     if (m_frameCount > 0)
-        setPosition(m_looping ? (frame() - 1 + m_frameCount) % m_frameCount : std::max(frame() - 1, 0));
+        setPosition(m_looping ? (frame() - 1 + m_frameCount) % m_frameCount
+                              : std::max(frame() - 1, 0));
 }
 
 void PlaybackClock::advance()
