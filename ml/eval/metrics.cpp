@@ -151,18 +151,28 @@ std::array<std::int64_t, 3> topKHits(const at::Tensor &distances)
 MatchingResult matchingMetrics(const at::Tensor &textEmbeddings, const at::Tensor &motionEmbeddings,
                                MetricRng &rng, int groupSize)
 {
+    if (textEmbeddings.size(0) < groupSize)
+        throw std::invalid_argument("matchingMetrics: need at least " + std::to_string(groupSize) +
+                                    " samples, got " + std::to_string(textEmbeddings.size(0)));
+    return matchingMetricsForGroups(textEmbeddings, motionEmbeddings,
+                                    makeGroups(textEmbeddings.size(0), groupSize, rng));
+}
+
+MatchingResult matchingMetricsForGroups(const at::Tensor &textEmbeddings,
+                                        const at::Tensor &motionEmbeddings,
+                                        const std::vector<std::vector<std::int64_t>> &groups)
+{
     const auto texts = asDouble2d(textEmbeddings, "matchingMetrics: text embeddings");
     const auto motions = asDouble2d(motionEmbeddings, "matchingMetrics: motion embeddings");
     if (texts.size(0) != motions.size(0))
         throw std::invalid_argument("matchingMetrics: " + std::to_string(texts.size(0)) +
                                     " texts but " + std::to_string(motions.size(0)) + " motions");
-    if (texts.size(0) < groupSize)
-        throw std::invalid_argument("matchingMetrics: need at least " + std::to_string(groupSize) +
-                                    " samples, got " + std::to_string(texts.size(0)));
+    if (groups.empty())
+        throw std::invalid_argument("matchingMetrics: no complete group");
     MatchingResult result;
     std::array<std::int64_t, 3> hits{};
     double distanceSum = 0.0;
-    for (const auto &group : makeGroups(texts.size(0), groupSize, rng)) {
+    for (const auto &group : groups) {
         const auto index = torch::tensor(group, torch::kLong);
         const auto d =
             euclideanDistanceMatrix(texts.index_select(0, index), motions.index_select(0, index));

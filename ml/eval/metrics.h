@@ -53,6 +53,10 @@ struct MatchingResult {
 // over random groups of groupSize. Throws std::invalid_argument when fewer than groupSize rows.
 MatchingResult matchingMetrics(const at::Tensor &textEmbeddings, const at::Tensor &motionEmbeddings,
                                MetricRng &rng, int groupSize = 32);
+// The same over given groups (each a list of row indices; all groups the same size).
+MatchingResult matchingMetricsForGroups(const at::Tensor &textEmbeddings,
+                                        const at::Tensor &motionEmbeddings,
+                                        const std::vector<std::vector<std::int64_t>> &groups);
 
 struct GaussianStats {
     at::Tensor mean; // (D) float64

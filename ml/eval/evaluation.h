@@ -1,0 +1,105 @@
+#pragma once
+// The full HumanML3D evaluation of a text-to-motion model (Guo et al. 2022 / MotionGPT test.py):
+// per replication, re-sample captions, crops and groups, generate, embed with the evaluator, and
+// compute R-precision, MM-Dist, FID, Diversity and MultiModality for the model and gt_* for real
+// motions; then mean and 1.96 std / sqrt(N) over replications. Models plug in through a
+// generator callback, so this file knows nothing about VQ-VAE or T5.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "ml/core/progress.h"
+#include "ml/eval/metrics.h"
+#include "ml/eval/text_preprocess.h"
+
+namespace mp {
+
+class TextMotionEvaluatorImpl;
+class WordVocabulary;
+
+// One test motion with its captions (HumanML3D: sub-clips with start/end are separate samples).
+struct EvalCaption {
+    std::string text;
+    std::vector<TaggedWord> tokens; // empty: tagged with tagCaption
+};
+struct EvalSample {
+    std::string name;
+    at::Tensor features; // (T, 263) float32, not normalised
+    std::vector<EvalCaption> captions;
+};
+struct EvalDataset {
+    std::vector<EvalSample> samples;
+    at::Tensor mean; // (263) the evaluator's normalisation statistics
+    at::Tensor std;
+};
+
+struct GenerationRequest {
+    std::int64_t sampleIndex = 0; // into EvalDataset::samples
+    std::string caption;
+    std::int64_t targetFrames = 0; // the ground-truth (cropped) length, for models that use it
+    double temperature = 1.0;
+    std::uint64_t seed = 0;
+    bool multimodality = false; // MotionGPT draws a random prompt template in this mode
+};
+// Returns one (T, 263) un-normalised feature tensor per request (T may be 0 for an empty motion).
+using MotionGeneratorFn =
+    std::function<std::vector<at::Tensor>(const std::vector<GenerationRequest> &)>;
+
+struct EvaluationOptions {
+    int replications = 20;
+    double temperature = 1.0;
+    std::uint64_t seed = 1234;
+    GroupingMode grouping = GroupingMode::GuoBatches;
+    int groupSize = 32;
+    std::int64_t diversityPairs = 300;
+    std::int64_t mmNumTexts = 100; // 0 disables MultiModality
+    std::int64_t mmRepeats = 30;
+    std::int64_t mmPairs = 10;
+    int maxMotionFrames = 196; // Guo pads to this; MotionGPT mode pads to the batch maximum
+    int batchSize = 32;        // generation and embedding batches
+    bool computeGroundTruth = true;
+    // Optional per-motion measure of generated (and real) motions, e.g. the foot-skating ratio
+    // of ml/motion/quality.h; takes (T, 263) un-normalised features.
+    std::function<double(const at::Tensor &features)> footSkating;
+    // Optional preference-test accuracy: scores (chosen, rejected) of pair i; the accuracy is the
+    // fraction with chosen > rejected (the reward-model accuracy of the paper's RM evaluation).
+    std::int64_t preferencePairs = 0;
+    std::function<std::pair<double, double>(std::int64_t pair)> preferenceScore;
+};
+
+struct EvaluationResult {
+    // Keys as MotionGPT's metrics.json: R_precision_top_1..3, Matching_score, FID, Diversity,
+    // MultiModality, gt_R_precision_top_1..3, gt_Matching_score, gt_FID, gt_Diversity, and
+    // Foot_skating_ratio / gt_Foot_skating_ratio / Preference_accuracy when requested.
+    std::map<std::string, MetricStats> metrics;
+    int replications = 0;
+    std::int64_t numSamples = 0;
+    std::map<std::string, double> secondsByStage; // where the time went
+};
+
+// Runs the protocol. The evaluator must be in eval mode on the device the generator's output is
+// moved to; vocabulary is the evaluator's. Reports progress per replication stage.
+EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVocabulary &vocabulary,
+                               const EvalDataset &dataset, const MotionGeneratorFn &generator,
+                               const EvaluationOptions &options, const ProgressFn &progress = {});
+
+// The fraction of pairs whose chosen score is strictly higher.
+double preferenceAccuracy(std::int64_t numPairs,
+                          const std::function<std::pair<double, double>(std::int64_t)> &score);
+
+// {"R_precision_top_1": {"mean":..., "conf_interval":..., "values":[...]}, ...} plus a "meta"
+// object (replications, samples, seconds by stage).
+std::string evaluationToJson(const EvaluationResult &result);
+void writeMetricsJson(const std::filesystem::path &path, const EvaluationResult &result);
+// The paper's table row: "R@1 0.409±0.003 | R@2 ... | FID ... | MM-Dist ... | Div ... | MModality
+// ...".
+std::string paperTableRow(const EvaluationResult &result, bool groundTruth = false);
+
+} // namespace mp
