@@ -1,0 +1,133 @@
+#include "ml/models/t5_config.h"
+
+#include "ml/core/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+namespace mp {
+
+namespace {
+
+template <typename T>
+void readKey(const nlohmann::json &json, const char *key, T &value, const std::string &source)
+{
+    if (!json.contains(key) || json[key].is_null())
+        return;
+    try {
+        value = json[key].get<T>();
+    } catch (const nlohmann::json::exception &) {
+        throw InputError(source + ": '" + key + "' has the wrong type (" + json[key].dump() + ")");
+    }
+}
+
+} // namespace
+
+bool T5Config::isGated() const
+{
+    return feedForwardProj.rfind("gated-", 0) == 0;
+}
+
+std::string T5Config::activation() const
+{
+    const auto act = isGated() ? feedForwardProj.substr(6) : feedForwardProj;
+    // HF special-cases "gated-gelu" to the tanh approximation (gelu_new).
+    if (feedForwardProj == "gated-gelu")
+        return "gelu_new";
+    return act;
+}
+
+T5Config T5Config::fromJson(const nlohmann::json &json, const std::string &source)
+{
+    if (!json.is_object())
+        throw InputError(source + ": T5 config is not a JSON object");
+    T5Config c;
+    readKey(json, "vocab_size", c.vocabSize, source);
+    readKey(json, "d_model", c.dModel, source);
+    readKey(json, "d_kv", c.dKv, source);
+    readKey(json, "d_ff", c.dFf, source);
+    readKey(json, "num_layers", c.numLayers, source);
+    c.numDecoderLayers = c.numLayers;
+    readKey(json, "num_decoder_layers", c.numDecoderLayers, source);
+    readKey(json, "num_heads", c.numHeads, source);
+    readKey(json, "relative_attention_num_buckets", c.relativeAttentionNumBuckets, source);
+    readKey(json, "relative_attention_max_distance", c.relativeAttentionMaxDistance, source);
+    readKey(json, "dropout_rate", c.dropoutRate, source);
+    readKey(json, "layer_norm_epsilon", c.layerNormEpsilon, source);
+    readKey(json, "feed_forward_proj", c.feedForwardProj, source);
+    readKey(json, "tie_word_embeddings", c.tieWordEmbeddings, source);
+    readKey(json, "decoder_start_token_id", c.decoderStartTokenId, source);
+    readKey(json, "pad_token_id", c.padTokenId, source);
+    readKey(json, "eos_token_id", c.eosTokenId, source);
+    c.validate(source);
+    return c;
+}
+
+T5Config T5Config::load(const std::filesystem::path &configJson)
+{
+    std::ifstream in(configJson);
+    if (!in)
+        throw InputError(configJson.string() + ": cannot open");
+    nlohmann::json json;
+    try {
+        json = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception &e) {
+        throw InputError(configJson.string() + ": not valid JSON: " + e.what());
+    }
+    return fromJson(json, configJson.filename().string());
+}
+
+nlohmann::json T5Config::toJson() const
+{
+    return {{"model_type", "t5"},
+            {"architectures", {"T5ForConditionalGeneration"}},
+            {"vocab_size", vocabSize},
+            {"d_model", dModel},
+            {"d_kv", dKv},
+            {"d_ff", dFf},
+            {"num_layers", numLayers},
+            {"num_decoder_layers", numDecoderLayers},
+            {"num_heads", numHeads},
+            {"relative_attention_num_buckets", relativeAttentionNumBuckets},
+            {"relative_attention_max_distance", relativeAttentionMaxDistance},
+            {"dropout_rate", dropoutRate},
+            {"layer_norm_epsilon", layerNormEpsilon},
+            {"feed_forward_proj", feedForwardProj},
+            {"tie_word_embeddings", tieWordEmbeddings},
+            {"is_encoder_decoder", true},
+            {"decoder_start_token_id", decoderStartTokenId},
+            {"pad_token_id", padTokenId},
+            {"eos_token_id", eosTokenId}};
+}
+
+void T5Config::validate(const std::string &source) const
+{
+    auto positive = [&](std::int64_t value, const char *key) {
+        if (value <= 0)
+            throw InputError(source + ": '" + key + "' must be positive, got " +
+                             std::to_string(value));
+    };
+    positive(vocabSize, "vocab_size");
+    positive(dModel, "d_model");
+    positive(dKv, "d_kv");
+    positive(dFf, "d_ff");
+    positive(numLayers, "num_layers");
+    positive(numDecoderLayers, "num_decoder_layers");
+    positive(numHeads, "num_heads");
+    positive(relativeAttentionNumBuckets, "relative_attention_num_buckets");
+    positive(relativeAttentionMaxDistance, "relative_attention_max_distance");
+    if (relativeAttentionNumBuckets < 4)
+        throw InputError(source + ": 'relative_attention_num_buckets' must be at least 4");
+    if (dropoutRate < 0.0 || dropoutRate >= 1.0)
+        throw InputError(source + ": 'dropout_rate' must be in [0, 1)");
+    const auto act = activation();
+    if (act != "relu" && act != "gelu" && act != "gelu_new" && act != "silu")
+        throw InputError(source + ": unsupported feed_forward_proj '" + feedForwardProj + "'");
+    for (auto id : {decoderStartTokenId, padTokenId, eosTokenId})
+        if (id < 0 || id >= vocabSize)
+            throw InputError(source + ": special token id " + std::to_string(id) +
+                             " outside the vocabulary of " + std::to_string(vocabSize));
+}
+
+} // namespace mp

@@ -1,0 +1,151 @@
+#include "ml/models/t5_layers.h"
+
+#include "ml/models/t5_config.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace mp {
+
+at::Tensor t5RelativePositionBucket(const at::Tensor &relativePosition, bool bidirectional,
+                                    std::int64_t numBuckets, std::int64_t maxDistance)
+{
+    auto buckets = torch::zeros_like(relativePosition);
+    auto distance = relativePosition;
+    if (bidirectional) {
+        numBuckets /= 2;
+        buckets = buckets + (relativePosition > 0).to(torch::kLong) * numBuckets;
+        distance = relativePosition.abs();
+    } else {
+        // Only past keys (relative position <= 0) get distinct buckets.
+        distance = -torch::min(relativePosition, torch::zeros_like(relativePosition));
+    }
+    const std::int64_t maxExact = numBuckets / 2;
+    const auto isSmall = distance < maxExact;
+    // Logarithmic buckets from maxExact up to maxDistance, computed in float as HF does.
+    auto large = maxExact + (torch::log(distance.to(torch::kFloat) / static_cast<float>(maxExact)) /
+                             std::log(static_cast<double>(maxDistance) / maxExact) *
+                             static_cast<double>(numBuckets - maxExact))
+                                .to(torch::kLong);
+    large = torch::clamp_max(large, numBuckets - 1);
+    return buckets + torch::where(isSmall, distance, large);
+}
+
+T5LayerNormImpl::T5LayerNormImpl(std::int64_t dim, double eps) : m_eps(eps)
+{
+    weight = register_parameter("weight", torch::ones({dim}));
+}
+
+at::Tensor T5LayerNormImpl::forward(const at::Tensor &x)
+{
+    // Variance in float32 even for half inputs; no mean subtraction and no bias (RMS norm).
+    const auto variance = x.to(torch::kFloat).pow(2).mean(-1, /*keepdim=*/true);
+    auto normed = x * torch::rsqrt(variance + m_eps);
+    if (weight.scalar_type() == torch::kHalf || weight.scalar_type() == torch::kBFloat16)
+        normed = normed.to(weight.scalar_type());
+    return weight * normed;
+}
+
+T5AttentionImpl::T5AttentionImpl(const T5Config &config, bool hasRelativeBias, bool isDecoder)
+    : m_numHeads(config.numHeads), m_dKv(config.dKv),
+      m_numBuckets(config.relativeAttentionNumBuckets),
+      m_maxDistance(config.relativeAttentionMaxDistance), m_isDecoder(isDecoder),
+      m_dropout(config.dropoutRate)
+{
+    const auto inner = config.innerDim();
+    q = register_module("q", LoraLinear(config.dModel, inner));
+    k = register_module("k", LoraLinear(config.dModel, inner));
+    v = register_module("v", LoraLinear(config.dModel, inner));
+    o = register_module("o", LoraLinear(inner, config.dModel));
+    if (hasRelativeBias)
+        relative_attention_bias = register_module("relative_attention_bias",
+                                                  torch::nn::Embedding(m_numBuckets, m_numHeads));
+}
+
+at::Tensor T5AttentionImpl::computeBias(std::int64_t qLen, std::int64_t kLen,
+                                        std::int64_t queryOffset)
+{
+    const auto device = relative_attention_bias->weight.device();
+    const auto opts = torch::TensorOptions().dtype(torch::kLong).device(device);
+    const auto context = torch::arange(queryOffset, queryOffset + qLen, opts).unsqueeze(1);
+    const auto memory = torch::arange(kLen, opts).unsqueeze(0);
+    const auto buckets =
+        t5RelativePositionBucket(memory - context, !m_isDecoder, m_numBuckets, m_maxDistance);
+    // (q, k, H) -> (1, H, q, k)
+    return relative_attention_bias->forward(buckets).permute({2, 0, 1}).unsqueeze(0);
+}
+
+at::Tensor T5AttentionImpl::forward(const at::Tensor &hidden, const at::Tensor &keyValueSource,
+                                    const at::Tensor &bias, T5AttentionCache *cache)
+{
+    const auto batch = hidden.size(0);
+    const auto qLen = hidden.size(1);
+    auto heads = [&](const at::Tensor &x) {
+        return x.view({batch, -1, m_numHeads, m_dKv}).transpose(1, 2);
+    };
+    const auto query = heads(q->forward(hidden));
+    at::Tensor key;
+    at::Tensor value;
+    const bool cross = keyValueSource.defined();
+    if (cross && cache && cache->key.defined()) {
+        key = cache->key;
+        value = cache->value;
+    } else {
+        const auto &source = cross ? keyValueSource : hidden;
+        key = heads(k->forward(source));
+        value = heads(v->forward(source));
+        if (!cross && cache && cache->key.defined()) {
+            key = torch::cat({cache->key, key}, 2);
+            value = torch::cat({cache->value, value}, 2);
+        }
+        if (cache) {
+            cache->key = key;
+            cache->value = value;
+        }
+    }
+    // T5 folds the 1/sqrt(d_kv) scaling into its initialisation, so scores are unscaled.
+    auto scores = torch::matmul(query, key.transpose(-1, -2));
+    if (bias.defined())
+        scores = scores + bias;
+    auto weights = torch::softmax(scores.to(torch::kFloat), -1).to(scores.scalar_type());
+    if (m_dropout > 0.0 && is_training())
+        weights = torch::dropout(weights, m_dropout, true);
+    const auto context =
+        torch::matmul(weights, value).transpose(1, 2).reshape({batch, qLen, m_numHeads * m_dKv});
+    return o->forward(context);
+}
+
+T5DenseActDenseImpl::T5DenseActDenseImpl(const T5Config &config)
+    : m_activation(config.activation()), m_dropout(config.dropoutRate)
+{
+    if (config.isGated()) {
+        wi_0 = register_module("wi_0", LoraLinear(config.dModel, config.dFf));
+        wi_1 = register_module("wi_1", LoraLinear(config.dModel, config.dFf));
+    } else {
+        wi = register_module("wi", LoraLinear(config.dModel, config.dFf));
+    }
+    wo = register_module("wo", LoraLinear(config.dFf, config.dModel));
+}
+
+at::Tensor T5DenseActDenseImpl::forward(const at::Tensor &x)
+{
+    auto act = [&](const at::Tensor &h) {
+        if (m_activation == "relu")
+            return torch::relu(h);
+        if (m_activation == "gelu_new")
+            return torch::gelu(h, "tanh");
+        if (m_activation == "gelu")
+            return torch::gelu(h);
+        return torch::silu(h);
+    };
+    auto h = wi.is_empty() ? act(wi_0->forward(x)) * wi_1->forward(x) : act(wi->forward(x));
+    if (m_dropout > 0.0 && is_training())
+        h = torch::dropout(h, m_dropout, true);
+    // HF casts to wo's dtype here (keeps fp32 wo under mixed precision).
+    if (h.scalar_type() != wo->weight.scalar_type())
+        h = h.to(wo->weight.scalar_type());
+    return wo->forward(h);
+}
+
+} // namespace mp
