@@ -17,7 +17,10 @@
 #include <Qt3DRender/QDirectionalLight>
 #include <Qt3DRender/QGeometryRenderer>
 #include <Qt3DRender/QRenderCapture>
+#include <Qt3DRender/QRenderSettings>
 
+#include <QCoreApplication>
+#include <QDropEvent>
 #include <QEventLoop>
 #include <QMouseEvent>
 #include <QTimer>
@@ -137,6 +140,11 @@ Qt3DSkeletonView::~Qt3DSkeletonView()
     delete m_container.data(); // takes the Qt3DWindow with it
 }
 
+QWindow *Qt3DSkeletonView::window() const
+{
+    return m_window;
+}
+
 QWidget *Qt3DSkeletonView::widget()
 {
     return m_container.data();
@@ -150,6 +158,9 @@ void Qt3DSkeletonView::buildScene()
     m_capture = new Qt3DRender::QRenderCapture();
     forward->setParent(m_capture);
     m_window->setActiveFrameGraph(m_capture);
+    // Draw only when something changed: the default redraws at the display rate forever, which
+    // on a laptop's software GL keeps a core busy per viewport.
+    m_window->renderSettings()->setRenderPolicy(Qt3DRender::QRenderSettings::OnDemand);
 
     m_root = new Qt3DCore::QEntity();
     // Key light from above the default camera, a weak fill from behind so backs are not black.
@@ -386,6 +397,41 @@ QImage Qt3DSkeletonView::captureFrame(int timeoutMs)
     return image;
 }
 
+QWidget *Qt3DSkeletonView::dropTarget() const
+{
+    // Not the container itself: QWindowContainer hands drag events on to its window (us).
+    QWidget *target = m_container ? m_container->parentWidget() : nullptr;
+    while (target && !target->acceptDrops())
+        target = target->parentWidget();
+    return target;
+}
+
+bool Qt3DSkeletonView::forwardDrop(QDropEvent *event)
+{
+    // X11 delivers drags to the native child window itself, past the widget tree: hand them to
+    // the nearest widget that accepts drops, as if the window were an ordinary child widget.
+    QWidget *target = dropTarget();
+    if (!target)
+        return false;
+    const QPoint at = m_container->mapTo(target, event->position().toPoint());
+    std::unique_ptr<QDropEvent> copy;
+    if (event->type() == QEvent::DragEnter)
+        copy = std::make_unique<QDragEnterEvent>(at, event->possibleActions(), event->mimeData(),
+                                                 event->buttons(), event->modifiers());
+    else if (event->type() == QEvent::DragMove)
+        copy = std::make_unique<QDragMoveEvent>(at, event->possibleActions(), event->mimeData(),
+                                                event->buttons(), event->modifiers());
+    else
+        copy =
+            std::make_unique<QDropEvent>(QPointF(at), event->possibleActions(), event->mimeData(),
+                                         event->buttons(), event->modifiers());
+    copy->setAccepted(false);
+    QCoreApplication::sendEvent(target, copy.get());
+    event->setDropAction(copy->dropAction());
+    event->setAccepted(copy->isAccepted());
+    return true;
+}
+
 bool Qt3DSkeletonView::eventFilter(QObject *watched, QEvent *event)
 {
     if (watched != m_window)
@@ -428,6 +474,17 @@ bool Qt3DSkeletonView::eventFilter(QObject *watched, QEvent *event)
                     resetCamera();
             });
         return false;
+    case QEvent::DragEnter:
+    case QEvent::DragMove:
+    case QEvent::Drop:
+        return forwardDrop(static_cast<QDropEvent *>(event));
+    case QEvent::DragLeave: {
+        if (QWidget *target = dropTarget()) {
+            QDragLeaveEvent leave;
+            QCoreApplication::sendEvent(target, &leave);
+        }
+        return true;
+    }
     case QEvent::MouseButtonDblClick:
         resetCamera();
         return true;

@@ -15,6 +15,9 @@
 #include <cstdint>
 #include <vector>
 
+class QDropEvent;
+class QWindow;
+
 namespace Qt3DCore {
 class QEntity;
 class QTransform;
@@ -49,6 +52,8 @@ public:
     QImage captureFrame(int timeoutMs = 5000) override;
 
     const OrbitCamera &camera() const { return m_orbit; }
+    // The Qt3DWindow inside widget(), for tests that send it input.
+    QWindow *window() const;
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
@@ -59,6 +64,8 @@ private:
     void updatePose();
     void applyCamera();
     QVector3D followTarget() const;
+    QWidget *dropTarget() const;
+    bool forwardDrop(QDropEvent *event);
 
     Qt3DExtras::Qt3DWindow *m_window = nullptr;
     QPointer<QWidget> m_container;

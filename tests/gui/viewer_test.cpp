@@ -22,6 +22,8 @@
 #include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
+#include <QWheelEvent>
+#include <QWindow>
 
 #include <cmath>
 
@@ -359,6 +361,59 @@ private slots:
         QCOMPARE(dropped.count(), accepted ? 1 : 0);
         if (accepted)
             QCOMPARE(dropped.at(0).at(0).toString(), file);
+    }
+
+    void dropOnTheNativeViewReachesTheViewport()
+    {
+        mp::MotionViewport viewport;
+        viewport.setMotion(fiveJointClip(5));
+        auto *view = dynamic_cast<mp::Qt3DSkeletonView *>(viewport.view());
+        QVERIFY(view && view->window());
+        QSignalSpy dropped(&viewport, &mp::MotionViewport::fileDropped);
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(QStringLiteral("/tmp/jump.bvh"))});
+        QDragEnterEvent enter(QPoint(5, 5), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        enter.setAccepted(false);
+        QCoreApplication::sendEvent(view->window(), &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(5, 5), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(view->window(), &drop);
+        QCOMPARE(dropped.count(), 1);
+        QCOMPARE(dropped.at(0).at(0).toString(), QStringLiteral("/tmp/jump.bvh"));
+    }
+
+    void mouseOrbitsPansZoomsAndResets()
+    {
+        mp::MotionViewport viewport;
+        viewport.resize(400, 300);
+        viewport.setMotion(smplLikeClip(20));
+        viewport.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&viewport));
+        auto *view = dynamic_cast<mp::Qt3DSkeletonView *>(viewport.view());
+        QWindow *window = view->window();
+        const mp::OrbitCamera home = view->camera();
+
+        QTest::mousePress(window, Qt::LeftButton, {}, QPoint(100, 100));
+        QTest::mouseMove(window, QPoint(150, 120));
+        QTest::mouseRelease(window, Qt::LeftButton, {}, QPoint(150, 120));
+        QVERIFY(view->camera().yawDeg != home.yawDeg);
+        QVERIFY(view->camera().pitchDeg > home.pitchDeg);
+        QCOMPARE(view->camera().target, home.target);
+
+        QTest::mousePress(window, Qt::RightButton, {}, QPoint(100, 100));
+        QTest::mouseMove(window, QPoint(160, 100));
+        QTest::mouseRelease(window, Qt::RightButton, {}, QPoint(160, 100));
+        QVERIFY(view->camera().target != home.target);
+
+        QWheelEvent wheel(QPointF(100, 100), window->mapToGlobal(QPointF(100, 100)), QPoint(),
+                          QPoint(0, 120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+        QCoreApplication::sendEvent(window, &wheel);
+        QVERIFY(view->camera().distanceM < home.distanceM);
+
+        viewport.resetCamera();
+        QCOMPARE(view->camera().target, home.target);
+        QCOMPARE(view->camera().distanceM, home.distanceM);
+        QCOMPARE(view->camera().yawDeg, home.yawDeg);
     }
 
     void barDrivesTheClock()
