@@ -2,6 +2,7 @@
 
 #include "app/core/settings.h"
 #include "app/export/assimp_info.h"
+#include "app/study/study_store.h"
 #include "ml/core/device.h"
 #include "ml/core/error.h"
 #include "ml/core/version.h"
@@ -16,8 +17,11 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
+#include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QStatusBar>
@@ -27,7 +31,8 @@
 namespace mp {
 
 MainWindow::MainWindow(Settings &settings, QWidget *parent)
-    : QMainWindow(parent), m_settings(settings), m_undoStack(new QUndoStack(this))
+    : QMainWindow(parent), m_settings(settings), m_undoStack(new QUndoStack(this)),
+      m_store(new StudyStore(this))
 {
     setWindowTitle(tr("MotionPref Studio"));
     buildPanels();
@@ -37,6 +42,94 @@ MainWindow::MainWindow(Settings &settings, QWidget *parent)
         resize(1280, 800);
     restoreState(m_settings.windowState());
     m_panels->setCurrentIndex(std::clamp(m_settings.currentPanel(), 0, m_panels->count() - 1));
+    const QString lastStudy = m_settings.lastStudyPath();
+    if (!lastStudy.isEmpty() &&
+        (StudyStore::isConnectionString(lastStudy) || QFileInfo::exists(lastStudy)))
+        openStudy(lastStudy, false);
+    updateStudyStatus();
+}
+
+bool MainWindow::openStudy(const QString &location, bool create)
+{
+    closeStudy();
+    try {
+        m_store->open(location, create);
+    } catch (const std::exception &error) {
+        QMessageBox::warning(this, tr("Open study"), QString::fromUtf8(error.what()));
+        updateStudyStatus();
+        return false;
+    }
+    m_settings.setLastStudyPath(location);
+    m_datasetPanel->setStore(m_store);
+    updateStudyStatus();
+    return true;
+}
+
+void MainWindow::closeStudy()
+{
+    m_datasetPanel->setStore(nullptr);
+    if (m_store->isOpen())
+        m_store->close();
+    updateStudyStatus();
+}
+
+void MainWindow::newStudy()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("New study"), QString(),
+                                                      tr("Studies (*.mpstudy);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    QString file = path;
+    if (QFileInfo(file).suffix().isEmpty())
+        file += QStringLiteral(".mpstudy");
+    if (QFileInfo::exists(file)) {
+        QMessageBox::warning(
+            this, tr("New study"),
+            tr("%1 already exists; open it instead (a study is never overwritten).").arg(file));
+        return;
+    }
+    openStudy(file, true);
+}
+
+void MainWindow::openStudyFile()
+{
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open study"), QString(), tr("Studies (*.mpstudy *.db *.sqlite);;All files (*)"));
+    if (!path.isEmpty())
+        openStudy(path, false);
+}
+
+void MainWindow::openSharedStudy()
+{
+    bool ok = false;
+    const QString location = QInputDialog::getText(
+        this, tr("Open shared study"),
+        tr("PostgreSQL connection string (postgresql://user:password@host:port/database):"),
+        QLineEdit::Normal, QStringLiteral("postgresql://"), &ok);
+    if (ok && StudyStore::isConnectionString(location))
+        openStudy(location, true);
+    else if (ok)
+        QMessageBox::warning(this, tr("Open shared study"),
+                             tr("'%1' is not a postgresql:// connection string.").arg(location));
+}
+
+void MainWindow::updateStudyStatus()
+{
+    const bool open = m_store->isOpen();
+    for (QAction *action : m_studyActions)
+        action->setEnabled(open);
+    if (!m_studyLabel)
+        return;
+    if (!open) {
+        m_studyLabel->setText(tr("Study: none"));
+        return;
+    }
+    const StudyCounts counts = m_store->counts();
+    m_studyLabel->setText(tr("Study: %1 (%2 pairs, %3 labeled)")
+                              .arg(QFileInfo(m_store->location()).completeBaseName())
+                              .arg(counts.pairs)
+                              .arg(counts.labeledPairs));
+    m_studyLabel->setToolTip(m_store->location());
 }
 
 void MainWindow::buildPanels()
@@ -45,7 +138,8 @@ void MainWindow::buildPanels()
     m_panels->setObjectName(QStringLiteral("panels"));
     m_panels->setDocumentMode(true);
     m_panels->addTab(new LabelPanel(m_panels), tr("&Label"));
-    m_panels->addTab(new DatasetPanel(m_panels), tr("&Dataset"));
+    m_datasetPanel = new DatasetPanel(m_settings, m_panels);
+    m_panels->addTab(m_datasetPanel, tr("&Dataset"));
     m_panels->addTab(new TrainPanel(m_panels), tr("&Train"));
     m_panels->addTab(new ComparePanel(m_panels), tr("&Compare"));
     m_panels->addTab(new ExportPanel(m_panels), tr("E&xport"));
@@ -56,6 +150,22 @@ void MainWindow::buildActions()
 {
     // Standard keys first; the labeling keys belong to the Label panel.
     QMenu *fileMenu = menuBar()->addMenu(tr("&File"));
+    QAction *newStudyAction = fileMenu->addAction(tr("&New Study..."), this, &MainWindow::newStudy);
+    newStudyAction->setShortcut(QKeySequence::New);
+    newStudyAction->setStatusTip(
+        tr("Create a study: one SQLite file holding prompts, samples, pairs and labels"));
+    QAction *openStudyAction =
+        fileMenu->addAction(tr("&Open Study..."), this, &MainWindow::openStudyFile);
+    openStudyAction->setShortcut(QKeySequence::Open);
+    openStudyAction->setStatusTip(tr("Open a study file"));
+    QAction *openShared =
+        fileMenu->addAction(tr("Open &Shared Study..."), this, &MainWindow::openSharedStudy);
+    openShared->setStatusTip(tr("Open a study shared by a lab on a PostgreSQL server"));
+    QAction *closeStudyAction =
+        fileMenu->addAction(tr("&Close Study"), this, &MainWindow::closeStudy);
+    closeStudyAction->setStatusTip(tr("Close the open study (everything is already saved)"));
+    m_studyActions << closeStudyAction;
+    fileMenu->addSeparator();
     QAction *quit = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     quit->setStatusTip(tr("Close MotionPref Studio (labels are already saved)"));
@@ -63,7 +173,8 @@ void MainWindow::buildActions()
     QMenu *editMenu = menuBar()->addMenu(tr("&Edit"));
     QAction *undo = m_undoStack->createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
-    undo->setStatusTip(tr("Undo the last edit (a label undo appends a retraction, nothing is deleted)"));
+    undo->setStatusTip(
+        tr("Undo the last edit (a label undo appends a retraction, nothing is deleted)"));
     QAction *redo = m_undoStack->createRedoAction(this, tr("&Redo"));
     redo->setShortcut(QKeySequence::Redo);
     redo->setStatusTip(tr("Redo the last undone edit"));
@@ -80,7 +191,8 @@ void MainWindow::buildActions()
         show->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + index)));
         show->setStatusTip(tr("Show the %1 panel").arg(name));
         panelGroup->addAction(show);
-        connect(show, &QAction::triggered, this, [this, index] { m_panels->setCurrentIndex(index); });
+        connect(show, &QAction::triggered, this,
+                [this, index] { m_panels->setCurrentIndex(index); });
         connect(m_panels, &QTabWidget::currentChanged, show,
                 [show, index](int current) { show->setChecked(current == index); });
     }
@@ -93,7 +205,8 @@ void MainWindow::buildActions()
             [this](bool on) { on ? showFullScreen() : showNormal(); });
 
     QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
-    QAction *about = helpMenu->addAction(tr("&About MotionPref Studio"), this, &MainWindow::showAbout);
+    QAction *about =
+        helpMenu->addAction(tr("&About MotionPref Studio"), this, &MainWindow::showAbout);
     about->setStatusTip(tr("Versions of MotionPref Studio, Qt, LibTorch and Assimp"));
     QAction *aboutQt = helpMenu->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
     aboutQt->setStatusTip(tr("About the Qt toolkit"));
@@ -107,7 +220,8 @@ void MainWindow::buildStatusBar()
     m_modelLabel->setObjectName(QStringLiteral("modelLabel"));
     QString deviceText;
     try {
-        deviceText = QString::fromStdString(describeDevice(resolveDevice(m_settings.device().toStdString())));
+        deviceText = QString::fromStdString(
+            describeDevice(resolveDevice(m_settings.device().toStdString())));
     } catch (const InputError &e) {
         deviceText = tr("no device: %1").arg(QString::fromUtf8(e.what()));
     }
@@ -116,8 +230,14 @@ void MainWindow::buildStatusBar()
     if (QFileInfo::exists(QDir(modelDir).filePath(QStringLiteral("config.json"))))
         m_modelLabel->setText(tr("Model: %1").arg(QDir(modelDir).dirName()));
     else
-        m_modelLabel->setText(tr("Model: none (no bundle at %1)").arg(QDir::toNativeSeparators(modelDir)));
+        m_modelLabel->setText(
+            tr("Model: none (no bundle at %1)").arg(QDir::toNativeSeparators(modelDir)));
     m_modelLabel->setToolTip(modelDir);
+    m_studyLabel = new QLabel(this);
+    m_studyLabel->setObjectName(QStringLiteral("studyLabel"));
+    statusBar()->addPermanentWidget(m_studyLabel);
+    connect(m_store, &StudyStore::labelStored, this, &MainWindow::updateStudyStatus);
+    connect(m_store, &StudyStore::studyChanged, this, &MainWindow::updateStudyStatus);
     statusBar()->addPermanentWidget(m_modelLabel);
     statusBar()->addPermanentWidget(m_deviceLabel);
     statusBar()->showMessage(tr("Ready"), 3000);

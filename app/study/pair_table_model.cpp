@@ -94,6 +94,19 @@ QVariant PairTableModel::data(const QModelIndex &index, int role) const
         return m_splitOfPair.value(row.pair.id);
     case LabelIdRole:
         return label ? label->id : qint64(0);
+    case SortRole:
+        switch (index.column()) {
+        case PairColumn:
+            return row.pair.id;
+        case DegreeColumn:
+            return label && label->degree ? static_cast<int>(*label->degree) : -1;
+        case TimeColumn:
+            return label ? label->timeOnTaskMs : qint64(-1);
+        case LabeledAtColumn:
+            return label ? label->createdAtMs : qint64(0);
+        default:
+            return data(index, Qt::DisplayRole);
+        }
     case Qt::ToolTipRole:
         if (index.column() == PromptColumn)
             return row.pair.promptText;
@@ -131,7 +144,8 @@ QVariant PairTableModel::data(const QModelIndex &index, int role) const
     case SplitColumn:
         return m_splitOfPair.value(row.pair.id);
     case LabeledAtColumn:
-        return label ? QDateTime::fromMSecsSinceEpoch(label->createdAtMs).toString(Qt::ISODate)
+        return label ? QDateTime::fromMSecsSinceEpoch(label->createdAtMs)
+                           .toString(QStringLiteral("yyyy-MM-dd HH:mm"))
                      : QString();
     default:
         return {};

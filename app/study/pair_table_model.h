@@ -36,6 +36,7 @@ public:
         LabelerRole, // QString, empty when unlabeled
         SplitRole,   // "train", "test" or "" (not in the current split)
         LabelIdRole, // qint64, 0 when unlabeled
+        SortRole,    // numbers as numbers (pair id, time, degree), text otherwise
     };
 
     explicit PairTableModel(QObject *parent = nullptr);

@@ -38,7 +38,8 @@ std::string describeDevice(const c10::Device &device)
 {
     if (device.is_cuda())
         return "CUDA:" + std::to_string(device.index() < 0 ? 0 : device.index());
-    return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
+    const int threads = at::get_num_threads();
+    return "CPU (" + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)");
 }
 
 void configureTorchThreads()

@@ -1,14 +1,50 @@
 #pragma once
-// The Dataset panel.
+// The Dataset panel: the study's pairs in a filterable table, label revision, and the
+// agreement and position-bias summary.
 
 #include <QWidget>
 
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QTableView;
+class QTextBrowser;
+
 namespace mp {
+
+class PairFilterProxy;
+class PairTableModel;
+class Settings;
+class StudyStore;
 
 class DatasetPanel : public QWidget {
     Q_OBJECT
 public:
-    explicit DatasetPanel(QWidget *parent = nullptr);
+    explicit DatasetPanel(Settings &settings, QWidget *parent = nullptr);
+
+    void setStore(StudyStore *store);
+    QTableView *table() const { return m_table; }
+    PairFilterProxy *filter() const { return m_filter; }
+
+private:
+    void refreshFilters();
+    void refreshAgreement();
+    void reviseSelected();
+    void updateButtons();
+
+    Settings &m_settings;
+    StudyStore *m_store = nullptr;
+    PairTableModel *m_model = nullptr;
+    PairFilterProxy *m_filter = nullptr;
+    QLineEdit *m_search = nullptr;
+    QComboBox *m_degree = nullptr;
+    QComboBox *m_labeler = nullptr;
+    QComboBox *m_split = nullptr;
+    QTableView *m_table = nullptr;
+    QTextBrowser *m_agreement = nullptr;
+    QPushButton *m_revise = nullptr;
+    QLabel *m_summary = nullptr;
 };
 
 } // namespace mp
