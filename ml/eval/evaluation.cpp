@@ -60,27 +60,6 @@ private:
     Clock::time_point m_begin;
 };
 
-// A ground-truth draw as Guo's Text2MotionDatasetV2.__getitem__: caption, crop length, offset.
-struct GroundTruthPick {
-    std::size_t caption = 0;
-    std::int64_t start = 0;
-    std::int64_t frames = 0;
-};
-
-GroundTruthPick pickGroundTruth(const EvalSample &sample, MetricRng &rng, int unit, int maxFrames)
-{
-    GroundTruthPick pick;
-    pick.caption = static_cast<std::size_t>(uniformBelow(rng, sample.captions.size()));
-    const std::int64_t total = std::min<std::int64_t>(sample.features.size(0), maxFrames);
-    std::int64_t units = total / unit;
-    if (uniformBelow(rng, kShorterCropOdds) == 0 && units > 1)
-        --units;
-    pick.frames = std::max<std::int64_t>(units, 1) * unit;
-    pick.frames = std::min(pick.frames, sample.features.size(0));
-    pick.start = uniformBelow(rng, sample.features.size(0) - pick.frames + 1);
-    return pick;
-}
-
 struct Normaliser {
     at::Tensor mean;
     at::Tensor std;
@@ -186,6 +165,20 @@ std::int64_t evaluatedLength(std::int64_t generated, std::int64_t groundTruth,
 
 } // namespace
 
+GroundTruthCrop drawGroundTruthCrop(const EvalSample &sample, MetricRng &rng, int unitLength,
+                                    int maxFrames)
+{
+    GroundTruthCrop crop;
+    crop.caption = static_cast<std::size_t>(uniformBelow(rng, sample.captions.size()));
+    const std::int64_t total = std::min<std::int64_t>(sample.features.size(0), maxFrames);
+    std::int64_t units = total / unitLength;
+    if (uniformBelow(rng, kShorterCropOdds) == 0 && units > 1)
+        --units;
+    crop.frames = std::min(std::max<std::int64_t>(units, 1) * unitLength, sample.features.size(0));
+    crop.start = uniformBelow(rng, sample.features.size(0) - crop.frames + 1);
+    return crop;
+}
+
 double preferenceAccuracy(std::int64_t numPairs,
                           const std::function<std::pair<double, double>(std::int64_t)> &score)
 {
@@ -243,16 +236,16 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
 
         // Ground truth: a caption, crop and offset per motion (pass A), embedded.
         timer.start("ground truth sampling and embedding");
-        auto drawPass = [&](std::vector<GroundTruthPick> &picks, std::vector<at::Tensor> &crops) {
+        auto drawPass = [&](std::vector<GroundTruthCrop> &picks, std::vector<at::Tensor> &crops) {
             picks.clear();
             crops.clear();
             for (const auto &s : dataset.samples) {
-                picks.push_back(pickGroundTruth(s, rng, unit, options.maxMotionFrames));
+                picks.push_back(drawGroundTruthCrop(s, rng, unit, options.maxMotionFrames));
                 crops.push_back(s.features.slice(0, picks.back().start,
                                                  picks.back().start + picks.back().frames));
             }
         };
-        auto lengthsOf = [](const std::vector<GroundTruthPick> &picks) {
+        auto lengthsOf = [](const std::vector<GroundTruthCrop> &picks) {
             std::vector<std::int64_t> out;
             for (const auto &p : picks)
                 out.push_back(p.frames);
@@ -264,7 +257,7 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
                 out.push_back(normalise(x));
             return out;
         };
-        std::vector<GroundTruthPick> picks;
+        std::vector<GroundTruthCrop> picks;
         std::vector<at::Tensor> crops;
         drawPass(picks, crops);
         std::vector<const EvalCaption *> captions;
@@ -409,7 +402,7 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
             values["gt_Diversity"].push_back(diversity(gtRows, rng, options.diversityPairs));
             // gt_FID: a second, independent draw of real crops against the first.
             timer.start("ground truth sampling and embedding");
-            std::vector<GroundTruthPick> picksB;
+            std::vector<GroundTruthCrop> picksB;
             std::vector<at::Tensor> cropsB;
             drawPass(picksB, cropsB);
             const auto gtEmbB = embed.motions(normaliseAll(cropsB), lengthsOf(picksB));

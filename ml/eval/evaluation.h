@@ -40,6 +40,17 @@ struct EvalDataset {
     at::Tensor std;
 };
 
+// A ground-truth draw as Guo's Text2MotionDatasetV2.__getitem__: a random caption, the length
+// floored to the unit (one unit shorter with probability 1/3, capped at maxFrames) and a random
+// crop offset.
+struct GroundTruthCrop {
+    std::size_t caption = 0;
+    std::int64_t start = 0;
+    std::int64_t frames = 0;
+};
+GroundTruthCrop drawGroundTruthCrop(const EvalSample &sample, MetricRng &rng, int unitLength,
+                                    int maxFrames);
+
 struct GenerationRequest {
     std::int64_t sampleIndex = 0; // into EvalDataset::samples
     std::string caption;
