@@ -138,32 +138,39 @@ void writeBvhFile(const std::filesystem::path &path, const BvhMotion &motion,
     saveFileAtomically(path, formatBvh(motion, options));
 }
 
-Vec3 eulerZyxNear(const Mat3 &rotation, const Vec3 &previous)
+Vec3 eulerNear(const Mat3 &rotation, const std::array<int, 3> &order, const Vec3 &previous)
 {
     const auto &m = rotation.m;
-    // R = Rz(z) Ry(y) Rx(x): m[2][0] = -sin(y), m[2][1] = cos(y) sin(x), m[2][2] = cos(y) cos(x),
-    // m[1][0] = sin(z) cos(y), m[0][0] = cos(z) cos(y).
-    const double sinY = std::clamp(-m[2][0], -1.0, 1.0);
-    const double cosY = std::sqrt(std::max(0.0, 1.0 - sinY * sinY));
-    if (cosY < kGimbalCos) {
-        // Keep z, solve x from Rx(x) = (Rz(z) Ry(y))^T R.
-        const double y = sinY > 0 ? kPi / 2 : -kPi / 2;
-        const double z = previous[0];
+    const int a = order[0], b = order[1], c = order[2];
+    if (a == b || b == c || a == c || a < 0 || b < 0 || c < 0 || a > 2 || b > 2 || c > 2)
+        throw std::runtime_error("eulerNear: the rotation order needs three different axes");
+    // +1 when (a, b, c) is a cyclic order of (X, Y, Z), -1 otherwise. Then, for
+    // R = Ra(alpha) Rb(beta) Rc(gamma): m[a][c] = s sin(beta), m[b][c] = -s sin(alpha) cos(beta),
+    // m[c][c] = cos(alpha) cos(beta), m[a][b] = -s cos(beta) sin(gamma), m[a][a] = cos(beta)
+    // cos(gamma).
+    const double s = (b == (a + 1) % 3) ? 1.0 : -1.0;
+    const double sinB = std::clamp(s * m[a][c], -1.0, 1.0);
+    const double cosB = std::sqrt(std::max(0.0, 1.0 - sinB * sinB));
+    if (cosB < kGimbalCos) {
+        // Keep alpha, solve gamma from Rc(gamma) = (Ra(alpha) Rb(beta))^T R.
+        const double beta = sinB > 0 ? kPi / 2 : -kPi / 2;
+        const double alpha = previous[0];
         const Mat3 rest =
-            (Mat3::axisRotation(2, z) * Mat3::axisRotation(1, y)).transposed() * rotation;
-        const double x = std::atan2(rest.m[2][1], rest.m[2][2]);
-        return {z, nearestWrap(y, previous[1]), nearestWrap(x, previous[2])};
+            (Mat3::axisRotation(a, alpha) * Mat3::axisRotation(b, beta)).transposed() * rotation;
+        const int i = (c + 1) % 3, j = (c + 2) % 3;
+        const double gamma = std::atan2(rest.m[j][i], rest.m[i][i]);
+        return {alpha, nearestWrap(beta, previous[1]), nearestWrap(gamma, previous[2])};
     }
-    const double z1 = std::atan2(m[1][0], m[0][0]);
-    const double y1 = std::atan2(sinY, cosY);
-    const double x1 = std::atan2(m[2][1], m[2][2]);
-    // The other solution of the same rotation: (z + pi, pi - y, x + pi).
-    const Vec3 a{nearestWrap(z1, previous[0]), nearestWrap(y1, previous[1]),
-                 nearestWrap(x1, previous[2])};
-    const Vec3 b{nearestWrap(z1 + kPi, previous[0]), nearestWrap(kPi - y1, previous[1]),
-                 nearestWrap(x1 + kPi, previous[2])};
-    const Vec3 da = a - previous, db = b - previous;
-    return dot(da, da) <= dot(db, db) ? a : b;
+    const double alpha = std::atan2(-s * m[b][c], m[c][c]);
+    const double beta = std::atan2(sinB, cosB);
+    const double gamma = std::atan2(-s * m[a][b], m[a][a]);
+    // The other solution of the same rotation: (alpha + pi, pi - beta, gamma + pi).
+    const Vec3 first{nearestWrap(alpha, previous[0]), nearestWrap(beta, previous[1]),
+                     nearestWrap(gamma, previous[2])};
+    const Vec3 second{nearestWrap(alpha + kPi, previous[0]), nearestWrap(kPi - beta, previous[1]),
+                      nearestWrap(gamma + kPi, previous[2])};
+    const Vec3 d1 = first - previous, d2 = second - previous;
+    return dot(d1, d1) <= dot(d2, d2) ? first : second;
 }
 
 } // namespace mp

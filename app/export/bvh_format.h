@@ -21,9 +21,10 @@ std::string formatBvh(const BvhMotion &motion, const BvhFormatOptions &options =
 void writeBvhFile(const std::filesystem::path &path, const BvhMotion &motion,
                   const BvhFormatOptions &options = {});
 
-// Euler angles (radians) for R = Rz(z) * Ry(y) * Rx(x), returned as {z, y, x}: of the two
-// solutions (and their 2*pi shifts) the one nearest to previous, so curves stay continuous
-// frame to frame; at gimbal lock z keeps its previous value.
-Vec3 eulerZyxNear(const Mat3 &rotation, const Vec3 &previous);
+// Euler angles (radians) for R = R(order[0], a) * R(order[1], b) * R(order[2], c) (axes 0 = X,
+// 1 = Y, 2 = Z, all three different), returned as {a, b, c}: of the two solutions and their
+// 2*pi shifts the one nearest to previous, so curves stay continuous frame to frame; at gimbal
+// lock (b = +-90 degrees) a keeps its previous value.
+Vec3 eulerNear(const Mat3 &rotation, const std::array<int, 3> &order, const Vec3 &previous);
 
 } // namespace mp

@@ -37,6 +37,8 @@ const Key &keyAt(const Key *keys, unsigned count, double seconds, double ticksPe
 {
     // The nearest key: Assimp's FBX importer adds keys between frames where a rotation turns
     // far, so only a key within a tiny fraction of a frame counts.
+    if (count == 1) // a constant channel (Assimp's BVH loader on joints without positions)
+        return keys[0];
     unsigned best = count;
     for (unsigned k = 0; k < count; ++k)
         if (best == count || std::abs(keys[k].mTime / ticksPerSecond - seconds) <
