@@ -63,6 +63,7 @@ struct OptimizerSettings {
     double beta2 = 0.999;
     double eps = 1e-8;
     double weightDecay = 0.0;
+    bool operator==(const OptimizerSettings &) const = default;
 };
 
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<at::Tensor> &params,
