@@ -44,6 +44,8 @@ constexpr float kDiscThicknessM = 0.004f;
 constexpr float kDiscLiftM = 0.006f; // above the grid and the trace: no z-fighting
 constexpr float kHomePitchDeg = 18.0f;
 constexpr float kFovDeg = 40.0f;
+// Room around the joint centres for the spheres themselves and a little air.
+constexpr float kFrameMargin = 1.15f;
 
 QColor scaled(const QColor &color, float factor)
 {
@@ -359,7 +361,7 @@ void Qt3DSkeletonView::resetCamera()
     m_orbit = OrbitCamera{.yawDeg = m_homeYawDeg, .pitchDeg = kHomePitchDeg, .fovDeg = kFovDeg};
     const float aspect =
         m_window->height() > 0 ? float(m_window->width()) / float(m_window->height()) : 4.0f / 3;
-    m_orbit.frameBox(m_bounds.min, m_bounds.max, aspect);
+    m_orbit.frameBox(m_bounds.min, m_bounds.max, aspect, kFrameMargin);
     m_followOffset = QVector3D();
     if (m_follow) // close enough to see the body, which stays in the middle
         m_orbit.frameSphere(followTarget(), m_bounds.bodyHeightM * 0.75f);

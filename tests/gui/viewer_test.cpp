@@ -2,7 +2,11 @@
 // SMPL-22 and another skeleton, the empty-clip message, drops, the transport bar and the follow
 // camera. With MP_SCREENSHOT_DIR set, saves what it rendered there for a person to look at.
 
+// Before any Qt header: Qt's `slots` macro breaks LibTorch's headers.
+#include <torch/torch.h>
+
 #include "ml/motion/motion_clip.h"
+#include "ml/motion/skeleton.h"
 #include "viewer/motion_viewport.h"
 #include "viewer/playback_bar.h"
 #include "viewer/playback_clock.h"
@@ -281,6 +285,45 @@ private slots:
         clock.seek(45); // mid-stride
         QTest::qWait(300);
         saveScreenshot(grabFromScreen(&window), QStringLiteral("viewer_pair.png"));
+    }
+
+    // The real SMPL-22 definition from ml/motion, posed by its own FK: arms lowered, one knee
+    // and one elbow bent, as a person would see a generated motion.
+    void rendersTheMlSmpl22Skeleton()
+    {
+        const mp::Skeleton &smpl = mp::smpl22();
+        constexpr int kFrames = 20;
+        const auto options = torch::TensorOptions().dtype(torch::kFloat32);
+        torch::Tensor local = torch::zeros({kFrames, smpl.numJoints(), 4}, options);
+        local.select(2, 0).fill_(1.0f); // identity quaternions (w, x, y, z)
+        const auto turn = [&](int joint, float x, float y, float z, float degrees) {
+            const float half = degrees * float(M_PI) / 360.0f;
+            const float q[4] = {std::cos(half), x * std::sin(half), y * std::sin(half),
+                                z * std::sin(half)};
+            for (int c = 0; c < 4; ++c)
+                local.select(1, joint).select(1, c).fill_(q[c]);
+        };
+        turn(smpl.indexOf("left_shoulder"), 0, 0, 1, -65);
+        turn(smpl.indexOf("right_shoulder"), 0, 0, 1, 65);
+        turn(smpl.indexOf("left_elbow"), 0, 1, 0, -70);
+        turn(smpl.indexOf("right_hip"), 1, 0, 0, -35);
+        turn(smpl.indexOf("right_knee"), 1, 0, 0, 50);
+        torch::Tensor root = torch::zeros({kFrames, 3}, options);
+        root.select(1, 1).fill_(smpl.restRootHeightM());
+        const mp::MotionClip clip =
+            mp::toMotionClip(mp::forwardKinematics(smpl, root, local), smpl, 20.0);
+
+        mp::MotionViewport viewport;
+        viewport.setTitle(QStringLiteral("SMPL-22"));
+        viewport.resize(520, 480);
+        viewport.setMotion(clip);
+        viewport.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&viewport));
+        const QImage image = settledCapture(viewport.view());
+        QVERIFY(!image.isNull());
+        QVERIFY(countColour(image, mp::sideColor(BodySide::Left)) > 100);
+        QVERIFY(countColour(image, mp::sideColor(BodySide::Right)) > 100);
+        saveScreenshot(grabFromScreen(&viewport), QStringLiteral("viewer_smpl22_ml.png"));
     }
 
     void rendersAnotherSkeleton()
