@@ -86,10 +86,11 @@ namespace {
 // ankle lift the toes a little higher than the clinical averages, for floor clearance.
 const std::vector<std::array<float, 2>> kWalkHip{{0.0f, 24},  {0.15f, 19}, {0.5f, -12},
                                                  {0.62f, -5}, {0.76f, 19}, {0.88f, 27}};
-const std::vector<std::array<float, 2>> kWalkKnee{{0.0f, 4},   {0.13f, 16}, {0.4f, 4}, {0.6f, 40},
-                                                  {0.72f, 66}, {0.86f, 30}, {0.96f, 4}};
-const std::vector<std::array<float, 2>> kWalkAnkle{{0.0f, 0},  {0.08f, 6}, {0.42f, -10},
-                                                   {0.6f, 14}, {0.7f, 2},  {0.84f, -8}};
+const std::vector<std::array<float, 2>> kWalkKnee{{0.0f, 4},  {0.13f, 16}, {0.4f, 4},  {0.6f, 40},
+                                                  {0.7f, 64}, {0.8f, 54},  {0.9f, 10}, {0.96f, 4}};
+const std::vector<std::array<float, 2>> kWalkAnkle{{0.0f, 0},    {0.08f, 6}, {0.42f, -10},
+                                                   {0.6f, 14},   {0.66f, 0}, {0.74f, -16},
+                                                   {0.86f, -14}, {0.94f, -8}};
 // Running: stance 0..0.38, flight to 0.5.
 const std::vector<std::array<float, 2>> kRunHip{{0.0f, 32}, {0.2f, 6},  {0.38f, -14},
                                                 {0.5f, -4}, {0.7f, 40}, {0.86f, 46}};
@@ -114,7 +115,13 @@ void gaitPose(Pose &pose, float phase, const GaitStyle &style, float weight)
         const int ankle = leg == 0 ? LAnkle : RAnkle;
         hipFlex[leg] = periodicCurve(hipKeys, ph) * kDeg * style.hipScale;
         const float kneeFlex = periodicCurve(kneeKeys, ph) * kDeg * style.kneeScale;
-        const float plantar = periodicCurve(ankleKeys, ph) * kDeg;
+        float plantar = periodicCurve(ankleKeys, ph) * kDeg;
+        if (style.backward) {
+            // Mirror the hip swing: the foot lifts behind, lands toes first, and the stance
+            // leg pushes the body back.
+            hipFlex[leg] = -hipFlex[leg];
+            plantar = -0.6f * plantar;
+        }
         pose[std::size_t(hip)].x += weight * (-hipFlex[leg] - pose[std::size_t(hip)].x);
         pose[std::size_t(knee)].x += weight * (kneeFlex - pose[std::size_t(knee)].x);
         pose[std::size_t(ankle)].x += weight * (plantar - pose[std::size_t(ankle)].x);

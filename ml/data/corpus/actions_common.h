@@ -53,6 +53,7 @@ struct GaitStyle {
     float elbowFlex = 20 * kDeg;
     float lean = 3 * kDeg;
     bool running = false;
+    bool backward = false; // hips swing the other way: the body travels backwards
 };
 void gaitPose(Pose &pose, float phase, const GaitStyle &style, float weight);
 

@@ -40,13 +40,24 @@ int addJump(PoseTrack &track, int at, const Pose &from, const JumpPoses &poses, 
     for (int k = 0; k < air; ++k) {
         const int t = at + k;
         const float s = float(k + 1) / float(air + 1);
-        setPose(track, t, mixPoses(poses.push, poses.air, bump(s, 0.0f, 0.5f, 1.0f)));
+        // Up into the air pose, then towards the landing pose before touching down (legs that
+        // spread or close do it in the air, not sliding on the floor).
+        setPose(track, t,
+                s < 0.5f ? mixPoses(poses.push, poses.air, smoothstep(2.0f * s))
+                         : mixPoses(poses.air, poses.land, smoothstep(2.0f * s - 1.0f)));
         track.airborne[std::size_t(t)] = 1;
         track.lift[std::size_t(t)] = 4.0f * heightM * s * (1.0f - s);
         track.driftZ[std::size_t(t)] = travelM / float(air);
     }
     at += air;
-    blendSpan(track, at, at + absorb, poses.push, poses.land);
+    // Absorb the landing a little deeper in the knees, then back to the landing pose.
+    Pose deeper = poses.land;
+    for (int leg : {joint::LKnee, joint::RKnee})
+        deeper[std::size_t(leg)].x += 10 * kDeg;
+    for (int k = 0; k < absorb; ++k)
+        setPose(
+            track, at + k,
+            mixPoses(poses.land, deeper, bump(float(k + 1) / float(absorb + 1), 0.0f, 0.4f, 1.0f)));
     return at + absorb;
 }
 
@@ -127,7 +138,7 @@ PoseTrack hopTrack(const ActionParams &p, Variation &var)
     poses.air[ankle].x = 18 * kDeg;
     poses.air[knee].x = 12 * kDeg;
     poses.land = poses.crouch;
-    const float height = 0.06f * std::clamp(p.amplitude, 0.8f, 1.3f) * var.amplitude;
+    const float height = 0.1f * std::clamp(p.amplitude, 0.8f, 1.3f) * var.amplitude;
     const Pose stand = standingPose();
     PoseTrack track(var.frames(0.5f) * 2 + p.repetitions * (var.frames(0.7f) + 12) + 10);
     int at = 0;
@@ -135,7 +146,7 @@ PoseTrack hopTrack(const ActionParams &p, Variation &var)
     at += var.frames(0.4f);
     Pose from = base;
     for (int r = 0; r < p.repetitions; ++r) {
-        at = addJump(track, at, from, poses, height, 0.1f, var, 0.55f);
+        at = addJump(track, at, from, poses, height, 0.05f, var, 0.75f);
         from = poses.land;
     }
     const int end = var.frames(0.45f);
@@ -171,8 +182,8 @@ PoseTrack jumpingJacksTrack(const ActionParams &p, Variation &var)
     int at = 0;
     Pose from = closed;
     for (int r = 0; r < p.repetitions; ++r) {
-        at = addJump(track, at, from, out, 0.05f, 0.0f, var, tempo);
-        at = addJump(track, at, out.land, in, 0.05f, 0.0f, var, tempo);
+        at = addJump(track, at, from, out, 0.09f, 0.0f, var, tempo);
+        at = addJump(track, at, out.land, in, 0.09f, 0.0f, var, tempo);
         from = in.land;
     }
     const int end = var.frames(0.4f);

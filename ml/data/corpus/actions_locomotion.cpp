@@ -45,6 +45,7 @@ PoseTrack gaitTrack(const GaitStyle &style, float cycleS, int steps, float direc
             local = local >= 0.5f ? local - 0.5f : local;
             if (local > 0.39f && local < 0.49f) {
                 track.airborne[std::size_t(t)] = 1;
+                track.momentum[std::size_t(t)] = 1;
                 const float s = (local - 0.38f) / 0.12f;
                 track.lift[std::size_t(t)] = 0.05f * style.hipScale * 4.0f * s * (1.0f - s);
             }
@@ -189,12 +190,16 @@ PoseTrack locomotionTrack(const Segment &segment, Variation &var)
         return gaitTrack(style, cycle, p.repetitions, 1.0f, 0.0f, var);
     }
     case Action::WalkBackward: {
-        const GaitStyle style{
-            .hipScale = std::clamp(0.7f * amp, 0.5f, 1.0f), .armSwing = 0.4f, .lean = -1 * kDeg};
-        return gaitTrack(style, kWalkCycleS * 1.1f * speed, p.repetitions, -1.0f, 0.0f, var);
+        const GaitStyle style{.hipScale = std::clamp(0.65f * amp, 0.5f, 0.9f),
+                              .kneeScale = 1.1f,
+                              .armSwing = 0.4f,
+                              .lean = 2 * kDeg,
+                              .backward = true};
+        return gaitTrack(style, kWalkCycleS * 1.1f * speed, p.repetitions, 1.0f, 0.0f, var);
     }
     case Action::WalkCircle: {
-        const GaitStyle style{.hipScale = std::clamp(0.85f * amp, 0.6f, 1.1f), .armSwing = 0.55f};
+        const GaitStyle style{
+            .hipScale = std::clamp(0.85f * amp, 0.6f, 1.1f), .kneeScale = 1.15f, .armSwing = 0.55f};
         // About eight steps per full circle at this stride: a circle of roughly 2 m across.
         const int steps = std::max(4, p.angleDeg / 45);
         return gaitTrack(style, kWalkCycleS * speed, steps, 1.0f,

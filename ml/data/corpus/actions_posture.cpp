@@ -162,6 +162,9 @@ PoseTrack lowerBodyTrack(const Segment &segment, Variation &var)
         const Pose kneel = kneelingPose(p.side);
         Pose step = mixPoses(stand, kneel, 0.45f);
         step[Spine1].x = 12 * kDeg;
+        // The kneeling leg lifts its foot off the floor on the way back and down.
+        step[std::size_t(sideJoint(LKnee, p.side))].x = 75 * kDeg;
+        step[std::size_t(sideJoint(LHip, p.side))].x = -10 * kDeg;
         track = keyTrack(
             stand, {{stand, 0.2f}, {step, 0.7f * speed}, {kneel, 0.8f * speed}, {kneel, 0.8f}},
             var);

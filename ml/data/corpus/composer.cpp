@@ -43,8 +43,15 @@ std::vector<Action> candidates(std::optional<Posture> after)
     return out;
 }
 
-std::vector<Segment> planSegments(ClipRng &rng, const ComposeOptions &options)
+std::vector<Segment> planSegments(ClipRng &rng, const ComposeOptions &options,
+                                  std::optional<Action> only)
 {
+    if (only) {
+        Segment seg;
+        seg.action = *only;
+        seg.params = sampleParams(seg.action, rng);
+        return {seg};
+    }
     const int wanted = 1 + static_cast<int>(rng.weighted({0.35, 0.4, 0.25}));
     std::vector<Segment> segments;
     std::optional<Posture> posture;
@@ -62,15 +69,14 @@ std::vector<Segment> planSegments(ClipRng &rng, const ComposeOptions &options)
     return segments;
 }
 
-} // namespace
-
-ComposedClip composeClip(std::uint64_t seed, int index, const ComposeOptions &options)
+ComposedClip compose(std::uint64_t seed, int index, const ComposeOptions &options,
+                     std::optional<Action> only)
 {
     ClipRng rng(seed ^ kMotionStream, static_cast<std::uint64_t>(index));
     ComposedClip clip;
     clip.plan.index = index;
     clip.plan.body = sampleBody(rng);
-    std::vector<Segment> segments = planSegments(rng, options);
+    std::vector<Segment> segments = planSegments(rng, options, only);
 
     std::vector<PoseTrack> tracks;
     std::vector<int> transitionFrames;
@@ -136,6 +142,19 @@ ComposedClip composeClip(std::uint64_t seed, int index, const ComposeOptions &op
     ClipRng captionRng(seed ^ kCaptionStream, static_cast<std::uint64_t>(index));
     clip.plan.captions = makeCaptions(segments, captionRng);
     return clip;
+}
+
+} // namespace
+
+ComposedClip composeClip(std::uint64_t seed, int index, const ComposeOptions &options)
+{
+    return compose(seed, index, options, std::nullopt);
+}
+
+ComposedClip composeAction(std::uint64_t seed, int index, Action action,
+                           const ComposeOptions &options)
+{
+    return compose(seed, index, options, action);
 }
 
 } // namespace mp::corpus

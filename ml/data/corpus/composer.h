@@ -33,4 +33,8 @@ struct ComposedClip {
 
 ComposedClip composeClip(std::uint64_t seed, int index, const ComposeOptions &options = {});
 
+// A clip of one given action with drawn parameters (tests, previews and per-action exports).
+ComposedClip composeAction(std::uint64_t seed, int index, Action action,
+                           const ComposeOptions &options = {});
+
 } // namespace mp::corpus

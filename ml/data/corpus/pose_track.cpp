@@ -95,7 +95,7 @@ int sideJoint(int leftJoint, Side side)
 
 PoseTrack::PoseTrack(int frames)
     : numFrames(frames), angles(std::size_t(frames) * kNumJoints), heading(frames, 0.0f),
-      lift(frames, 0.0f), airborne(frames, 0), driftZ(frames, 0.0f)
+      lift(frames, 0.0f), airborne(frames, 0), driftZ(frames, 0.0f), momentum(frames, 0)
 {
 }
 
@@ -110,6 +110,7 @@ void PoseTrack::resize(int frames)
     lift.resize(std::size_t(frames), 0.0f);
     airborne.resize(std::size_t(frames), 0);
     driftZ.resize(std::size_t(frames), 0.0f);
+    momentum.resize(std::size_t(frames), 0);
     numFrames = frames;
 }
 
@@ -122,6 +123,7 @@ void PoseTrack::append(const PoseTrack &other)
     lift.insert(lift.end(), other.lift.begin(), other.lift.end());
     airborne.insert(airborne.end(), other.airborne.begin(), other.airborne.end());
     driftZ.insert(driftZ.end(), other.driftZ.begin(), other.driftZ.end());
+    momentum.insert(momentum.end(), other.momentum.begin(), other.momentum.end());
     numFrames += other.numFrames;
 }
 

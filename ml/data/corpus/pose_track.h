@@ -72,6 +72,7 @@ struct PoseTrack {
     std::vector<float> lift;            // height above the take-off/landing line while airborne
     std::vector<std::uint8_t> airborne; // 1 = no foot touches the floor this frame
     std::vector<float> driftZ;          // forward travel per airborne frame (heading frame), m
+    std::vector<std::uint8_t> momentum; // 1 = an airborne frame keeps the take-off velocity (runs)
 
     explicit PoseTrack(int frames = 0);
     Euler &at(int frame, int joint) { return angles[std::size_t(frame) * kNumJoints + joint]; }
