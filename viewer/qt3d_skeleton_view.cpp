@@ -33,7 +33,7 @@
 namespace mp {
 
 namespace {
-// Sizes for a 1.7 m body; scaled with the clip's body height so a 5-joint toy or a giant in
+// Sizes for a 1.7 m body; scaled with the clip's body height so a 5-joint toy or a BVH in
 // centimetres still looks like a stick figure.
 constexpr float kReferenceHeightM = 1.7f;
 constexpr float kJointRadiusM = 0.034f;
@@ -41,7 +41,8 @@ constexpr float kBoneRadiusM = 0.022f;
 constexpr float kTraceWidthM = 0.025f;
 constexpr float kDiscRadiusM = 0.08f;
 constexpr float kDiscThicknessM = 0.004f;
-constexpr float kDiscLiftM = 0.006f; // above the grid and the trace: no z-fighting
+constexpr float kTraceLiftM = 0.003f; // above the grid lines
+constexpr float kDiscLiftM = 0.006f;  // above the grid and the trace: no z-fighting
 constexpr float kHomePitchDeg = 18.0f;
 constexpr float kFovDeg = 40.0f;
 // Room around the joint centres for the spheres themselves and a little air.
@@ -201,9 +202,9 @@ void Qt3DSkeletonView::rebuildMotionEntities()
     if (!m_drawable)
         return;
 
-    const float scale = std::clamp(m_bounds.bodyHeightM / kReferenceHeightM, 0.1f, 10.0f);
+    const float scale = m_scale;
     const std::vector<QVector3D> ribbon =
-        floorRibbon(rootTrace(m_clip, m_bounds.floorY), kTraceWidthM * scale);
+        floorRibbon(rootTrace(m_clip, m_bounds.floorY, kTraceLiftM * scale), kTraceWidthM * scale);
     if (!ribbon.empty()) {
         m_traceEntity = makeUnlit(m_motionRoot, ribbon, {trajectoryColor()},
                                   Qt3DRender::QGeometryRenderer::TriangleStrip);
@@ -259,7 +260,7 @@ void Qt3DSkeletonView::rebuildMotionEntities()
         auto *entity = new Qt3DCore::QEntity(m_contactRoot);
         auto *transform = new Qt3DCore::QTransform(entity);
         transform->setScale3D(
-            QVector3D(kDiscRadiusM * scale, kDiscThicknessM, kDiscRadiusM * scale));
+            QVector3D(kDiscRadiusM * scale, kDiscThicknessM * scale, kDiscRadiusM * scale));
         entity->addComponent(cylinder);
         entity->addComponent(discMaterial);
         entity->addComponent(transform);
@@ -281,6 +282,8 @@ void Qt3DSkeletonView::setMotion(const MotionClip &clip)
     m_rootJoint = root == m_clip.parents.end() ? 0 : int(root - m_clip.parents.begin());
     m_contactRoot = nullptr;
     m_homeYawDeg = homeYawDeg(m_clip, m_bounds.bodyHeightM);
+    // No upper bound: a BVH in centimetres is a 170-unit giant and must still look like a body.
+    m_scale = std::max(0.02f, m_bounds.bodyHeightM / kReferenceHeightM);
     rebuildMotionEntities();
 
     m_frame = 0;
@@ -301,8 +304,7 @@ void Qt3DSkeletonView::updatePose()
     const int f = std::min(m_frame, m_clip.numFrames - 1);
     for (int j = 0; j < m_clip.numJoints; ++j)
         m_jointTransforms[j]->setTranslation(jointPosition(m_clip, f, j));
-    const float radius =
-        kBoneRadiusM * std::clamp(m_bounds.bodyHeightM / kReferenceHeightM, 0.1f, 10.0f);
+    const float radius = kBoneRadiusM * m_scale;
     for (std::size_t b = 0; b < m_boneChild.size(); ++b) {
         const int child = m_boneChild[b];
         const BoneTransform bone = boneTransform(jointPosition(m_clip, f, m_clip.parents[child]),
@@ -318,7 +320,7 @@ void Qt3DSkeletonView::updatePose()
         if (planted) {
             const QVector3D p = jointPosition(m_clip, f, m_feet[i]);
             m_contactTransforms[i]->setTranslation(
-                QVector3D(p.x(), m_bounds.floorY + kDiscLiftM, p.z()));
+                QVector3D(p.x(), m_bounds.floorY + kDiscLiftM * m_scale, p.z()));
         }
     }
     if (m_follow)
@@ -342,6 +344,10 @@ void Qt3DSkeletonView::applyCamera()
     if (m_follow)
         m_orbit.target = followTarget();
     Qt3DRender::QCamera *camera = m_window->camera();
+    // Near and far planes follow the distance: depth precision stays fine for the few
+    // millimetres between grid, path and discs, from a close-up to a giant BVH in centimetres.
+    camera->setNearPlane(std::max(0.002f, m_orbit.distanceM * 0.02f));
+    camera->setFarPlane(m_orbit.distanceM * 4.0f + m_bounds.radius() * 4.0f + 10.0f * m_scale);
     camera->setPosition(m_orbit.eye());
     camera->setViewCenter(m_orbit.target);
     camera->setUpVector(QVector3D(0, 1, 0));

@@ -88,6 +88,7 @@ private:
     std::vector<int> m_feet;
     std::vector<std::uint8_t> m_contacts;
     int m_rootJoint = 0;
+    float m_scale = 1.0f; // body height / 1.7 m: sizes joints, bones, path and discs
     int m_frame = 0;
 
     OrbitCamera m_orbit;

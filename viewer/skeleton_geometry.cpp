@@ -19,7 +19,6 @@ constexpr float kFloorSnapM = 0.25f;
 constexpr float kGridMarginM = 0.75f;
 // Beyond this floor size half-metre cells turn into a grey carpet; use metres instead.
 constexpr float kFineGridLimitM = 16.0f;
-constexpr float kTraceLiftM = 0.004f; // above the grid lines, below the contact discs
 
 bool containsAny(std::string name, std::initializer_list<const char *> words)
 {
@@ -131,7 +130,7 @@ std::vector<QVector3D> gridLines(const GroundGrid &grid)
     return points;
 }
 
-std::vector<QVector3D> rootTrace(const MotionClip &clip, float floorY)
+std::vector<QVector3D> rootTrace(const MotionClip &clip, float floorY, float liftM)
 {
     std::vector<QVector3D> points;
     if (!isDrawable(clip))
@@ -141,7 +140,7 @@ std::vector<QVector3D> rootTrace(const MotionClip &clip, float floorY)
     points.reserve(clip.numFrames);
     for (int f = 0; f < clip.numFrames; ++f) {
         const QVector3D p = jointPosition(clip, f, rootJoint);
-        points.emplace_back(p.x(), floorY + kTraceLiftM, p.z());
+        points.emplace_back(p.x(), floorY + liftM, p.z());
     }
     return points;
 }
@@ -290,14 +289,15 @@ void OrbitCamera::pan(float dxPixels, float dyPixels, int viewportHeightPx)
 void OrbitCamera::zoom(float steps)
 {
     constexpr float kStepFactor = 0.87f;
-    distanceM = std::clamp(distanceM * std::pow(kStepFactor, steps), 0.2f, 500.0f);
+    distanceM = std::clamp(distanceM * std::pow(kStepFactor, steps), kMinDistanceM, kMaxDistanceM);
 }
 
 void OrbitCamera::frameSphere(const QVector3D &center, float radiusM)
 {
     target = center;
     const float halfFov = qDegreesToRadians(fovDeg) * 0.5f;
-    distanceM = std::clamp(std::max(radiusM, 0.1f) / std::sin(halfFov), 0.2f, 500.0f);
+    distanceM =
+        std::clamp(std::max(radiusM, 0.1f) / std::sin(halfFov), kMinDistanceM, kMaxDistanceM);
 }
 
 void OrbitCamera::frameBox(const QVector3D &min, const QVector3D &max, float aspect, float margin)
@@ -317,7 +317,7 @@ void OrbitCamera::frameBox(const QVector3D &min, const QVector3D &max, float asp
                                       std::abs(QVector3D::dotProduct(v, toUp)) / tanV);
         needed = std::max({needed, across * margin - depth, 0.05f - depth});
     }
-    distanceM = std::clamp(needed, 0.2f, 500.0f);
+    distanceM = std::clamp(needed, kMinDistanceM, kMaxDistanceM);
 }
 
 } // namespace mp

@@ -44,8 +44,8 @@ struct GroundGrid {
 GroundGrid groundGridFor(const MotionBounds &bounds);
 std::vector<QVector3D> gridLines(const GroundGrid &grid);
 
-// The root joint's path projected onto the floor (slightly above it), one point per frame.
-std::vector<QVector3D> rootTrace(const MotionClip &clip, float floorY);
+// The root joint's path projected onto the floor (liftM above it), one point per frame.
+std::vector<QVector3D> rootTrace(const MotionClip &clip, float floorY, float liftM = 0.003f);
 
 // A flat ribbon along a floor path, as triangle-strip vertices (two per point): a 1-pixel line
 // is hard to see, and GL line widths above 1 are not portable.
@@ -83,6 +83,9 @@ struct OrbitCamera {
     void orbit(float dxPixels, float dyPixels);
     // Moves the target so that the point under the cursor follows it.
     void pan(float dxPixels, float dyPixels, int viewportHeightPx);
+    static constexpr float kMinDistanceM = 0.05f;
+    static constexpr float kMaxDistanceM = 1e5f; // a 170-unit BVH in centimetres seen whole
+
     // Positive steps come closer; one step is one mouse-wheel notch.
     void zoom(float steps);
     // Distance at which a sphere of this radius fills the view's height.

@@ -342,6 +342,23 @@ private slots:
         saveScreenshot(image, QStringLiteral("viewer_five_joints.png"));
     }
 
+    void rendersABvhInCentimetres()
+    {
+        mp::MotionClip giant = fiveJointClip(10);
+        for (float &v : giant.positions)
+            v *= 100.0f; // a 170-unit body: a BVH whose units were never converted
+        mp::MotionViewport viewport;
+        viewport.resize(400, 360);
+        viewport.setMotion(giant);
+        viewport.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&viewport));
+        const QImage image = settledCapture(viewport.view());
+        QVERIFY(!image.isNull());
+        QVERIFY(countColour(image, mp::sideColor(BodySide::Left)) > 30);
+        QVERIFY(countColour(image, mp::sideColor(BodySide::Right)) > 30);
+        saveScreenshot(image, QStringLiteral("viewer_centimetres.png"));
+    }
+
     void emptyClipShowsMessage()
     {
         mp::PlaybackClock clock;
