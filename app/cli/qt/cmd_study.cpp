@@ -1,0 +1,341 @@
+// motionpref-cli study create|info|import|export|agreement|split: the study store, headless.
+// STUDY is a file path (SQLite) or a postgresql:// connection string. The work is in app/study.
+
+#include "app/cli/command.h"
+#include "app/study/agreement.h"
+#include "app/study/study_io.h"
+#include "app/study/study_split.h"
+#include "app/study/study_store.h"
+#include "ml/core/error.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+namespace mp::cli {
+namespace {
+
+// Qt's SQL drivers are plugins found through the application object. It lives for one
+// command (declared before the store, so it outlives it), never until static destruction.
+class QtApplicationScope {
+public:
+    QtApplicationScope()
+    {
+        if (!QCoreApplication::instance())
+            m_app = std::make_unique<QCoreApplication>(m_argc, m_argv);
+    }
+
+private:
+    int m_argc = 1;
+    char m_name[16] = "motionpref-cli";
+    char *m_argv[2] = {m_name, nullptr};
+    std::unique_ptr<QCoreApplication> m_app;
+};
+
+QString qs(const std::string &text)
+{
+    return QString::fromStdString(text);
+}
+
+const std::string kStudyHelp = "STUDY is a study file (SQLite, made by 'study create') or a "
+                               "PostgreSQL connection string\npostgresql://user:password@host:"
+                               "port/dbname (a study shared by a lab).";
+
+void openStudy(StudyStore &store, const ParsedArgs &args)
+{
+    store.open(qs(args.positional(0, "STUDY")));
+}
+
+int runCreate(const ParsedArgs &args, const Context &)
+{
+    const QtApplicationScope qt;
+    const QString location = qs(args.positional(0, "STUDY"));
+    if (!StudyStore::isConnectionString(location) && QFileInfo::exists(location))
+        throw InputError(location.toStdString() + ": exists already; a new study needs a new file");
+    StudyStore store;
+    store.open(location, true);
+    if (args.has("name"))
+        store.setMeta(QStringLiteral("name"), qs(args.value("name")));
+    std::cout << "created study " << store.location().toStdString() << " (schema version "
+              << store.schemaVersion() << ")\n";
+    return 0;
+}
+
+int runInfo(const ParsedArgs &args, const Context &)
+{
+    const QtApplicationScope qt;
+    StudyStore store;
+    openStudy(store, args);
+    const StudyCounts counts = store.counts();
+    std::cout << "study     " << store.location().toStdString() << "\n"
+              << "backend   " << (store.backend() == StudyBackend::Sqlite ? "SQLite" : "PostgreSQL")
+              << "\n"
+              << "schema    " << store.schemaVersion() << "\n";
+    const QString name = store.meta(QStringLiteral("name"));
+    if (!name.isEmpty())
+        std::cout << "name      " << name.toStdString() << "\n";
+    std::cout << "created   " << store.meta(QStringLiteral("created_at")).toStdString() << "\n"
+              << "prompts   " << counts.prompts << "\n"
+              << "samples   " << counts.samples << "\n"
+              << "pairs     " << counts.pairs << " (" << counts.labeledPairs << " labeled, "
+              << counts.skippedPairs << " skipped)\n"
+              << "labels    " << counts.labelRows << " rows in the log\n"
+              << "labelers  " << store.labelers().join(QStringLiteral(", ")).toStdString() << "\n"
+              << "models    " << store.models().size() << ", adapters " << store.adapters().size()
+              << "\n"
+              << "splits    " << store.splitNames().join(QStringLiteral(", ")).toStdString()
+              << "\n";
+    return 0;
+}
+
+int runImport(const ParsedArgs &args, const Context &)
+{
+    const QtApplicationScope qt;
+    StudyStore store;
+    openStudy(store, args);
+    const QString file = qs(args.positional(1, "FILE"));
+    PaperImportOptions options;
+    if (args.has("root"))
+        options.datasetRoot = qs(args.value("root"));
+    if (args.has("labeler"))
+        options.defaultLabeler = qs(args.value("labeler"));
+    options.requireTokens = !args.flag("allow-missing-tokens");
+    try {
+        const ImportReport report = importPaperJsonl(store, file, options);
+        std::cout << "imported " << report.records << " pairs, " << report.labels << " labels, "
+                  << report.prompts << " new prompts from " << file.toStdString() << "\n";
+    } catch (const ImportError &e) {
+        // Every bad line, then the one-line summary that main prints.
+        for (const QString &line : e.lineErrors())
+            std::cerr << line.toStdString() << "\n";
+        throw;
+    }
+    return 0;
+}
+
+std::optional<std::vector<qint64>> splitPart(StudyStore &store, const ParsedArgs &args)
+{
+    if (!args.has("split"))
+        return std::nullopt;
+    const auto split = store.loadSplit(qs(args.value("split")));
+    if (!split)
+        throw InputError("no split named '" + args.value("split") + "' (study split makes one)");
+    const std::string part = args.value("part");
+    if (part == "train")
+        return split->train;
+    if (part == "test")
+        return split->test;
+    throw InputError("--part '" + part + "': expected train or test");
+}
+
+int runExport(const ParsedArgs &args, const Context &)
+{
+    const QtApplicationScope qt;
+    StudyStore store;
+    openStudy(store, args);
+    const QString file = qs(args.positional(1, "FILE"));
+    const auto format = exportFormatFromName(qs(args.value("format")));
+    if (!format)
+        throw InputError("--format '" + args.value("format") + "': expected paper, trl or csv");
+    const int written = exportStudy(store, file, *format, {.pairIds = splitPart(store, args)});
+    std::cout << "wrote " << written << " records to " << file.toStdString() << "\n";
+    return 0;
+}
+
+std::string number(double value, int decimals = 3)
+{
+    if (std::isnan(value))
+        return "n/a";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value);
+    return text;
+}
+
+double jsonNumber(double value)
+{
+    return std::isnan(value) ? 0.0 : value;
+}
+
+int runAgreement(const ParsedArgs &args, const Context &)
+{
+    const QtApplicationScope qt;
+    StudyStore store;
+    openStudy(store, args);
+    const AgreementReport report = computeAgreement(store);
+    if (args.flag("json")) {
+        QJsonObject out{{QStringLiteral("labelers"), report.labelers},
+                        {QStringLiteral("overlap_pairs"), report.overlapPairs},
+                        {QStringLiteral("fleiss_kappa"), jsonNumber(report.fleissKappa)},
+                        {QStringLiteral("alpha_ordinal"), jsonNumber(report.alphaOrdinal)},
+                        {QStringLiteral("alpha_nominal"), jsonNumber(report.alphaNominal)}};
+        QJsonArray cohen;
+        for (const PairwiseKappa &k : report.cohen)
+            cohen.append(QJsonObject{{QStringLiteral("a"), k.labelerA},
+                                     {QStringLiteral("b"), k.labelerB},
+                                     {QStringLiteral("overlap"), k.overlap},
+                                     {QStringLiteral("kappa"), jsonNumber(k.kappa)}});
+        out.insert(QStringLiteral("cohen"), cohen);
+        QJsonArray labelers;
+        for (const LabelerStats &s : report.perLabeler)
+            labelers.append(
+                QJsonObject{{QStringLiteral("labeler"), s.labeler},
+                            {QStringLiteral("labels"), s.labels},
+                            {QStringLiteral("skips"), s.skips},
+                            {QStringLiteral("left_picks"), s.leftPicks},
+                            {QStringLiteral("right_picks"), s.rightPicks},
+                            {QStringLiteral("position_bias_p"), s.positionBiasP},
+                            {QStringLiteral("mean_time_on_task_ms"), s.meanTimeOnTaskMs}});
+        out.insert(QStringLiteral("per_labeler"), labelers);
+        std::cout << QJsonDocument(out).toJson(QJsonDocument::Indented).toStdString();
+        return 0;
+    }
+    std::cout << "labelers " << report.labelers
+              << ", pairs labeled by two or more: " << report.overlapPairs << "\n"
+              << "Fleiss' kappa (sample_1/sample_2/unsure)   " << number(report.fleissKappa) << "\n"
+              << "Krippendorff's alpha, ordinal (-3..+3)     " << number(report.alphaOrdinal)
+              << "\n"
+              << "Krippendorff's alpha, nominal              " << number(report.alphaNominal)
+              << "\n";
+    for (const PairwiseKappa &k : report.cohen)
+        std::cout << "Cohen's kappa " << k.labelerA.toStdString() << " / "
+                  << k.labelerB.toStdString() << " on " << k.overlap
+                  << " pairs: " << number(k.kappa) << "\n";
+    std::cout << "\nlabeler          labels  skips  left  right  left%   p(50/50)  mean time\n";
+    for (const LabelerStats &s : report.perLabeler) {
+        char line[160];
+        std::snprintf(line, sizeof line, "%-16s %6d %6d %5d %6d  %5s  %9s  %7.1f s\n",
+                      s.labeler.left(16).toStdString().c_str(), s.labels, s.skips, s.leftPicks,
+                      s.rightPicks, number(100.0 * s.leftShare, 1).c_str(),
+                      number(s.positionBiasP, 4).c_str(), s.meanTimeOnTaskMs / 1000.0);
+        std::cout << line;
+    }
+    return 0;
+}
+
+std::vector<Degree> parseDegrees(const std::string &text)
+{
+    std::vector<Degree> degrees;
+    for (const QString &part : qs(text).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const auto degree = degreeFromName(part);
+        if (!degree)
+            throw InputError("--degrees: unknown degree '" + part.trimmed().toStdString() +
+                             "' (Much better, Better, Slightly better, Negligibly better/unsure)");
+        degrees.push_back(*degree);
+    }
+    return degrees;
+}
+
+int runSplit(const ParsedArgs &args, const Context &)
+{
+    const QtApplicationScope qt;
+    StudyStore store;
+    openStudy(store, args);
+    SplitOptions options;
+    options.name = qs(args.value("name"));
+    options.testFraction = args.doubleValue("test-fraction");
+    options.seed = static_cast<quint64>(args.intValue("seed"));
+    const SavedSplit split = ensureSplit(store, options, args.flag("replace"));
+    const std::vector<qint64> train = selectSubset(store, split.train,
+                                                   {.degrees = parseDegrees(args.value("degrees")),
+                                                    .percent = args.doubleValue("percent"),
+                                                    .seed = options.seed});
+    const QDir out(qs(args.required("out")));
+    if (!QDir().mkpath(out.path()))
+        throw InputError(out.path().toStdString() + ": cannot make the directory");
+    writeIdList(train, out.filePath(QStringLiteral("train.txt")));
+    writeIdList(split.test, out.filePath(QStringLiteral("test.txt")));
+    writeTrainingJsonl(store, train, out.filePath(QStringLiteral("train.jsonl")));
+    writeTrainingJsonl(store, split.test, out.filePath(QStringLiteral("test.jsonl")));
+    std::cout << "split '" << split.name.toStdString() << "' (seed " << split.seed
+              << "): " << split.train.size() << " train, " << split.test.size() << " test; "
+              << train.size() << " train pairs after the subset, written to "
+              << out.path().toStdString() << "/{train,test}.{txt,jsonl}\n";
+    return 0;
+}
+
+const CommandRegistration createCommand{{
+    .path = "study create",
+    .summary = "make a new, empty study (SQLite file or PostgreSQL database)",
+    .usage = "STUDY",
+    .description = kStudyHelp,
+    .options = {{"name", "TEXT", "a name shown in the study's info", ""}},
+    .usesTorch = false,
+    .run = runCreate,
+}};
+
+const CommandRegistration infoCommand{{
+    .path = "study info",
+    .summary = "counts of prompts, pairs and labels, labelers and splits of a study",
+    .usage = "STUDY",
+    .description = kStudyHelp,
+    .usesTorch = false,
+    .run = runInfo,
+}};
+
+const CommandRegistration importCommand{{
+    .path = "study import",
+    .summary = "import a preference dataset in the paper's JSONL record form",
+    .usage = "STUDY FILE",
+    .description = kStudyHelp +
+                   "\nEvery line is checked first; if any is bad, each problem is listed "
+                   "(file:line) and nothing is imported.\nTokens come from a sample's \"tokens\" "
+                   "or from the token file its features path leads to (spec §1.1).",
+    .options = {{"root", "DIR", "dataset root for token/feature paths", "the file's folder"},
+                {"labeler", "NAME", "labeler of annotations without \"user\"", "imported"},
+                {"allow-missing-tokens", "", "import samples without tokens", ""}},
+    .usesTorch = false,
+    .run = runImport,
+}};
+
+const CommandRegistration exportCommand{{
+    .path = "study export",
+    .summary = "write a study's pairs and labels as paper JSONL, TRL JSONL or CSV",
+    .usage = "STUDY FILE",
+    .description = kStudyHelp,
+    .options = {{"format", "paper|trl|csv", "output form", "paper"},
+                {"split", "NAME", "only the pairs of this saved split", ""},
+                {"part", "train|test", "which part of --split", "train"}},
+    .usesTorch = false,
+    .run = runExport,
+}};
+
+const CommandRegistration agreementCommand{{
+    .path = "study agreement",
+    .summary = "inter-labeler agreement (kappa, alpha), position bias and time on task",
+    .usage = "STUDY",
+    .description = kStudyHelp,
+    .options = {{"json", "", "print JSON instead of a table", ""}},
+    .usesTorch = false,
+    .run = runAgreement,
+}};
+
+const CommandRegistration splitCommand{{
+    .path = "study split",
+    .summary = "make (or reuse) a saved train/test split and write the training files",
+    .usage = "STUDY --out DIR",
+    .description = kStudyHelp +
+                   "\nWrites train.txt/test.txt (pair ids) and train.jsonl/test.jsonl (the "
+                   "trainer's records: prompt, chosen and rejected tokens, degree, pair id).\n"
+                   "A split saved under --name is reused as is unless --replace; --degrees and "
+                   "--percent select a subset of its train part.",
+    .options = {{"out", "DIR", "folder for the id lists and JSONL files", ""},
+                {"name", "NAME", "the split's name in the study", "default"},
+                {"test-fraction", "F", "share of pairs held out for testing", "0.1"},
+                {"seed", "N", "shuffle seed (the paper: 2222 for DPO, 42 for RM/PPO)", "2222"},
+                {"replace", "", "make the split anew even if it is saved", ""},
+                {"degrees", "LIST", "comma-separated degrees to train on", ""},
+                {"percent", "P", "share of the (filtered) train pairs to keep", "100"}},
+    .usesTorch = false,
+    .run = runSplit,
+}};
+
+} // namespace
+} // namespace mp::cli

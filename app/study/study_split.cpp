@@ -1,0 +1,205 @@
+#include "app/study/study_split.h"
+
+#include "app/study/study_store.h"
+#include "ml/core/error.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+namespace mp {
+
+namespace {
+
+std::map<qint64, LabelRecord> pairLabels(const StudyStore &store)
+{
+    // The pair's current label is the newest current label of any labeler.
+    std::map<qint64, LabelRecord> out;
+    for (LabelRecord &label : store.currentLabels()) {
+        auto &slot = out[label.pairId];
+        if (label.id > slot.id)
+            slot = std::move(label);
+    }
+    return out;
+}
+
+bool prefersASample(const LabelRecord &label)
+{
+    return label.choice == Choice::Sample1 || label.choice == Choice::Sample2;
+}
+
+QJsonArray codes(const std::vector<int> &tokens)
+{
+    QJsonArray array;
+    for (int token : tokens)
+        array.append(token);
+    return array;
+}
+
+} // namespace
+
+void seededShuffle(std::vector<qint64> &ids, quint64 seed)
+{
+    std::mt19937_64 rng(seed);
+    for (std::size_t i = ids.size(); i > 1; --i) {
+        const std::size_t j = static_cast<std::size_t>(rng() % i); // the bias is ~i / 2^64
+        std::swap(ids[i - 1], ids[j]);
+    }
+}
+
+std::vector<qint64> trainablePairs(const StudyStore &store)
+{
+    std::vector<qint64> ids;
+    for (const auto &[pairId, label] : pairLabels(store)) {
+        if (prefersASample(label))
+            ids.push_back(pairId);
+    }
+    return ids; // std::map keeps them in id order
+}
+
+SavedSplit makeSplit(const StudyStore &store, const SplitOptions &options)
+{
+    if (!(options.testFraction > 0 && options.testFraction < 1))
+        throw InputError("test fraction must be between 0 and 1, got " +
+                         std::to_string(options.testFraction));
+    std::vector<qint64> ids = trainablePairs(store);
+    if (ids.size() < 2)
+        throw InputError("a split needs at least 2 pairs labeled with a preference, the study "
+                         "has " +
+                         std::to_string(ids.size()));
+    seededShuffle(ids, options.seed);
+    auto numTest = static_cast<std::size_t>(
+        std::ceil(options.testFraction * static_cast<double>(ids.size()) - 1e-9));
+    numTest = std::clamp<std::size_t>(numTest, 1, ids.size() - 1);
+    SavedSplit split{.name = options.name,
+                     .seed = static_cast<qint64>(options.seed),
+                     .testFraction = options.testFraction};
+    split.test.assign(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(numTest));
+    split.train.assign(ids.begin() + static_cast<std::ptrdiff_t>(numTest), ids.end());
+    return split;
+}
+
+SavedSplit ensureSplit(StudyStore &store, const SplitOptions &options, bool replace)
+{
+    if (!replace) {
+        if (auto saved = store.loadSplit(options.name))
+            return *saved;
+    }
+    SavedSplit split = makeSplit(store, options);
+    store.saveSplit(split, replace);
+    return split;
+}
+
+std::vector<qint64> selectSubset(const StudyStore &store, const std::vector<qint64> &ids,
+                                 const SubsetOptions &options)
+{
+    if (!(options.percent > 0 && options.percent <= 100))
+        throw InputError("subset percentage must be in (0, 100], got " +
+                         std::to_string(options.percent));
+    const auto labels = pairLabels(store);
+    const std::set<Degree> wanted(options.degrees.begin(), options.degrees.end());
+    std::vector<qint64> kept;
+    for (qint64 id : ids) {
+        const auto found = labels.find(id);
+        if (found == labels.end() || !prefersASample(found->second))
+            continue;
+        if (!wanted.empty() && !wanted.contains(*found->second.degree))
+            continue;
+        kept.push_back(id);
+    }
+    if (options.percent >= 100)
+        return kept;
+    const auto keep = static_cast<std::size_t>(
+        std::llround(options.percent / 100.0 * static_cast<double>(kept.size())));
+    std::vector<qint64> shuffled = kept;
+    seededShuffle(shuffled, options.seed);
+    const std::set<qint64> chosen(shuffled.begin(),
+                                  shuffled.begin() + static_cast<std::ptrdiff_t>(keep));
+    std::vector<qint64> out;
+    for (qint64 id : kept) {
+        if (chosen.contains(id))
+            out.push_back(id);
+    }
+    return out;
+}
+
+int writeTrainingJsonl(const StudyStore &store, const std::vector<qint64> &ids, const QString &file)
+{
+    const auto labels = pairLabels(store);
+    QSaveFile out(file);
+    if (!out.open(QIODevice::WriteOnly))
+        throw InputError(file.toStdString() + ": " + out.errorString().toStdString());
+    int written = 0;
+    for (qint64 id : ids) {
+        const auto found = labels.find(id);
+        if (found == labels.end() || !prefersASample(found->second))
+            throw InputError("pair " + std::to_string(id) +
+                             " has no current preference label; it cannot be trained on");
+        const LabelRecord &label = found->second;
+        const PairInfo pair = store.pair(id);
+        const bool first = label.choice == Choice::Sample1;
+        const SampleInfo chosen = store.sample(first ? pair.sample1Id : pair.sample2Id);
+        const SampleInfo rejected = store.sample(first ? pair.sample2Id : pair.sample1Id);
+        const QJsonObject record{
+            {QStringLiteral("pair_id"), static_cast<double>(id)},
+            {QStringLiteral("id"), pair.externalId},
+            {QStringLiteral("prompt"), pair.promptText},
+            {QStringLiteral("chosen"), codes(chosen.tokens)},
+            {QStringLiteral("rejected"), codes(rejected.tokens)},
+            {QStringLiteral("degree"), degreeName(*label.degree)},
+            {QStringLiteral("margin"), static_cast<int>(*label.degree)},
+            {QStringLiteral("labeler"), label.labeler},
+        };
+        const QByteArray line = QJsonDocument(record).toJson(QJsonDocument::Compact) + '\n';
+        if (out.write(line) != line.size())
+            throw InputError(file.toStdString() + ": " + out.errorString().toStdString());
+        ++written;
+    }
+    if (!out.commit())
+        throw InputError(file.toStdString() + ": " + out.errorString().toStdString());
+    return written;
+}
+
+void writeIdList(const std::vector<qint64> &ids, const QString &file)
+{
+    QSaveFile out(file);
+    if (!out.open(QIODevice::WriteOnly))
+        throw InputError(file.toStdString() + ": " + out.errorString().toStdString());
+    QByteArray text;
+    for (qint64 id : ids)
+        text += QByteArray::number(id) + '\n';
+    if (out.write(text) != text.size() || !out.commit())
+        throw InputError(file.toStdString() + ": " + out.errorString().toStdString());
+}
+
+std::vector<qint64> readIdList(const QString &file)
+{
+    QFile in(file);
+    if (!in.open(QIODevice::ReadOnly))
+        throw InputError(file.toStdString() + ": " + in.errorString().toStdString());
+    std::vector<qint64> ids;
+    int line = 0;
+    while (!in.atEnd()) {
+        const QByteArray text = in.readLine().trimmed();
+        ++line;
+        if (text.isEmpty())
+            continue;
+        bool ok = false;
+        const qint64 id = text.toLongLong(&ok);
+        if (!ok)
+            throw InputError(file.toStdString() + ":" + std::to_string(line) + ": '" +
+                             text.toStdString() + "' is not a pair id");
+        ids.push_back(id);
+    }
+    return ids;
+}
+
+} // namespace mp
