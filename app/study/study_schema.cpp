@@ -217,6 +217,9 @@ int storedSchemaVersion(QSqlDatabase &db)
 
 void migrateStudy(QSqlDatabase &db, const SqlDialect &dialect)
 {
+    // Up to date (the usual case): no write transaction, so opening never waits for a writer.
+    if (storedSchemaVersion(db) == latestSchemaVersion())
+        return;
     for (const Migration &migration : migrations()) {
         exec(db, dialect.beginWrite());
         try {

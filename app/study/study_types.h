@@ -63,7 +63,9 @@ struct SampleInfo {
     double temperature = 1.0;
     int topK = 0;            // 0: no top-k cut
     double topP = 1.0;       // 1: no nucleus cut
-    std::vector<int> tokens; // VQ codes 0..511, without the start/end tokens
+    // VQ codes 0..511 without start/end tokens: with the model they reproduce the features
+    // exactly (VQ decoding is deterministic).
+    std::vector<int> tokens;
     QString featuresPath;    // decoded 263-d features on disk, if any
     QByteArray features;     // or the features themselves (float32 .npy bytes), if stored
     QString origin;          // the paper's "from" ("motionGPT"); the generator otherwise
