@@ -1,0 +1,240 @@
+#include "ml/train/dpo_trainer.h"
+
+#include <cmath>
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "ml/core/error.h"
+#include "ml/train/policy_model.h"
+
+namespace mp {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Bumped when the checkpoint layout changes.
+constexpr int kCheckpointVersion = 1;
+
+at::Tensor padLabels(const at::Tensor &labels, std::int64_t length)
+{
+    const std::int64_t missing = length - labels.size(1);
+    if (missing == 0)
+        return labels;
+    return torch::cat(
+        {labels, torch::full({labels.size(0), missing}, kIgnoreLabel, labels.options())}, 1);
+}
+
+void requireFile(const fs::path &path)
+{
+    if (!fs::is_regular_file(path))
+        throw InputError(path.string() + ": missing from the checkpoint");
+}
+
+} // namespace
+
+at::Tensor concatenatedLabels(const at::Tensor &chosen, const at::Tensor &rejected)
+{
+    if (chosen.dim() != 2 || rejected.dim() != 2 || chosen.size(0) != rejected.size(0))
+        throw std::invalid_argument("concatenatedLabels: expected [B,Tc] and [B,Tr]");
+    const std::int64_t length = std::max(chosen.size(1), rejected.size(1));
+    return torch::cat(
+        {padLabels(chosen.to(torch::kLong), length), padLabels(rejected.to(torch::kLong), length)});
+}
+
+PairLogProbs pairLogProbs(PolicyModel &policy, const PreferenceBatch &batch,
+                          const LogProbOptions &options)
+{
+    const std::int64_t b = batch.chosenLabels.size(0);
+    const at::Tensor labels = concatenatedLabels(batch.chosenLabels, batch.rejectedLabels);
+    const at::Tensor logits =
+        policy.forward(batch.promptIds.repeat({2, 1}), batch.promptMask.repeat({2, 1}), labels);
+    const at::Tensor logps = sequenceLogProbs(logits, labels, options);
+    return {logps.slice(0, 0, b), logps.slice(0, b), logitsMean(logits.slice(0, 0, b)),
+            logitsMean(logits.slice(0, b))};
+}
+
+PairLogProbs referenceLogProbs(PolicyModel &policy, const PreferenceBatch &batch,
+                               const LogProbOptions &options)
+{
+    torch::NoGradGuard noGrad;
+    AdapterDisabledScope disabled(policy);
+    return pairLogProbs(policy, batch, options);
+}
+
+DpoTrainer::DpoTrainer(PolicyModel &policy, DpoTrainerOptions options)
+    : m_policy(policy), m_options(std::move(options)), m_params(policy.trainableParameters())
+{
+    if (m_params.empty())
+        throw std::invalid_argument("DpoTrainer: the policy has no trainable parameters");
+    m_optimizer = makeOptimizer(m_params, m_options.optimizer);
+    m_scheduler = std::make_unique<LrScheduler>(*m_optimizer, m_options.schedule,
+                                                m_options.warmupSteps, m_options.totalSteps);
+}
+
+DpoTrainer::~DpoTrainer() = default;
+
+double DpoTrainer::currentLr() const
+{
+    return m_scheduler->currentLr();
+}
+
+DpoTrainer::Forward DpoTrainer::forward(const PreferenceBatch &batch)
+{
+    const LogProbOptions logProbOptions{.alignment = m_options.alignment,
+                                        .average = usesAverageLogProbs(m_options.loss.type)};
+    const PairLogProbs policy = pairLogProbs(m_policy, batch, logProbOptions);
+    at::Tensor refChosen = batch.refChosenLogps;
+    at::Tensor refRejected = batch.refRejectedLogps;
+    if (!refChosen.defined() || !refRejected.defined()) {
+        const PairLogProbs reference = referenceLogProbs(m_policy, batch, logProbOptions);
+        refChosen = reference.chosen;
+        refRejected = reference.rejected;
+    }
+    const DpoLossResult result = dpoLoss(policy.chosen, policy.rejected, refChosen, refRejected,
+                                         m_options.loss, batch.labelSmoothing, &m_bcoMoments);
+    Forward out;
+    out.loss = result.losses.mean();
+    out.metrics = dpoMetrics(result, policy.chosen, policy.rejected, policy.chosenLogitsMean,
+                             policy.rejectedLogitsMean);
+    out.metrics["loss"] = out.loss.detach().to(torch::kDouble).item<double>();
+    return out;
+}
+
+MetricMap DpoTrainer::step(const std::vector<PreferenceBatch> &microBatches)
+{
+    if (microBatches.empty())
+        throw std::invalid_argument("DpoTrainer::step: no micro-batches");
+    m_policy.module().train();
+    m_optimizer->zero_grad();
+    const double scale = 1.0 / static_cast<double>(microBatches.size());
+    MetricAverager averager;
+    bool finite = true;
+    for (const PreferenceBatch &batch : microBatches) {
+        Forward f = forward(batch);
+        averager.add(f.metrics);
+        if (!std::isfinite(f.metrics["loss"])) {
+            finite = false;
+            continue;
+        }
+        (f.loss * scale).backward();
+    }
+    MetricMap metrics = averager.mean();
+    metrics["learning_rate"] = currentLr();
+    const double gradNorm = finite ? clipGradNorm(m_params, m_options.maxGradNorm)
+                                   : std::numeric_limits<double>::quiet_NaN();
+    metrics["grad_norm"] = gradNorm;
+    if (!finite || !std::isfinite(gradNorm)) {
+        // Keep the last good weights; the caller's divergence guard stops the run.
+        m_optimizer->zero_grad();
+        metrics["loss"] = std::numeric_limits<double>::quiet_NaN();
+        return metrics;
+    }
+    m_optimizer->step();
+    m_scheduler->step();
+    ++m_step;
+    return metrics;
+}
+
+MetricMap DpoTrainer::evaluate(const std::vector<PreferenceBatch> &batches)
+{
+    torch::NoGradGuard noGrad;
+    const bool wasTraining = m_policy.module().is_training();
+    m_policy.module().eval();
+    MetricAverager averager;
+    for (const PreferenceBatch &batch : batches)
+        averager.add(forward(batch).metrics);
+    m_policy.module().train(wasTraining);
+    MetricMap out;
+    mergeMetrics(out, averager.mean(), "eval_");
+    return out;
+}
+
+void DpoTrainer::saveCheckpoint(const fs::path &directory)
+{
+    const fs::path temporary = directory.string() + ".tmp";
+    fs::remove_all(temporary);
+    fs::create_directories(temporary);
+    {
+        torch::serialize::OutputArchive archive;
+        m_policy.saveState(archive);
+        archive.save_to((temporary / "model.pt").string());
+    }
+    torch::save(*m_optimizer, (temporary / "optimizer.pt").string());
+    {
+        auto generator = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        torch::save(generator.get_state(), (temporary / "rng.pt").string());
+    }
+    nlohmann::json state = {
+        {"version", kCheckpointVersion},
+        {"step", m_step},
+        {"scheduler_step", m_scheduler->stepCount()},
+        {"loss_type", dpoLossTypeName(m_options.loss.type)},
+        {"bco_moments",
+         {m_bcoMoments.mean(), m_bcoMoments.var(), m_bcoMoments.std(), m_bcoMoments.count()}}};
+    {
+        std::ofstream out(temporary / "trainer_state.json", std::ios::binary);
+        out << state.dump(2) << "\n";
+        if (!out.flush())
+            throw std::runtime_error((temporary / "trainer_state.json").string() +
+                                     ": cannot write");
+    }
+    // Swap in the complete directory, so a kill never leaves a half-written checkpoint.
+    const fs::path old = directory.string() + ".old";
+    fs::remove_all(old);
+    if (fs::exists(directory))
+        fs::rename(directory, old);
+    fs::rename(temporary, directory);
+    fs::remove_all(old);
+}
+
+void DpoTrainer::loadCheckpoint(const fs::path &directory)
+{
+    for (const char *name : {"model.pt", "optimizer.pt", "rng.pt", "trainer_state.json"})
+        requireFile(directory / name);
+    nlohmann::json state;
+    const fs::path statePath = directory / "trainer_state.json";
+    try {
+        std::ifstream in(statePath, std::ios::binary);
+        state = nlohmann::json::parse(in);
+        if (state.at("version").get<int>() != kCheckpointVersion)
+            throw InputError(statePath.string() + ": unsupported checkpoint version " +
+                             state.at("version").dump());
+        const auto lossType = state.at("loss_type").get<std::string>();
+        if (lossType != dpoLossTypeName(m_options.loss.type))
+            throw InputError(statePath.string() + ": checkpoint was trained with loss '" +
+                             lossType + "', this run uses '" +
+                             std::string(dpoLossTypeName(m_options.loss.type)) + "'");
+        m_step = state.at("step").get<std::int64_t>();
+        m_scheduler->setStepCount(state.at("scheduler_step").get<std::int64_t>());
+        const auto &moments = state.at("bco_moments");
+        m_bcoMoments.setState(moments.at(0).get<double>(), moments.at(1).get<double>(),
+                              moments.at(2).get<double>(), moments.at(3).get<double>());
+    } catch (const nlohmann::json::exception &e) {
+        throw InputError(statePath.string() + ": " + e.what());
+    }
+    try {
+        torch::serialize::InputArchive archive;
+        archive.load_from((directory / "model.pt").string());
+        m_policy.loadState(archive);
+        torch::load(*m_optimizer, (directory / "optimizer.pt").string());
+        // Restoring the optimizer's saved groups brings back their saved lrs; re-apply the step's.
+        m_scheduler->setStepCount(m_scheduler->stepCount());
+        at::Tensor rngState;
+        torch::load(rngState, (directory / "rng.pt").string());
+        auto generator = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        generator.set_state(rngState);
+    } catch (const c10::Error &e) {
+        throw InputError(directory.string() +
+                         ": cannot load the checkpoint: " + e.what_without_backtrace());
+    }
+}
+
+} // namespace mp
