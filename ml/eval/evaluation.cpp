@@ -2,6 +2,8 @@
 
 #include "ml/core/error.h"
 #include "ml/eval/evaluator.h"
+#include "ml/motion/features.h"
+#include "ml/motion/quality.h"
 
 #include <torch/torch.h>
 
@@ -17,7 +19,7 @@ namespace mp {
 namespace {
 
 // The HumanML3D feature width.
-constexpr std::int64_t kFeatureDim = 263;
+constexpr std::int64_t kEvalFeatureDim = 263;
 // Guo crops one unit shorter with probability 1/3 (coin 'single', 'single', 'double').
 constexpr std::int64_t kShorterCropOdds = 3;
 
@@ -77,7 +79,8 @@ std::pair<at::Tensor, at::Tensor> padBatch(const std::vector<at::Tensor> &motion
     std::int64_t frames = padFrames;
     if (frames <= 0)
         frames = *std::max_element(lengths.begin(), lengths.end());
-    auto buffer = torch::zeros({static_cast<std::int64_t>(motions.size()), frames, kFeatureDim});
+    auto buffer =
+        torch::zeros({static_cast<std::int64_t>(motions.size()), frames, kEvalFeatureDim});
     for (std::size_t i = 0; i < motions.size(); ++i) {
         const auto n = std::min({lengths[i], motions[i].size(0), frames});
         if (n > 0)
@@ -111,21 +114,43 @@ public:
     }
 
     // motions: normalised (T_i, 263); lengths in frames (multiples of the unit).
+    // Packed (Guo): the GRU reads only each motion's own units, and the conv stack reads at most
+    // unitLength - 1 frames past a motion's end, so a zero buffer of length + unitLength gives
+    // exactly what T2M's 196-frame buffer gives. Motions are sorted by length into batches and
+    // padded tightly. Unpacked (MotionGPT): the padded length changes the result, so batches keep
+    // the given order and pad to the batch maximum, as MotionGPT's collate does.
     at::Tensor motions(const std::vector<at::Tensor> &motions,
                        const std::vector<std::int64_t> &lengths)
     {
-        const std::int64_t pad =
-            m_options.grouping == GroupingMode::GuoBatches ? m_options.maxMotionFrames : 0;
-        std::vector<at::Tensor> out;
-        for (std::size_t begin = 0; begin < motions.size(); begin += batchSize()) {
-            const auto end = std::min(motions.size(), begin + batchSize());
-            const std::vector<at::Tensor> part(motions.begin() + begin, motions.begin() + end);
-            const std::vector<std::int64_t> partLengths(lengths.begin() + begin,
-                                                        lengths.begin() + end);
+        const bool packed = m_evaluator.config().packMotion;
+        const std::int64_t unit = m_evaluator.config().unitLength;
+        std::vector<std::int64_t> order(motions.size());
+        std::iota(order.begin(), order.end(), 0);
+        if (packed)
+            std::stable_sort(order.begin(), order.end(),
+                             [&](auto a, auto b) { return lengths[a] < lengths[b]; });
+        auto out = torch::empty(
+            {static_cast<std::int64_t>(motions.size()), m_evaluator.config().dimCoemb});
+        for (std::size_t begin = 0; begin < order.size(); begin += batchSize()) {
+            const auto end = std::min(order.size(), begin + batchSize());
+            std::vector<at::Tensor> part;
+            std::vector<std::int64_t> partLengths;
+            for (std::size_t k = begin; k < end; ++k) {
+                part.push_back(motions[order[k]]);
+                partLengths.push_back(lengths[order[k]]);
+            }
+            const auto longest = *std::max_element(partLengths.begin(), partLengths.end());
+            const std::int64_t pad =
+                packed ? std::max<std::int64_t>(
+                             longest,
+                             std::min<std::int64_t>(longest + unit, m_options.maxMotionFrames))
+                       : longest;
             auto [buffer, lens] = padBatch(part, partLengths, pad);
-            out.push_back(m_evaluator.encodeMotion(buffer, lens).to(torch::kCPU));
+            const auto embedded = m_evaluator.encodeMotion(buffer, lens).to(torch::kCPU);
+            const std::vector<std::int64_t> rowsOut(order.begin() + begin, order.begin() + end);
+            out.index_copy_(0, torch::tensor(rowsOut, torch::kLong), embedded.to(torch::kFloat32));
         }
-        return torch::cat(out);
+        return out;
     }
 
 private:
@@ -179,6 +204,13 @@ GroundTruthCrop drawGroundTruthCrop(const EvalSample &sample, MetricRng &rng, in
     return crop;
 }
 
+double footSkatingOfFeatures(const at::Tensor &features)
+{
+    if (features.dim() != 2 || features.size(0) < 2)
+        return 0.0;
+    return footSkatingRatio(recoverFromRic(features.to(torch::kCPU, torch::kFloat32)));
+}
+
 double preferenceAccuracy(std::int64_t numPairs,
                           const std::function<std::pair<double, double>(std::int64_t)> &score)
 {
@@ -201,22 +233,24 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
     if (n < options.groupSize)
         throw InputError("evaluation: the test split has " + std::to_string(n) +
                          " motions, fewer than one group of " + std::to_string(options.groupSize));
-    if (!dataset.mean.defined() || !dataset.std.defined() || dataset.mean.numel() != kFeatureDim ||
-        dataset.std.numel() != kFeatureDim)
+    if (!dataset.mean.defined() || !dataset.std.defined() ||
+        dataset.mean.numel() != kEvalFeatureDim || dataset.std.numel() != kEvalFeatureDim)
         throw InputError("evaluation: the evaluator's mean/std (263 values each) are missing");
     if (!generator)
         throw std::invalid_argument("evaluateModel: no generator");
     for (const auto &s : dataset.samples)
         if (s.captions.empty() || !s.features.defined() || s.features.dim() != 2 ||
-            s.features.size(1) != kFeatureDim || s.features.size(0) < evaluator.config().unitLength)
+            s.features.size(1) != kEvalFeatureDim ||
+            s.features.size(0) < evaluator.config().unitLength)
             throw InputError("evaluation: test motion '" + s.name +
                              "' needs (T>=4, 263) features and at least one caption");
 
     torch::NoGradGuard noGrad;
     evaluator.eval();
     const int unit = evaluator.config().unitLength;
-    const Normaliser normalise{dataset.mean.to(torch::kCPU, torch::kFloat32).view({kFeatureDim}),
-                               dataset.std.to(torch::kCPU, torch::kFloat32).view({kFeatureDim})};
+    const Normaliser normalise{
+        dataset.mean.to(torch::kCPU, torch::kFloat32).view({kEvalFeatureDim}),
+        dataset.std.to(torch::kCPU, torch::kFloat32).view({kEvalFeatureDim})};
     Embedder embed(evaluator, vocabulary, options);
 
     EvaluationResult result;
@@ -305,7 +339,7 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
                                          std::to_string(part.size()) + " requests");
             for (auto &m : motions)
                 generated.push_back(m.defined() ? m.detach().to(torch::kCPU, torch::kFloat32)
-                                                : torch::zeros({0, kFeatureDim}));
+                                                : torch::zeros({0, kEvalFeatureDim}));
             reportProgress(progress, std::int64_t(rep) * stagesPerReplication + 1, totalSteps,
                            label + ": generating");
         }
@@ -317,11 +351,11 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
                                     std::vector<std::int64_t> &lengths) {
             for (std::size_t k = 0; k < motions.size(); ++k) {
                 const auto &m = motions[k];
-                if (m.dim() != 2 || m.size(1) != kFeatureDim)
+                if (m.dim() != 2 || m.size(1) != kEvalFeatureDim)
                     throw std::runtime_error("evaluation: a generated motion is not (T, 263)");
                 lengths.push_back(evaluatedLength(m.size(0), gtFrames[k], options, unit));
-                normalised.push_back(m.size(0) > 0 ? normalise(m)
-                                                   : torch::zeros({lengths.back(), kFeatureDim}));
+                normalised.push_back(
+                    m.size(0) > 0 ? normalise(m) : torch::zeros({lengths.back(), kEvalFeatureDim}));
             }
         };
         std::vector<std::int64_t> gtFramesOfGen;
@@ -337,7 +371,8 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
 
         // MultiModality: mmNumTexts of the generated samples, mmRepeats generations each.
         std::optional<double> mmValue;
-        if (options.mmNumTexts > 0 && options.mmRepeats >= options.mmPairs) {
+        if (options.mmNumTexts > 0 && options.mmRepeats >= options.mmPairs &&
+            (options.mmReplications < 0 || rep < options.mmReplications)) {
             reportProgress(progress, std::int64_t(rep) * stagesPerReplication + 2, totalSteps,
                            label + ": multimodality");
             timer.start("multimodality generation and embedding");
@@ -366,7 +401,7 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
                                                  "motions");
                     for (auto &m : part)
                         motions.push_back(m.defined() ? m.detach().to(torch::kCPU, torch::kFloat32)
-                                                      : torch::zeros({0, kFeatureDim}));
+                                                      : torch::zeros({0, kEvalFeatureDim}));
                 }
                 std::vector<at::Tensor> normalised;
                 std::vector<std::int64_t> lengths;

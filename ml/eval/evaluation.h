@@ -73,7 +73,10 @@ struct EvaluationOptions {
     std::int64_t mmNumTexts = 100; // 0 disables MultiModality
     std::int64_t mmRepeats = 30;
     std::int64_t mmPairs = 10;
-    int maxMotionFrames = 196; // Guo pads to this; MotionGPT mode pads to the batch maximum
+    // MultiModality in the first mmReplications replications only (-1: all, as T2M and
+    // MotionGPT do). Its 100 x 30 generations per replication dominate a CPU evaluation.
+    int mmReplications = -1;
+    int maxMotionFrames = 196; // T2M's max_motion_length: longer motions are cut to it
     int batchSize = 32;        // generation and embedding batches
     bool computeGroundTruth = true;
     // Optional per-motion measure of generated (and real) motions, e.g. the foot-skating ratio
@@ -100,6 +103,10 @@ struct EvaluationResult {
 EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVocabulary &vocabulary,
                                const EvalDataset &dataset, const MotionGeneratorFn &generator,
                                const EvaluationOptions &options, const ProgressFn &progress = {});
+
+// The foot-skating ratio (ml/motion/quality.h) of un-normalised (T, 263) features, through
+// recover_from_ric; 0 for fewer than 2 frames. The usual EvaluationOptions::footSkating.
+double footSkatingOfFeatures(const at::Tensor &features);
 
 // The fraction of pairs whose chosen score is strictly higher.
 double preferenceAccuracy(std::int64_t numPairs,

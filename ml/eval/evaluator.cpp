@@ -1,6 +1,7 @@
 #include "ml/eval/evaluator.h"
 
 #include "ml/core/error.h"
+#include "ml/data/safetensors.h"
 
 #include <torch/torch.h>
 
@@ -75,6 +76,19 @@ EvaluatorConfig EvaluatorConfig::t2m(std::int64_t vocabSize)
     EvaluatorConfig config;
     config.vocabSize = vocabSize;
     config.learnedWordVectors = false;
+    return config;
+}
+
+EvaluatorConfig EvaluatorConfig::small(std::int64_t vocabSize)
+{
+    EvaluatorConfig config;
+    config.vocabSize = vocabSize;
+    config.dimWord = 128;
+    config.dimTextHidden = 256;
+    config.dimCoemb = 256;
+    config.dimMovementHidden = 256;
+    config.dimMovementLatent = 256;
+    config.dimMotionHidden = 256;
     return config;
 }
 
@@ -286,17 +300,14 @@ void saveEvaluator(const std::filesystem::path &dir, TextMotionEvaluatorImpl &ev
             throw InputError((dir / "evaluator_config.json").string() + ": cannot write");
     }
     vocabulary.saveWords(dir / "evaluator_vocab.txt");
-    // TODO(safetensors): switch to writeSafetensors once ml/data/safetensors.h is on main.
-    torch::serialize::OutputArchive archive;
+    TensorMap tensors;
     for (const auto &[name, tensor] : evaluatorStateDict(evaluator))
-        archive.write(name, tensor.detach().to(torch::kCPU), /*is_buffer=*/true);
+        tensors.emplace(name, tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous());
     if (mean.defined())
-        archive.write("meta.mean", mean.to(torch::kCPU, torch::kFloat32), true);
+        tensors.emplace("meta.mean", mean.to(torch::kCPU, torch::kFloat32).contiguous());
     if (std.defined())
-        archive.write("meta.std", std.to(torch::kCPU, torch::kFloat32), true);
-    const auto temporary = (dir / "evaluator.pt.tmp").string();
-    archive.save_to(temporary);
-    std::filesystem::rename(temporary, dir / "evaluator.pt");
+        tensors.emplace("meta.std", std.to(torch::kCPU, torch::kFloat32).contiguous());
+    writeSafetensors(dir / "evaluator.safetensors", tensors, {{"format", "pt"}});
 }
 
 LoadedEvaluator loadEvaluator(const std::filesystem::path &dir)
@@ -317,19 +328,8 @@ LoadedEvaluator loadEvaluator(const std::filesystem::path &dir)
                          std::to_string(config.vocabSize));
     loaded.model = TextMotionEvaluator(config);
 
-    const auto weightsPath = dir / "evaluator.pt";
-    torch::serialize::InputArchive archive;
-    try {
-        archive.load_from(weightsPath.string());
-    } catch (const c10::Error &e) {
-        throw InputError(weightsPath.string() + ": cannot read the evaluator weights");
-    }
-    std::map<std::string, at::Tensor> tensors;
-    for (const auto &name : archive.keys()) {
-        at::Tensor t;
-        archive.read(name, t, /*is_buffer=*/true);
-        tensors.emplace(name, t);
-    }
+    const auto weightsPath = dir / "evaluator.safetensors";
+    const auto tensors = readSafetensors(weightsPath);
     loadEvaluatorStateDict(*loaded.model, tensors, weightsPath.string());
     if (auto it = tensors.find("meta.mean"); it != tensors.end())
         loaded.mean = it->second;

@@ -41,6 +41,9 @@ struct EvaluatorConfig {
 
     // The T2M checkpoint's dimensions (GloVe 300, 512/1024 hidden).
     static EvaluatorConfig t2m(std::int64_t vocabSize);
+    // The embedded default's: learned 128-d word vectors, 256-d everywhere else (about 8x less
+    // compute than T2M's, enough for the procedural corpus's vocabulary).
+    static EvaluatorConfig small(std::int64_t vocabSize);
 };
 
 // Serialised as evaluator_config.json.
@@ -127,7 +130,7 @@ void loadEvaluatorStateDict(TextMotionEvaluatorImpl &evaluator,
                             const std::string &source, const std::string &allowMissing = "");
 
 // An evaluator directory: evaluator_config.json, evaluator_vocab.txt and the weights
-// evaluator.safetensors (torch::save archive evaluator.pt until ml/data/safetensors lands).
+// evaluator.safetensors (the checkpoint keys, plus meta.mean / meta.std when given).
 struct LoadedEvaluator {
     TextMotionEvaluator model{nullptr};
     WordVocabulary vocabulary;

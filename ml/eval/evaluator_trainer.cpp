@@ -18,7 +18,7 @@ namespace {
 constexpr std::int64_t kMovementWindow = 24;
 constexpr double kSparsityWeight = 1e-3;
 constexpr double kSmoothWeight = 1e-3;
-constexpr std::int64_t kFeatureDim = 263;
+constexpr std::int64_t kEvalFeatureDim = 263;
 
 // The Decomp stage's decoder: transposed convs back to the full 263 features (x4 in time).
 class MovementDecoderImpl : public torch::nn::Module {
@@ -47,19 +47,20 @@ TORCH_MODULE(MovementDecoder);
 
 at::Tensor normalised(const EvalDataset &d, const at::Tensor &x)
 {
-    return (x - d.mean.to(torch::kFloat32).view({kFeatureDim})) /
-           d.std.to(torch::kFloat32).view({kFeatureDim});
+    return (x - d.mean.to(torch::kFloat32).view({kEvalFeatureDim})) /
+           d.std.to(torch::kFloat32).view({kEvalFeatureDim});
 }
 
 void checkSplit(const EvalDataset &d, const char *what)
 {
-    if (!d.samples.empty() && (!d.mean.defined() || !d.std.defined() ||
-                               d.mean.numel() != kFeatureDim || d.std.numel() != kFeatureDim))
+    if (!d.samples.empty() &&
+        (!d.mean.defined() || !d.std.defined() || d.mean.numel() != kEvalFeatureDim ||
+         d.std.numel() != kEvalFeatureDim))
         throw InputError(std::string("evaluator training: the ") + what +
                          " split has no 263-value mean/std");
     for (const auto &s : d.samples)
         if (s.captions.empty() || !s.features.defined() || s.features.dim() != 2 ||
-            s.features.size(1) != kFeatureDim || s.features.size(0) < kMovementWindow)
+            s.features.size(1) != kEvalFeatureDim || s.features.size(0) < kMovementWindow)
             throw InputError(std::string("evaluator training: ") + what + " motion '" + s.name +
                              "' needs (T>=24, 263) features and a caption");
 }
@@ -142,7 +143,8 @@ EvaluatorTrainReport trainEvaluator(TextMotionEvaluatorImpl &evaluator,
 
     // Stage 1: movement encoder pretraining on 24-frame windows.
     if (options.movementPretrainEpochs > 0) {
-        MovementDecoder decoder(config.dimMovementLatent, config.dimMovementHidden, kFeatureDim);
+        MovementDecoder decoder(config.dimMovementLatent, config.dimMovementHidden,
+                                kEvalFeatureDim);
         decoder->to(device);
         std::vector<at::Tensor> params = evaluator.movement_encoder->parameters();
         for (auto &p : decoder->parameters())
@@ -212,7 +214,7 @@ EvaluatorTrainReport trainEvaluator(TextMotionEvaluatorImpl &evaluator,
                 lengths.push_back(crop.frames);
             }
             const auto frames = *std::max_element(lengths.begin(), lengths.end());
-            auto buffer = torch::zeros({options.batchSize, frames, kFeatureDim});
+            auto buffer = torch::zeros({options.batchSize, frames, kEvalFeatureDim});
             for (std::int64_t k = 0; k < options.batchSize; ++k)
                 buffer[k].slice(0, 0, lengths[k]).copy_(crops[k]);
             buffer = buffer.to(device);

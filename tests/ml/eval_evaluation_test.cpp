@@ -198,6 +198,20 @@ TEST(EvalEvaluation, WritesJsonAndTableRow)
     EXPECT_NE(mp::paperTableRow(result, true).find("FID "), std::string::npos);
 }
 
+TEST(EvalEvaluation, FootSkatingOfStillFeaturesIsZero)
+{
+    // A motionless body: zero velocities, feet on the floor; nothing slides.
+    auto features = torch::zeros({30, 263});
+    features.select(1, 3).fill_(0.9);
+    EXPECT_DOUBLE_EQ(mp::footSkatingOfFeatures(features), 0.0);
+    // The root sliding sideways at 5 cm per frame with the feet low: every step skates.
+    auto sliding = features.clone();
+    sliding.select(1, 3).fill_(0.0);
+    sliding.select(1, 1).fill_(0.05);
+    EXPECT_GT(mp::footSkatingOfFeatures(sliding), 0.5);
+    EXPECT_DOUBLE_EQ(mp::footSkatingOfFeatures(torch::zeros({1, 263})), 0.0);
+}
+
 TEST(EvalEvaluation, RejectsTooSmallSplit)
 {
     auto f = makeFixture(20);

@@ -205,6 +205,26 @@ TEST(EvalEvaluator, PackedMotionEqualsEachSequenceAlone)
     EXPECT_TRUE(torch::allclose(viaFrames, viaUnits));
 }
 
+TEST(EvalEvaluator, PackedMotionNeedsOnlyOneUnitOfPadding)
+{
+    // The evaluation pads packed batches to length + 4 instead of T2M's 196: same embeddings.
+    torch::manual_seed(4);
+    mp::TextMotionEvaluator evaluator(smallConfig());
+    evaluator->eval();
+    torch::NoGradGuard noGrad;
+    const auto motion = torch::randn({1, 40, 263});
+    auto wide = torch::zeros({1, 196, 263});
+    wide.slice(1, 0, 40).copy_(motion);
+    auto tight = torch::zeros({1, 44, 263});
+    tight.slice(1, 0, 40).copy_(motion);
+    const auto lengths = torch::tensor({40}, torch::kLong);
+    EXPECT_TRUE(torch::allclose(evaluator->encodeMotion(wide, lengths),
+                                evaluator->encodeMotion(tight, lengths), 1e-5, 1e-6));
+    // Without the extra unit the conv edge differs.
+    EXPECT_FALSE(torch::allclose(evaluator->encodeMotion(wide, lengths),
+                                 evaluator->encodeMotion(motion, lengths), 1e-5, 1e-6));
+}
+
 TEST(EvalEvaluator, PackedTextEqualsEachSentenceAlone)
 {
     torch::manual_seed(2);
