@@ -2,6 +2,7 @@
 
 #include "viewer/playback_clock.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QFontDatabase>
 #include <QHBoxLayout>
@@ -104,7 +105,36 @@ PlaybackBar::PlaybackBar(QWidget *parent) : QWidget(parent)
         if (m_clock && index >= 0)
             m_clock->setSpeed(m_speed->itemData(index).toDouble());
     });
+    const auto addKey = [this](const QKeySequence &key, const QString &text, auto slot) {
+        auto *action = new QAction(text, this);
+        action->setShortcut(key);
+        action->setShortcutContext(Qt::ApplicationShortcut);
+        connect(action, &QAction::triggered, this, [this, slot] {
+            if (m_clock)
+                (m_clock.data()->*slot)();
+        });
+        addAction(action);
+        m_keyActions << action;
+    };
+    addKey(QKeySequence(Qt::Key_Space), tr("Play / pause"), &PlaybackClock::togglePlaying);
+    addKey(QKeySequence(Qt::Key_Left), tr("Previous frame"), &PlaybackClock::stepBackward);
+    addKey(QKeySequence(Qt::Key_Right), tr("Next frame"), &PlaybackClock::stepForward);
+    addKey(QKeySequence(Qt::Key_Home), tr("First frame"), &PlaybackClock::seekToStart);
+    m_play->setToolTip(tr("Play / pause (Space)"));
+    m_back->setToolTip(tr("Previous frame (Left)"));
+    m_forward->setToolTip(tr("Next frame (Right)"));
     syncAll();
+}
+
+void PlaybackBar::setKeyboardShortcuts(bool enabled)
+{
+    for (QAction *action : m_keyActions)
+        action->setEnabled(enabled);
+}
+
+bool PlaybackBar::keyboardShortcuts() const
+{
+    return !m_keyActions.isEmpty() && m_keyActions.first()->isEnabled();
 }
 
 void PlaybackBar::setClock(PlaybackClock *clock)
@@ -159,7 +189,7 @@ void PlaybackBar::syncFrame(int frame)
 void PlaybackBar::syncPlaying(bool playing)
 {
     m_play->setIcon(style()->standardIcon(playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
-    m_play->setToolTip(playing ? tr("Pause") : tr("Play"));
+    m_play->setToolTip(playing ? tr("Pause (Space)") : tr("Play (Space)"));
 }
 
 void PlaybackBar::syncSpeed(double speed)

@@ -37,6 +37,7 @@ public slots:
     void pause();
     void togglePlaying();
     void seek(int frame);
+    void seekToStart() { seek(0); }
     void stepForward();
     void stepBackward();
 

@@ -522,6 +522,51 @@ private slots:
         QVERIFY(!clock.isPlaying());
     }
 
+    void keysDriveTheVisibleBarOnly()
+    {
+        mp::PlaybackClock clock;
+        clock.setFrameCount(50);
+        QWidget window;
+        auto *layout = new QVBoxLayout(&window);
+        auto *bar = new mp::PlaybackBar(&window);
+        bar->setClock(&clock);
+        layout->addWidget(bar);
+        window.show();
+        window.activateWindow(); // no window manager under Xvfb to do it
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+
+        QTest::keyClick(&window, Qt::Key_Right);
+        QTest::keyClick(&window, Qt::Key_Right);
+        QCOMPARE(clock.frame(), 2);
+        QTest::keyClick(&window, Qt::Key_Left);
+        QCOMPARE(clock.frame(), 1);
+        QTest::keyClick(&window, Qt::Key_Space);
+        QVERIFY(clock.isPlaying());
+        QTest::keyClick(&window, Qt::Key_Space);
+        QVERIFY(!clock.isPlaying());
+        QTest::keyClick(&window, Qt::Key_Home);
+        QCOMPARE(clock.frame(), 0);
+
+        // With the focus inside a 3D view (a native child window), the keys still work.
+        auto *viewport = new mp::MotionViewport(&window);
+        layout->addWidget(viewport);
+        viewport->setMotion(fiveJointClip(50));
+        QWindow *native = dynamic_cast<mp::Qt3DSkeletonView *>(viewport->view())->window();
+        QVERIFY(QTest::qWaitForWindowExposed(native));
+        QTest::mouseClick(native, Qt::LeftButton, {}, QPoint(20, 20));
+        QTest::keyClick(native, Qt::Key_Right);
+        QCOMPARE(clock.frame(), 1);
+        clock.seek(0);
+
+        bar->setKeyboardShortcuts(false);
+        QTest::keyClick(&window, Qt::Key_Right);
+        QCOMPARE(clock.frame(), 0);
+        bar->setKeyboardShortcuts(true);
+        bar->hide(); // a bar in a hidden tab leaves the keys alone
+        QTest::keyClick(&window, Qt::Key_Right);
+        QCOMPARE(clock.frame(), 0);
+    }
+
     void followCameraKeepsRootCentred()
     {
         mp::MotionViewport viewport;
