@@ -7,44 +7,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-# A walking stick figure with the SMPL-22 joint layout, written as float32 .npy (T, 22, 3)
-# with the standard library only.
-python3 - "$dir/walk.npy" <<'PY'
-import math, struct, sys
-parents = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19]
-offsets = [(0, 0, 0), (0.08, -0.08, 0), (-0.08, -0.08, 0), (0, 0.11, -0.02), (0.03, -0.38, 0),
-           (-0.03, -0.38, 0), (0, 0.13, 0.02), (-0.01, -0.40, -0.04), (0.01, -0.40, -0.04),
-           (0, 0.05, 0), (0.03, -0.05, 0.12), (-0.03, -0.05, 0.12), (0, 0.21, -0.04),
-           (0.08, 0.12, -0.04), (-0.08, 0.12, -0.04), (0, 0.06, 0.06), (0.09, 0.03, -0.01),
-           (-0.09, 0.03, -0.01), (0.25, -0.01, -0.02), (-0.25, -0.01, -0.02), (0.25, 0.01, 0),
-           (-0.25, 0.01, 0)]
-def rot_x(v, a):
-    x, y, z = v
-    return (x, y * math.cos(a) - z * math.sin(a), y * math.sin(a) + z * math.cos(a))
-frames = []
-for f in range(30):
-    t = f / 20.0
-    swing = 0.5 * math.sin(2 * math.pi * t)
-    pos = []
-    for j, p in enumerate(parents):
-        if p < 0:
-            pos.append((0.0, 0.95, 1.2 * t))
-            continue
-        o = offsets[j]
-        if j in (4, 7, 10):  # left leg below the hip swings
-            o = rot_x(o, swing)
-        if j in (5, 8, 11):
-            o = rot_x(o, -swing)
-        pos.append(tuple(a + b for a, b in zip(pos[p], o)))
-    frames.append(pos)
-header = "{'descr': '<f4', 'fortran_order': False, 'shape': (30, 22, 3), }"
-header += " " * (63 - (10 + len(header)) % 64) + "\n"
-with open(sys.argv[1], "wb") as out:
-    out.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
-    for pos in frames:
-        for p in pos:
-            out.write(struct.pack("<3f", *p))
-PY
+python3 "$(dirname "$0")/walk_npy.py" "$dir/walk.npy" 0
 [[ -s $dir/walk.npy ]] || fail "could not write the input .npy"
 
 "$cli" motion convert "$dir/walk.npy" "$dir/walk.bvh" --units cm >/dev/null || fail "npy -> bvh"
