@@ -65,8 +65,9 @@ MotionQuality measureQuality(const at::Tensor &joints, double fps)
     quality.skatingRatio = footSkatingRatio(p, {.fps = fps});
     const auto lowest = std::get<0>(p.select(-1, 1).min(-1));
     const auto below = (-lowest).clamp_min(0.0);
-    quality.penetrationMeanM = below.mean().item<double>();
-    quality.penetrationMaxM = below.max().item<double>();
+    // + 0.0 turns a negative zero (a joint exactly on the floor) into 0.
+    quality.penetrationMeanM = below.mean().item<double>() + 0.0;
+    quality.penetrationMaxM = below.max().item<double>() + 0.0;
     quality.floatingMeanM = lowest.clamp_min(0.0).mean().item<double>();
     if (p.size(0) >= 4) {
         const auto jerk = p.diff(1, 0).diff(1, 0).diff(1, 0).norm(2, -1) * (fps * fps * fps);
