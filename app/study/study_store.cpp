@@ -294,12 +294,27 @@ void StudyStore::afterCommit(std::function<void()> fn)
         m_afterCommit.push_back(std::move(fn));
 }
 
+void StudyStore::notify(std::function<void()> signal)
+{
+    if (m_batchDepth == 0)
+        afterCommit(std::move(signal));
+}
+
 void StudyStore::runInTransaction(const std::function<void()> &fn)
 {
-    Transaction tx(*this);
-    fn();
-    tx.commit();
-    afterCommit([this] { emit studyChanged(); });
+    struct BatchScope {
+        int &depth;
+        explicit BatchScope(int &d) : depth(d) { ++depth; }
+        ~BatchScope() { --depth; }
+    };
+    {
+        const BatchScope batch(m_batchDepth);
+        Transaction tx(*this);
+        fn();
+        tx.commit();
+    }
+    if (m_batchDepth == 0)
+        afterCommit([this] { emit studyChanged(); });
 }
 
 QString StudyStore::meta(const QString &key) const
@@ -537,7 +552,7 @@ std::optional<PairInfo> StudyStore::assignNextPair(const QString &labeler, qint6
         assigned = pair(*id);
     tx.commit();
     if (assigned)
-        emit pairAssigned(assigned->id, labeler);
+        notify([this, id = assigned->id, labeler] { emit pairAssigned(id, labeler); });
     return assigned;
 }
 

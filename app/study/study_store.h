@@ -63,7 +63,8 @@ public:
     // a model bundle or an adapter whatever its path.
     static QString contentHash(const QString &path);
 
-    // Runs fn in one transaction (nested writes join it): all of it is stored or none.
+    // Runs fn in one transaction (nested writes join it): all of it is stored or none. One
+    // studyChanged() follows the commit instead of a signal per label or assignment.
     void runInTransaction(const std::function<void()> &fn);
 
     QString meta(const QString &key) const;
@@ -138,6 +139,7 @@ private:
     void exec(const QString &sql);
     void requireOpen() const;
     void afterCommit(std::function<void()> fn);
+    void notify(std::function<void()> signal); // an item signal, unless inside a batch
     std::optional<PairInfo> findPair(const QString &where, const QVariantList &values) const;
     std::vector<LabelRecord> readLabels(const QString &sql, const QVariantList &values) const;
 
@@ -146,6 +148,7 @@ private:
     QString m_location;
     std::unique_ptr<SqlDialect> m_dialect;
     int m_txDepth = 0;
+    int m_batchDepth = 0; // runInTransaction nesting: item signals give way to studyChanged
     mutable bool m_txBroken = false; // an inner write failed: the outer commit must not happen
     std::vector<std::function<void()>> m_afterCommit;
 };

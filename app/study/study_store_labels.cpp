@@ -81,7 +81,7 @@ qint64 StudyStore::addLabel(qint64 pairId, const QString &labeler, const LabelIn
                 textOrNull(skipReasonName(input.skipReason)), textOrNull(input.comment),
                 input.timeOnTaskMs, nowMs(), intOrNull(previous)});
     tx.commit();
-    afterCommit([this, id, pairId] { emit labelStored(id, pairId); });
+    notify([this, id, pairId] { emit labelStored(id, pairId); });
     return id;
 }
 
@@ -90,16 +90,15 @@ qint64 StudyStore::addShownLabel(qint64 pairId, const QString &labeler, ShownCho
                                  qint64 timeOnTaskMs, const QString &comment)
 {
     // Reading leftSample and writing the label in one transaction keeps them consistent.
-    qint64 id = 0;
-    runInTransaction([&] {
-        const PairInfo info = pair(pairId);
-        id = addLabel(pairId, labeler,
-                      {.choice = choiceFromShown(shown, info.leftSample),
-                       .degree = degree,
-                       .skipReason = skipReason,
-                       .comment = comment,
-                       .timeOnTaskMs = timeOnTaskMs});
-    });
+    Transaction tx(*this);
+    const PairInfo info = pair(pairId);
+    const qint64 id = addLabel(pairId, labeler,
+                               {.choice = choiceFromShown(shown, info.leftSample),
+                                .degree = degree,
+                                .skipReason = skipReason,
+                                .comment = comment,
+                                .timeOnTaskMs = timeOnTaskMs});
+    tx.commit();
     return id;
 }
 
@@ -115,7 +114,7 @@ qint64 StudyStore::retractLabel(qint64 pairId, const QString &labeler)
                               "supersedes, retracted) VALUES (?, ?, 0, ?, ?, 1)"),
                {pairId, labeler, nowMs(), current->id});
     tx.commit();
-    afterCommit([this, id, pairId] { emit labelRetracted(id, pairId); });
+    notify([this, id, pairId] { emit labelRetracted(id, pairId); });
     return id;
 }
 

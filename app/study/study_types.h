@@ -61,14 +61,14 @@ struct SampleInfo {
     std::optional<qint64> adapterId;
     qint64 seed = 0;
     double temperature = 1.0;
-    int topK = 0;            // 0: no top-k cut
-    double topP = 1.0;       // 1: no nucleus cut
+    int topK = 0;      // 0: no top-k cut
+    double topP = 1.0; // 1: no nucleus cut
     // VQ codes 0..511 without start/end tokens: with the model they reproduce the features
     // exactly (VQ decoding is deterministic).
     std::vector<int> tokens;
-    QString featuresPath;    // decoded 263-d features on disk, if any
-    QByteArray features;     // or the features themselves (float32 .npy bytes), if stored
-    QString origin;          // the paper's "from" ("motionGPT"); the generator otherwise
+    QString featuresPath; // decoded 263-d features on disk, if any
+    QByteArray features;  // or the features themselves (float32 .npy bytes), if stored
+    QString origin;       // the paper's "from" ("motionGPT"); the generator otherwise
     qint64 createdAtMs = 0;
 };
 

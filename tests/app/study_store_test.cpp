@@ -5,6 +5,7 @@
 #include "ml/core/error.h"
 #include "pg_test_server.h"
 
+#include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -14,12 +15,16 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <latch>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace mp;
 
@@ -266,6 +271,39 @@ private slots:
         QSqlDatabase::removeDatabase(QStringLiteral("raw"));
     }
 
+    // One signal per label for the Label panel; one studyChanged for a batch such as an import.
+    void signalsFollowCommits()
+    {
+        QFETCH_GLOBAL(QString, backend);
+        StudyStore store;
+        store.open(freshLocation(backend), true);
+        const Fixture f = addPairs(store, 3);
+        QSignalSpy stored(&store, &StudyStore::labelStored);
+        QSignalSpy retracted(&store, &StudyStore::labelRetracted);
+        QSignalSpy changed(&store, &StudyStore::studyChanged);
+        QSignalSpy assigned(&store, &StudyStore::pairAssigned);
+        store.addShownLabel(f.pairs[0], QStringLiteral("ana"), ShownChoice::Left, Degree::Much);
+        store.retractLabel(f.pairs[0], QStringLiteral("ana"));
+        store.assignNextPair(QStringLiteral("ana"));
+        QCOMPARE(stored.count(), 1);
+        QCOMPARE(retracted.count(), 1);
+        QCOMPARE(assigned.count(), 1);
+        QCOMPARE(changed.count(), 0);
+        store.runInTransaction([&] {
+            for (qint64 pair : f.pairs)
+                store.addLabel(pair, QStringLiteral("bo"), {.choice = Choice::Unsure});
+            QCOMPARE(stored.count(), 1); // nothing announced before the commit
+        });
+        QCOMPARE(stored.count(), 1);
+        QCOMPARE(changed.count(), 1);
+        QVERIFY_THROWS_EXCEPTION(InputError, store.runInTransaction([&] {
+            store.addLabel(f.pairs[0], QStringLiteral("bo"), {.choice = Choice::Unsure});
+            store.retractLabel(f.pairs[1], QStringLiteral("nobody"));
+        }));
+        QCOMPARE(changed.count(), 1); // a rolled-back batch announces nothing
+        QCOMPARE(stored.count(), 1);
+    }
+
     void labelValidation()
     {
         QFETCH_GLOBAL(QString, backend);
@@ -442,6 +480,77 @@ private slots:
         for (const auto &[pair, labeler] : handedTo)
             who.insert(labeler);
         QVERIFY(who.size() >= 2); // the work was really shared
+    }
+
+    // The same with separate processes (fork, each opening its own connection), which is how
+    // several labelers' applications meet on one study.
+    void concurrentAssignmentAcrossProcesses()
+    {
+        QFETCH_GLOBAL(QString, backend);
+        const QString location = freshLocation(backend);
+        constexpr int kPairs = 60;
+        constexpr int kLabelers = 4;
+        {
+            StudyStore store;
+            store.open(location, true);
+            addPairs(store, kPairs);
+        }
+        std::vector<std::pair<pid_t, int>> children;
+        for (int t = 0; t < kLabelers; ++t) {
+            int fds[2];
+            QVERIFY(::pipe(fds) == 0);
+            const pid_t pid = ::fork();
+            if (pid == 0) {
+                ::close(fds[0]);
+                int code = 0;
+                try {
+                    const QString labeler = QStringLiteral("process%1").arg(t);
+                    StudyStore store;
+                    store.open(location);
+                    while (auto pair = store.assignNextPair(labeler)) {
+                        const QByteArray line = QByteArray::number(pair->id) + '\n';
+                        if (::write(fds[1], line.constData(), size_t(line.size())) < 0)
+                            code = 4;
+                        store.addShownLabel(pair->id, labeler, ShownChoice::Left, Degree::Much);
+                        ::usleep(3000); // as in concurrentAssignment
+                    }
+                } catch (const std::exception &e) {
+                    std::fprintf(stderr, "labeler process: %s\n", e.what());
+                    code = 3;
+                }
+                ::_exit(code); // no exit handlers of the test in the child
+            }
+            QVERIFY(pid > 0);
+            ::close(fds[1]);
+            children.emplace_back(pid, fds[0]);
+        }
+        std::map<qint64, int> handedOut;
+        std::set<int> busy;
+        for (auto [pid, fd] : children) {
+            QByteArray out;
+            char buffer[4096];
+            ssize_t n = 0;
+            while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
+                out.append(buffer, n);
+            ::close(fd);
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                     qPrintable(QStringLiteral("labeler process failed, status %1").arg(status)));
+            for (const QByteArray &line : out.split('\n')) {
+                if (!line.isEmpty()) {
+                    ++handedOut[line.toLongLong()];
+                    busy.insert(pid);
+                }
+            }
+        }
+        QCOMPARE(int(handedOut.size()), kPairs);
+        for (const auto &[pair, times] : handedOut)
+            QCOMPARE(times, 1);
+        QVERIFY(busy.size() >= 2);
+        StudyStore store;
+        store.open(location);
+        QCOMPARE(store.counts().labelRows, kPairs);
     }
 
     void splitsAreSavedInOrder()
