@@ -1,0 +1,94 @@
+// motionpref-cli generate: prompt -> motion samples from a model bundle (optionally with a LoRA
+// adapter), written as HumanML3D feature .npy files.
+
+#include "app/cli/command.h"
+#include "app/cli/progress_bar.h"
+#include "ml/core/error.h"
+#include "ml/core/paths.h"
+#include "ml/data/npy.h"
+#include "ml/models/bundle.h"
+#include "ml/models/lora.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <iostream>
+
+namespace mp::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// OUT for one sample, OUT_1, OUT_2, ... (before the extension) for several.
+fs::path samplePath(const fs::path &out, std::size_t index, std::size_t count)
+{
+    if (count == 1)
+        return out;
+    auto name = out.stem().string() + "_" + std::to_string(index + 1) + out.extension().string();
+    return out.parent_path() / name;
+}
+
+int runGenerate(const ParsedArgs &args, const Context &context)
+{
+    const auto prompt = args.required("prompt");
+    const fs::path out = args.required("out");
+    if (out.extension() != ".npy")
+        throw InputError(out.string() + ": only .npy output is supported by this command so far "
+                                        "(export BVH/FBX from the .npy with the export command)");
+    const auto modelDir = args.has("model") ? fs::path(args.value("model")) : defaultModelDir();
+    const auto samples = args.intValue("samples");
+    if (samples < 1 || samples > 64)
+        throw InputError("--samples must be between 1 and 64");
+
+    ModelBundle bundle(modelDir, context.device);
+    if (args.has("adapter"))
+        loadLoraAdapter(*bundle.t5(), args.value("adapter"));
+    auto options = bundle.defaultOptions({});
+    const auto seed = static_cast<std::uint64_t>(args.intValue("seed"));
+    for (long long i = 0; i < samples; ++i)
+        options.seeds.push_back(seed + static_cast<std::uint64_t>(i));
+    if (args.has("temperature"))
+        options.sampling.temperature = args.doubleValue("temperature");
+    if (args.has("top-k"))
+        options.sampling.topK = args.intValue("top-k");
+    if (args.has("top-p"))
+        options.sampling.topP = args.doubleValue("top-p");
+    if (args.flag("greedy"))
+        options.sampling.greedy = true;
+    if (args.has("max-tokens"))
+        options.maxMotionTokens = args.intValue("max-tokens");
+    if (!(options.sampling.temperature > 0.0) && !options.sampling.greedy)
+        throw InputError("--temperature must be positive (use --greedy for argmax decoding)");
+
+    const auto results = bundle.generate(prompt, options, makeProgressBar(context, "generate"));
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto path = samplePath(out, i, results.size());
+        npy::write(path, results[i].features);
+        std::cout << path.string() << ": seed " << results[i].seed << ", "
+                  << results[i].codes.size() << " codes, " << results[i].features.size(0)
+                  << " frames" << (results[i].degenerate ? " (degenerate: mean pose)" : "") << "\n";
+    }
+    return 0;
+}
+
+const CommandRegistration generateCommand{{
+    .path = "generate",
+    .summary = "generate motions for a prompt with a model bundle (and a LoRA adapter)",
+    .description = "Samples --samples motions (seeds SEED, SEED+1, ...) in one batch and writes\n"
+                   "their denormalised HumanML3D features (T,263) as .npy files.",
+    .options = {{"prompt", "TEXT", "the text prompt", ""},
+                {"model", "BUNDLE", "model bundle directory", "the embedded default"},
+                {"adapter", "DIR", "LoRA adapter directory (adapter_config.json)", ""},
+                {"seed", "N", "seed of the first sample", "0"},
+                {"samples", "N", "number of samples", "1"},
+                {"temperature", "T", "sampling temperature", "bundle default (1)"},
+                {"top-k", "K", "top-k filter, 0 = off", "bundle default (50)"},
+                {"top-p", "P", "nucleus filter, 1 = off", "bundle default (1)"},
+                {"greedy", "", "argmax decoding instead of sampling", ""},
+                {"max-tokens", "N", "maximum motion tokens", "bundle default (49)"},
+                {"out", "FILE.npy", "output file (FILE_1.npy, ... for several samples)", ""}},
+    .run = runGenerate,
+}};
+
+} // namespace
+} // namespace mp::cli

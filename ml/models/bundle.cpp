@@ -1,0 +1,266 @@
+#include "ml/models/bundle.h"
+
+#include "ml/core/error.h"
+#include "ml/data/safetensors.h"
+#include "ml/models/state_dict.h"
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+
+namespace mp {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char *const kFormat = "motionpref-bundle";
+
+nlohmann::json readJson(const fs::path &path)
+{
+    std::ifstream in(path);
+    if (!in)
+        throw InputError(path.string() + ": missing");
+    try {
+        return nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception &e) {
+        throw InputError(path.filename().string() + ": not valid JSON: " + e.what());
+    }
+}
+
+void requireFile(const fs::path &path)
+{
+    if (!fs::is_regular_file(path))
+        throw InputError(path.string() + ": missing (every bundle needs config.json, "
+                                         "model.safetensors, vqvae.safetensors, spiece.model, "
+                                         "meta.safetensors)");
+}
+
+} // namespace
+
+nlohmann::json BundleConfig::toJson() const
+{
+    return {{"format", kFormat},
+            {"version", 1},
+            {"description", description},
+            {"t5", t5.toJson()},
+            {"vqvae", vqvae.toJson()},
+            {"tokens", tokens.toJson()},
+            {"fps", fps},
+            {"num_joints", numJoints},
+            {"max_prompt_tokens", maxPromptTokens},
+            {"normalization", {{"file", "meta.safetensors"}, {"mean", "mean"}, {"std", "std"}}},
+            {"generation",
+             {{"temperature", sampling.temperature},
+              {"top_k", sampling.topK},
+              {"top_p", sampling.topP},
+              {"max_motion_tokens", maxMotionTokens}}}};
+}
+
+BundleConfig BundleConfig::fromJson(const nlohmann::json &json, const std::string &source)
+{
+    if (!json.is_object())
+        throw InputError(source + ": not a JSON object");
+    for (const char *key : {"t5", "vqvae", "tokens"})
+        if (!json.contains(key))
+            throw InputError(source + ": missing section '" + key + "'");
+    BundleConfig c;
+    c.t5 = T5Config::fromJson(json["t5"], source + " (t5)");
+    c.vqvae = VqVaeConfig::fromJson(json["vqvae"], source);
+    c.tokens = MotionTokenLayout::fromJson(json["tokens"], source);
+    try {
+        c.fps = json.value("fps", c.fps);
+        c.numJoints = json.value("num_joints", c.numJoints);
+        c.maxPromptTokens = json.value("max_prompt_tokens", c.maxPromptTokens);
+        c.description = json.value("description", std::string());
+        if (json.contains("generation")) {
+            const auto &g = json["generation"];
+            c.sampling.temperature = g.value("temperature", c.sampling.temperature);
+            c.sampling.topK = g.value("top_k", c.sampling.topK);
+            c.sampling.topP = g.value("top_p", c.sampling.topP);
+            c.maxMotionTokens = g.value("max_motion_tokens", c.maxMotionTokens);
+        }
+    } catch (const nlohmann::json::exception &e) {
+        throw InputError(source + ": " + e.what());
+    }
+    c.validate(source);
+    return c;
+}
+
+void BundleConfig::validate(const std::string &source) const
+{
+    t5.validate(source + " (t5)");
+    if (t5.vocabSize < tokens.vocabSize())
+        throw InputError(source + ": t5.vocab_size " + std::to_string(t5.vocabSize) +
+                         " does not cover the " + std::to_string(tokens.vocabSize()) +
+                         " text and motion tokens");
+    if (tokens.numMotionCodes != vqvae.numCodes)
+        throw InputError(source + ": tokens.num_motion_codes " +
+                         std::to_string(tokens.numMotionCodes) + " differs from vqvae.num_codes " +
+                         std::to_string(vqvae.numCodes));
+    if (!(fps > 0.0))
+        throw InputError(source + ": fps must be positive");
+    if (maxPromptTokens < 2 || maxMotionTokens < 1)
+        throw InputError(source + ": max_prompt_tokens >= 2 and max_motion_tokens >= 1 needed");
+}
+
+void checkNormalization(const at::Tensor &mean, const at::Tensor &std, std::int64_t inputDim,
+                        const std::string &source)
+{
+    for (const auto &[name, t] : {std::pair{"mean", mean}, std::pair{"std", std}}) {
+        if (!t.defined())
+            throw InputError(source + ": missing tensor '" + name + "'");
+        if (t.dim() != 1 || t.size(0) != inputDim)
+            throw InputError(source + ": tensor '" + name + "': expected shape (" +
+                             std::to_string(inputDim) + "), got " + shapeString(t));
+        if (!torch::isfinite(t).all().item<bool>())
+            throw InputError(source + ": tensor '" + name + "' has NaN or infinite values");
+    }
+    if (!(std > 0).all().item<bool>())
+        throw InputError(source + ": tensor 'std' has zero or negative entries");
+}
+
+ModelBundle::ModelBundle(const fs::path &directory, const c10::Device &device)
+    : m_directory(directory)
+{
+    if (!fs::is_directory(directory))
+        throw InputError(directory.string() + ": not a model bundle directory");
+    for (const char *name : {"config.json", "model.safetensors", "vqvae.safetensors",
+                             "spiece.model", "meta.safetensors"})
+        requireFile(directory / name);
+    m_config = BundleConfig::fromJson(readJson(directory / "config.json"), "config.json");
+    m_spmModel = directory / "spiece.model";
+    m_tokenizer = std::make_unique<Tokenizer>(m_spmModel, m_config.tokens);
+
+    m_t5 = T5Model(m_config.t5);
+    m_t5->loadWeights(directory / "model.safetensors");
+    m_vqvae = VqVae(m_config.vqvae);
+    m_vqvae->loadWeights(directory / "vqvae.safetensors");
+
+    SafetensorsReader meta(directory / "meta.safetensors");
+    for (const char *name : {"mean", "std"})
+        if (!meta.contains(name))
+            throw InputError("meta.safetensors: missing tensor '" + std::string(name) + "'");
+    m_mean = meta.tensor("mean").to(torch::kFloat);
+    m_std = meta.tensor("std").to(torch::kFloat);
+    checkNormalization(m_mean, m_std, m_config.vqvae.inputDim, "meta.safetensors");
+
+    m_t5->to(device);
+    m_vqvae->to(device);
+    m_t5->eval();
+    m_vqvae->eval();
+}
+
+ModelBundle::ModelBundle(const BundleConfig &config, T5Model t5, VqVae vqvae,
+                         const fs::path &spmModel, const at::Tensor &mean, const at::Tensor &std)
+    : m_config(config), m_spmModel(spmModel), m_t5(std::move(t5)), m_vqvae(std::move(vqvae)),
+      m_mean(mean.detach().to(torch::kCPU, torch::kFloat)),
+      m_std(std.detach().to(torch::kCPU, torch::kFloat))
+{
+    m_config.validate("bundle config");
+    checkNormalization(m_mean, m_std, m_config.vqvae.inputDim, "normalization");
+    m_tokenizer = std::make_unique<Tokenizer>(spmModel, m_config.tokens);
+}
+
+ModelBundle::~ModelBundle() = default;
+
+c10::Device ModelBundle::device() const
+{
+    return m_t5->shared->weight.device();
+}
+
+GenerateOptions ModelBundle::defaultOptions(const std::vector<std::uint64_t> &seeds) const
+{
+    return {.sampling = m_config.sampling,
+            .seeds = seeds,
+            .maxMotionTokens = m_config.maxMotionTokens,
+            .useCache = true};
+}
+
+std::vector<std::int64_t> ModelBundle::encodePrompt(const std::string &prompt) const
+{
+    if (std::all_of(prompt.begin(), prompt.end(),
+                    [](unsigned char ch) { return std::isspace(ch) != 0; }))
+        throw InputError("the prompt is empty");
+    return m_tokenizer->encodeText(prompt, m_config.maxPromptTokens);
+}
+
+std::vector<MotionSample> ModelBundle::generate(const std::string &prompt,
+                                                const GenerateOptions &options,
+                                                const ProgressFn &progress)
+{
+    const auto ids = encodePrompt(prompt);
+    const std::vector<std::int64_t> stops = {m_config.tokens.eomId(), m_tokenizer->eosId()};
+    const auto generated = generateTokens(m_t5, ids, stops, options, progress);
+    std::vector<MotionSample> samples;
+    for (std::size_t i = 0; i < generated.sequences.size(); ++i) {
+        MotionSample sample;
+        sample.seed = options.seeds[i];
+        sample.tokens = generated.sequences[i];
+        const auto decoded = m_tokenizer->decodeMotion(sample.tokens);
+        sample.codes = decoded.codes;
+        sample.degenerate = decoded.degenerate();
+        sample.features =
+            decodeCodes(sample.degenerate ? std::vector<std::int64_t>{} : sample.codes);
+        samples.push_back(std::move(sample));
+    }
+    return samples;
+}
+
+at::Tensor ModelBundle::decodeCodes(const std::vector<std::int64_t> &codes)
+{
+    if (codes.size() <= 1) {
+        const auto zeros = torch::zeros({m_config.vqvae.downsampling(), m_config.vqvae.inputDim});
+        return denormalize(zeros);
+    }
+    torch::NoGradGuard noGrad;
+    const bool wasTraining = m_vqvae->is_training();
+    m_vqvae->eval();
+    auto clamped = torch::tensor(codes, torch::kLong).clamp(0, m_config.vqvae.numCodes - 1);
+    const auto features = m_vqvae->decode(clamped.to(device())).squeeze(0).to(torch::kCPU);
+    m_vqvae->train(wasTraining);
+    return denormalize(features);
+}
+
+at::Tensor ModelBundle::normalize(const at::Tensor &features) const
+{
+    return (features - m_mean.to(features.device())) / m_std.to(features.device());
+}
+
+at::Tensor ModelBundle::denormalize(const at::Tensor &features) const
+{
+    return features * m_std.to(features.device()) + m_mean.to(features.device());
+}
+
+void ModelBundle::save(const fs::path &directory) const
+{
+    std::error_code ec;
+    fs::create_directories(directory, ec);
+    if (ec)
+        throw InputError(directory.string() + ": cannot create: " + ec.message());
+    {
+        const auto tmp = directory / "config.json.tmp";
+        std::ofstream out(tmp);
+        out << m_config.toJson().dump(2) << "\n";
+        if (!out)
+            throw InputError((directory / "config.json").string() + ": cannot write");
+        out.close();
+        fs::rename(tmp, directory / "config.json");
+    }
+    m_t5->saveWeights(directory / "model.safetensors");
+    m_vqvae->saveWeights(directory / "vqvae.safetensors");
+    writeSafetensors(directory / "meta.safetensors", {{"mean", m_mean}, {"std", m_std}});
+    const auto target = directory / "spiece.model";
+    if (fs::exists(target) && fs::equivalent(m_spmModel, target))
+        return;
+    fs::copy_file(m_spmModel, target, fs::copy_options::overwrite_existing, ec);
+    if (ec)
+        throw InputError(target.string() +
+                         ": cannot copy the SentencePiece model: " + ec.message());
+}
+
+} // namespace mp

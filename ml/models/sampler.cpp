@@ -1,0 +1,109 @@
+#include "ml/models/sampler.h"
+
+#include <torch/torch.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <limits>
+#include <stdexcept>
+
+namespace mp {
+
+namespace {
+
+constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+
+} // namespace
+
+at::Tensor applyTemperature(const at::Tensor &logits, double temperature)
+{
+    if (temperature <= 0.0)
+        throw std::invalid_argument("temperature must be positive (use greedy for 0)");
+    return temperature == 1.0 ? logits : logits / temperature;
+}
+
+at::Tensor applyTopK(const at::Tensor &logits, std::int64_t k)
+{
+    if (k <= 0 || k >= logits.size(-1))
+        return logits;
+    const auto kth = std::get<0>(torch::topk(logits, k, -1)).narrow(-1, k - 1, 1);
+    return logits.masked_fill(logits < kth, kMinusInf);
+}
+
+at::Tensor applyTopP(const at::Tensor &logits, double p)
+{
+    if (p >= 1.0)
+        return logits;
+    if (p <= 0.0)
+        throw std::invalid_argument("top-p must be in (0, 1]");
+    const auto [sorted, indices] = torch::sort(logits, -1, /*descending=*/false);
+    const auto cumulative = torch::softmax(sorted.to(torch::kFloat), -1).cumsum(-1);
+    auto remove = cumulative <= (1.0 - p);
+    // Keep at least the most likely token.
+    remove.narrow(-1, remove.size(-1) - 1, 1).fill_(false);
+    const auto removeOriginal = torch::zeros_like(remove).scatter(-1, indices, remove);
+    return logits.masked_fill(removeOriginal, kMinusInf);
+}
+
+at::Tensor greedyPick(const at::Tensor &logits)
+{
+    return logits.argmax(-1);
+}
+
+std::int64_t drawIndex(const at::Tensor &probabilities, double u)
+{
+    const auto probs = probabilities.to(torch::kCPU, torch::kDouble).contiguous();
+    const auto *p = probs.data_ptr<double>();
+    const auto n = probs.numel();
+    double total = 0.0;
+    for (std::int64_t i = 0; i < n; ++i)
+        total += p[i] > 0.0 ? p[i] : 0.0;
+    if (!(total > 0.0))
+        throw std::runtime_error("sampling: no token has positive probability (NaN logits?)");
+    const double target = u * total;
+    double cumulative = 0.0;
+    std::int64_t last = -1;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (!(p[i] > 0.0))
+            continue;
+        cumulative += p[i];
+        last = i;
+        if (target < cumulative)
+            return i;
+    }
+    return last; // rounding left target at the very end
+}
+
+Sampler::Sampler(const SampleOptions &options, const std::vector<std::uint64_t> &seeds)
+    : m_options(options)
+{
+    for (auto seed : seeds)
+        m_generators.push_back(at::make_generator<at::CPUGeneratorImpl>(seed));
+}
+
+at::Tensor Sampler::warp(const at::Tensor &logits) const
+{
+    auto warped = applyTemperature(logits.to(torch::kFloat), m_options.temperature);
+    warped = applyTopK(warped, m_options.topK);
+    return applyTopP(warped, m_options.topP);
+}
+
+at::Tensor Sampler::sample(const at::Tensor &logits)
+{
+    if (logits.dim() != 2 || logits.size(0) != static_cast<std::int64_t>(m_generators.size()))
+        throw std::invalid_argument("Sampler: expected logits (" +
+                                    std::to_string(m_generators.size()) + ", V)");
+    if (m_options.greedy || m_options.temperature <= 0.0)
+        return greedyPick(logits);
+    const auto probs = torch::softmax(warp(logits), -1).to(torch::kCPU);
+    auto tokens = torch::empty({logits.size(0)}, torch::kLong);
+    auto *out = tokens.data_ptr<std::int64_t>();
+    for (std::int64_t row = 0; row < logits.size(0); ++row) {
+        // One uniform per row per step from the row's own generator.
+        const double u = torch::rand({1}, m_generators[row], torch::kDouble).item<double>();
+        out[row] = drawIndex(probs[row], u);
+    }
+    return tokens.to(logits.device());
+}
+
+} // namespace mp

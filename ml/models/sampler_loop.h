@@ -1,0 +1,34 @@
+#pragma once
+// Autoregressive generation of motion-token sequences from a T5 model: several samples in one
+// batch (one seed each), the encoder run once, an incremental decoder with a KV cache, and each
+// row stopping at end-of-motion or </s>.
+
+#include <cstdint>
+#include <vector>
+
+#include "ml/core/progress.h"
+#include "ml/models/sampler.h"
+#include "ml/models/t5.h"
+
+namespace mp {
+
+struct GenerateOptions {
+    SampleOptions sampling;
+    std::vector<std::uint64_t> seeds = {0}; // one sample per seed
+    std::int64_t maxMotionTokens = 49;      // codes; SOM and EOM come on top
+    bool useCache = true;                   // false re-runs the decoder on the whole prefix
+};
+
+struct GeneratedTokens {
+    std::vector<std::vector<std::int64_t>> sequences; // per sample, without the start token
+    std::int64_t decoderSteps = 0;
+};
+
+// promptIds: the encoded prompt (with </s>), the same for every sample. stopIds: a row ends
+// when it emits one of them (EOM, </s>). Runs in eval mode without gradients and restores the
+// model's training flag.
+GeneratedTokens generateTokens(T5Model &model, const std::vector<std::int64_t> &promptIds,
+                               const std::vector<std::int64_t> &stopIds,
+                               const GenerateOptions &options, const ProgressFn &progress = {});
+
+} // namespace mp
