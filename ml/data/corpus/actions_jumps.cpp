@@ -122,8 +122,8 @@ PoseTrack hopTrack(const ActionParams &p, Variation &var)
     using namespace joint;
     const Side stance = p.side, free = otherSide(p.side);
     Pose base = standingPose();
-    base[std::size_t(sideJoint(LHip, free))] = {-38 * kDeg, 0, 5 * kDeg};
-    base[std::size_t(sideJoint(LKnee, free))] = {85 * kDeg, 0, 0};
+    base[std::size_t(sideJoint(LHip, free))] = {-45 * kDeg, 0, 5 * kDeg};
+    base[std::size_t(sideJoint(LKnee, free))] = {92 * kDeg, 0, 0};
     base[std::size_t(sideJoint(LAnkle, free))] = {20 * kDeg, 0, 0};
     base[LShoulder] = base[RShoulder] = {0.0f, -15 * kDeg, -55 * kDeg};
     base[LElbow] = base[RElbow] = {0.0f, -40 * kDeg, 0.0f};

@@ -46,8 +46,8 @@ Pose oneLegPose(Side stance, float lift)
 {
     Pose p = standingPose();
     const Side free = stance == Side::Left ? Side::Right : Side::Left;
-    p[std::size_t(sideJoint(LHip, free))] = {-65 * kDeg * lift, 0, 4 * kDeg};
-    p[std::size_t(sideJoint(LKnee, free))].x = 85 * kDeg * lift;
+    p[std::size_t(sideJoint(LHip, free))] = {-80 * kDeg * lift, 0, 4 * kDeg};
+    p[std::size_t(sideJoint(LKnee, free))].x = 90 * kDeg;
     p[std::size_t(sideJoint(LAnkle, free))].x = 20 * kDeg;
     p[std::size_t(sideJoint(LKnee, stance))].x = 6 * kDeg;
     p[LShoulder] = p[RShoulder] = {0.0f, -10 * kDeg, -20 * kDeg};
@@ -91,16 +91,16 @@ PoseTrack kickTrack(const ActionParams &p, Variation &var)
 
 PoseTrack bowTrack(const ActionParams &p, Variation &var)
 {
-    const float depth = std::clamp(p.amplitude * var.amplitude, 0.6f, 1.35f);
+    const float depth = std::clamp(p.amplitude * var.amplitude, 0.8f, 1.3f);
     Pose bow = standingPose();
-    bow[LHip].x = bow[RHip].x = -30 * kDeg * depth;
-    bow[Spine1].x = 25 * kDeg * depth;
-    bow[Spine2].x = 18 * kDeg * depth;
-    bow[Spine3].x = 10 * kDeg * depth;
+    bow[LHip].x = bow[RHip].x = -36 * kDeg * depth;
+    bow[Spine1].x = 28 * kDeg * depth;
+    bow[Spine2].x = 20 * kDeg * depth;
+    bow[Spine3].x = 12 * kDeg * depth;
     bow[Neck].x = 12 * kDeg;
     bow[LKnee].x = bow[RKnee].x = 6 * kDeg;
     // The arms hang towards the floor: swing them forward by the trunk's pitch.
-    const float pitch = (30 + 25 + 18 + 10) * kDeg * depth;
+    const float pitch = (36 + 28 + 20 + 12) * kDeg * depth;
     bow[LShoulder].y = bow[RShoulder].y = -0.8f * pitch;
     const float speed = speedFactor(p.speed);
     std::vector<Key> keys;
@@ -181,7 +181,7 @@ PoseTrack lowerBodyTrack(const Segment &segment, Variation &var)
     case Action::Kick:
         return kickTrack(p, var);
     case Action::Balance: {
-        const Pose up = oneLegPose(p.side, std::clamp(p.amplitude, 0.7f, 1.2f));
+        const Pose up = oneLegPose(p.side, std::clamp(p.amplitude, 0.85f, 1.2f));
         track = keyTrack(
             stand, {{up, 0.8f}, {up, 1.5f + 1.0f * p.amplitude}, {stand, 0.7f}, {stand, 0.2f}},
             var);

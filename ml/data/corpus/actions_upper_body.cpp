@@ -53,8 +53,8 @@ PoseTrack clapTrack(const ActionParams &p, Variation &var)
     for (Side s : {Side::Left, Side::Right}) {
         open[std::size_t(sideJoint(LShoulder, s))] = {0.0f, -55 * kDeg, -25 * kDeg};
         open[std::size_t(sideJoint(LElbow, s))].y = -75 * kDeg;
-        shut[std::size_t(sideJoint(LShoulder, s))] = {0.0f, -68 * kDeg, -25 * kDeg};
-        shut[std::size_t(sideJoint(LElbow, s))].y = -62 * kDeg;
+        shut[std::size_t(sideJoint(LShoulder, s))] = {0.0f, -84 * kDeg, -25 * kDeg};
+        shut[std::size_t(sideJoint(LElbow, s))].y = -56 * kDeg;
     }
     const float beat = 0.45f * speedFactor(p.speed);
     std::vector<Key> keys{{open, 0.5f}};
