@@ -4,12 +4,16 @@
 #include "app/export/bvh_format.h"
 #include "app/export/bvh_motion.h"
 #include "app/export/bvh_reader.h"
+#include "app/export/save_file.h"
 #include "ml/core/error.h"
 #include "ml/motion/motion_clip.h"
+
+#include "assimp_fk.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <numbers>
 #include <string>
 
@@ -292,4 +296,28 @@ TEST(BvhReaderErrors, NotABvhFile)
     EXPECT_NE(parseError("").find("expected HIERARCHY"), std::string::npos);
     EXPECT_NE(parseError("\x89PNG\r\n").find("bad.bvh:1:"), std::string::npos);
     EXPECT_THROW(mp::readBvh("/nonexistent/x.bvh"), mp::InputError);
+}
+
+// Assimp's BVH loader, an independent reader, agrees with ours on the odd fixture: per-joint
+// rotation orders, a 6-channel child joint, tabs and CRLF.
+TEST(BvhReader, AgreesWithAssimpOnMixedOrdersAndSixChannelJoints)
+{
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("mp_bvh_reader_assimp_" + std::to_string(::getpid()) + ".bvh");
+    std::string text = withCrlf(kSmallRig);
+    // Non-trivial angles on every channel so that a wrong order shows.
+    const auto motionAt = text.find("Frame Time: 0.05\r\n") + 18;
+    text = text.substr(0, motionAt) + "0.5 1 2 10 20 30 0 10 1 40 -50 60 15 -25 35\r\n"
+                                      "-1 2 0.3 -70 80 -90 1 11 -1 -30 20 170 -45 60 -120\r\n"
+                                      "2 0 1 100 -10 45 0.5 9 0 5 95 -5 80 -80 10\r\n";
+    mp::saveFileAtomically(path, text);
+    const mp::BvhMotion motion = mp::readBvh(path);
+    const auto imported = mp::test::importWithAssimp(path.string(), {"Hips", "Chest", "LeftLeg"},
+                                                     motion.numFrames, motion.fps());
+    std::filesystem::remove(path);
+    for (int f = 0; f < motion.numFrames; ++f) {
+        const auto pose = mp::bvhGlobalPose(motion, f);
+        for (int j = 0; j < motion.numJoints(); ++j)
+            expectNear(imported.positions.at(motion.joints[j].name)[f], pose.positions[j], 1e-4);
+    }
 }
