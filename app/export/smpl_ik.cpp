@@ -13,7 +13,7 @@ namespace mp {
 namespace {
 
 constexpr int kJoints = 22;
-constexpr int kPelvis = 0, kLeftHip = 1, kRightHip = 2, kSpine1 = 3;
+constexpr int kPelvis = 0, kLeftHip = 1, kRightHip = 2, kSpine1 = 3, kSpine2 = 6;
 constexpr int kSpine3 = 9, kNeck = 12, kLeftCollar = 13, kRightCollar = 14;
 // Shorter than this (metres) a bone or a frame axis has no usable direction.
 constexpr double kTinyLength = 1e-9;
@@ -56,6 +56,16 @@ Vec3 toVec3(const std::array<float, 3> &a)
     return {a[0], a[1], a[2]};
 }
 
+// Angle (-pi, pi] of the swing-twist decomposition's twist of rotation about unit axis.
+double twistAbout(const Mat3 &rotation, const Vec3 &axis)
+{
+    auto q = quaternionFromMatrix(rotation);
+    if (q[0] < 0)
+        for (double &c : q)
+            c = -c;
+    return 2.0 * std::atan2(q[1] * axis[0] + q[2] * axis[1] + q[3] * axis[2], q[0]);
+}
+
 // The rotation taking unit vector from onto unit vector to along the shortest arc; near a half
 // turn, turned about to so as to stay near previous (the joint's rotation one frame earlier).
 Mat3 alignBone(const Vec3 &from, const Vec3 &to, const Mat3 *previous)
@@ -76,15 +86,13 @@ Mat3 alignBone(const Vec3 &from, const Vec3 &to, const Mat3 *previous)
     }
     if (!previous || angle <= kHandoverStart)
         return arc;
-    // Twist about `to` that brings arc closest to previous: from the quaternion of
-    // previous * arc^T, its rotation component about `to`.
-    const auto q = quaternionFromMatrix(*previous * arc.transposed());
-    const double twist = 2.0 * std::atan2(q[1] * to[0] + q[2] * to[1] + q[3] * to[2], q[0]);
+    // Twist about `to` that brings arc closest to previous: the rotation component of
+    // previous * arc^T about `to`.
+    const double twist = twistAbout(*previous * arc.transposed(), to);
     double weight =
         std::clamp((angle - kHandoverStart) / (kHandoverEnd - kHandoverStart), 0.0, 1.0);
     weight = weight * weight * (3 - 2 * weight); // smoothstep: no kink at either end
-    double wrapped = std::remainder(twist, 2.0 * std::numbers::pi);
-    return axisAngle(to, weight * wrapped) * arc;
+    return axisAngle(to, weight * twist) * arc;
 }
 
 } // namespace
@@ -194,6 +202,15 @@ SmplIkResult solveSmplIk(const MotionClip &clip)
                 local[j] = previous ? previous[j] : Mat3::identity();
             } else {
                 local[j] = alignBone(rest, normalized(target), previous ? &previous[j] : nullptr);
+            }
+            if (j == kSpine1 || j == kSpine2) {
+                // Share the chest's twist over the spine (a third here at spine1, half of the
+                // rest at spine2) instead of leaving it all to spine3: turning a bone about its
+                // own axis moves no joint, and the curves look like a real spine's.
+                const Mat3 chestGlobal = chestFrames[f] * chestRest.transposed();
+                const double twist =
+                    twistAbout((parentGlobal * local[j]).transposed() * chestGlobal, rest);
+                local[j] = local[j] * axisAngle(rest, twist / (j == kSpine1 ? 3.0 : 2.0));
             }
             global[j] = parentGlobal * local[j];
         }

@@ -11,6 +11,7 @@
 //  - every other bone turns by the shortest arc from its rest direction to its target, in its
 //    parent's frame: no twist relative to the parent, decided per frame (nothing drifts); near
 //    a half turn, where the shortest arc is ill-defined, the previous frame's axis decides;
+//  - the chest's twist relative to the pelvis is shared by spine1, spine2 and spine3;
 //  - end joints (head, wrists, feet) keep their parent's orientation.
 // Rest offsets: the SMPL-22 directions with the clip's mean bone lengths; for the children of
 // the pelvis and of the chest (three each, a rigid triangle) the clip's mean layout in that

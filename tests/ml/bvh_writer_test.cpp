@@ -188,6 +188,26 @@ TEST(SmplIk, ReproducesPositionsAndStaysSmooth)
     }
 }
 
+TEST(SmplIk, SpineSharesTheTorsoTwist)
+{
+    // 20 degrees of twist about Y at each spine joint: 60 degrees between pelvis and chest.
+    const mp::Skeleton &skeleton = mp::smpl22();
+    auto axisAngles = torch::zeros({2, 22, 3});
+    for (const int j : {3, 6, 9})
+        axisAngles[1][j][1] = 20.0 * kPi / 180.0;
+    const auto local = mp::quat::fromAxisAngle(axisAngles + 1e-12f, axisAngles.norm(2, -1));
+    const auto joints = mp::forwardKinematics(skeleton, torch::zeros({2, 3}), local);
+    const mp::SmplIkResult ik = mp::solveSmplIk(mp::toMotionClip(joints, skeleton, 20.0));
+    for (const int j : {3, 6, 9}) {
+        const mp::Mat3 &r = ik.local(1, j);
+        const double degrees =
+            std::acos(std::clamp((r.m[0][0] + r.m[1][1] + r.m[2][2] - 1) / 2, -1.0, 1.0)) * 180 /
+            kPi;
+        EXPECT_GT(degrees, 12.0) << "joint " << j;
+        EXPECT_LT(degrees, 28.0) << "joint " << j;
+    }
+}
+
 TEST(SmplIk, RestPoseGivesIdentityRotations)
 {
     const mp::Skeleton &skeleton = mp::smpl22();
