@@ -148,7 +148,7 @@ TEST(CorpusBuilder, AFewHundredClipsArePhysicallyPlausible)
     std::printf("%s", formatStats(stats).c_str());
     EXPECT_EQ(stats.numClips, 300);
     EXPECT_GE(stats.numCaptions, 900);
-    EXPECT_LE(stats.skatingRatioMean, 0.07);
+    EXPECT_LE(stats.skatingRatioMean, 0.06);
     EXPECT_LE(stats.penetrationMaxM, 0.01);
     EXPECT_LE(stats.boneLengthMaxErrorM, 1e-5);
     EXPECT_EQ(stats.jointLimitViolations, 0);

@@ -182,8 +182,8 @@ PoseTrack jumpingJacksTrack(const ActionParams &p, Variation &var)
     int at = 0;
     Pose from = closed;
     for (int r = 0; r < p.repetitions; ++r) {
-        at = addJump(track, at, from, out, 0.09f, 0.0f, var, tempo);
-        at = addJump(track, at, out.land, in, 0.09f, 0.0f, var, tempo);
+        at = addJump(track, at, from, out, 0.11f, 0.0f, var, tempo);
+        at = addJump(track, at, out.land, in, 0.11f, 0.0f, var, tempo);
         from = in.land;
     }
     const int end = var.frames(0.4f);

@@ -79,10 +79,10 @@ PoseTrack sidestepTrack(const ActionParams &p, Variation &var)
         pose[std::size_t(leadHip)].z += abduct * leadOut;
         pose[std::size_t(trailHip)].z += abduct * trailOut;
         const float leadLift = bump(u, 0.0f, 0.2f, 0.4f), trailLift = bump(u, 0.65f, 0.82f, 1.0f);
-        pose[std::size_t(leadHip)].x -= 22 * kDeg * leadLift;
-        pose[std::size_t(leadKnee)].x += 42 * kDeg * leadLift;
-        pose[std::size_t(trailHip)].x -= 22 * kDeg * trailLift;
-        pose[std::size_t(trailKnee)].x += 42 * kDeg * trailLift;
+        pose[std::size_t(leadHip)].x -= 28 * kDeg * leadLift;
+        pose[std::size_t(leadKnee)].x += 58 * kDeg * leadLift;
+        pose[std::size_t(trailHip)].x -= 28 * kDeg * trailLift;
+        pose[std::size_t(trailKnee)].x += 58 * kDeg * trailLift;
         // Arms lift a little out to the sides for balance.
         pose[LShoulder].z += 10 * kDeg * (leadLift + trailLift);
         pose[RShoulder].z += 10 * kDeg * (leadLift + trailLift);
@@ -114,8 +114,8 @@ PoseTrack stepTurnTrack(float angleRad, int steps, float stepS, Side firstFoot, 
             const float u = float(t - step * stepFrames) / float(stepFrames);
             const Side foot = (step % 2 == 0) ? firstFoot : otherSide(firstFoot);
             const float lift = bump(u, 0.05f, 0.45f, 0.9f);
-            pose[std::size_t(sideJoint(LHip, foot))].x -= 24 * kDeg * lift;
-            pose[std::size_t(sideJoint(LKnee, foot))].x += 46 * kDeg * lift;
+            pose[std::size_t(sideJoint(LHip, foot))].x -= 30 * kDeg * lift;
+            pose[std::size_t(sideJoint(LKnee, foot))].x += 60 * kDeg * lift;
             pose[std::size_t(sideJoint(LAnkle, foot))].x += 10 * kDeg * lift;
             rate[std::size_t(t)] = 0.1f + lift;
             rateSum += rate[std::size_t(t)];
@@ -191,7 +191,7 @@ PoseTrack locomotionTrack(const Segment &segment, Variation &var)
     }
     case Action::WalkBackward: {
         const GaitStyle style{.hipScale = std::clamp(0.65f * amp, 0.5f, 0.9f),
-                              .kneeScale = 1.1f,
+                              .kneeScale = 1.3f,
                               .armSwing = 0.4f,
                               .lean = 2 * kDeg,
                               .backward = true};

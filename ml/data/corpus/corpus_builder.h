@@ -19,7 +19,7 @@
 namespace mp::corpus {
 
 // Bumped whenever a change to the generator changes the output for a given seed.
-inline constexpr int kCorpusVersion = 1;
+inline constexpr int kCorpusVersion = 2;
 
 struct CorpusOptions {
     int numClips = 1000;
