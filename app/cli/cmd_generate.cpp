@@ -1,13 +1,15 @@
 // motionpref-cli generate: prompt -> motion samples from a model bundle (optionally with a LoRA
-// adapter), written as HumanML3D feature .npy files.
+// adapter), written as HumanML3D .npy (features or joints), BVH or FBX.
 
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
+#include "app/export/motion_io.h"
 #include "ml/core/error.h"
 #include "ml/core/paths.h"
 #include "ml/data/npy.h"
 #include "ml/models/bundle.h"
 #include "ml/models/lora.h"
+#include "ml/motion/skeleton.h"
 
 #include <torch/torch.h>
 
@@ -32,9 +34,10 @@ int runGenerate(const ParsedArgs &args, const Context &context)
 {
     const auto prompt = args.required("prompt");
     const fs::path out = args.required("out");
-    if (out.extension() != ".npy")
-        throw InputError(out.string() + ": only .npy output is supported by this command so far "
-                                        "(export BVH/FBX from the .npy with the export command)");
+    const auto format = motionFormatOf(out);
+    const auto npyContent = args.value("npy");
+    if (npyContent != "features" && npyContent != "joints")
+        throw InputError("--npy must be 'features' or 'joints', got '" + npyContent + "'");
     const auto modelDir = args.has("model") ? fs::path(args.value("model")) : defaultModelDir();
     const auto samples = args.intValue("samples");
     if (samples < 1 || samples > 64)
@@ -63,7 +66,18 @@ int runGenerate(const ParsedArgs &args, const Context &context)
     const auto results = bundle.generate(prompt, options, makeProgressBar(context, "generate"));
     for (std::size_t i = 0; i < results.size(); ++i) {
         const auto path = samplePath(out, i, results.size());
-        npy::write(path, results[i].features);
+        const auto &sample = results[i];
+        if (format == MotionFormat::Npy && npyContent == "features") {
+            npy::write(path, sample.features);
+        } else {
+            if (!sample.joints.defined())
+                throw InputError(path.string() +
+                                 ": this model's features have no joints to export");
+            LoadedMotion motion;
+            motion.clip = toMotionClip(sample.joints, smpl22(), bundle.config().fps);
+            motion.isSmpl22 = true;
+            writeMotion(path, motion);
+        }
         std::cout << path.string() << ": seed " << results[i].seed << ", "
                   << results[i].codes.size() << " codes, " << results[i].features.size(0)
                   << " frames" << (results[i].degenerate ? " (degenerate: mean pose)" : "") << "\n";
@@ -75,7 +89,8 @@ const CommandRegistration generateCommand{{
     .path = "generate",
     .summary = "generate motions for a prompt with a model bundle (and a LoRA adapter)",
     .description = "Samples --samples motions (seeds SEED, SEED+1, ...) in one batch and writes\n"
-                   "their denormalised HumanML3D features (T,263) as .npy files.",
+                   "them: .npy holds the denormalised HumanML3D features (T,263) or, with\n"
+                   "--npy joints, the joints (T,22,3); .bvh and .fbx the skeleton animation.",
     .options = {{"prompt", "TEXT", "the text prompt", ""},
                 {"model", "BUNDLE", "model bundle directory", "the embedded default"},
                 {"adapter", "DIR", "LoRA adapter directory (adapter_config.json)", ""},
@@ -86,7 +101,8 @@ const CommandRegistration generateCommand{{
                 {"top-p", "P", "nucleus filter, 1 = off", "bundle default (1)"},
                 {"greedy", "", "argmax decoding instead of sampling", ""},
                 {"max-tokens", "N", "maximum motion tokens", "bundle default (49)"},
-                {"out", "FILE.npy", "output file (FILE_1.npy, ... for several samples)", ""}},
+                {"npy", "features|joints", "what a .npy output holds", "features"},
+                {"out", "FILE", "output .npy, .bvh or .fbx (FILE_1, ... for several samples)", ""}},
     .run = runGenerate,
 }};
 

@@ -3,6 +3,7 @@
 #include "ml/core/error.h"
 #include "ml/data/safetensors.h"
 #include "ml/models/state_dict.h"
+#include "ml/motion/features.h"
 
 #include <torch/torch.h>
 
@@ -206,6 +207,8 @@ std::vector<MotionSample> ModelBundle::generate(const std::string &prompt,
         sample.degenerate = decoded.degenerate();
         sample.features =
             decodeCodes(sample.degenerate ? std::vector<std::int64_t>{} : sample.codes);
+        if (m_config.vqvae.inputDim == 263)
+            sample.joints = recoverFromRic(sample.features);
         samples.push_back(std::move(sample));
     }
     return samples;

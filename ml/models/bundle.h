@@ -6,7 +6,8 @@
 //   vqvae.safetensors  VQ-VAE weights (MotionGPT names without "vae.")
 //   spiece.model       SentencePiece text model
 //   meta.safetensors   "mean" and "std" (inputDim,) of the feature normalisation
-// generate(): prompt -> tokens -> motion codes (MotionGPT's rules) -> features, denormalised.
+// generate(): prompt -> tokens -> motion codes (MotionGPT's rules) -> features, denormalised
+// -> joints (recover_from_ric).
 
 #include <cstdint>
 #include <filesystem>
@@ -50,6 +51,8 @@ struct MotionSample {
     std::vector<std::int64_t> codes;  // after MotionGPT's rules
     bool degenerate = false;          // <= 1 code: a zero (mean-pose) motion
     at::Tensor features;              // (T, inputDim), denormalised, on the CPU
+    at::Tensor joints;                // (T, numJoints, 3) via recoverFromRic, metres; HumanML3D
+                                      // features (inputDim 263) only, else undefined
 };
 
 class ModelBundle {

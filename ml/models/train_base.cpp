@@ -1,7 +1,8 @@
 #include "ml/models/train_base.h"
 
 #include "ml/core/error.h"
-#include "ml/data/npy.h"
+#include "ml/data/humanml3d_dataset.h"
+#include "ml/data/normalizer.h"
 #include "ml/data/safetensors.h"
 #include "ml/models/state_dict.h"
 
@@ -16,88 +17,19 @@ namespace mp {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::vector<std::string> readLines(const fs::path &path)
+std::vector<CorpusClip> readHumanMl3dSplit(const fs::path &root, const std::string &split)
 {
-    std::ifstream in(path);
-    if (!in)
-        throw InputError(path.string() + ": missing");
-    std::vector<std::string> lines;
-    std::string line;
-    while (std::getline(in, line)) {
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
-            line.pop_back();
-        if (!line.empty())
-            lines.push_back(line);
-    }
-    return lines;
-}
-
-std::vector<std::string> splitHash(const std::string &line)
-{
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    for (;;) {
-        const auto pos = line.find('#', start);
-        parts.push_back(line.substr(start, pos - start));
-        if (pos == std::string::npos)
-            return parts;
-        start = pos + 1;
-    }
-}
-
-} // namespace
-
-std::vector<CorpusClip> readHumanMl3dSplit(const fs::path &root, const std::string &split,
-                                           double fps, std::int64_t minFrames,
-                                           std::int64_t maxFrames)
-{
+    HumanMl3dOptions options;
+    options.split = split;
+    options.skipBad = true; // HumanML3D's split files list a few names without data
+    const auto dataset = HumanMl3dDataset::open(root, options);
     std::vector<CorpusClip> clips;
-    for (const auto &id : readLines(root / (split + ".txt"))) {
-        const auto featuresPath = root / "new_joint_vecs" / (id + ".npy");
-        const auto textPath = root / "texts" / (id + ".txt");
-        if (!fs::exists(featuresPath) || !fs::exists(textPath))
-            continue; // HumanML3D's split files list a few ids without data
-        const auto features = npy::read(featuresPath).to(torch::kFloat);
-        if (features.dim() != 2 || features.size(1) != 263)
-            throw InputError(featuresPath.filename().string() + ": expected shape (T,263), got " +
-                             shapeString(features));
-        CorpusClip whole{.id = id, .features = features, .captions = {}};
-        for (const auto &line : readLines(textPath)) {
-            const auto parts = splitHash(line);
-            if (parts.empty() || parts[0].empty())
-                continue;
-            double from = 0.0;
-            double to = 0.0;
-            if (parts.size() >= 4) {
-                try {
-                    from = std::stod(parts[2]);
-                    to = std::stod(parts[3]);
-                } catch (const std::exception &) {
-                    throw InputError(textPath.filename().string() + ": bad time tags in '" + line +
-                                     "'");
-                }
-            }
-            if (from == 0.0 && to == 0.0) {
-                whole.captions.push_back(parts[0]);
-                continue;
-            }
-            // A caption of a span: its own clip.
-            const auto begin = static_cast<std::int64_t>(from * fps);
-            const auto end =
-                std::min<std::int64_t>(features.size(0), static_cast<std::int64_t>(to * fps));
-            if (end - begin < minFrames)
-                continue;
-            clips.push_back(
-                {.id = id + "#" + std::to_string(begin),
-                 .features = features.narrow(0, begin, std::min(end - begin, maxFrames)),
-                 .captions = {parts[0]}});
-        }
-        if (whole.captions.empty() || features.size(0) < minFrames)
-            continue;
-        whole.features = features.narrow(0, 0, std::min(features.size(0), maxFrames));
-        clips.push_back(std::move(whole));
+    for (std::int64_t i = 0; i < dataset.size(); ++i) {
+        const auto &record = dataset.record(i);
+        CorpusClip clip{.id = record.name, .features = dataset.features(i), .captions = {}};
+        for (const auto &caption : record.captions)
+            clip.captions.push_back(caption.text);
+        clips.push_back(std::move(clip));
     }
     if (clips.empty())
         throw InputError(root.string() + ": no usable clip in split '" + split + "'");
@@ -134,20 +66,19 @@ fs::path trainBaseBundle(const TrainBaseOptions &options, const ProgressFn &prog
     if (fs::exists(root / "val.txt"))
         val = readHumanMl3dSplit(root, "val");
 
-    // Normalisation: the corpus's Mean/Std if present, else computed on the training split.
-    at::Tensor mean;
-    at::Tensor std;
+    // Normalisation: the corpus's Mean/Std if present, else fitted on the training split with
+    // HumanML3D's grouped standard deviations.
+    Normalizer normalizer;
     if (fs::exists(root / "Mean.npy") && fs::exists(root / "Std.npy")) {
-        mean = npy::read(root / "Mean.npy").to(torch::kFloat);
-        std = npy::read(root / "Std.npy").to(torch::kFloat);
+        normalizer = Normalizer::loadDirectory(root);
     } else {
         std::vector<at::Tensor> all;
         for (const auto &c : train)
             all.push_back(c.features);
-        const auto cat = torch::cat(all);
-        mean = cat.mean(0);
-        std = cat.std(0).clamp_min(1e-4);
+        normalizer = Normalizer::fit(torch::cat(all));
     }
+    const auto mean = normalizer.mean().to(torch::kFloat);
+    const auto std = normalizer.std().to(torch::kFloat);
     checkNormalization(mean, std, 263, "corpus Mean.npy/Std.npy");
 
     // 1. SentencePiece on the training captions.

@@ -26,13 +26,10 @@ struct CorpusClip {
     std::vector<std::string> captions;
 };
 
-// Reads SPLIT.txt ids, new_joint_vecs/ID.npy and texts/ID.txt ("caption#tokens#from#to"; a
-// non-zero from/to selects that span at `fps`). Clips shorter than minFrames are skipped; longer
-// than maxFrames are cut.
+// The clips and captions of one split of a HumanML3D-layout directory (HumanMl3dDataset, with
+// T2M's length filter and sub-clips; listed names without data are skipped).
 std::vector<CorpusClip> readHumanMl3dSplit(const std::filesystem::path &root,
-                                           const std::string &split, double fps = 20.0,
-                                           std::int64_t minFrames = 40,
-                                           std::int64_t maxFrames = 196);
+                                           const std::string &split);
 
 struct TrainBaseOptions {
     std::filesystem::path corpus;

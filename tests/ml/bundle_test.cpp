@@ -90,6 +90,8 @@ TEST_F(Bundle, LoadsAndGeneratesAPairOfDenormalisedMotions)
         EXPECT_LE(s.tokens.size(), 12u);
         const auto frames = s.degenerate ? 4 : static_cast<std::int64_t>(4 * s.codes.size());
         EXPECT_EQ(s.features.sizes(), torch::IntArrayRef({frames, 263}));
+        EXPECT_EQ(s.joints.sizes(), torch::IntArrayRef({frames, 22, 3}));
+        EXPECT_TRUE(torch::isfinite(s.joints).all().item<bool>());
         for (auto code : s.codes) {
             EXPECT_GE(code, 0);
             EXPECT_LT(code, 16);
