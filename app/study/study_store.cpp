@@ -248,11 +248,19 @@ void StudyStore::requireOpen() const
 {
     // PostgreSQL aborts the whole transaction on any failed statement and would then turn
     // COMMIT into a silent ROLLBACK: never let a caller that swallows this commit as if fine.
-    if (m_txDepth > 0)
+    const std::string message = m_location.toStdString() + ": " +
+                                query.lastError().text().toStdString() +
+                                " (in: " + sql.simplified().left(70).toStdString() + ")";
+    if (m_txDepth > 0) {
         m_txBroken = true;
-    throw std::runtime_error(m_location.toStdString() + ": " +
-                             query.lastError().text().toStdString() +
-                             " (in: " + sql.simplified().left(70).toStdString() + ")");
+        if (backend() == StudyBackend::Postgres) {
+            // Swap the aborted transaction for a fresh one that will be rolled back too, so
+            // that the statements still open can be freed (else a warning per statement).
+            QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
+            QSqlQuery(m_db).exec(m_dialect->beginWrite());
+        }
+    }
+    throw std::runtime_error(message);
 }
 
 QSqlQuery StudyStore::run(const QString &sql, const QVariantList &values) const
