@@ -5,12 +5,14 @@
 // Before any Qt header: Qt's `slots` macro breaks LibTorch's headers.
 #include <torch/torch.h>
 
+#include "app/export/motion_io.h"
 #include "ml/motion/motion_clip.h"
 #include "ml/motion/skeleton.h"
 #include "viewer/motion_viewport.h"
 #include "viewer/playback_bar.h"
 #include "viewer/playback_clock.h"
 #include "viewer/qt3d_skeleton_view.h"
+#include "viewer/skeleton_geometry.h"
 #include "viewer/skeleton_style.h"
 
 #include <QComboBox>
@@ -22,6 +24,7 @@
 #include <QScreen>
 #include <QSignalSpy>
 #include <QSlider>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
 #include <QUrl>
@@ -118,6 +121,32 @@ mp::MotionClip fiveJointClip(int numFrames)
             clip.positions.insert(clip.positions.end(), joint, joint + 3);
     }
     return clip;
+}
+
+// The real SMPL-22 definition from ml/motion, posed by its own FK: arms lowered, one knee and
+// one elbow bent.
+mp::MotionClip posedSmpl22Clip()
+{
+    const mp::Skeleton &smpl = mp::smpl22();
+    constexpr int kFrames = 20;
+    const auto options = torch::TensorOptions().dtype(torch::kFloat32);
+    torch::Tensor local = torch::zeros({kFrames, smpl.numJoints(), 4}, options);
+    local.select(2, 0).fill_(1.0f); // identity quaternions (w, x, y, z)
+    const auto turn = [&](int joint, float x, float y, float z, float degrees) {
+        const float half = degrees * float(M_PI) / 360.0f;
+        const float q[4] = {std::cos(half), x * std::sin(half), y * std::sin(half),
+                            z * std::sin(half)};
+        for (int c = 0; c < 4; ++c)
+            local.select(1, joint).select(1, c).fill_(q[c]);
+    };
+    turn(smpl.indexOf("left_shoulder"), 0, 0, 1, -65);
+    turn(smpl.indexOf("right_shoulder"), 0, 0, 1, 65);
+    turn(smpl.indexOf("left_elbow"), 0, 1, 0, -70);
+    turn(smpl.indexOf("right_hip"), 1, 0, 0, -35);
+    turn(smpl.indexOf("right_knee"), 1, 0, 0, 50);
+    torch::Tensor root = torch::zeros({kFrames, 3}, options);
+    root.select(1, 1).fill_(smpl.restRootHeightM());
+    return mp::toMotionClip(mp::forwardKinematics(smpl, root, local), smpl, 20.0);
 }
 
 // Pixels whose hue is that of `color` (within 14 degrees) and clearly saturated: shading changes
@@ -291,28 +320,7 @@ private slots:
     // and one elbow bent, as a person would see a generated motion.
     void rendersTheMlSmpl22Skeleton()
     {
-        const mp::Skeleton &smpl = mp::smpl22();
-        constexpr int kFrames = 20;
-        const auto options = torch::TensorOptions().dtype(torch::kFloat32);
-        torch::Tensor local = torch::zeros({kFrames, smpl.numJoints(), 4}, options);
-        local.select(2, 0).fill_(1.0f); // identity quaternions (w, x, y, z)
-        const auto turn = [&](int joint, float x, float y, float z, float degrees) {
-            const float half = degrees * float(M_PI) / 360.0f;
-            const float q[4] = {std::cos(half), x * std::sin(half), y * std::sin(half),
-                                z * std::sin(half)};
-            for (int c = 0; c < 4; ++c)
-                local.select(1, joint).select(1, c).fill_(q[c]);
-        };
-        turn(smpl.indexOf("left_shoulder"), 0, 0, 1, -65);
-        turn(smpl.indexOf("right_shoulder"), 0, 0, 1, 65);
-        turn(smpl.indexOf("left_elbow"), 0, 1, 0, -70);
-        turn(smpl.indexOf("right_hip"), 1, 0, 0, -35);
-        turn(smpl.indexOf("right_knee"), 1, 0, 0, 50);
-        torch::Tensor root = torch::zeros({kFrames, 3}, options);
-        root.select(1, 1).fill_(smpl.restRootHeightM());
-        const mp::MotionClip clip =
-            mp::toMotionClip(mp::forwardKinematics(smpl, root, local), smpl, 20.0);
-
+        const mp::MotionClip clip = posedSmpl22Clip();
         mp::MotionViewport viewport;
         viewport.setTitle(QStringLiteral("SMPL-22"));
         viewport.resize(520, 480);
@@ -324,6 +332,41 @@ private slots:
         QVERIFY(countColour(image, mp::sideColor(BodySide::Left)) > 100);
         QVERIFY(countColour(image, mp::sideColor(BodySide::Right)) > 100);
         saveScreenshot(grabFromScreen(&viewport), QStringLiteral("viewer_smpl22_ml.png"));
+    }
+
+    // How a panel wires drops: the viewport announces the path, app/export reads it.
+    void droppedBvhLoadsThroughMotionIo()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("posed.bvh"));
+        mp::writeMotion(path.toStdString(),
+                        mp::LoadedMotion{.clip = posedSmpl22Clip(), .isSmpl22 = true});
+
+        mp::MotionViewport viewport;
+        viewport.resize(480, 420);
+        connect(&viewport, &mp::MotionViewport::fileDropped, &viewport, [&](const QString &file) {
+            viewport.setMotion(mp::readMotion(file.toStdString()).clip);
+        });
+        viewport.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&viewport));
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(path)});
+        QDragEnterEvent enter(QPoint(30, 30), Qt::CopyAction, &mime, Qt::LeftButton,
+                              Qt::NoModifier);
+        QCoreApplication::sendEvent(&viewport, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(30, 30), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QSignalSpy dropped(&viewport, &mp::MotionViewport::fileDropped);
+        QCoreApplication::sendEvent(&viewport, &drop);
+        QCOMPARE(dropped.count(), 1);
+        QVERIFY2(viewport.hasMotion(), qPrintable(viewport.message()));
+        QVERIFY(viewport.motion().numJoints >= 22);
+        const mp::MotionBounds bounds = mp::motionBounds(viewport.motion());
+        QVERIFY2(bounds.bodyHeightM > 1.2f && bounds.bodyHeightM < 2.2f, "not in metres");
+        const QImage image = settledCapture(viewport.view());
+        QVERIFY(countColour(image, mp::sideColor(BodySide::Left)) > 100);
+        QVERIFY(countColour(image, mp::sideColor(BodySide::Right)) > 100);
+        saveScreenshot(image, QStringLiteral("viewer_dropped_bvh.png"));
     }
 
     void rendersAnotherSkeleton()
