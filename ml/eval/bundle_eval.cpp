@@ -1,0 +1,98 @@
+#include "ml/eval/bundle_eval.h"
+
+#include "ml/core/error.h"
+#include "ml/core/paths.h"
+#include "ml/eval/eval_dataset.h"
+#include "ml/eval/evaluator.h"
+#include "ml/models/bundle.h"
+#include "ml/models/lora.h"
+
+#include <torch/torch.h>
+
+#include <map>
+
+namespace mp {
+
+MotionGeneratorFn bundleGenerator(ModelBundle &bundle)
+{
+    return [&bundle](const std::vector<GenerationRequest> &requests) {
+        std::vector<at::Tensor> out(requests.size());
+        // Caption -> request indices, in first-seen order.
+        std::vector<std::pair<std::string, std::vector<std::size_t>>> groups;
+        std::map<std::pair<std::string, double>, std::size_t> where;
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            const auto key = std::make_pair(requests[i].caption, requests[i].temperature);
+            auto it = where.find(key);
+            if (it == where.end()) {
+                it = where.emplace(key, groups.size()).first;
+                groups.push_back({requests[i].caption, {}});
+            }
+            groups[it->second].second.push_back(i);
+        }
+        for (const auto &[caption, indices] : groups) {
+            std::vector<std::uint64_t> seeds;
+            for (auto i : indices)
+                seeds.push_back(requests[i].seed);
+            auto options = bundle.defaultOptions(seeds);
+            const double temperature = requests[indices.front()].temperature;
+            options.sampling.temperature = temperature;
+            options.sampling.greedy = temperature <= 0.0;
+            const auto samples = bundle.generate(caption, options);
+            if (samples.size() != indices.size())
+                throw std::runtime_error("bundle generator: wrong number of samples");
+            for (std::size_t k = 0; k < indices.size(); ++k)
+                out[indices[k]] = samples[k].features;
+        }
+        return out;
+    };
+}
+
+std::filesystem::path resolveEvaluatorDir(const BundleEvaluationJob &job)
+{
+    std::vector<std::filesystem::path> tried;
+    if (!job.evaluatorDir.empty())
+        tried.push_back(job.evaluatorDir);
+    else {
+        tried.push_back(job.modelDir / "evaluator");
+        tried.push_back(defaultModelDir() / "evaluator");
+    }
+    for (const auto &dir : tried)
+        if (std::filesystem::exists(dir / "evaluator_config.json"))
+            return dir;
+    std::string names;
+    for (const auto &dir : tried)
+        names += (names.empty() ? "" : ", ") + dir.string();
+    throw InputError("no evaluator found (tried " + names +
+                     "); train one with `motionpref-cli eval train-evaluator`");
+}
+
+EvaluationResult evaluateBundleJob(const BundleEvaluationJob &job, const ProgressFn &progress)
+{
+    auto evaluator = loadEvaluator(resolveEvaluatorDir(job));
+    evaluator.model->to(job.device);
+    evaluator.model->eval();
+    // MotionGPT's protocol runs the motion GRU unpacked; Guo's packs it.
+    if (job.options.grouping == GroupingMode::MotionGptChunks)
+        evaluator.model->setPackMotion(false);
+    auto dataset = loadEvalSplit(job.datasetRoot, job.split);
+    // The evaluator's own statistics, as T2M normalises with Comp_v6_KLD01's mean/std.
+    if (evaluator.mean.defined() && evaluator.std.defined()) {
+        dataset.mean = evaluator.mean;
+        dataset.std = evaluator.std;
+    }
+    ModelBundle bundle(job.modelDir, job.device);
+    if (!job.adapterDir.empty()) {
+        loadLoraAdapter(*bundle.t5(), job.adapterDir);
+        bundle.t5()->eval();
+    }
+    auto options = job.options;
+    if (job.footSkating && !options.footSkating)
+        options.footSkating = footSkatingOfFeatures;
+    auto result = evaluateModel(*evaluator.model, evaluator.vocabulary, dataset,
+                                bundleGenerator(bundle), options, progress);
+    if (!job.outJson.empty())
+        writeMetricsJson(job.outJson, result);
+    return result;
+}
+
+} // namespace mp

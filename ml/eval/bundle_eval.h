@@ -1,0 +1,41 @@
+#pragma once
+// Evaluating a model bundle (ml/models/bundle.h), optionally with a LoRA adapter, on a
+// HumanML3D-layout test split: the job behind `motionpref-cli eval --model ...` and the Compare
+// panel. The protocol itself is evaluateModel (ml/eval/evaluation.h).
+
+#include <filesystem>
+#include <string>
+
+#include <c10/core/Device.h>
+
+#include "ml/core/progress.h"
+#include "ml/eval/evaluation.h"
+
+namespace mp {
+
+class ModelBundle;
+
+// Requests with the same caption are sampled in one batch, one seed each (the bundle's sampler
+// gives each row its own generator, so a motion depends on its seed only). Temperature comes
+// from the request (<= 0: greedy); other sampling settings are the bundle's defaults.
+MotionGeneratorFn bundleGenerator(ModelBundle &bundle);
+
+struct BundleEvaluationJob {
+    std::filesystem::path modelDir;
+    std::filesystem::path adapterDir;  // optional LoRA adapter (PEFT layout)
+    std::filesystem::path datasetRoot; // HumanML3D layout
+    std::string split = "test";
+    std::filesystem::path evaluatorDir; // empty: MODEL/evaluator, else the default bundle's
+    EvaluationOptions options;
+    bool footSkating = true;
+    std::filesystem::path outJson; // metrics.json; empty: not written
+    c10::Device device{c10::kCPU};
+};
+
+// The evaluator directory a job uses (InputError naming the places tried when none exists).
+std::filesystem::path resolveEvaluatorDir(const BundleEvaluationJob &job);
+
+// MotionGptChunks grouping also switches the evaluator's motion GRU to unpacked, as MotionGPT.
+EvaluationResult evaluateBundleJob(const BundleEvaluationJob &job, const ProgressFn &progress = {});
+
+} // namespace mp
