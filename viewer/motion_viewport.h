@@ -5,6 +5,7 @@
 // them (fileDropped): loading is the owner's business.
 
 #include "ml/motion/motion_clip.h"
+#include "viewer/playback_clock.h" // QPointer<PlaybackClock> needs the complete type
 
 #include <QPointer>
 #include <QWidget>
@@ -18,7 +19,6 @@ class QToolButton;
 
 namespace mp {
 
-class PlaybackClock;
 class SkeletonView;
 
 class MotionViewport : public QWidget {

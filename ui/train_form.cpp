@@ -1,0 +1,255 @@
+#include "ui/train_form.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QDoubleValidator>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace mp {
+
+namespace {
+
+QLineEdit *pathEdit(QWidget *parent, const QString &placeholder, bool directory, QWidget **row)
+{
+    auto *container = new QWidget(parent);
+    auto *layout = new QHBoxLayout(container);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto *edit = new QLineEdit(container);
+    edit->setPlaceholderText(placeholder);
+    auto *browse = new QPushButton(QObject::tr("..."), container);
+    browse->setToolTip(QObject::tr("Browse"));
+    browse->setFixedWidth(32);
+    layout->addWidget(edit, 1);
+    layout->addWidget(browse);
+    QObject::connect(browse, &QPushButton::clicked, container, [container, edit, directory] {
+        const QString chosen =
+            directory ? QFileDialog::getExistingDirectory(container, QString(), edit->text())
+                      : QFileDialog::getOpenFileName(container, QString(), edit->text());
+        if (!chosen.isEmpty())
+            edit->setText(chosen);
+    });
+    *row = container;
+    return edit;
+}
+
+QDoubleSpinBox *doubleSpin(QWidget *parent, double min, double max, double step, int decimals)
+{
+    auto *spin = new QDoubleSpinBox(parent);
+    spin->setRange(min, max);
+    spin->setSingleStep(step);
+    spin->setDecimals(decimals);
+    return spin;
+}
+
+QSpinBox *intSpin(QWidget *parent, int min, int max)
+{
+    auto *spin = new QSpinBox(parent);
+    spin->setRange(min, max);
+    return spin;
+}
+
+const PreferenceDegree kDegrees[4] = {PreferenceDegree::MuchBetter, PreferenceDegree::Better,
+                                      PreferenceDegree::SlightlyBetter, PreferenceDegree::Unsure};
+
+} // namespace
+
+TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig(TrainMethod::Dpo))
+{
+    auto *method = new QGroupBox(tr("Method"), this);
+    auto *methodForm = new QFormLayout(method);
+    m_method = new QComboBox(method);
+    m_method->addItem(tr("DPO (direct preference optimisation)"),
+                      static_cast<int>(TrainMethod::Dpo));
+    m_method->addItem(tr("RLHF (reward model, then PPO)"), static_cast<int>(TrainMethod::Rlhf));
+    m_method->addItem(tr("Reward model only"), static_cast<int>(TrainMethod::Rm));
+    m_method->setToolTip(tr("Choosing a method loads the paper's settings for it"));
+    m_loss = new QComboBox(method);
+    for (DpoLossType loss :
+         {DpoLossType::Sigmoid, DpoLossType::Hinge, DpoLossType::Ipo, DpoLossType::KtoPair})
+        m_loss->addItem(QString::fromUtf8(dpoLossTypeName(loss).data(),
+                                          qsizetype(dpoLossTypeName(loss).size())),
+                        static_cast<int>(loss));
+    m_beta = doubleSpin(method, 0.001, 10.0, 0.05, 3);
+    m_beta->setToolTip(tr("DPO temperature β (τ for IPO)"));
+    m_smoothing = new QComboBox(method);
+    m_smoothing->addItem(tr("none"), static_cast<int>(LabelSmoothingMode::None));
+    m_smoothing->addItem(tr("by degree (paper)"), static_cast<int>(LabelSmoothingMode::PerDegree));
+    m_smoothing->setToolTip(
+        tr("Sigmoid loss only: ε = 0 / 0.2 / 0.3 / 0.5 for much / better / slightly / unsure"));
+    methodForm->addRow(tr("Method:"), m_method);
+    methodForm->addRow(tr("Loss:"), m_loss);
+    methodForm->addRow(tr("β:"), m_beta);
+    methodForm->addRow(tr("Label smoothing:"), m_smoothing);
+
+    auto *lora = new QGroupBox(tr("LoRA"), this);
+    auto *loraForm = new QFormLayout(lora);
+    m_loraRank = intSpin(lora, 1, 256);
+    m_loraAlpha = doubleSpin(lora, 0.5, 1024, 1, 1);
+    m_loraDropout = doubleSpin(lora, 0, 0.9, 0.05, 2);
+    loraForm->addRow(tr("Rank r:"), m_loraRank);
+    loraForm->addRow(tr("Alpha:"), m_loraAlpha);
+    loraForm->addRow(tr("Dropout:"), m_loraDropout);
+
+    auto *optimisation = new QGroupBox(tr("Optimisation"), this);
+    auto *optForm = new QFormLayout(optimisation);
+    m_learningRate = new QLineEdit(optimisation);
+    auto *lrValidator = new QDoubleValidator(1e-9, 1.0, 12, m_learningRate);
+    lrValidator->setLocale(QLocale::c());
+    m_learningRate->setValidator(lrValidator);
+    m_batch = intSpin(optimisation, 1, 4096);
+    m_epochs = intSpin(optimisation, 1, 10000);
+    m_warmup = intSpin(optimisation, 0, 1000000);
+    m_schedule = new QComboBox(optimisation);
+    for (ScheduleKind kind : {ScheduleKind::Cosine, ScheduleKind::Linear, ScheduleKind::Constant})
+        m_schedule->addItem(QString::fromUtf8(scheduleKindName(kind).data(),
+                                              qsizetype(scheduleKindName(kind).size())),
+                            static_cast<int>(kind));
+    m_seed = intSpin(optimisation, 0, 2147483647);
+    optForm->addRow(tr("Learning rate:"), m_learningRate);
+    optForm->addRow(tr("Batch:"), m_batch);
+    optForm->addRow(tr("Epochs:"), m_epochs);
+    optForm->addRow(tr("Warmup steps:"), m_warmup);
+    optForm->addRow(tr("Schedule:"), m_schedule);
+    optForm->addRow(tr("Seed:"), m_seed);
+
+    auto *data = new QGroupBox(tr("Data"), this);
+    auto *dataForm = new QFormLayout(data);
+    QWidget *pairsRow = nullptr;
+    m_pairs = pathEdit(data, tr("preference pairs file (.jsonl)"), false, &pairsRow);
+    auto *degreeRow = new QWidget(data);
+    auto *degreeLayout = new QHBoxLayout(degreeRow);
+    degreeLayout->setContentsMargins(0, 0, 0, 0);
+    const QString degreeNames[4] = {tr("much"), tr("better"), tr("slightly"), tr("unsure")};
+    for (int i = 0; i < 4; ++i) {
+        m_degrees[i] = new QCheckBox(degreeNames[i], degreeRow);
+        degreeLayout->addWidget(m_degrees[i]);
+    }
+    m_percent = intSpin(data, 1, 100);
+    m_percent->setSuffix(QStringLiteral(" %"));
+    dataForm->addRow(tr("Pairs:"), pairsRow);
+    dataForm->addRow(tr("Degrees:"), degreeRow);
+    dataForm->addRow(tr("Use:"), m_percent);
+
+    auto *compute = new QGroupBox(tr("Model and compute"), this);
+    auto *computeForm = new QFormLayout(compute);
+    QWidget *modelRow = nullptr;
+    m_model = pathEdit(compute, tr("embedded default"), true, &modelRow);
+    m_device = new QComboBox(compute);
+    m_device->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
+    m_motionMetrics = new QCheckBox(tr("HumanML3D metrics during training"), compute);
+    computeForm->addRow(tr("Model:"), modelRow);
+    computeForm->addRow(tr("Device:"), m_device);
+    computeForm->addRow(m_motionMetrics);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    for (QGroupBox *group : {method, lora, optimisation, data, compute})
+        layout->addWidget(group);
+    layout->addStretch(1);
+
+    setConfig(m_base);
+    connect(m_method, &QComboBox::currentIndexChanged, this, &TrainForm::methodChanged);
+    connect(m_loss, &QComboBox::currentIndexChanged, this, &TrainForm::updateEnabled);
+    for (QComboBox *box : {m_loss, m_smoothing, m_schedule, m_device})
+        connect(box, &QComboBox::currentIndexChanged, this, &TrainForm::changed);
+    for (QLineEdit *edit : {m_learningRate, m_pairs, m_model})
+        connect(edit, &QLineEdit::textChanged, this, &TrainForm::changed);
+}
+
+void TrainForm::methodChanged()
+{
+    // A new method starts from the paper's settings for it, keeping the data and model chosen.
+    RunConfig fresh = defaultRunConfig(static_cast<TrainMethod>(m_method->currentData().toInt()));
+    const RunConfig current = config();
+    fresh.data = current.data;
+    fresh.model = current.model;
+    fresh.device = current.device;
+    setConfig(fresh);
+    emit changed();
+}
+
+void TrainForm::updateEnabled()
+{
+    const auto method = static_cast<TrainMethod>(m_method->currentData().toInt());
+    const bool dpo = method == TrainMethod::Dpo;
+    m_loss->setEnabled(dpo);
+    m_beta->setEnabled(dpo);
+    m_smoothing->setEnabled(dpo && static_cast<DpoLossType>(m_loss->currentData().toInt()) ==
+                                       DpoLossType::Sigmoid);
+}
+
+void TrainForm::setConfig(const RunConfig &config)
+{
+    m_base = config;
+    QSignalBlocker blockMethod(m_method);
+    m_method->setCurrentIndex(std::max(0, m_method->findData(static_cast<int>(config.method))));
+    m_loss->setCurrentIndex(std::max(0, m_loss->findData(static_cast<int>(config.dpo.loss))));
+    m_beta->setValue(config.dpo.beta);
+    m_smoothing->setCurrentIndex(
+        config.dpo.labelSmoothingMode == LabelSmoothingMode::PerDegree ? 1 : 0);
+    m_loraRank->setValue(static_cast<int>(config.lora.r));
+    m_loraAlpha->setValue(config.lora.alpha);
+    m_loraDropout->setValue(config.lora.dropout);
+    const bool ppo = config.method == TrainMethod::Ppo;
+    m_learningRate->setText(
+        QString::number(ppo ? config.ppo.learningRate : config.optimizer.lr, 'g', 6));
+    m_batch->setValue(static_cast<int>(config.batchSize));
+    m_epochs->setValue(static_cast<int>(config.epochs));
+    m_warmup->setValue(static_cast<int>(config.warmupSteps));
+    m_schedule->setCurrentIndex(
+        std::max(0, m_schedule->findData(static_cast<int>(config.schedule))));
+    m_seed->setValue(static_cast<int>(config.seed));
+    for (int i = 0; i < 4; ++i)
+        m_degrees[i]->setChecked(std::find(config.data.degrees.begin(), config.data.degrees.end(),
+                                           kDegrees[i]) != config.data.degrees.end());
+    m_percent->setValue(static_cast<int>(std::lround(config.data.percent * 100)));
+    m_pairs->setText(QString::fromStdString(config.data.pairs));
+    m_model->setText(QString::fromStdString(config.model));
+    m_device->setCurrentText(QString::fromStdString(config.device));
+    m_motionMetrics->setChecked(config.eval.motionMetrics);
+    updateEnabled();
+}
+
+RunConfig TrainForm::config() const
+{
+    RunConfig config = m_base;
+    config.method = static_cast<TrainMethod>(m_method->currentData().toInt());
+    config.dpo.loss = static_cast<DpoLossType>(m_loss->currentData().toInt());
+    config.dpo.beta = m_beta->value();
+    config.dpo.labelSmoothingMode =
+        static_cast<LabelSmoothingMode>(m_smoothing->currentData().toInt());
+    config.lora.r = m_loraRank->value();
+    config.lora.alpha = m_loraAlpha->value();
+    config.lora.dropout = m_loraDropout->value();
+    const double lr = QLocale::c().toDouble(m_learningRate->text());
+    if (config.method == TrainMethod::Ppo)
+        config.ppo.learningRate = lr;
+    else
+        config.optimizer.lr = lr;
+    config.batchSize = m_batch->value();
+    config.epochs = m_epochs->value();
+    config.warmupSteps = m_warmup->value();
+    config.schedule = static_cast<ScheduleKind>(m_schedule->currentData().toInt());
+    config.seed = m_seed->value();
+    config.data.degrees.clear();
+    for (int i = 0; i < 4; ++i)
+        if (m_degrees[i]->isChecked())
+            config.data.degrees.push_back(kDegrees[i]);
+    config.data.percent = m_percent->value() / 100.0;
+    config.data.pairs = m_pairs->text().trimmed().toStdString();
+    config.model = m_model->text().trimmed().toStdString();
+    config.device = m_device->currentText().toStdString();
+    config.eval.motionMetrics = m_motionMetrics->isChecked();
+    return config;
+}
+
+} // namespace mp
