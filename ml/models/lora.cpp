@@ -1,6 +1,6 @@
 #include "ml/models/lora.h"
-
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 #include "ml/data/safetensors.h"
 #include "ml/models/lora_linear.h"
 #include "ml/models/state_dict.h"
@@ -32,18 +32,6 @@ bool matchesTarget(const std::string &name, const std::vector<std::string> &targ
     return false;
 }
 
-template <typename T>
-void readKey(const nlohmann::json &json, const char *key, T &value, const std::string &source)
-{
-    if (!json.contains(key) || json[key].is_null())
-        return;
-    try {
-        value = json[key].get<T>();
-    } catch (const nlohmann::json::exception &) {
-        throw InputError(source + ": '" + key + "' has the wrong type (" + json[key].dump() + ")");
-    }
-}
-
 } // namespace
 
 nlohmann::json LoraConfig::toJson() const
@@ -71,27 +59,27 @@ LoraConfig LoraConfig::fromJson(const nlohmann::json &json, const std::string &s
         throw InputError(source + ": not a JSON object");
     LoraConfig c;
     std::string peftType = "LORA";
-    readKey(json, "peft_type", peftType, source);
+    readOptionalKey(json, "peft_type", peftType, source);
     if (peftType != "LORA")
         throw InputError(source + ": peft_type '" + peftType + "' is not LORA");
-    readKey(json, "r", c.rank, source);
-    readKey(json, "lora_alpha", c.alpha, source);
-    readKey(json, "lora_dropout", c.dropout, source);
-    readKey(json, "use_rslora", c.useRsLora, source);
-    readKey(json, "task_type", c.taskType, source);
-    readKey(json, "base_model_name_or_path", c.baseModel, source);
+    readOptionalKey(json, "r", c.rank, source);
+    readOptionalKey(json, "lora_alpha", c.alpha, source);
+    readOptionalKey(json, "lora_dropout", c.dropout, source);
+    readOptionalKey(json, "use_rslora", c.useRsLora, source);
+    readOptionalKey(json, "task_type", c.taskType, source);
+    readOptionalKey(json, "base_model_name_or_path", c.baseModel, source);
     if (json.contains("target_modules") && json["target_modules"].is_string())
         throw InputError(source + ": a regular-expression target_modules is not supported; "
                                   "list the module names");
-    readKey(json, "target_modules", c.targetModules, source);
+    readOptionalKey(json, "target_modules", c.targetModules, source);
     if (json.contains("init_lora_weights") && json["init_lora_weights"].is_string())
         c.gaussianInit = json["init_lora_weights"] == "gaussian";
     std::string bias = "none";
-    readKey(json, "bias", bias, source);
+    readOptionalKey(json, "bias", bias, source);
     if (bias != "none")
         throw InputError(source + ": bias '" + bias + "' is not supported (only \"none\")");
     bool fanInFanOut = false;
-    readKey(json, "fan_in_fan_out", fanInFanOut, source);
+    readOptionalKey(json, "fan_in_fan_out", fanInFanOut, source);
     if (fanInFanOut)
         throw InputError(source + ": fan_in_fan_out adapters are not supported");
     if (json.contains("rank_pattern") && !json["rank_pattern"].empty())

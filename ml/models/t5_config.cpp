@@ -1,28 +1,13 @@
 #include "ml/models/t5_config.h"
 
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 
 #include <nlohmann/json.hpp>
 
 #include <fstream>
 
 namespace mp {
-
-namespace {
-
-template <typename T>
-void readKey(const nlohmann::json &json, const char *key, T &value, const std::string &source)
-{
-    if (!json.contains(key) || json[key].is_null())
-        return;
-    try {
-        value = json[key].get<T>();
-    } catch (const nlohmann::json::exception &) {
-        throw InputError(source + ": '" + key + "' has the wrong type (" + json[key].dump() + ")");
-    }
-}
-
-} // namespace
 
 bool T5Config::isGated() const
 {
@@ -43,23 +28,24 @@ T5Config T5Config::fromJson(const nlohmann::json &json, const std::string &sourc
     if (!json.is_object())
         throw InputError(source + ": T5 config is not a JSON object");
     T5Config c;
-    readKey(json, "vocab_size", c.vocabSize, source);
-    readKey(json, "d_model", c.dModel, source);
-    readKey(json, "d_kv", c.dKv, source);
-    readKey(json, "d_ff", c.dFf, source);
-    readKey(json, "num_layers", c.numLayers, source);
+    readOptionalKey(json, "vocab_size", c.vocabSize, source);
+    readOptionalKey(json, "d_model", c.dModel, source);
+    readOptionalKey(json, "d_kv", c.dKv, source);
+    readOptionalKey(json, "d_ff", c.dFf, source);
+    readOptionalKey(json, "num_layers", c.numLayers, source);
     c.numDecoderLayers = c.numLayers;
-    readKey(json, "num_decoder_layers", c.numDecoderLayers, source);
-    readKey(json, "num_heads", c.numHeads, source);
-    readKey(json, "relative_attention_num_buckets", c.relativeAttentionNumBuckets, source);
-    readKey(json, "relative_attention_max_distance", c.relativeAttentionMaxDistance, source);
-    readKey(json, "dropout_rate", c.dropoutRate, source);
-    readKey(json, "layer_norm_epsilon", c.layerNormEpsilon, source);
-    readKey(json, "feed_forward_proj", c.feedForwardProj, source);
-    readKey(json, "tie_word_embeddings", c.tieWordEmbeddings, source);
-    readKey(json, "decoder_start_token_id", c.decoderStartTokenId, source);
-    readKey(json, "pad_token_id", c.padTokenId, source);
-    readKey(json, "eos_token_id", c.eosTokenId, source);
+    readOptionalKey(json, "num_decoder_layers", c.numDecoderLayers, source);
+    readOptionalKey(json, "num_heads", c.numHeads, source);
+    readOptionalKey(json, "relative_attention_num_buckets", c.relativeAttentionNumBuckets, source);
+    readOptionalKey(json, "relative_attention_max_distance", c.relativeAttentionMaxDistance,
+                    source);
+    readOptionalKey(json, "dropout_rate", c.dropoutRate, source);
+    readOptionalKey(json, "layer_norm_epsilon", c.layerNormEpsilon, source);
+    readOptionalKey(json, "feed_forward_proj", c.feedForwardProj, source);
+    readOptionalKey(json, "tie_word_embeddings", c.tieWordEmbeddings, source);
+    readOptionalKey(json, "decoder_start_token_id", c.decoderStartTokenId, source);
+    readOptionalKey(json, "pad_token_id", c.padTokenId, source);
+    readOptionalKey(json, "eos_token_id", c.eosTokenId, source);
     c.validate(source);
     return c;
 }
