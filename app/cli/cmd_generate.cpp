@@ -43,6 +43,11 @@ int runGenerate(const ParsedArgs &args, const Context &context)
     if (samples < 1 || samples > 64)
         throw InputError("--samples must be between 1 and 64");
 
+    // Refuse an unwritable destination before spending time on the model.
+    const auto outDir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+    if (!fs::is_directory(outDir))
+        throw InputError(out.string() + ": the directory " + outDir.string() + " does not exist");
+
     ModelBundle bundle(modelDir, context.device);
     if (args.has("adapter"))
         loadLoraAdapter(*bundle.t5(), args.value("adapter"));

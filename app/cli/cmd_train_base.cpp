@@ -21,7 +21,10 @@ int runTrainBase(const ParsedArgs &args, const Context &context)
     TrainBaseOptions options;
     options.corpus = args.required("corpus");
     options.out = args.required("out");
-    options.bundle = defaultBaseConfig();
+    const auto arch = args.value("arch");
+    if (arch != "default" && arch != "tiny")
+        throw InputError("--arch must be 'default' or 'tiny', got '" + arch + "'");
+    options.bundle = arch == "tiny" ? tinyBaseConfig() : defaultBaseConfig();
     options.textVocabSize = args.intValue("text-vocab");
     options.vqvae.steps = args.intValue("vqvae-steps");
     options.vqvae.batchSize = args.intValue("vqvae-batch");
@@ -62,6 +65,7 @@ const CommandRegistration trainBaseCommand{{
                    "checkpoints in OUT/checkpoints (a rerun resumes), and writes the bundle.",
     .options = {{"corpus", "DIR", "HumanML3D-layout corpus directory", ""},
                 {"out", "BUNDLE", "output bundle directory", ""},
+                {"arch", "default|tiny", "architecture (tiny: a toy bundle for tests)", "default"},
                 {"text-vocab", "N", "SentencePiece vocabulary size", "1000"},
                 {"vqvae-steps", "N", "VQ-VAE training steps", "3000"},
                 {"vqvae-batch", "N", "VQ-VAE batch (windows of 64 frames)", "32"},

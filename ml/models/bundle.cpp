@@ -1,6 +1,7 @@
 #include "ml/models/bundle.h"
 
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 #include "ml/data/safetensors.h"
 #include "ml/models/state_dict.h"
 #include "ml/motion/features.h"
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
 
 namespace mp {
@@ -21,11 +23,14 @@ namespace {
 
 const char *const kFormat = "motionpref-bundle";
 
+const char *const kBundleFiles[] = {"config.json", "model.safetensors", "vqvae.safetensors",
+                                    "spiece.model", "meta.safetensors"};
+
 nlohmann::json readJson(const fs::path &path)
 {
     std::ifstream in(path);
     if (!in)
-        throw InputError(path.string() + ": missing");
+        throw InputError(path.filename().string() + ": cannot open");
     try {
         return nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception &e) {
@@ -33,12 +38,64 @@ nlohmann::json readJson(const fs::path &path)
     }
 }
 
-void requireFile(const fs::path &path)
+// A directory of another kind (a Hugging Face model, a MotionGPT checkout or checkpoint folder)
+// gets a message that says what it is, rather than "missing vqvae.safetensors".
+void refuseForeignDirectory(const fs::path &directory)
 {
-    if (!fs::is_regular_file(path))
-        throw InputError(path.string() + ": missing (every bundle needs config.json, "
-                                         "model.safetensors, vqvae.safetensors, spiece.model, "
-                                         "meta.safetensors)");
+    const std::string expected =
+        "not a MotionPref model bundle (config.json with t5/vqvae/tokens sections, "
+        "model.safetensors, vqvae.safetensors, spiece.model, meta.safetensors); MotionGPT's "
+        "weights must first be converted into one";
+    const auto config = directory / "config.json";
+    if (fs::is_regular_file(config)) {
+        nlohmann::json json;
+        try {
+            std::ifstream in(config);
+            json = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::exception &) {
+            return; // reported as invalid JSON by the loader
+        }
+        if (json.is_object() && !json.contains("t5") &&
+            (json.contains("model_type") || json.contains("architectures"))) {
+            const auto type = json.value("model_type", nlohmann::json("?"));
+            throw InputError("config.json is a Hugging Face model config (model_type " +
+                             type.dump() + "): " + expected);
+        }
+        return;
+    }
+    std::error_code ec;
+    for (const auto &entry : fs::directory_iterator(directory, ec)) {
+        const auto ext = entry.path().extension().string();
+        if (ext == ".tar" || ext == ".ckpt" || ext == ".pth" || ext == ".pt" || ext == ".bin")
+            throw InputError(entry.path().filename().string() +
+                             " is a PyTorch checkpoint: " + expected);
+    }
+}
+
+double storedValues(const fs::path &file)
+{
+    const SafetensorsReader reader(file);
+    double total = 0.0;
+    for (const auto &name : reader.names()) {
+        double numel = 1.0;
+        for (auto size : reader.entry(name).shape)
+            numel *= static_cast<double>(size);
+        total += numel;
+    }
+    return total;
+}
+
+// Refuses a config that asks for more parameters than the weights file holds before anything
+// is allocated: a corrupt or foreign config could otherwise ask for terabytes.
+void checkSizeAgainstFile(double configured, const fs::path &file, const std::string &section)
+{
+    const auto stored = storedValues(file);
+    if (configured > stored)
+        throw InputError("config.json: the " + section + " section describes " +
+                         std::to_string(static_cast<long long>(configured)) + " parameters but " +
+                         file.filename().string() + " holds " +
+                         std::to_string(static_cast<long long>(stored)) +
+                         " values: config and weights do not match");
 }
 
 } // namespace
@@ -73,20 +130,19 @@ BundleConfig BundleConfig::fromJson(const nlohmann::json &json, const std::strin
     c.t5 = T5Config::fromJson(json["t5"], source + " (t5)");
     c.vqvae = VqVaeConfig::fromJson(json["vqvae"], source);
     c.tokens = MotionTokenLayout::fromJson(json["tokens"], source);
-    try {
-        c.fps = json.value("fps", c.fps);
-        c.numJoints = json.value("num_joints", c.numJoints);
-        c.maxPromptTokens = json.value("max_prompt_tokens", c.maxPromptTokens);
-        c.description = json.value("description", std::string());
-        if (json.contains("generation")) {
-            const auto &g = json["generation"];
-            c.sampling.temperature = g.value("temperature", c.sampling.temperature);
-            c.sampling.topK = g.value("top_k", c.sampling.topK);
-            c.sampling.topP = g.value("top_p", c.sampling.topP);
-            c.maxMotionTokens = g.value("max_motion_tokens", c.maxMotionTokens);
-        }
-    } catch (const nlohmann::json::exception &e) {
-        throw InputError(source + ": " + e.what());
+    readOptionalKey(json, "fps", c.fps, source);
+    readOptionalKey(json, "num_joints", c.numJoints, source);
+    readOptionalKey(json, "max_prompt_tokens", c.maxPromptTokens, source);
+    readOptionalKey(json, "description", c.description, source);
+    if (json.contains("generation")) {
+        const auto &g = json["generation"];
+        const auto where = source + " (generation)";
+        if (!g.is_object())
+            throw InputError(where + ": not a JSON object");
+        readOptionalKey(g, "temperature", c.sampling.temperature, where);
+        readOptionalKey(g, "top_k", c.sampling.topK, where);
+        readOptionalKey(g, "top_p", c.sampling.topP, where);
+        readOptionalKey(g, "max_motion_tokens", c.maxMotionTokens, where);
     }
     c.validate(source);
     return c;
@@ -103,10 +159,20 @@ void BundleConfig::validate(const std::string &source) const
         throw InputError(source + ": tokens.num_motion_codes " +
                          std::to_string(tokens.numMotionCodes) + " differs from vqvae.num_codes " +
                          std::to_string(vqvae.numCodes));
-    if (!(fps > 0.0))
+    if (!(fps > 0.0) || !std::isfinite(fps))
         throw InputError(source + ": fps must be positive");
-    if (maxPromptTokens < 2 || maxMotionTokens < 1)
-        throw InputError(source + ": max_prompt_tokens >= 2 and max_motion_tokens >= 1 needed");
+    if (maxPromptTokens < 2 || maxMotionTokens < 1 || maxMotionTokens > kMaxMotionTokensLimit)
+        throw InputError(source + ": max_prompt_tokens >= 2 and max_motion_tokens in 1.." +
+                         std::to_string(kMaxMotionTokensLimit) + " needed");
+    // recoverFromRic reads 263 features as HumanML3D's 22 joints.
+    if (numJoints < 1 || (vqvae.inputDim == 263 && numJoints != 22))
+        throw InputError(source + ": num_joints " + std::to_string(numJoints) +
+                         " does not fit vqvae.input_dim " + std::to_string(vqvae.inputDim));
+    try {
+        validateSampleOptions(sampling);
+    } catch (const InputError &) {
+        rethrowWithContext(source + " (generation)");
+    }
 }
 
 void checkNormalization(const at::Tensor &mean, const at::Tensor &std, std::int64_t inputDim,
@@ -130,13 +196,29 @@ ModelBundle::ModelBundle(const fs::path &directory, const c10::Device &device)
 {
     if (!fs::is_directory(directory))
         throw InputError(directory.string() + ": not a model bundle directory");
-    for (const char *name : {"config.json", "model.safetensors", "vqvae.safetensors",
-                             "spiece.model", "meta.safetensors"})
-        requireFile(directory / name);
+    // Every message names the bundle, then the file: "BUNDLE: model.safetensors: tensor ...".
+    try {
+        load(device);
+    } catch (...) {
+        rethrowWithContext(directory.string());
+    }
+}
+
+void ModelBundle::load(const c10::Device &device)
+{
+    const auto &directory = m_directory;
+    refuseForeignDirectory(directory);
+    for (const char *name : kBundleFiles)
+        if (!fs::is_regular_file(directory / name))
+            throw InputError(std::string(name) +
+                             ": missing (every bundle needs config.json, model.safetensors, "
+                             "vqvae.safetensors, spiece.model, meta.safetensors)");
     m_config = BundleConfig::fromJson(readJson(directory / "config.json"), "config.json");
     m_spmModel = directory / "spiece.model";
     m_tokenizer = std::make_unique<Tokenizer>(m_spmModel, m_config.tokens);
 
+    checkSizeAgainstFile(m_config.t5.numParameters(), directory / "model.safetensors", "t5");
+    checkSizeAgainstFile(m_config.vqvae.numParameters(), directory / "vqvae.safetensors", "vqvae");
     m_t5 = T5Model(m_config.t5);
     m_t5->loadWeights(directory / "model.safetensors");
     m_vqvae = VqVae(m_config.vqvae);

@@ -57,8 +57,9 @@ struct MotionSample {
 
 class ModelBundle {
 public:
-    // Loads and checks a bundle directory; errors name the file and, where it applies, the
-    // tensor. The models are moved to `device` and set to eval mode.
+    // Loads and checks a bundle directory; errors (InputError) read "BUNDLE: FILE: problem",
+    // naming the tensor where it applies; a Hugging Face or MotionGPT directory is named as such.
+    // The models are moved to `device` and set to eval mode.
     explicit ModelBundle(const std::filesystem::path &directory,
                          const c10::Device &device = c10::Device(c10::kCPU));
     // Assembles a bundle from parts (training); spmModel is copied on save().
@@ -94,6 +95,8 @@ public:
     void save(const std::filesystem::path &directory) const;
 
 private:
+    void load(const c10::Device &device);
+
     BundleConfig m_config;
     std::filesystem::path m_directory;
     std::filesystem::path m_spmModel;

@@ -1,9 +1,13 @@
 #include "ml/models/sampler.h"
 
+#include "ml/core/error.h"
+
 #include <torch/torch.h>
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
@@ -13,7 +17,25 @@ namespace {
 
 constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
 
+std::string number(double value)
+{
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
+}
+
 } // namespace
+
+void validateSampleOptions(const SampleOptions &options)
+{
+    if (!std::isfinite(options.temperature) || options.temperature < 0.0)
+        throw InputError("temperature must be a finite number >= 0 (0 = greedy), got " +
+                         number(options.temperature));
+    if (options.topK < 0)
+        throw InputError("top-k must be >= 0 (0 = off), got " + std::to_string(options.topK));
+    if (!(options.topP > 0.0 && options.topP <= 1.0))
+        throw InputError("top-p must be in (0, 1] (1 = off), got " + number(options.topP));
+}
 
 at::Tensor applyTemperature(const at::Tensor &logits, double temperature)
 {

@@ -20,6 +20,10 @@ struct SampleOptions {
     bool greedy = false;
 };
 
+// InputError for values no stage accepts (NaN or negative temperature, negative top-k, top-p
+// outside (0, 1]); the stages themselves assume valid options.
+void validateSampleOptions(const SampleOptions &options);
+
 at::Tensor applyTemperature(const at::Tensor &logits, double temperature);
 at::Tensor applyTopK(const at::Tensor &logits, std::int64_t k);
 at::Tensor applyTopP(const at::Tensor &logits, double p);

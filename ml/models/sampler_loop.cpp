@@ -31,8 +31,15 @@ GeneratedTokens generateTokens(T5Model &model, const std::vector<std::int64_t> &
         throw InputError("generate: the prompt has no tokens");
     if (options.seeds.empty())
         throw InputError("generate: at least one sample (seed) is needed");
-    if (options.maxMotionTokens < 1)
-        throw InputError("generate: max motion tokens must be at least 1");
+    if (options.maxMotionTokens < 1 || options.maxMotionTokens > kMaxMotionTokensLimit)
+        throw InputError("generate: max motion tokens must be between 1 and " +
+                         std::to_string(kMaxMotionTokensLimit) + ", got " +
+                         std::to_string(options.maxMotionTokens));
+    try {
+        validateSampleOptions(options.sampling);
+    } catch (const InputError &) {
+        rethrowWithContext("generate");
+    }
     const auto vocab = model->config().vocabSize;
     for (auto id : promptIds)
         if (id < 0 || id >= vocab)

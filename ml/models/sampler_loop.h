@@ -12,6 +12,10 @@
 
 namespace mp {
 
+// More motion tokens than any model makes (MotionGPT: 49 for 196 frames, max_length 128): a
+// bound on the time and the cache a request may take.
+constexpr std::int64_t kMaxMotionTokensLimit = 1024;
+
 struct GenerateOptions {
     SampleOptions sampling;
     std::vector<std::uint64_t> seeds = {0}; // one sample per seed

@@ -56,6 +56,9 @@ void loadStateDict(torch::nn::Module &module, const TensorMap &tensors, const st
         if (!value.is_floating_point() && destination.is_floating_point())
             throw InputError(source + ": tensor '" + key + "': expected floating point data, got " +
                              c10::toString(value.scalar_type()));
+        // NaN weights would only surface later as a sampling failure far from the file.
+        if (value.is_floating_point() && !torch::isfinite(value).all().item<bool>())
+            throw InputError(source + ": tensor '" + key + "' has NaN or infinite values");
         destination.copy_(value.to(destination.device(), destination.scalar_type()));
         used.insert(key);
     }

@@ -26,7 +26,8 @@ struct LoadStateOptions {
 
 // Copies every parameter and buffer from `tensors` (converted to the module's dtype and device).
 // Throws InputError "SOURCE: missing tensor 'x'", "SOURCE: tensor 'x': expected shape (..),
-// got (..)", "SOURCE: unexpected tensors 'a', 'b'".
+// got (..)", "SOURCE: tensor 'x' has NaN or infinite values", "SOURCE: unexpected tensors 'a',
+// 'b'".
 void loadStateDict(torch::nn::Module &module, const TensorMap &tensors, const std::string &source,
                    const LoadStateOptions &options = {});
 

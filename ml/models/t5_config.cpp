@@ -23,6 +23,23 @@ std::string T5Config::activation() const
     return act;
 }
 
+double T5Config::numParameters() const
+{
+    const double d = static_cast<double>(dModel);
+    const double attention = 4.0 * d * static_cast<double>(innerDim());
+    const double feedForward = (isGated() ? 3.0 : 2.0) * d * static_cast<double>(dFf);
+    const double bias = static_cast<double>(relativeAttentionNumBuckets * numHeads);
+    // Encoder block: self-attention, feed-forward, two layer norms; the decoder adds the cross
+    // attention and its norm. The first block of each stack holds the relative position bias.
+    const double encoder =
+        static_cast<double>(numLayers) * (attention + feedForward + 2.0 * d) + bias + d;
+    const double decoder =
+        static_cast<double>(numDecoderLayers) * (2.0 * attention + feedForward + 3.0 * d) + bias +
+        d;
+    const double embeddings = static_cast<double>(vocabSize) * d * (tieWordEmbeddings ? 1.0 : 2.0);
+    return embeddings + encoder + decoder;
+}
+
 T5Config T5Config::fromJson(const nlohmann::json &json, const std::string &source)
 {
     if (!json.is_object())

@@ -32,6 +32,9 @@ struct T5Config {
     bool isGated() const;
     std::string activation() const; // "relu", "gelu", "gelu_new", "silu"
     std::int64_t innerDim() const { return numHeads * dKv; }
+    // Parameters of T5Model with this configuration (as a double: a corrupt config must not
+    // overflow), so a loader can compare it with a weights file before allocating anything.
+    double numParameters() const;
 
     // Missing keys take HF's defaults; wrong types or values throw InputError naming `source`.
     static T5Config fromJson(const nlohmann::json &json, const std::string &source);

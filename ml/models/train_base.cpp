@@ -55,6 +55,21 @@ BundleConfig defaultBaseConfig()
     return c;
 }
 
+BundleConfig tinyBaseConfig()
+{
+    auto c = defaultBaseConfig();
+    c.t5.dModel = 64;
+    c.t5.dKv = 16;
+    c.t5.dFf = 128;
+    c.t5.numLayers = 2;
+    c.t5.numDecoderLayers = 2;
+    c.vqvae = {.inputDim = 263, .numCodes = 128, .codeDim = 64, .width = 64};
+    c.tokens.numMotionCodes = c.vqvae.numCodes;
+    c.t5.vocabSize = c.tokens.vocabSize();
+    c.description = "MotionPref Studio toy bundle (train-base --arch tiny), for tests only";
+    return c;
+}
+
 fs::path trainBaseBundle(const TrainBaseOptions &options, const ProgressFn &progress,
                          const TrainLogFn &log)
 {

@@ -52,5 +52,8 @@ std::filesystem::path trainBaseBundle(const TrainBaseOptions &options,
 
 // The small default architecture (d_model 256, 4+4 layers, VQ-VAE width 256, 512 codes).
 BundleConfig defaultBaseConfig();
+// A toy architecture for tests and pipelines that only need a bundle of the right form
+// (d_model 64, 2+2 layers, VQ-VAE width 64, 128 codes): trains in seconds.
+BundleConfig tinyBaseConfig();
 
 } // namespace mp

@@ -41,6 +41,22 @@ std::int64_t VqVaeConfig::downsampling() const
     return factor;
 }
 
+double VqVaeConfig::numParameters() const
+{
+    const auto conv = [](double in, double out, double kernel) { return in * out * kernel + out; };
+    const double w = static_cast<double>(width);
+    const double in = static_cast<double>(inputDim);
+    const double code = static_cast<double>(codeDim);
+    const double resnet = static_cast<double>(depth) * (conv(w, w, 3) + conv(w, w, 1));
+    const double down = static_cast<double>(downT);
+    const double encoder = conv(in, w, 3) +
+                           down * (conv(w, w, 2.0 * static_cast<double>(strideT)) + resnet) +
+                           conv(w, code, 3);
+    const double decoder =
+        conv(code, w, 3) + down * (resnet + conv(w, w, 3)) + conv(w, w, 3) + conv(w, in, 3);
+    return encoder + decoder + static_cast<double>(numCodes) * code;
+}
+
 nlohmann::json VqVaeConfig::toJson() const
 {
     return {{"input_dim", inputDim},
@@ -75,6 +91,18 @@ VqVaeConfig VqVaeConfig::fromJson(const nlohmann::json &json, const std::string 
     }
     if (c.strideT != 2)
         throw InputError(source + ": vqvae.stride_t must be 2 (kernel 4, padding 1 as MotionGPT)");
+    // Bounds far above any real model, so a corrupt value is refused before the dilations or the
+    // frames per code overflow (MotionGPT: down_t 2, depth 3, growth 3).
+    if (c.downT > 8)
+        throw InputError(source + ": vqvae.down_t " + std::to_string(c.downT) +
+                         " is implausible (at most 8: 256 frames per code)");
+    double dilation = 1.0;
+    for (std::int64_t d = 1; d < c.depth && dilation <= 1e4; ++d)
+        dilation *= static_cast<double>(c.dilationGrowthRate);
+    if (c.depth > 32 || dilation > 1e4)
+        throw InputError(source + ": vqvae.depth " + std::to_string(c.depth) +
+                         " with dilation_growth_rate " + std::to_string(c.dilationGrowthRate) +
+                         " is implausible (dilations above 10000 frames)");
     return c;
 }
 

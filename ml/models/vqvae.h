@@ -32,6 +32,8 @@ struct VqVaeConfig {
 
     // Frames per code: strideT^downT (4 for MotionGPT).
     std::int64_t downsampling() const;
+    // Parameters and buffers of VqVae (a double, as T5Config::numParameters).
+    double numParameters() const;
     nlohmann::json toJson() const;
     static VqVaeConfig fromJson(const nlohmann::json &json, const std::string &source);
 };
