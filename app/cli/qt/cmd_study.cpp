@@ -1,12 +1,19 @@
-// motionpref-cli study create|info|import|export|agreement|split: the study store, headless.
+// motionpref-cli study create|info|import|export|agreement|split|simulate: the study store,
+// headless.
 // STUDY is a file path (SQLite) or a postgresql:// connection string. The work is in app/study.
 
+// LibTorch before Qt: Qt's keyword macros clash with names in torch headers.
+#include "ml/core/error.h"
+#include "ml/core/paths.h"
+#include "ml/models/bundle.h"
+
 #include "app/cli/command.h"
+#include "app/cli/progress_bar.h"
 #include "app/study/agreement.h"
 #include "app/study/study_io.h"
+#include "app/study/study_simulation.h"
 #include "app/study/study_split.h"
 #include "app/study/study_store.h"
-#include "ml/core/error.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -254,10 +261,54 @@ int runSplit(const ParsedArgs &args, const Context &)
     writeIdList(split.test, out.filePath(QStringLiteral("test.txt")));
     writeTrainingJsonl(store, train, out.filePath(QStringLiteral("train.jsonl")));
     writeTrainingJsonl(store, split.test, out.filePath(QStringLiteral("test.jsonl")));
+    // One file with both parts, so a run.json names it as data.pairs and the id lists as
+    // data.train_ids / data.eval_ids.
+    std::vector<qint64> both = train;
+    both.insert(both.end(), split.test.begin(), split.test.end());
+    writeTrainingJsonl(store, both, out.filePath(QStringLiteral("all.jsonl")));
     std::cout << "split '" << split.name.toStdString() << "' (seed " << split.seed
               << "): " << split.train.size() << " train, " << split.test.size() << " test; "
               << train.size() << " train pairs after the subset, written to "
-              << out.path().toStdString() << "/{train,test}.{txt,jsonl}\n";
+              << out.path().toStdString() << "/{train,test}.{txt,jsonl} and all.jsonl\n";
+    return 0;
+}
+
+int runSimulate(const ParsedArgs &args, const Context &context)
+{
+    const QtApplicationScope qt;
+    StudyStore store;
+    openStudy(store, args);
+    StudySimulationOptions options;
+    options.corpusDir = qs(args.required("corpus"));
+    options.split = qs(args.value("split"));
+    options.pairs = args.intValue("pairs");
+    options.seed = static_cast<std::uint64_t>(args.intValue("seed"));
+    options.temperature = args.doubleValue("temperature");
+    options.topK = static_cast<int>(args.intValue("top-k"));
+    options.labeler.noiseStd = args.doubleValue("noise");
+    options.labeler.lapseProbability = args.doubleValue("lapse");
+    options.labeler.seed = options.seed;
+    options.labelerName = qs(args.value("labeler"));
+    const std::filesystem::path modelDir =
+        args.has("model") ? std::filesystem::path(args.value("model")) : defaultModelDir();
+    ModelBundle bundle(modelDir, context.device);
+    const auto summary = simulateStudy(store, bundle, qs(modelDir.string()), options,
+                                       makeProgressBar(context, "simulate"));
+    const auto count = [&](PreferenceDegree degree) {
+        const auto it = summary.byDegree.find(degree);
+        return it == summary.byDegree.end() ? 0 : it->second;
+    };
+    const auto preferring = summary.pairs - summary.skipped - summary.unsure;
+    std::printf("%lld pairs labeled by '%s' in %.1f s: much better %lld, better %lld, slightly "
+                "%lld, unsure %lld, skipped %lld; left side chosen %.1f%%\n",
+                static_cast<long long>(summary.pairs), options.labelerName.toUtf8().constData(),
+                summary.seconds, static_cast<long long>(count(PreferenceDegree::MuchBetter)),
+                static_cast<long long>(count(PreferenceDegree::Better)),
+                static_cast<long long>(count(PreferenceDegree::SlightlyBetter)),
+                static_cast<long long>(summary.unsure), static_cast<long long>(summary.skipped),
+                preferring > 0 ? 100.0 * static_cast<double>(summary.leftChosen) /
+                                     static_cast<double>(preferring)
+                               : 0.0);
     return 0;
 }
 
@@ -323,7 +374,9 @@ const CommandRegistration splitCommand{{
     .usage = "STUDY --out DIR",
     .description = kStudyHelp +
                    "\nWrites train.txt/test.txt (pair ids) and train.jsonl/test.jsonl (the "
-                   "trainer's records: prompt, chosen and rejected tokens, degree, pair id).\n"
+                   "trainer's records: prompt, chosen and rejected tokens, degree, pair id),\n"
+                   "and all.jsonl with both (a run.json's data.pairs, with data.train_ids\n"
+                   "train.txt and data.eval_ids test.txt).\n"
                    "A split saved under --name is reused as is unless --replace; --degrees and "
                    "--percent select a subset of its train part.",
     .options = {{"out", "DIR", "folder for the id lists and JSONL files", ""},
@@ -335,6 +388,30 @@ const CommandRegistration splitCommand{{
                 {"percent", "P", "share of the (filtered) train pairs to keep", "100"}},
     .usesTorch = false,
     .run = runSplit,
+}};
+
+const CommandRegistration simulateCommand{{
+    .path = "study simulate",
+    .summary = "add model-generated pairs labeled by a simulated labeler (no people needed)",
+    .usage = "STUDY --corpus DIR",
+    .description =
+        kStudyHelp +
+        "\nPrompts are captions of the corpus split; each gets two samples from the model\n"
+        "(as the Label panel makes them) and a label from a simulated labeler that prefers\n"
+        "the sample whose kinematics (travel, turning, rise and drop, lean, hands up, limb\n"
+        "activity) are closer to the clip the caption describes, with a degree from the size\n"
+        "of the difference and Gaussian noise on each sample's score.",
+    .options = {{"corpus", "DIR", "corpus made by `corpus build` (manifest.json, new_joints)", ""},
+                {"model", "BUNDLE", "model bundle", "the embedded default"},
+                {"pairs", "N", "number of pairs", "1000"},
+                {"split", "NAME", "corpus split the prompts come from", "train"},
+                {"seed", "N", "prompt, sample and labeler seed", "1"},
+                {"temperature", "T", "sampling temperature", "1.0"},
+                {"top-k", "K", "top-k cut (0: off)", "0"},
+                {"noise", "S", "labeler noise on each sample's score", "0.05"},
+                {"lapse", "P", "probability of a careless (random) choice", "0"},
+                {"labeler", "NAME", "labeler name stored with the labels", "simulated"}},
+    .run = runSimulate,
 }};
 
 } // namespace

@@ -1,0 +1,67 @@
+// motionpref-cli train: one preference-training run (DPO family, reward model, PPO/RLHF) as a
+// background job. SIGTERM or SIGINT stop it at the next step boundary with a checkpoint.
+
+#include "app/cli/command.h"
+#include "app/cli/progress_bar.h"
+#include "ml/core/error.h"
+#include "ml/train/run_config.h"
+#include "ml/train/train_run.h"
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+namespace mp::cli {
+namespace {
+
+std::atomic<bool> stopRequested{false};
+
+extern "C" void requestStop(int)
+{
+    stopRequested.store(true); // lock-free atomic store: async-signal-safe
+}
+
+int runTrain(const ParsedArgs &args, const Context &context)
+{
+    const RunConfig config = loadRunConfig(args.required("config"));
+    TrainRunOptions options;
+    options.runDir = args.required("out");
+    options.resume = args.flag("resume");
+    options.stopRequested = &stopRequested;
+    options.progress = makeProgressBar(context, "train");
+    std::signal(SIGTERM, requestStop);
+    std::signal(SIGINT, requestStop);
+
+    switch (runTraining(config, options)) {
+    case RunOutcome::Finished:
+        std::cout << (options.runDir / "adapter").string() << "\n";
+        return 0;
+    case RunOutcome::Stopped:
+        std::cerr << "stopped; continue with: motionpref-cli train --config "
+                  << (options.runDir / "config.json").string() << " --out "
+                  << options.runDir.string() << " --resume\n";
+        return 0;
+    case RunOutcome::Failed:
+        std::cerr << "training failed: see " << (options.runDir / "events.jsonl").string()
+                  << " (the last good checkpoint is kept)\n";
+        return 1;
+    }
+    return 1;
+}
+
+const CommandRegistration trainCommand{{
+    .path = "train",
+    .summary = "run a preference-training job (DPO, IPO, KTO, hinge; reward model; PPO/RLHF)",
+    .description =
+        "Trains a LoRA adapter on preference pairs (the JSONL of `study split`) as the\n"
+        "config says, writing RUN_DIR/config.json, events.jsonl, checkpoints/, best/ and\n"
+        "adapter/. SIGTERM stops at the next step with a checkpoint; --resume continues a\n"
+        "stopped or killed run exactly where its last checkpoint left it.",
+    .options = {{"config", "RUN_JSON", "run configuration (every key has a default)", ""},
+                {"out", "RUN_DIR", "run directory", ""},
+                {"resume", "", "continue the run in RUN_DIR from its newest checkpoint", ""}},
+    .run = runTrain,
+}};
+
+} // namespace
+} // namespace mp::cli

@@ -1,0 +1,49 @@
+#pragma once
+// A labeled preference set without people: prompts drawn from the project's corpus, a pair of
+// samples per prompt from a model (the same pair generation as the Label panel), and a simulated
+// labeler (ml/train/simulated_labeler.h) that prefers the sample whose measured kinematics come
+// closer to the corpus clip the caption describes. `motionpref-cli study simulate` runs it.
+
+#include "ml/core/progress.h"
+#include "ml/train/simulated_labeler.h"
+
+#include <QString>
+
+#include <array>
+#include <cstdint>
+#include <map>
+
+namespace mp {
+
+class ModelBundle;
+class StudyStore;
+
+struct StudySimulationOptions {
+    QString corpusDir;
+    QString split = QStringLiteral("train"); // corpus split the prompts come from
+    std::int64_t pairs = 1000;
+    std::uint64_t seed = 1;
+    double temperature = 1.0;
+    int topK = 0;
+    double topP = 1.0;
+    LabelerOptions labeler;
+    QString labelerName = QStringLiteral("simulated");
+};
+
+struct StudySimulationSummary {
+    std::int64_t pairs = 0;
+    std::int64_t skipped = 0;
+    std::int64_t unsure = 0;
+    std::map<PreferenceDegree, std::int64_t> byDegree; // the preferring labels
+    std::int64_t leftChosen = 0;                       // position bias check: ~half
+    double seconds = 0.0;
+};
+
+// Appends the pairs and their labels to the open study (each pair and its label in their own
+// transactions, so an interrupted simulation keeps what it stored). Progress per pair.
+StudySimulationSummary simulateStudy(StudyStore &store, ModelBundle &bundle,
+                                     const QString &bundleDir,
+                                     const StudySimulationOptions &options,
+                                     const ProgressFn &progress = {});
+
+} // namespace mp

@@ -1,0 +1,38 @@
+#pragma once
+// `motionpref-cli train --config run.json --out RUN_DIR`: one training run of any method, in its
+// run directory (DESIGN.md):
+//   config.json        the parsed config with every default, which reproduces the run
+//   train_ids.txt      the pair ids trained on and evaluated on (explicit lists, spec §1.2)
+//   eval_ids.txt
+//   events.jsonl       step / eval / checkpoint / spike / warning / done / failed events
+//   checkpoints/step-N model, optimizer, scheduler and RNG state; the newest keepLast are kept
+//   best/              the adapter (PEFT layout) of the best evaluation, with best.json
+//   adapter/           the final adapter (PEFT layout)
+// A stop request is honoured at the next step boundary with a checkpoint; `resume` continues
+// from the newest checkpoint exactly as the uninterrupted run would have.
+
+#include <atomic>
+#include <filesystem>
+
+#include "ml/core/progress.h"
+
+namespace mp {
+
+struct RunConfig;
+
+struct TrainRunOptions {
+    std::filesystem::path runDir;
+    bool resume = false;
+    // Set (e.g. by a SIGTERM handler) to stop at the next step boundary.
+    const std::atomic<bool> *stopRequested = nullptr;
+    ProgressFn progress; // optimizer steps done of the run's total
+};
+
+enum class RunOutcome { Finished, Stopped, Failed };
+
+// Runs the config's method. Input problems (missing pairs file, bad ids, a run directory that
+// holds another run) are InputErrors before anything is written to events.jsonl; a divergence
+// during training ends with a "failed" event and RunOutcome::Failed.
+RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options);
+
+} // namespace mp

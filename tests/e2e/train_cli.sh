@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The preference-learning pipeline through the CLI on a tiny model: study simulate -> study split
+# -> train (DPO-IPO). A run stopped by SIGTERM and resumed ends with the same adapter bytes as an
+# uninterrupted run; a second run in the same directory is refused; bad configs name the key.
+set -u
+cli=${MP_CLI:?MP_CLI must name motionpref-cli}
+fail() { echo "FAIL: $*"; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export OMP_NUM_THREADS=1 # determinism and a fair share of a busy machine
+
+"$cli" --quiet corpus build --out "$work/corpus" --clips 40 --seed 5 >/dev/null || fail "corpus"
+"$cli" --quiet train-base --corpus "$work/corpus" --out "$work/model" --vqvae-steps 20 \
+  --t5-steps 30 --t5-batch 8 --vqvae-batch 8 --text-vocab 150 >/dev/null 2>&1 || fail "train-base"
+
+"$cli" --quiet study create "$work/s.db" >/dev/null || fail "study create"
+"$cli" --quiet study simulate "$work/s.db" --corpus "$work/corpus" --model "$work/model" \
+  --pairs 24 --seed 2 --noise 0.01 >"$work/sim.txt" || fail "simulate: $(cat "$work/sim.txt")"
+grep -q '^24 pairs labeled by .simulated.' "$work/sim.txt" || fail "simulate: $(cat "$work/sim.txt")"
+"$cli" --quiet study info "$work/s.db" | grep -q 'simulated' || fail "labeler not in the study"
+"$cli" --quiet study split "$work/s.db" --out "$work/split" --test-fraction 0.25 >/dev/null \
+  || fail "split"
+[[ -s "$work/split/all.jsonl" ]] || fail "split wrote no all.jsonl"
+
+cat >"$work/run.json" <<EOF
+{"method": "dpo", "model": "$work/model", "seed": 7, "epochs": 4, "batch_size": 2,
+ "schedule": {"type": "cosine", "warmup_steps": 2},
+ "dpo": {"loss": "ipo", "beta": 0.1},
+ "data": {"pairs": "$work/split/all.jsonl", "train_ids": "$work/split/train.txt",
+          "eval_ids": "$work/split/test.txt"},
+ "eval": {"log_every_steps": 1}}
+EOF
+
+"$cli" --quiet train --config "$work/run.json" --out "$work/full" >/dev/null 2>"$work/full.err" \
+  || fail "train: $(cat "$work/full.err")"
+for f in config.json events.jsonl train_ids.txt eval_ids.txt adapter/adapter_config.json \
+  adapter/adapter_model.safetensors best/best.json best/adapter_model.safetensors; do
+  [[ -s "$work/full/$f" ]] || fail "run directory lacks $f"
+done
+grep -q '"type":"step"' "$work/full/events.jsonl" || fail "no step events"
+grep -q '"type":"eval".*"eval_rewards/accuracies"' "$work/full/events.jsonl" || fail "no eval events"
+tail -n 1 "$work/full/events.jsonl" | grep -q '"type":"done"' || fail "last event is not done"
+cmp -s "$work/split/train.txt" "$work/full/train_ids.txt" || fail "train ids not the given list"
+
+# The same directory again: refused, nothing lost.
+before=$(wc -l <"$work/full/events.jsonl")
+"$cli" --quiet train --config "$work/run.json" --out "$work/full" >/dev/null 2>"$work/again.err" \
+  && fail "a second run in a used directory was accepted"
+grep -q 'already holds a run' "$work/again.err" || fail "refusal message: $(cat "$work/again.err")"
+[[ $(wc -l <"$work/full/events.jsonl") -eq $before ]] || fail "the refused run wrote events"
+
+# Stop with SIGTERM after the first checkpoint, then resume: same adapter as the full run.
+"$cli" --quiet train --config "$work/run.json" --out "$work/part" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q '"type":"checkpoint"' "$work/part/events.jsonl" 2>/dev/null && break
+  sleep 0.1
+done
+kill -TERM $pid
+wait $pid || fail "a stopped run should exit 0"
+[[ -d "$work/part/adapter" ]] && fail "stopped run wrote a final adapter (it finished before the stop)"
+grep -q 'stopped by request' "$work/part/events.jsonl" || fail "no stop event"
+"$cli" --quiet train --config "$work/part/config.json" --out "$work/part" --resume >/dev/null \
+  2>"$work/resume.err" || fail "resume: $(cat "$work/resume.err")"
+cmp -s "$work/full/adapter/adapter_model.safetensors" "$work/part/adapter/adapter_model.safetensors" \
+  || fail "resumed run's adapter differs from the uninterrupted run's"
+
+# A bad config names the key.
+echo '{"dpo": {"beta": "high"}}' >"$work/bad.json"
+"$cli" --quiet train --config "$work/bad.json" --out "$work/bad" 2>"$work/bad.err" \
+  && fail "bad config accepted"
+grep -q "dpo.beta" "$work/bad.err" || fail "bad config message: $(cat "$work/bad.err")"
+echo "ok"
