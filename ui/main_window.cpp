@@ -60,6 +60,7 @@ bool MainWindow::openStudy(const QString &location, bool create)
         return false;
     }
     m_settings.setLastStudyPath(location);
+    m_labelPanel->setStore(m_store);
     m_datasetPanel->setStore(m_store);
     updateStudyStatus();
     return true;
@@ -67,6 +68,8 @@ bool MainWindow::openStudy(const QString &location, bool create)
 
 void MainWindow::closeStudy()
 {
+    m_undoStack->clear(); // its commands edit the study being closed
+    m_labelPanel->setStore(nullptr);
     m_datasetPanel->setStore(nullptr);
     if (m_store->isOpen())
         m_store->close();
@@ -137,7 +140,10 @@ void MainWindow::buildPanels()
     m_panels = new QTabWidget(this);
     m_panels->setObjectName(QStringLiteral("panels"));
     m_panels->setDocumentMode(true);
-    m_panels->addTab(new LabelPanel(m_panels), tr("&Label"));
+    m_labelPanel = new LabelPanel(m_settings, m_undoStack, m_panels);
+    m_panels->addTab(m_labelPanel, tr("&Label"));
+    connect(m_labelPanel, &LabelPanel::newStudyRequested, this, &MainWindow::newStudy);
+    connect(m_labelPanel, &LabelPanel::openStudyRequested, this, &MainWindow::openStudyFile);
     m_datasetPanel = new DatasetPanel(m_settings, m_panels);
     m_panels->addTab(m_datasetPanel, tr("&Dataset"));
     m_panels->addTab(new TrainPanel(m_settings, m_panels), tr("&Train"));
@@ -173,10 +179,14 @@ void MainWindow::buildActions()
     QMenu *editMenu = menuBar()->addMenu(tr("&Edit"));
     QAction *undo = m_undoStack->createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
+    // Application-wide, as the labeling keys: the 3D views are native windows that take the
+    // focus. Text fields still undo their own typing first.
+    undo->setShortcutContext(Qt::ApplicationShortcut);
     undo->setStatusTip(
         tr("Undo the last edit (a label undo appends a retraction, nothing is deleted)"));
     QAction *redo = m_undoStack->createRedoAction(this, tr("&Redo"));
     redo->setShortcut(QKeySequence::Redo);
+    redo->setShortcutContext(Qt::ApplicationShortcut);
     redo->setStatusTip(tr("Redo the last undone edit"));
     editMenu->addAction(undo);
     editMenu->addAction(redo);

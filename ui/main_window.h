@@ -10,6 +10,7 @@ class QUndoStack;
 namespace mp {
 
 class DatasetPanel;
+class LabelPanel;
 class Settings;
 class StudyStore;
 
@@ -47,6 +48,7 @@ private:
     QLabel *m_modelLabel = nullptr;
     QLabel *m_studyLabel = nullptr;
     StudyStore *m_store = nullptr;
+    LabelPanel *m_labelPanel = nullptr;
     DatasetPanel *m_datasetPanel = nullptr;
     QList<QAction *> m_studyActions; // enabled only while a study is open
 };

@@ -62,15 +62,24 @@ Qt3DCore::QEntity *makeUnlit(Qt3DCore::QEntity *parent, const std::vector<QVecto
 {
     auto *entity = new Qt3DCore::QEntity(parent);
     auto *geometry = new Qt3DCore::QGeometry(entity);
-    constexpr int kFloatsPerVertex = 6;
+    // Position, colour and a normal: QPerVertexColorMaterial's shader reads vertexNormal, and
+    // without the attribute the RHI backend fetched it from no buffer (llvmpipe crashed reading
+    // near address 0 once scenes were rebuilt a few times, as the Label panel does).
+    constexpr int kFloatsPerVertex = 9;
     QByteArray bytes(static_cast<qsizetype>(points.size() * kFloatsPerVertex * sizeof(float)),
                      Qt::Uninitialized);
     auto *out = reinterpret_cast<float *>(bytes.data());
     for (std::size_t i = 0; i < points.size(); ++i) {
         const QColor &c = colors[std::min(i, colors.size() - 1)];
-        const float vertex[kFloatsPerVertex] = {points[i].x(),     points[i].y(),
-                                                points[i].z(),     float(c.redF()),
-                                                float(c.greenF()), float(c.blueF())};
+        const float vertex[kFloatsPerVertex] = {points[i].x(),
+                                                points[i].y(),
+                                                points[i].z(),
+                                                float(c.redF()),
+                                                float(c.greenF()),
+                                                float(c.blueF()),
+                                                0.0f,
+                                                1.0f,
+                                                0.0f};
         std::memcpy(out + i * kFloatsPerVertex, vertex, sizeof(vertex));
     }
     auto *buffer = new Qt3DCore::QBuffer(geometry);
@@ -90,6 +99,7 @@ Qt3DCore::QEntity *makeUnlit(Qt3DCore::QEntity *parent, const std::vector<QVecto
     };
     addAttribute(Qt3DCore::QAttribute::defaultPositionAttributeName(), 0);
     addAttribute(Qt3DCore::QAttribute::defaultColorAttributeName(), 3 * sizeof(float));
+    addAttribute(Qt3DCore::QAttribute::defaultNormalAttributeName(), 6 * sizeof(float));
 
     auto *renderer = new Qt3DRender::QGeometryRenderer(entity);
     renderer->setGeometry(geometry);

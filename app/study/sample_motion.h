@@ -1,0 +1,23 @@
+#pragma once
+// The motion of a sample already in a study (imported, simulated or generated earlier), for
+// showing a stored pair: the features stored in the study, else the .npy at featuresPath, else
+// the VQ codes decoded by a model bundle (decoding is deterministic, so the codes reproduce the
+// features exactly with the model that made them).
+
+#include "app/study/study_types.h"
+#include "ml/motion/motion_clip.h"
+
+namespace mp {
+
+class ModelBundle;
+
+// True when only the codes can give the motion: no stored features and no readable file.
+bool sampleNeedsModel(const SampleInfo &sample);
+
+// Joints for the viewer at fps. Features (T, 263) are recovered with recover_from_ric; a
+// (T, 22, 3) array is taken as joints. bundle may be null when the sample has features.
+// Torch work: call it off the GUI thread, one call at a time per bundle. InputError naming the
+// sample (and the file) when there is no usable motion.
+MotionClip sampleMotion(const SampleInfo &sample, ModelBundle *bundle, double fps = 20.0);
+
+} // namespace mp
