@@ -187,6 +187,7 @@ void LabelSession::resetQueue(Mode mode, const QString &sourceName)
     m_sourceName = sourceName;
     m_ready.clear();
     m_typedPrompt.clear();
+    m_typedPromptId = 0;
     m_list.clear();
     m_listNext = 0;
     m_waitingForModel.reset();
@@ -399,7 +400,18 @@ bool LabelSession::showReady()
     auto [pair, listIndex] = std::move(m_ready.front());
     m_ready.pop_front();
     try {
+        if (m_mode == Mode::Typed && !m_typedPromptId) {
+            // The same text typed in an earlier session: its row again (the store has no
+            // lookup by text; this reads the prompts once per typed prompt).
+            for (const PromptInfo &prompt : m_store->prompts())
+                if (prompt.text == m_typedPrompt)
+                    m_typedPromptId = prompt.id;
+        }
+        if (m_mode == Mode::Typed && m_typedPromptId)
+            pair.request.promptId = m_typedPromptId;
         const StoredPair stored = storePair(*m_store, pair, m_model->identity);
+        if (m_mode == Mode::Typed)
+            m_typedPromptId = stored.promptId;
         Item item;
         item.pairId = stored.pairId;
         item.prompt = pair.request.prompt;

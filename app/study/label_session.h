@@ -168,6 +168,7 @@ private:
     Mode m_mode = Mode::Idle;
     QString m_sourceName;
     QString m_typedPrompt;
+    qint64 m_typedPromptId = 0; // its row in the study, once known: pairs of it share one row
     QStringList m_list;
     int m_listNext = 0; // next prompt of the list to generate
     int m_epoch = 0;    // bumped when the source changes: late results of the old one are dropped

@@ -1,10 +1,13 @@
 #pragma once
 // A random, tiny model bundle written to a directory, for tests that need a ModelBundle to
 // generate with (pair generation, the Label panel) but not a trained one: generation takes a few
-// milliseconds and the motions are noise in the HumanML3D feature layout (263-d, 22 joints).
+// milliseconds. The normalisation's mean is the SMPL-22 rest pose standing still, so the motions
+// are small random movements of a standing body (263-d HumanML3D features, 22 joints).
 
 #include "ml/models/bundle.h"
 #include "ml/models/tokenizer.h"
+#include "ml/motion/features.h"
+#include "ml/motion/skeleton.h"
 
 #include <torch/torch.h>
 
@@ -47,8 +50,12 @@ inline std::filesystem::path writeTinyBundle(const std::filesystem::path &direct
     const BundleConfig config = tinyBundleConfig();
     VqVae vqvae(config.vqvae);
     vqvae->quantizer->setCodebook(torch::randn({16, 8}) * 0.3);
+    const Skeleton &body = smpl22();
+    at::Tensor rest = body.restPositions(torch::dtype(torch::kFloat));
+    rest.select(1, 1) += body.restRootHeightM();
+    const at::Tensor standing = extractFeatures(rest.unsqueeze(0).repeat({8, 1, 1})).mean(0);
     ModelBundle bundle(config, T5Model(config.t5), vqvae, directory / "src" / "spiece.model",
-                       torch::zeros({263}), torch::full({263}, 0.05));
+                       standing, torch::full({263}, 0.02));
     bundle.save(directory / "bundle");
     return directory / "bundle";
 }

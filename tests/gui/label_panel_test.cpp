@@ -108,7 +108,10 @@ private slots:
 
         if (const QString shots = qEnvironmentVariable("MP_SCREENSHOT_DIR"); !shots.isEmpty()) {
             QTest::qWait(1500); // let the motions play a little
-            window.screen()->grabWindow(0).save(shots + QStringLiteral("/label-panel.png"));
+            const QRect frame = window.frameGeometry();
+            window.screen()
+                ->grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
+                .save(shots + QStringLiteral("/label-panel.png"));
         }
 
         // Keys 1-9 over both sides and all degrees, then 0 + 3 (skip: both bad).
