@@ -30,6 +30,10 @@ int runTrainBase(const ParsedArgs &args, const Context &context)
     options.vqvae.batchSize = args.intValue("vqvae-batch");
     options.t5.steps = args.intValue("t5-steps");
     options.t5.batchSize = args.intValue("t5-batch");
+    options.t5.warmupSteps = args.intValue("t5-warmup");
+    options.t5.learningRate = args.doubleValue("t5-lr");
+    if (options.t5.warmupSteps < 0 || !(options.t5.learningRate > 0.0))
+        throw InputError("--t5-warmup must be >= 0 and --t5-lr positive");
     options.vqvae.seed = options.t5.seed = static_cast<std::uint64_t>(args.intValue("seed"));
     torch::manual_seed(args.intValue("seed"));
     if (options.vqvae.steps < 1 || options.t5.steps < 1)
@@ -71,6 +75,8 @@ const CommandRegistration trainBaseCommand{{
                 {"vqvae-batch", "N", "VQ-VAE batch (windows of 64 frames)", "32"},
                 {"t5-steps", "N", "T5 training steps", "4000"},
                 {"t5-batch", "N", "T5 batch", "32"},
+                {"t5-lr", "LR", "T5 peak learning rate (AdamW)", "0.0005"},
+                {"t5-warmup", "N", "T5 linear warm-up steps", "200"},
                 {"seed", "N", "random seed", "1234"}},
     .run = runTrainBase,
 }};
