@@ -34,7 +34,8 @@ int runTrain(const ParsedArgs &args, const Context &context)
 
     switch (runTraining(config, options)) {
     case RunOutcome::Finished:
-        std::cout << (options.runDir / "adapter").string() << "\n";
+        // adapter/ (DPO, PPO, RLHF) or reward_model/ (RM), and best/ beside it.
+        std::cout << options.runDir.string() << "\n";
         return 0;
     case RunOutcome::Stopped:
         std::cerr << "stopped; continue with: motionpref-cli train --config "

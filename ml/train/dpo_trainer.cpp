@@ -1,15 +1,13 @@
 #include "ml/train/dpo_trainer.h"
 
 #include <cmath>
-#include <fstream>
-#include <mutex>
 #include <stdexcept>
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "ml/core/error.h"
+#include "ml/train/checkpoint.h"
 #include "ml/train/policy_model.h"
 
 namespace mp {
@@ -28,12 +26,6 @@ at::Tensor padLabels(const at::Tensor &labels, std::int64_t length)
         return labels;
     return torch::cat(
         {labels, torch::full({labels.size(0), missing}, kIgnoreLabel, labels.options())}, 1);
-}
-
-void requireFile(const fs::path &path)
-{
-    if (!fs::is_regular_file(path))
-        throw InputError(path.string() + ": missing from the checkpoint");
 }
 
 } // namespace
@@ -157,52 +149,25 @@ MetricMap DpoTrainer::evaluate(const std::vector<PreferenceBatch> &batches)
 
 void DpoTrainer::saveCheckpoint(const fs::path &directory)
 {
-    const fs::path temporary = directory.string() + ".tmp";
-    fs::remove_all(temporary);
-    fs::create_directories(temporary);
-    {
-        torch::serialize::OutputArchive archive;
-        m_policy.saveState(archive);
-        archive.save_to((temporary / "model.pt").string());
-    }
-    torch::save(*m_optimizer, (temporary / "optimizer.pt").string());
-    {
-        auto generator = at::detail::getDefaultCPUGenerator();
-        std::lock_guard<std::mutex> lock(generator.mutex());
-        torch::save(generator.get_state(), (temporary / "rng.pt").string());
-    }
-    nlohmann::json state = {
+    const nlohmann::json state = {
         {"version", kCheckpointVersion},
         {"step", m_step},
         {"scheduler_step", m_scheduler->stepCount()},
         {"loss_type", dpoLossTypeName(m_options.loss.type)},
         {"bco_moments",
          {m_bcoMoments.mean(), m_bcoMoments.var(), m_bcoMoments.std(), m_bcoMoments.count()}}};
-    {
-        std::ofstream out(temporary / "trainer_state.json", std::ios::binary);
-        out << state.dump(2) << "\n";
-        if (!out.flush())
-            throw std::runtime_error((temporary / "trainer_state.json").string() +
-                                     ": cannot write");
-    }
-    // Swap in the complete directory, so a kill never leaves a half-written checkpoint.
-    const fs::path old = directory.string() + ".old";
-    fs::remove_all(old);
-    if (fs::exists(directory))
-        fs::rename(directory, old);
-    fs::rename(temporary, directory);
-    fs::remove_all(old);
+    saveTrainingCheckpoint(
+        directory, [&](torch::serialize::OutputArchive &archive) { m_policy.saveState(archive); },
+        *m_optimizer, state);
 }
 
 void DpoTrainer::loadCheckpoint(const fs::path &directory)
 {
-    for (const char *name : {"model.pt", "optimizer.pt", "rng.pt", "trainer_state.json"})
-        requireFile(directory / name);
-    nlohmann::json state;
     const fs::path statePath = directory / "trainer_state.json";
+    const nlohmann::json state = loadTrainingCheckpoint(
+        directory, [&](torch::serialize::InputArchive &archive) { m_policy.loadState(archive); },
+        *m_optimizer);
     try {
-        std::ifstream in(statePath, std::ios::binary);
-        state = nlohmann::json::parse(in);
         if (state.at("version").get<int>() != kCheckpointVersion)
             throw InputError(statePath.string() + ": unsupported checkpoint version " +
                              state.at("version").dump());
@@ -212,28 +177,14 @@ void DpoTrainer::loadCheckpoint(const fs::path &directory)
                              lossType + "', this run uses '" +
                              std::string(dpoLossTypeName(m_options.loss.type)) + "'");
         m_step = state.at("step").get<std::int64_t>();
+        // Restoring the optimizer's saved groups brought back their saved lrs; re-apply the
+        // step's.
         m_scheduler->setStepCount(state.at("scheduler_step").get<std::int64_t>());
         const auto &moments = state.at("bco_moments");
         m_bcoMoments.setState(moments.at(0).get<double>(), moments.at(1).get<double>(),
                               moments.at(2).get<double>(), moments.at(3).get<double>());
     } catch (const nlohmann::json::exception &e) {
         throw InputError(statePath.string() + ": " + e.what());
-    }
-    try {
-        torch::serialize::InputArchive archive;
-        archive.load_from((directory / "model.pt").string());
-        m_policy.loadState(archive);
-        torch::load(*m_optimizer, (directory / "optimizer.pt").string());
-        // Restoring the optimizer's saved groups brings back their saved lrs; re-apply the step's.
-        m_scheduler->setStepCount(m_scheduler->stepCount());
-        at::Tensor rngState;
-        torch::load(rngState, (directory / "rng.pt").string());
-        auto generator = at::detail::getDefaultCPUGenerator();
-        std::lock_guard<std::mutex> lock(generator.mutex());
-        generator.set_state(rngState);
-    } catch (const c10::Error &e) {
-        throw InputError(directory.string() +
-                         ": cannot load the checkpoint: " + e.what_without_backtrace());
     }
 }
 

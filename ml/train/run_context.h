@@ -25,6 +25,7 @@ struct RunContext {
     EventWriter &events;
     RunMonitor &monitor;
     ModelBundle &bundle;
+    std::filesystem::path modelDir; // where bundle came from, for more copies of the model
     c10::Device device;
     RunData data;
     LoraConfig lora;
@@ -43,6 +44,8 @@ std::vector<PreferenceBatch> makePreferenceBatches(const RunContext &context,
                                                    std::int64_t batchSize);
 
 RunOutcome runDpo(RunContext &context);
+// The reward model on context.bundle's T5 (with its adapters), written to finalDirectory.
+RunOutcome trainRewardModel(RunContext &context, const std::filesystem::path &finalDirectory);
 RunOutcome runRewardModel(RunContext &context);
 RunOutcome runPpo(RunContext &context);
 

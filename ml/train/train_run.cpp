@@ -116,6 +116,7 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
                        .events = events,
                        .monitor = monitor,
                        .bundle = bundle,
+                       .modelDir = modelDir,
                        .device = device,
                        .data = std::move(data),
                        .lora = lora};

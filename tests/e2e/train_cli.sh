@@ -65,6 +65,31 @@ grep -q 'stopped by request' "$work/part/events.jsonl" || fail "no stop event"
 cmp -s "$work/full/adapter/adapter_model.safetensors" "$work/part/adapter/adapter_model.safetensors" \
   || fail "resumed run's adapter differs from the uninterrupted run's"
 
+# The reward model, PPO against it, and RLHF (both phases), briefly.
+common='"model": "'$work/model'", "seed": 3, "data": {"pairs": "'$work/split/all.jsonl'"}'
+echo "{\"method\": \"rm\", \"epochs\": 2, \"batch_size\": 4, $common}" >"$work/rm.json"
+"$cli" --quiet train --config "$work/rm.json" --out "$work/rm" >/dev/null 2>"$work/rm.err" \
+  || fail "rm: $(cat "$work/rm.err")"
+[[ -s "$work/rm/reward_model/reward_head.safetensors" ]] || fail "rm wrote no reward head"
+grep -q '"eval_accuracy"' "$work/rm/events.jsonl" || fail "rm logged no eval accuracy"
+ppo='"ppo": {"epochs": 1, "batch_size": 4, "mini_batch_size": 2, "ppo_epochs": 1'
+echo "{\"method\": \"ppo\", $ppo, \"reward_model\": \"$work/rm\"}, $common}" >"$work/ppo.json"
+"$cli" --quiet train --config "$work/ppo.json" --out "$work/ppo" >/dev/null 2>"$work/ppo.err" \
+  || fail "ppo: $(cat "$work/ppo.err")"
+grep -q '"objective/kl"' "$work/ppo/events.jsonl" || fail "ppo logged no KL"
+grep -q '"ppo/loss/total"' "$work/ppo/events.jsonl" || fail "ppo logged no loss"
+[[ -s "$work/ppo/adapter/adapter_model.safetensors" ]] || fail "ppo wrote no adapter"
+echo "{\"method\": \"rlhf\", \"epochs\": 1, \"batch_size\": 8, $ppo}, $common}" >"$work/rlhf.json"
+"$cli" --quiet train --config "$work/rlhf.json" --out "$work/rlhf" >/dev/null 2>"$work/rlhf.err" \
+  || fail "rlhf: $(cat "$work/rlhf.err")"
+[[ -s "$work/rlhf/reward_model_run/reward_model/reward_head.safetensors" ]] \
+  || fail "rlhf trained no reward model"
+tail -n 1 "$work/rlhf/events.jsonl" | grep -q '"type":"done"' || fail "rlhf did not finish"
+echo "{\"method\": \"ppo\", $common}" >"$work/noreward.json"
+"$cli" --quiet train --config "$work/noreward.json" --out "$work/noreward" 2>"$work/nr.err" \
+  && fail "ppo without a reward model accepted"
+grep -q 'ppo.reward_model' "$work/nr.err" || fail "ppo without reward model: $(cat "$work/nr.err")"
+
 # A bad config names the key.
 echo '{"dpo": {"beta": "high"}}' >"$work/bad.json"
 "$cli" --quiet train --config "$work/bad.json" --out "$work/bad" 2>"$work/bad.err" \

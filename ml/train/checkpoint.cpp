@@ -1,0 +1,81 @@
+#include "ml/train/checkpoint.h"
+
+#include <fstream>
+#include <mutex>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "ml/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace mp {
+
+void saveTrainingCheckpoint(const fs::path &directory,
+                            const std::function<void(torch::serialize::OutputArchive &)> &saveModel,
+                            torch::optim::Optimizer &optimizer, const nlohmann::json &state)
+{
+    const fs::path temporary = directory.string() + ".tmp";
+    fs::remove_all(temporary);
+    fs::create_directories(temporary);
+    {
+        torch::serialize::OutputArchive archive;
+        saveModel(archive);
+        archive.save_to((temporary / "model.pt").string());
+    }
+    torch::save(optimizer, (temporary / "optimizer.pt").string());
+    {
+        auto generator = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        torch::save(generator.get_state(), (temporary / "rng.pt").string());
+    }
+    {
+        std::ofstream out(temporary / "trainer_state.json", std::ios::binary);
+        out << state.dump(2) << "\n";
+        if (!out.flush())
+            throw std::runtime_error((temporary / "trainer_state.json").string() +
+                                     ": cannot write");
+    }
+    const fs::path old = directory.string() + ".old";
+    fs::remove_all(old);
+    if (fs::exists(directory))
+        fs::rename(directory, old);
+    fs::rename(temporary, directory);
+    fs::remove_all(old);
+}
+
+nlohmann::json
+loadTrainingCheckpoint(const fs::path &directory,
+                       const std::function<void(torch::serialize::InputArchive &)> &loadModel,
+                       torch::optim::Optimizer &optimizer)
+{
+    for (const char *name : {"model.pt", "optimizer.pt", "rng.pt", "trainer_state.json"})
+        if (!fs::is_regular_file(directory / name))
+            throw InputError((directory / name).string() + ": missing from the checkpoint");
+    const fs::path statePath = directory / "trainer_state.json";
+    nlohmann::json state;
+    try {
+        std::ifstream in(statePath, std::ios::binary);
+        state = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception &e) {
+        throw InputError(statePath.string() + ": " + e.what());
+    }
+    try {
+        torch::serialize::InputArchive archive;
+        archive.load_from((directory / "model.pt").string());
+        loadModel(archive);
+        torch::load(optimizer, (directory / "optimizer.pt").string());
+        at::Tensor rngState;
+        torch::load(rngState, (directory / "rng.pt").string());
+        auto generator = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        generator.set_state(rngState);
+    } catch (const c10::Error &e) {
+        throw InputError(directory.string() +
+                         ": cannot load the checkpoint: " + e.what_without_backtrace());
+    }
+    return state;
+}
+
+} // namespace mp

@@ -1,0 +1,39 @@
+#pragma once
+// The loop every method's run shares: steps over the plan's batches, stop requests at step
+// boundaries, the divergence guard on every step, averaged step events every log interval,
+// evaluation with best/ tracking, checkpoints with pruning, progress. The method supplies what
+// a step, an evaluation and its saves are. Internal to ml/train.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ml/train/metrics.h"
+#include "ml/train/preference_data.h"
+#include "ml/train/step_plan.h"
+#include "ml/train/train_run.h"
+
+namespace mp {
+
+struct RunContext;
+
+struct StepLoopHooks {
+    std::string stage; // progress label: "dpo", "rm", "ppo"
+    std::int64_t startStep = 0;
+    // One optimizer step over the step's micro-batches; metrics include "loss".
+    std::function<MetricMap(const std::vector<std::vector<PreferencePair>> &micro)> step;
+    // Held-out metrics ("eval_" prefixed); empty when there is nothing to evaluate.
+    std::function<MetricMap()> evaluate;
+    std::function<void(const std::filesystem::path &)> saveCheckpoint; // trainer state
+    std::function<void(const std::filesystem::path &)> saveModel;      // best/ and the final
+    std::string finalDirectory = "adapter";
+    // When set, best/ follows this metric (maximised) instead of the config's eval.best_metric:
+    // the PPO phase of an rlhf run, whose config names the reward model's metric.
+    std::string bestMetric;
+};
+
+RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoopHooks &hooks);
+
+} // namespace mp
