@@ -1,3 +1,7 @@
+// LibTorch before Qt: Qt's keyword macros clash with names in torch headers.
+#include "../app/tiny_bundle.h"
+#include "ml/train/preference_data.h"
+
 #include "app/core/settings.h"
 #include "app/jobs/job_runner.h"
 #include "ml/train/events.h"
@@ -90,6 +94,54 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(panel.job()->state(), JobRunner::State::Finished, 15000);
         QTRY_COMPARE_WITH_TIMEOUT(panel.charts()->pointCount("Loss", "run1 (ipo) loss"), 30, 5000);
         qunsetenv("MOTIONPREF_CLI");
+    }
+
+    // The real motionpref-cli on a tiny random bundle: a short DPO run started from the panel
+    // puts its loss and reward points on the charts and finishes with an adapter.
+    void trainsWithTheRealCli()
+    {
+        const QString cli = qEnvironmentVariable("MP_CLI");
+        if (cli.isEmpty() || !QFile::exists(cli))
+            QSKIP("MP_CLI does not name a built motionpref-cli");
+        QTemporaryDir dir;
+        const auto bundle = mp::test::writeTinyBundle(dir.filePath("bundle").toStdString());
+        std::vector<PreferencePair> pairs;
+        for (int i = 0; i < 12; ++i)
+            pairs.push_back(
+                {.pairId = i + 1,
+                 .prompt = i % 2 ? "a person walks forward" : "someone jumps twice",
+                 .chosen = {1, 2, 3, 4},
+                 .rejected = {5, 5, 6},
+                 .degree = i % 3 ? PreferenceDegree::Better : PreferenceDegree::MuchBetter});
+        writePreferencePairs(pairs, dir.filePath("pairs.jsonl").toStdString());
+
+        qputenv("MOTIONPREF_CLI", cli.toUtf8());
+        qputenv("OMP_NUM_THREADS", "1");
+        Settings settings(dir.filePath("s.ini"));
+        TrainPanel panel(settings);
+        QSignalSpy known(&panel, &TrainPanel::trainingAvailabilityKnown);
+        QVERIFY(known.wait(10000));
+        QVERIFY(panel.trainingAvailable());
+        RunConfig config = panel.form()->config();
+        config.model = bundle.string();
+        config.device = "cpu";
+        config.epochs = 3;
+        config.batchSize = 2;
+        config.warmupSteps = 2;
+        config.eval.logEverySteps = 1;
+        config.data.pairs = dir.filePath("pairs.jsonl").toStdString();
+        config.data.evalFraction = 0.25;
+        panel.form()->setConfig(config);
+        const QString runDir = dir.filePath("real");
+        QVERIFY(panel.startRun(runDir));
+        QTRY_VERIFY_WITH_TIMEOUT(panel.charts()->pointCount("Loss", "real (ipo) loss") > 0, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(panel.job()->state(), JobRunner::State::Finished, 120000);
+        panel.charts()->redrawNow();
+        QCOMPARE(panel.charts()->pointCount("Loss", "real (ipo) loss"), 15); // 5 steps x 3 epochs
+        QVERIFY(QFile::exists(QDir(runDir).filePath("adapter/adapter_model.safetensors")));
+        QVERIFY(QFile::exists(QDir(runDir).filePath("best/best.json")));
+        qunsetenv("MOTIONPREF_CLI");
+        qunsetenv("OMP_NUM_THREADS");
     }
 
     void reopensAFinishedRunAndSaysWhenTrainingIsMissing()
