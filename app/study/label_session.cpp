@@ -100,8 +100,7 @@ void LabelSession::setModelDir(const QString &dir, const QString &device, bool l
     m_modelDir = dir;
     m_device = device;
     m_model.reset();
-    m_ready.clear(); // made by the previous model
-    ++m_epoch;
+    dropPrefetched(); // made by the previous model
     m_modelState = ModelState::NotLoaded;
     m_modelMessage.clear();
     emit modelStateChanged();
@@ -170,6 +169,8 @@ void LabelSession::onModelLoaded()
     m_modelState = ModelState::Ready;
     m_modelMessage = tr("Model %1 loaded from %2").arg(modelName(), m_modelDir);
     emit modelStateChanged();
+    if (!m_current && !m_waitingForModel && (m_mode == Mode::Typed || m_mode == Mode::List))
+        setCurrent(std::nullopt, waitingForGeneration());
     if (m_waitingForModel) {
         StoredRequest request = std::move(*m_waitingForModel);
         m_waitingForModel.reset();
@@ -310,13 +311,12 @@ void LabelSession::advance()
     case Mode::List:
         if (showReady())
             break;
+        ensureGenerating(); // loads the model first when needed
         if (m_mode == Mode::List && m_listNext >= m_list.size() && !m_generationJobRunning)
             setCurrent(std::nullopt, tr("The prompt list is done: %1 prompts.").arg(m_list.size()));
-        else if (m_modelState == ModelState::Failed)
-            setCurrent(std::nullopt, m_modelMessage);
         else
-            setCurrent(std::nullopt, tr("Generating the next pair..."));
-        break;
+            setCurrent(std::nullopt, waitingForGeneration());
+        return;
     case Mode::Study:
         try {
             const std::optional<PairInfo> next = m_store->assignNextPair(m_labeler);
@@ -330,6 +330,46 @@ void LabelSession::advance()
         }
         return;
     }
+    ensureGenerating();
+}
+
+QString LabelSession::waitingForGeneration() const
+{
+    switch (m_modelState) {
+    case ModelState::NotLoaded:
+    case ModelState::Loading:
+        return tr("Loading the model from %1...").arg(m_modelDir);
+    case ModelState::Failed:
+        return m_modelMessage;
+    case ModelState::Ready:
+        break;
+    }
+    return tr("Generating the next pair...");
+}
+
+void LabelSession::dropPrefetched()
+{
+    // Prompts of the list that were generated (or are being generated) come again.
+    int rewind = m_listNext;
+    for (const auto &ready : m_ready)
+        if (ready.second >= 0)
+            rewind = std::min(rewind, ready.second);
+    if (m_generationJobRunning && m_generatingListIndex >= 0)
+        rewind = std::min(rewind, m_generatingListIndex);
+    m_listNext = rewind;
+    m_ready.clear();
+    ++m_epoch; // a pair being generated now is dropped when it arrives
+}
+
+void LabelSession::setSampling(const PairSampling &sampling)
+{
+    const bool changed = sampling.temperature != m_sampling.temperature ||
+                         sampling.topK != m_sampling.topK || sampling.topP != m_sampling.topP ||
+                         sampling.maxMotionTokens != m_sampling.maxMotionTokens;
+    m_sampling = sampling;
+    if (!changed)
+        return;
+    dropPrefetched(); // the next pair is made with the new values
     ensureGenerating();
 }
 
@@ -362,6 +402,7 @@ void LabelSession::ensureGenerating()
     m_generationEpoch = m_epoch;
     const std::shared_ptr<LoadedModel> model = m_model;
     m_generationJobRunning = true;
+    m_generatingListIndex = listIndex;
     m_generationWatcher.setFuture(
         QtConcurrent::run([model, request, listIndex]() -> GenerationResult {
             try {

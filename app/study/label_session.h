@@ -80,7 +80,8 @@ public:
     QString modelMessage() const { return m_modelMessage; } // the error, naming the directory
     QString modelName() const;
 
-    void setSampling(const PairSampling &sampling) { m_sampling = sampling; }
+    // For the next pairs: a pair generated ahead with the old values is made again.
+    void setSampling(const PairSampling &sampling);
     const PairSampling &sampling() const { return m_sampling; }
 
     // Pairs of this prompt (new seeds each time) until another source is chosen.
@@ -145,6 +146,8 @@ private:
     void onModelLoaded();
     void advance();
     void ensureGenerating();
+    void dropPrefetched();
+    QString waitingForGeneration() const;
     void onGenerated();
     bool showReady();
     void showStoredPair(qint64 pairId);
@@ -170,8 +173,9 @@ private:
     QString m_typedPrompt;
     qint64 m_typedPromptId = 0; // its row in the study, once known: pairs of it share one row
     QStringList m_list;
-    int m_listNext = 0; // next prompt of the list to generate
-    int m_epoch = 0;    // bumped when the source changes: late results of the old one are dropped
+    int m_listNext = 0;             // next prompt of the list to generate
+    int m_generatingListIndex = -1; // the prompt being generated
+    int m_epoch = 0; // bumped when the source changes: late results of the old one are dropped
 
     std::optional<Item> m_current;
     QString m_waiting;

@@ -113,6 +113,34 @@ private slots:
         QCOMPARE(store.counts().skippedPairs, qint64(1));
     }
 
+    void newSamplingRemakesThePairPreparedAhead()
+    {
+        StudyStore store;
+        store.open(freshStudy(), true);
+        LabelSession session;
+        session.setStore(&store);
+        session.setLabeler(QStringLiteral("fay"));
+        session.setModelDir(m_bundle);
+        session.startList({QStringLiteral("one"), QStringLiteral("two"), QStringLiteral("three")},
+                          QStringLiteral("three"));
+        QVERIFY(waitForPair(session));
+        QVERIFY(waitIdle(session)); // "two" is ready, made at temperature 1
+        session.setSampling({.temperature = 0.5, .topK = 5, .topP = 0.9});
+        QStringList shown;
+        while (waitForPair(session, shown.isEmpty() ? -1 : store.pairs().back().id)) {
+            shown << session.current()->prompt;
+            const PairInfo pair = store.pair(session.current()->pairId);
+            const double expected = shown.size() == 1 ? 1.0 : 0.5;
+            QCOMPARE(store.sample(pair.sample1Id).temperature, expected);
+            QCOMPARE(store.sample(pair.sample2Id).topK, shown.size() == 1 ? 50 : 5);
+            session.labelCurrent(ShownChoice::Right, Degree::Slightly);
+            if (shown.size() == 3)
+                break;
+        }
+        QCOMPARE(shown, (QStringList{QStringLiteral("one"), QStringLiteral("two"),
+                                     QStringLiteral("three")}));
+    }
+
     void readsPromptListsAndNamesBadOnes()
     {
         const QString path = m_dir.filePath(QStringLiteral("list.txt"));

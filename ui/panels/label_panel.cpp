@@ -320,11 +320,24 @@ QWidget *LabelPanel::buildLabelPage()
         }
         m_settings.setLabelerName(name);
         m_session->setLabeler(name);
+        if (m_labeler->hasFocus())
+            setFocus();
     });
+    // Applied when a value is committed (Enter, arrows, leaving the box), not per keystroke:
+    // each change regenerates the pair prepared ahead. Enter hands the keys back to labeling.
+    m_temperature->setKeyboardTracking(false);
+    m_topK->setKeyboardTracking(false);
+    m_topP->setKeyboardTracking(false);
+    connect(m_temperature, &QDoubleSpinBox::valueChanged, this, &LabelPanel::applySampling);
+    connect(m_topK, &QSpinBox::valueChanged, this, &LabelPanel::applySampling);
+    connect(m_topP, &QDoubleSpinBox::valueChanged, this, &LabelPanel::applySampling);
     for (QAbstractSpinBox *box :
          {static_cast<QAbstractSpinBox *>(m_temperature), static_cast<QAbstractSpinBox *>(m_topK),
           static_cast<QAbstractSpinBox *>(m_topP)})
-        connect(box, &QAbstractSpinBox::editingFinished, this, &LabelPanel::applySampling);
+        connect(box, &QAbstractSpinBox::editingFinished, this, [this, box] {
+            if (box->hasFocus())
+                setFocus();
+        });
     m_labeler->setText(m_settings.labelerName());
     return page;
 }
