@@ -131,9 +131,13 @@ void LabelSession::loadModel()
             model->identity = ModelIdentity::ofDirectory(dir);
             return {model, dir, QString()};
         } catch (const std::exception &error) {
+            // The bundle's errors usually start with the directory already.
+            const QString what = QString::fromUtf8(error.what());
             return {nullptr, dir,
-                    tr("Cannot load the model from %1: %2")
-                        .arg(dir.isEmpty() ? tr("(none)") : dir, QString::fromUtf8(error.what()))};
+                    what.contains(dir) && !dir.isEmpty()
+                        ? tr("Cannot load the model: %1").arg(what)
+                        : tr("Cannot load the model from %1: %2")
+                              .arg(dir.isEmpty() ? tr("(none)") : dir, what)};
         }
     }));
 }
