@@ -4,8 +4,12 @@
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "ml/core/error.h"
+#include "ml/core/paths.h"
 #include "ml/eval/bundle_eval.h"
 #include "ml/eval/eval_jobs.h"
+#include "ml/models/bundle.h"
+#include "ml/models/lora.h"
+#include "ml/train/preference_accuracy.h"
 
 #include <cstdio>
 #include <iostream>
@@ -73,7 +77,8 @@ GroupingMode parseGrouping(const std::string &text)
 int runEval(const ParsedArgs &args, const Context &context)
 {
     BundleEvaluationJob job;
-    job.modelDir = args.required("model");
+    job.modelDir =
+        args.has("model") ? std::filesystem::path(args.value("model")) : defaultModelDir();
     if (const auto adapter = args.optional("adapter"))
         job.adapterDir = *adapter;
     job.datasetRoot = args.required("dataset");
@@ -89,8 +94,38 @@ int runEval(const ParsedArgs &args, const Context &context)
     o.grouping = parseGrouping(args.value("grouping"));
     o.mmReplications = static_cast<int>(args.intValue("mm-replications"));
     o.mmNumTexts = positiveInt(args, "mm-texts", 0);
+
+    // The learned-preference metric: how often the model (or a reward model) ranks the chosen
+    // motion of a held-out pair first.
+    PairScores pairScores;
+    MetricMap preference;
+    if (const auto pairsFile = args.optional("pairs")) {
+        const auto pairs = readPreferencePairs(*pairsFile);
+        if (const auto rewardModel = args.optional("reward-model")) {
+            pairScores = scorePairsWithRewardModel(job.modelDir, *rewardModel, pairs);
+        } else {
+            ModelBundle bundle(job.modelDir, job.device);
+            if (!job.adapterDir.empty())
+                loadLoraAdapter(*bundle.t5(), job.adapterDir);
+            pairScores = scorePairsWithPolicy(bundle, pairs);
+        }
+        preference = preferenceAccuracyByDegree(pairScores, pairs);
+        o.preferencePairs = static_cast<std::int64_t>(pairs.size());
+        o.preferenceScore = [&pairScores](std::int64_t i) {
+            return pairScores.scores[static_cast<std::size_t>(i)];
+        };
+    } else if (args.has("reward-model")) {
+        throw InputError("--reward-model needs --pairs (the held-out preference pairs)");
+    }
     const auto result = evaluateBundleJob(job, makeProgressBar(context, "eval"));
     std::printf("%s\n", paperTableRow(result).c_str());
+    if (!preference.empty()) {
+        std::printf("preference accuracy (%s, %zu pairs):", pairScores.scorer.c_str(),
+                    pairScores.scores.size());
+        for (const auto &[key, value] : preference)
+            std::printf(" %s %.3f", key.c_str(), value);
+        std::printf("\n");
+    }
     if (result.metrics.count("gt_R_precision_top_1"))
         std::printf("ground truth: %s\n", paperTableRow(result, true).c_str());
     std::printf("metrics written to %s\n", job.outJson.string().c_str());
@@ -106,8 +141,13 @@ const CommandRegistration evalCommand{{
         "re-sampled captions, crops and groups of 32; mean and 1.96 std/sqrt(N) over the\n"
         "replications. Prints the paper's table row; --out gets every metric's mean,\n"
         "conf_interval and per-replication values (keys as MotionGPT's metrics.json).",
-    .options = {{"model", "BUNDLE", "model bundle directory", ""},
+    .options = {{"model", "BUNDLE", "model bundle directory", "the embedded default"},
                 {"adapter", "DIR", "LoRA adapter (PEFT layout)", ""},
+                {"pairs", "FILE",
+                 "held-out preference pairs (study split's test.jsonl): "
+                 "preference accuracy",
+                 ""},
+                {"reward-model", "DIR", "score --pairs with this reward model instead", ""},
                 {"dataset", "DIR", "HumanML3D-layout dataset", ""},
                 {"split", "NAME", "split file to evaluate", "test"},
                 {"evaluator", "DIR", "evaluator directory (default: BUNDLE/evaluator)", ""},

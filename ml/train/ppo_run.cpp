@@ -34,17 +34,6 @@ namespace {
 
 constexpr int kPpoCheckpointVersion = 1;
 
-// The reward model a PPO run scores with: a reward-model directory (reward_head.safetensors)
-// or an rm run directory (its best/, else its reward_model/).
-fs::path resolveRewardModel(const fs::path &path)
-{
-    for (const fs::path &candidate : {path, path / "best", path / "reward_model"})
-        if (fs::exists(candidate / "reward_head.safetensors"))
-            return candidate;
-    throw InputError(path.string() + ": no reward model here (reward_head.safetensors in it, in "
-                                     "best/ or in reward_model/); train one with method \"rm\"");
-}
-
 // A batch of rollouts, all tensors on the device.
 struct Rollout {
     at::Tensor promptIds, promptMask;
@@ -379,7 +368,7 @@ fs::path rewardModelPhase(RunContext &context)
                          (phaseDir / "events.jsonl").string());
     context.events.write({.type = EventType::Warning,
                           .text = {{"message", "reward model trained: " + finalDir.string()}}});
-    return resolveRewardModel(phaseDir);
+    return resolveRewardModelDir(phaseDir);
 }
 
 } // namespace
@@ -395,7 +384,7 @@ RunOutcome runPpo(RunContext &context)
         throw InputError("config: ppo.reward_model (a reward model or rm run directory) is "
                          "required for method ppo");
     else
-        rewardDir = resolveRewardModel(settings.rewardModel);
+        rewardDir = resolveRewardModelDir(settings.rewardModel);
 
     RewardModel rewardModel = loadRewardModel(context, rewardDir, false);
     RewardModel critic{nullptr};

@@ -21,6 +21,15 @@ at::Tensor lastLabelIndex(const at::Tensor &labels)
         .clamp_min(0);
 }
 
+fs::path resolveRewardModelDir(const fs::path &path)
+{
+    for (const fs::path &candidate : {path, path / "best", path / "reward_model"})
+        if (fs::exists(candidate / "reward_head.safetensors"))
+            return candidate;
+    throw InputError(path.string() + ": no reward model here (reward_head.safetensors in it, in "
+                                     "best/ or in reward_model/); train one with method \"rm\"");
+}
+
 RewardModelImpl::RewardModelImpl(T5Model t5, bool zeroHead) : m_t5(std::move(t5))
 {
     register_module("t5", m_t5);

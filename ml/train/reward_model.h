@@ -55,6 +55,10 @@ private:
 };
 TORCH_MODULE(RewardModel);
 
+// A reward-model directory (reward_head.safetensors in it), or an rm run directory: its best/,
+// else its reward_model/. InputError naming the path when there is none.
+std::filesystem::path resolveRewardModelDir(const std::filesystem::path &path);
+
 // Index of the last scored position of each row of labels (B, T) padded with -100.
 at::Tensor lastLabelIndex(const at::Tensor &labels);
 
