@@ -5,6 +5,7 @@
 #include "ml/data/corpus/corpus_builder.h"
 #include "ml/data/corpus/corpus_stats.h"
 #include "ml/data/corpus/lexicon.h"
+#include "ml/data/humanml3d_dataset.h"
 #include "ml/data/npy.h"
 #include "ml/motion/features.h"
 
@@ -156,6 +157,31 @@ TEST(CorpusBuilder, AFewHundredClipsArePhysicallyPlausible)
     for (const auto &[name, count] : stats.actionCounts)
         reached += count > 0;
     EXPECT_EQ(reached, kNumActions);
+}
+
+// The motion core's HumanML3D reader reads the corpus as it reads HumanML3D: every clip of a
+// split (all are 40..196 frames), its captions with word/POS tokens, and its joints.
+TEST(CorpusBuilder, TheHumanMl3dReaderReadsIt)
+{
+    TempDir dir;
+    const CorpusSummary summary = buildCorpus(dir.path(), {.numClips = 40, .seed = 3});
+    for (const auto &[split, count] : {std::pair<std::string, int>{"train", summary.numTrain},
+                                       {"val", summary.numVal},
+                                       {"test", summary.numTest}}) {
+        const auto dataset = mp::HumanMl3dDataset::open(dir.path(), {.split = split});
+        std::set<std::string> files;
+        for (const auto &record : dataset.records())
+            files.insert(record.file);
+        EXPECT_EQ(static_cast<int>(files.size()), count) << split;
+        for (std::int64_t i = 0; i < dataset.size(); ++i) {
+            const auto &record = dataset.record(i);
+            EXPECT_GE(record.captions.size(), 3u) << record.name;
+            EXPECT_FALSE(record.captions.front().tokens.empty()) << record.name;
+            EXPECT_EQ(dataset.features(i).size(0), record.numFrames);
+            EXPECT_EQ(dataset.features(i).size(1), 263);
+            EXPECT_EQ(dataset.joints(i).size(0), record.numFrames);
+        }
+    }
 }
 
 TEST(CorpusBuilder, BadArgumentsAreUserErrors)
