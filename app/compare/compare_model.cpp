@@ -1,0 +1,150 @@
+// torch before Qt: Qt's `slots` macro breaks torch headers included after it.
+#include "ml/core/device.h"
+#include "ml/core/error.h"
+#include "ml/models/bundle.h"
+#include "ml/models/lora.h"
+#include "ml/motion/skeleton.h"
+
+#include <torch/nn/module.h>
+
+#include "app/compare/compare_model.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <algorithm>
+
+namespace mp {
+
+namespace {
+QString parameterCount(std::int64_t count)
+{
+    if (count >= 1000000)
+        return QStringLiteral("%1 M").arg(count / 1e6, 0, 'f', 1);
+    return QStringLiteral("%1 k").arg(count / 1e3, 0, 'f', 1);
+}
+
+std::int64_t numelOf(const std::vector<at::Tensor> &tensors)
+{
+    std::int64_t total = 0;
+    for (const auto &tensor : tensors)
+        total += tensor.numel();
+    return total;
+}
+} // namespace
+
+CompareModel::CompareModel(const AbModelRef &ref, const QString &device) : m_ref(ref)
+{
+    if (ref.bundleDir.isEmpty())
+        throw InputError("no model bundle directory given");
+    const c10::Device resolved = resolveDevice(device.toStdString());
+    m_bundle = std::make_unique<ModelBundle>(ref.bundleDir.toStdString(), resolved);
+    const BundleConfig &config = m_bundle->config();
+    m_description = QStringLiteral("T5 d%1 %2+%3 layers, %4 parameters; %5 motion codes")
+                        .arg(config.t5.dModel)
+                        .arg(config.t5.numLayers)
+                        .arg(config.t5.numDecoderLayers)
+                        .arg(parameterCount(numelOf(m_bundle->t5()->parameters())))
+                        .arg(config.tokens.numMotionCodes);
+    if (!ref.adapterDir.isEmpty()) {
+        const LoraConfig lora = loadLoraAdapter(*m_bundle->t5(), ref.adapterDir.toStdString());
+        m_bundle->t5()->eval();
+        QStringList targets;
+        for (const auto &target : lora.targetModules)
+            targets << QString::fromStdString(target);
+        m_description += QStringLiteral("; LoRA r %1 α %2 on %3 (%4)")
+                             .arg(lora.rank)
+                             .arg(lora.alpha)
+                             .arg(targets.join(QStringLiteral(", ")))
+                             .arg(parameterCount(numelOf(loraParameters(*m_bundle->t5()))));
+    }
+}
+
+CompareModel::~CompareModel() = default;
+
+double CompareModel::fps() const
+{
+    return m_bundle->config().fps;
+}
+
+GeneratedMotion CompareModel::generate(const QString &prompt, std::uint64_t seed,
+                                       double temperature)
+{
+    const std::lock_guard lock(m_mutex);
+    GenerateOptions options = m_bundle->defaultOptions({seed});
+    options.sampling.temperature = temperature;
+    options.sampling.greedy = temperature <= 0;
+    const auto samples = m_bundle->generate(prompt.toStdString(), options);
+    if (samples.size() != 1)
+        throw std::runtime_error("generate returned " + std::to_string(samples.size()) +
+                                 " samples for one seed");
+    const MotionSample &sample = samples.front();
+    if (!sample.joints.defined())
+        throw InputError(m_ref.bundleDir.toStdString() +
+                         ": this model's features are not HumanML3D's 263, there are no joints "
+                         "to show");
+    GeneratedMotion motion;
+    motion.clip = toMotionClip(sample.joints, smpl22(), m_bundle->config().fps);
+    motion.numCodes = static_cast<int>(sample.codes.size());
+    motion.degenerate = sample.degenerate;
+    return motion;
+}
+
+ModelCache::ModelCache(const QString &device, int capacity)
+    : m_device(device), m_capacity(std::max(1, capacity))
+{
+}
+
+std::shared_ptr<CompareModel> ModelCache::get(const AbModelRef &ref)
+{
+    const std::lock_guard lock(m_mutex);
+    const auto found = std::find_if(m_models.begin(), m_models.end(),
+                                    [&](const auto &model) { return model->ref() == ref; });
+    if (found != m_models.end()) {
+        m_models.splice(m_models.begin(), m_models, found);
+        return m_models.front();
+    }
+    // Loading under the lock: one worker at a time loads, and never the same model twice.
+    auto model = std::make_shared<CompareModel>(ref, m_device);
+    m_models.push_front(model);
+    while (static_cast<int>(m_models.size()) > m_capacity)
+        m_models.pop_back(); // a worker still using it keeps its shared_ptr
+    return model;
+}
+
+void ModelCache::setDevice(const QString &device)
+{
+    const std::lock_guard lock(m_mutex);
+    if (device != m_device)
+        m_models.clear();
+    m_device = device;
+}
+
+void ModelCache::clear()
+{
+    const std::lock_guard lock(m_mutex);
+    m_models.clear();
+}
+
+QString modelDisplayName(const AbModelRef &ref)
+{
+    QString name = QDir(QDir::cleanPath(ref.bundleDir)).dirName();
+    if (name.isEmpty())
+        name = QStringLiteral("(no bundle)");
+    if (ref.adapterDir.isEmpty())
+        return name;
+    const QDir adapter(QDir::cleanPath(ref.adapterDir));
+    QString adapterName = adapter.dirName();
+    // best/, checkpoints/12/ or adapter/ say little without their run directory.
+    static const QStringList generic = {QStringLiteral("best"), QStringLiteral("adapter"),
+                                        QStringLiteral("final"), QStringLiteral("last")};
+    const QString parent = QFileInfo(adapter.absolutePath()).dir().dirName();
+    bool numeric = false;
+    adapterName.toInt(&numeric);
+    if (generic.contains(adapterName) || numeric ||
+        adapterName.startsWith(QLatin1String("checkpoint")))
+        adapterName = parent + QLatin1Char('/') + adapterName;
+    return name + QStringLiteral(" + ") + adapterName;
+}
+
+} // namespace mp
