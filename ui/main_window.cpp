@@ -147,7 +147,7 @@ void MainWindow::buildPanels()
     m_datasetPanel = new DatasetPanel(m_settings, m_panels);
     m_panels->addTab(m_datasetPanel, tr("&Dataset"));
     m_panels->addTab(new TrainPanel(m_settings, m_panels), tr("&Train"));
-    m_panels->addTab(new ComparePanel(m_panels), tr("&Compare"));
+    m_panels->addTab(new ComparePanel(m_settings, m_panels), tr("&Compare"));
     m_panels->addTab(new ExportPanel(m_panels), tr("E&xport"));
     setCentralWidget(m_panels);
 }

@@ -1,13 +1,16 @@
-// torch before Qt: Qt's `slots` macro breaks torch headers included after it.
-#include "ml/core/device.h"
+#include "app/compare/compare_model.h"
+
 #include "ml/core/error.h"
+
+// LibTorch's jit headers have a member named slots(), which Qt's keyword macro would eat.
+#pragma push_macro("slots")
+#undef slots
+#include "ml/core/device.h"
 #include "ml/models/bundle.h"
 #include "ml/models/lora.h"
 #include "ml/motion/skeleton.h"
-
 #include <torch/nn/module.h>
-
-#include "app/compare/compare_model.h"
+#pragma pop_macro("slots")
 
 #include <QDir>
 #include <QFileInfo>
@@ -85,6 +88,7 @@ GeneratedMotion CompareModel::generate(const QString &prompt, std::uint64_t seed
                          "to show");
     GeneratedMotion motion;
     motion.clip = toMotionClip(sample.joints, smpl22(), m_bundle->config().fps);
+    motion.tokens = sample.tokens;
     motion.numCodes = static_cast<int>(sample.codes.size());
     motion.degenerate = sample.degenerate;
     return motion;

@@ -12,6 +12,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace mp {
 
@@ -19,6 +20,7 @@ class ModelBundle;
 
 struct GeneratedMotion {
     MotionClip clip;
+    std::vector<std::int64_t> tokens; // as sampled, before MotionGPT's rules
     int numCodes = 0;
     bool degenerate = false; // the model gave <= 1 code: a mean-pose motion
 };

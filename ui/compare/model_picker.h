@@ -1,0 +1,44 @@
+#pragma once
+// One model of the Compare panel: a bundle directory (the embedded default unless changed) and
+// an optional LoRA adapter directory, each typed or browsed, with a status line that says what
+// is there ("no config.json in ...") before anything is loaded, and what was loaded after.
+
+#include "app/compare/ab_session.h"
+
+#include <QGroupBox>
+
+class QLabel;
+class QLineEdit;
+
+namespace mp {
+
+class ModelPicker : public QGroupBox {
+    Q_OBJECT
+public:
+    ModelPicker(const QString &title, const QString &defaultBundle, QWidget *parent = nullptr);
+
+    AbModelRef model() const;
+    void setModel(const AbModelRef &model);
+    // A problem seen on disk (missing bundle or adapter files); empty when it looks loadable.
+    QString problem() const;
+    // After a generation: what was loaded, or the loading error.
+    void setLoaded(const QString &description);
+    void setLoadError(const QString &error);
+
+signals:
+    void modelChanged();
+
+private:
+    void browseBundle();
+    void browseAdapter();
+    void commit();
+    void showStatus(const QString &text, bool error);
+
+    QString m_defaultBundle;
+    QLineEdit *m_bundle = nullptr;
+    QLineEdit *m_adapter = nullptr;
+    QLabel *m_status = nullptr;
+    AbModelRef m_committed;
+};
+
+} // namespace mp
