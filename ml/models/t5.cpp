@@ -127,7 +127,8 @@ at::Tensor T5StackImpl::forward(const at::Tensor &embeds, const at::Tensor &mask
     auto selfBias = blocks.front()->selfAttention->SelfAttention->computeBias(qLen, kLen, past);
     selfBias = selfBias.to(dtype);
     at::Tensor allowed; // (B or 1, 1, q, k)
-    if (m_isDecoder) {
+    // One new query position (a cached decoding step) sees every key: no causal mask needed.
+    if (m_isDecoder && qLen > 1) {
         const auto opts = torch::TensorOptions().dtype(torch::kLong).device(device);
         const auto queryPos = torch::arange(past, kLen, opts).unsqueeze(1);
         const auto keyPos = torch::arange(kLen, opts).unsqueeze(0);

@@ -198,4 +198,28 @@ TEST(Lora, ConfigRejectsUnsupportedPeftOptions)
     EXPECT_EQ(c.targetModules.size(), 4u);
 }
 
+TEST(Lora, FewRowInferenceMatchesTheGradientPath)
+{
+    // Without gradients a few rows take W @ x^T (another BLAS kernel); the values must agree with
+    // torch::linear's, with and without an adapter and a bias, for 1 to 20 rows.
+    torch::manual_seed(5);
+    mp::LoraLinear layer(256, 1024, /*withBias=*/true);
+    for (const bool adapter : {false, true}) {
+        if (adapter) {
+            layer->addAdapter({.rank = 4, .alpha = 8.0});
+            torch::NoGradGuard noGrad;
+            layer->lora_B->weight.normal_(0.0, 0.1);
+        }
+        for (const std::int64_t rows : {1, 2, 3, 16, 20}) {
+            const auto x = torch::randn({rows, 1, 256});
+            const auto expected = layer->forward(x).detach();
+            torch::NoGradGuard noGrad;
+            const auto fast = layer->forward(x);
+            EXPECT_EQ(fast.sizes(), expected.sizes());
+            EXPECT_TRUE(torch::allclose(fast, expected, 1e-5, 1e-4))
+                << rows << " rows: " << (fast - expected).abs().max().item<float>();
+        }
+    }
+}
+
 } // namespace
