@@ -71,6 +71,18 @@ cmp -l "$work/a_2.fbx" "$work/again/b.fbx" | awk '$1 > 1024 { bad = 1 } END { ex
 gen --greedy --seed 1 --samples 2 --out "$work/g.npy" >/dev/null || fail "greedy"
 cmp -s "$work/g_1.npy" "$work/g_2.npy" || fail "greedy samples differ"
 
+# The VQ-VAE's reconstruction error on the test split.
+"$cli" --quiet eval vqvae --model "$work/bundle" --dataset "$work/corpus" --out "$work/vq.json" \
+  >"$work/vq.txt" || fail "eval vqvae: $(cat "$work/vq.txt")"
+grep -q '^MPJPE  .* mm (world frame' "$work/vq.txt" || fail "eval vqvae output: $(cat "$work/vq.txt")"
+python3 - "$work/vq.json" "$(wc -l <"$work/corpus/test.txt")" <<'PY' || fail "vq.json: $(cat "$work/vq.json")"
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+assert 1 <= r["clips"] <= int(sys.argv[2]) and r["frames"] % 4 == 0, r
+assert 0 < r["root_relative_mpjpe_mm"] and 0 < r["mpjpe_mm"] <= r["worst_clip_mpjpe_mm"], r
+assert 0 < r["codes_used"] <= 1 and 1 <= r["perplexity"] <= 128, r
+PY
+
 # Any prompt text is accepted: long, unknown words, other scripts.
 long=$(printf 'a person walks forward and turns %.0s' $(seq 320))
 [[ ${#long} -ge 10000 ]] || fail "long prompt is ${#long} characters"
@@ -122,5 +134,6 @@ expect_error "Hugging Face" generate --model "$work/flan-t5-base" --prompt "walk
 expect_error "motiongpt_s3_h3d.tar is a PyTorch checkpoint" generate --model "$work/MotionGPT-base" \
   --prompt "walk" --out "$work/e.npy"
 [[ ! -e "$work/e.npy" ]] || fail "a failed generate left an output file"
+expect_error "nowhere" eval vqvae --model "$work/bundle" --dataset "$work/nowhere"
 expect_error "--arch" train-base --arch huge --corpus "$work/corpus" --out "$work/x"
 echo "generate_cli: ok"
