@@ -44,8 +44,8 @@ void refuseForeignDirectory(const fs::path &directory)
 {
     const std::string expected =
         "not a MotionPref model bundle (config.json with t5/vqvae/tokens sections, "
-        "model.safetensors, vqvae.safetensors, spiece.model, meta.safetensors); MotionGPT's "
-        "weights must first be converted into one";
+        "model.safetensors, vqvae.safetensors, spiece.model, meta.safetensors); 'motionpref-cli "
+        "import motiongpt' makes one from MotionGPT's checkpoint and flan-t5-base";
     const auto config = directory / "config.json";
     if (fs::is_regular_file(config)) {
         nlohmann::json json;

@@ -25,6 +25,14 @@ python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); assert c["t5"]["d_m
   "$work/bundle/config.json" || fail "bundle config"
 
 gen() { "$cli" --quiet generate --model "$work/bundle" --prompt "a person walks forward" "$@"; }
+expect_error() { # expect_error WORD ARGS...: exit 1, one stderr line containing WORD
+  local word=$1; shift
+  local err code
+  err=$("$cli" --quiet "$@" 2>&1 >/dev/null); code=$?
+  [[ $code -eq 1 ]] || fail "$* exits $code: $err"
+  [[ $(wc -l <<<"$err") -eq 1 ]] || fail "$*: more than one line: $err"
+  grep -qF -- "$word" <<<"$err" || fail "$*: message lacks '$word': $err"
+}
 
 # Two samples per format, seeds 7 and 8; the summary line gives codes and frames.
 gen --seed 7 --samples 2 --out "$work/a.npy" >"$work/a.log" || fail "generate .npy"
@@ -83,6 +91,56 @@ assert 0 < r["root_relative_mpjpe_mm"] and 0 < r["mpjpe_mm"] <= r["worst_clip_mp
 assert 0 < r["codes_used"] <= 1 and 1 <= r["perplexity"] <= 128, r
 PY
 
+# import motiongpt: the toy bundle laid out as MotionGPT's release (one state_dict with vae.* and
+# lm.language_model.* names, a flan-t5-style directory, assets/meta .npy files) comes back as a
+# bundle that generates the same bytes.
+mkdir -p "$work/mgpt/flan-t5" "$work/mgpt/meta"
+python3 - "$work/bundle" "$work/mgpt" <<'PY' || fail "MotionGPT layout"
+import json, struct, sys
+bundle, out = sys.argv[1:]
+def read(path):
+    data = open(path, "rb").read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    header.pop("__metadata__", None)
+    return header, data[8 + n:]
+tensors = {}
+for file, prefix in (("model.safetensors", "lm.language_model."), ("vqvae.safetensors", "vae.")):
+    header, blob = read(f"{bundle}/{file}")
+    for name, entry in header.items():
+        begin, end = entry["data_offsets"]
+        tensors[prefix + name] = (entry["dtype"], entry["shape"], blob[begin:end])
+header, blob, offset = {}, b"", 0
+for name, (dtype, shape, data) in sorted(tensors.items()):
+    header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(data)]}
+    blob += data
+    offset += len(data)
+text = json.dumps(header)
+text += " " * ((8 - len(text) % 8) % 8)
+open(f"{out}/motiongpt.safetensors", "wb").write(struct.pack("<Q", len(text)) + text.encode() + blob)
+config = json.load(open(f"{bundle}/config.json"))
+json.dump(config["t5"], open(f"{out}/flan-t5/config.json", "w"))
+open(f"{out}/flan-t5/spiece.model", "wb").write(open(f"{bundle}/spiece.model", "rb").read())
+meta, blob = read(f"{bundle}/meta.safetensors")
+for name in ("mean", "std"):
+    begin, end = meta[name]["data_offsets"]
+    head = "{'descr': '<f4', 'fortran_order': False, 'shape': (263,), }"
+    head += " " * ((64 - (10 + len(head) + 1) % 64) % 64) + "\n"
+    open(f"{out}/meta/{name}.npy", "wb").write(
+        b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode() + blob[begin:end])
+PY
+"$cli" --quiet import motiongpt --checkpoint "$work/mgpt/motiongpt.safetensors" --t5 "$work/mgpt/flan-t5" \
+  --meta "$work/mgpt/meta" --out "$work/imported" >"$work/import.log" || fail "import: $(cat "$work/import.log")"
+grep -q 'VQ-VAE 128 codes' "$work/import.log" || fail "import summary: $(cat "$work/import.log")"
+"$cli" --quiet generate --model "$work/imported" --prompt "a person walks forward" --seed 8 \
+  --out "$work/imported.npy" >/dev/null || fail "generate with the imported bundle"
+cmp -s "$work/imported.npy" "$work/again/b.npy" || fail "the imported bundle generates other bytes"
+echo 'not a zip' >"$work/mgpt/motiongpt_s3_h3d.tar"
+expect_error "safetensors.torch.save_file" import motiongpt --checkpoint "$work/mgpt/motiongpt_s3_h3d.tar" \
+  --t5 "$work/mgpt/flan-t5" --meta "$work/mgpt/meta" --out "$work/imported2"
+expect_error "mean.npy: missing" import motiongpt --checkpoint "$work/mgpt/motiongpt.safetensors" \
+  --t5 "$work/mgpt/flan-t5" --meta "$work/mgpt/flan-t5" --out "$work/imported2"
+
 # Any prompt text is accepted: long, unknown words, other scripts.
 long=$(printf 'a person walks forward and turns %.0s' $(seq 320))
 [[ ${#long} -ge 10000 ]] || fail "long prompt is ${#long} characters"
@@ -92,14 +150,6 @@ long=$(printf 'a person walks forward and turns %.0s' $(seq 320))
   >/dev/null || fail "unknown words"
 
 # Errors: exit 1, one line on stderr that names the problem.
-expect_error() { # expect_error WORD ARGS...: exit 1, one stderr line containing WORD
-  local word=$1; shift
-  local err code
-  err=$("$cli" --quiet "$@" 2>&1 >/dev/null); code=$?
-  [[ $code -eq 1 ]] || fail "$* exits $code: $err"
-  [[ $(wc -l <<<"$err") -eq 1 ]] || fail "$*: more than one line: $err"
-  grep -qF -- "$word" <<<"$err" || fail "$*: message lacks '$word': $err"
-}
 expect_error "prompt is empty" generate --model "$work/bundle" --prompt "   " --out "$work/e.npy"
 expect_error "top-p" generate --model "$work/bundle" --prompt "walk" --top-p 0 --out "$work/e.npy"
 expect_error "--temperature" generate --model "$work/bundle" --prompt "walk" --temperature -1 --out "$work/e.npy"
