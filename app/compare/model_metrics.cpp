@@ -44,6 +44,9 @@ const QList<MetricRow> &compareMetricRows()
         {QStringLiteral("Diversity"), QStringLiteral("Diversity →"), false, false},
         {QStringLiteral("MultiModality"), QStringLiteral("MultiModality ↑"), true, false},
         {QStringLiteral("Foot_skating_ratio"), QStringLiteral("Foot skating ↓"), false, true},
+        // motionpref-cli eval --pairs: how often the model prefers the labelled winner.
+        {QStringLiteral("Preference_accuracy"), QStringLiteral("Preference accuracy ↑"), true,
+         false},
     };
     return rows;
 }

@@ -7,6 +7,7 @@
 
 #include "app/compare/ab_session.h"
 #include "app/core/settings.h"
+#include "ml/core/paths.h"
 #include "ml/models/lora.h"
 #include "ui/compare/ab_results_view.h"
 #include "ui/compare/blind_ab_page.h"
@@ -18,6 +19,7 @@
 
 #include <QApplication>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -39,13 +41,16 @@ void writeFile(const QString &path, const QByteArray &content)
     file.write(content);
 }
 
-void screenshot(QWidget &window, const QString &name)
+void screenshot(QWidget &window, const QString &name, int waitMs = 500)
 {
     const QString shots = qEnvironmentVariable("MP_SCREENSHOT_DIR");
     if (shots.isEmpty())
         return;
-    QTest::qWait(500); // a few frames of the 3D views
-    window.screen()->grabWindow(0).save(shots + QLatin1Char('/') + name);
+    QTest::qWait(waitMs); // a few frames of the 3D views
+    const QRect area = window.geometry();
+    window.screen()
+        ->grabWindow(0, area.x(), area.y(), area.width(), area.height())
+        .save(shots + QLatin1Char('/') + name);
 }
 } // namespace
 
@@ -261,6 +266,34 @@ private slots:
         screenshot(*m_panel, "compare-metrics.png");
         QVERIFY(!page->setMetricsFile(0, m_dir.filePath("prompts.txt")));
         QVERIFY(page->notesText().contains("prompts.txt"));
+    }
+
+    // With MP_SCREENSHOT_DIR set and the embedded default model present: the panel as a user
+    // sees it, A = the default model, B = it with MP_COMPARE_ADAPTER (when given).
+    void screenshotWithTheDefaultModel()
+    {
+        const QString bundle = QString::fromStdString(defaultModelDir().string());
+        if (qEnvironmentVariable("MP_SCREENSHOT_DIR").isEmpty() ||
+            !QFileInfo::exists(bundle + "/config.json"))
+            QSKIP("needs MP_SCREENSHOT_DIR and the default model bundle");
+        m_panel.reset();
+        Settings settings(m_dir.filePath("default.ini"));
+        settings.setModelDir(bundle);
+        settings.setDevice("cpu");
+        ComparePanel panel(settings);
+        panel.resize(1280, 800);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        panel.pickerB()->setModel({bundle, qEnvironmentVariable("MP_COMPARE_ADAPTER")});
+        SideBySidePage *page = panel.sideBySide();
+        page->setPrompt(qEnvironmentVariable("MP_COMPARE_PROMPT",
+                                             "a person walks forward and then turns left"));
+        page->setSeed(qEnvironmentVariableIntValue("MP_COMPARE_SEED"));
+        QSignalSpy generated(page, &SideBySidePage::generated);
+        QVERIFY(page->generate());
+        QVERIFY(generated.wait(120000));
+        QVERIFY2(generated.first().at(0).toBool(), qPrintable(page->statusText()));
+        screenshot(panel, "compare-panel.png", 2500);
     }
 
     void cleanupTestCase() { m_panel.reset(); }

@@ -28,7 +28,9 @@ ModelPicker::ModelPicker(const QString &title, const QString &defaultBundle, QWi
     browseBundle->setToolTip(tr("Choose a model bundle directory"));
     auto *useDefault = new QToolButton(this);
     useDefault->setText(tr("Default"));
-    useDefault->setToolTip(tr("The embedded default bundle: %1").arg(defaultBundle));
+    useDefault->setToolTip(
+        tr("The default model bundle (the embedded one unless changed in the settings): %1")
+            .arg(defaultBundle));
     auto *browseAdapter = new QToolButton(this);
     browseAdapter->setText(tr("..."));
     browseAdapter->setToolTip(tr("Choose a LoRA adapter directory"));
