@@ -34,7 +34,8 @@ int runEvalVqVae(const ParsedArgs &args, const Context &context)
                 data.string().c_str(), split.c_str(), static_cast<long long>(r.clips),
                 static_cast<long long>(r.frames));
     std::printf("MPJPE            %8.1f mm (world frame, root trajectory integrated)\n", r.mpjpeMm);
-    std::printf("MPJPE root-rel.  %8.1f mm (pelvis at the origin in every frame)\n",
+    std::printf("MPJPE root-rel.  %8.1f mm (pelvis at the origin in every frame, as MotionGPT's "
+                "MPJPE)\n",
                 r.rootRelativeMpjpeMm);
     std::printf("worst clip       %8.1f mm (%s)\n", r.worstClipMpjpeMm, r.worstClip.c_str());
     std::printf("feature L1       %8.4f (normalised features)\n", r.featureL1);
