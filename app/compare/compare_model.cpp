@@ -12,6 +12,7 @@
 #include <torch/nn/module.h>
 #pragma pop_macro("slots")
 
+#include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
 
@@ -36,7 +37,8 @@ std::int64_t numelOf(const std::vector<at::Tensor> &tensors)
 }
 } // namespace
 
-CompareModel::CompareModel(const AbModelRef &ref, const QString &device) : m_ref(ref)
+CompareModel::CompareModel(const AbModelRef &ref, const QString &device)
+    : m_ref(ref), m_stamp(modelFilesStamp(ref))
 {
     if (ref.bundleDir.isEmpty())
         throw InputError("no model bundle directory given");
@@ -102,8 +104,12 @@ ModelCache::ModelCache(const QString &device, int capacity)
 std::shared_ptr<CompareModel> ModelCache::get(const AbModelRef &ref)
 {
     const std::lock_guard lock(m_mutex);
-    const auto found = std::find_if(m_models.begin(), m_models.end(),
-                                    [&](const auto &model) { return model->ref() == ref; });
+    auto found = std::find_if(m_models.begin(), m_models.end(),
+                              [&](const auto &model) { return model->ref() == ref; });
+    if (found != m_models.end() && (*found)->stamp() != modelFilesStamp(ref)) {
+        m_models.erase(found); // rewritten on disk: load it again
+        found = m_models.end();
+    }
     if (found != m_models.end()) {
         m_models.splice(m_models.begin(), m_models, found);
         return m_models.front();
@@ -128,6 +134,25 @@ void ModelCache::clear()
 {
     const std::lock_guard lock(m_mutex);
     m_models.clear();
+}
+
+QString modelFilesStamp(const AbModelRef &ref)
+{
+    QStringList files;
+    for (const char *name : {"config.json", "model.safetensors", "vqvae.safetensors",
+                             "meta.safetensors", "spiece.model"})
+        files << QDir(ref.bundleDir).filePath(QLatin1String(name));
+    if (!ref.adapterDir.isEmpty())
+        for (const char *name : {"adapter_config.json", "adapter_model.safetensors"})
+            files << QDir(ref.adapterDir).filePath(QLatin1String(name));
+    QStringList parts;
+    for (const QString &file : files) {
+        const QFileInfo info(file);
+        parts << QStringLiteral("%1@%2")
+                     .arg(info.size())
+                     .arg(info.lastModified().toMSecsSinceEpoch());
+    }
+    return parts.join(QLatin1Char(','));
 }
 
 QString modelDisplayName(const AbModelRef &ref)

@@ -35,6 +35,8 @@ public:
     CompareModel &operator=(const CompareModel &) = delete;
 
     const AbModelRef &ref() const { return m_ref; }
+    // The files' sizes and times when loaded (modelFilesStamp).
+    const QString &stamp() const { return m_stamp; }
     // "T5 d256 4+4 layers, 11.2 M parameters; LoRA r 8 on q, v" for tooltips and the status.
     QString description() const { return m_description; }
     double fps() const;
@@ -44,6 +46,7 @@ public:
 
 private:
     AbModelRef m_ref;
+    QString m_stamp;
     QString m_description;
     std::unique_ptr<ModelBundle> m_bundle;
     std::mutex m_mutex;
@@ -55,7 +58,8 @@ class ModelCache {
 public:
     explicit ModelCache(const QString &device = QStringLiteral("cpu"), int capacity = 2);
 
-    // Loads on first use (InputError as CompareModel's); waits while another thread loads.
+    // Loads on first use (InputError as CompareModel's), and again when the model's files changed
+    // since (a training run rewrites best/); waits while another thread loads.
     std::shared_ptr<CompareModel> get(const AbModelRef &ref);
     void setDevice(const QString &device);
     void clear();
@@ -66,6 +70,9 @@ private:
     int m_capacity;
     std::list<std::shared_ptr<CompareModel>> m_models;
 };
+
+// Size and modification time of the files a model is loaded from, to notice they were rewritten.
+QString modelFilesStamp(const AbModelRef &ref);
 
 // A short name for a model: the bundle directory's name, and the adapter's (with its run
 // directory for best/ or checkpoint folders): "default", "default + dpo-ipo/best".

@@ -99,6 +99,41 @@ private slots:
         QVERIFY2(differing > 0, "the adapter never changed the motion");
     }
 
+    void aRewrittenAdapterIsLoadedAgain()
+    {
+        QTemporaryDir scratch;
+        const QString adapter = scratch.filePath("best");
+        const auto writeAdapter = [&](double scale) {
+            ModelBundle bundle(m_base.bundleDir.toStdString());
+            torch::manual_seed(3);
+            const LoraConfig config{.rank = 2, .alpha = 4.0};
+            applyLora(*bundle.t5(), config);
+            torch::NoGradGuard noGrad;
+            for (auto &parameter : loraParameters(*bundle.t5()))
+                parameter.normal_(0.0, 2.0).mul_(scale);
+            saveLoraAdapter(*bundle.t5(), config, adapter.toStdString());
+        };
+        writeAdapter(1.0);
+        CompareGenerator generator;
+        const AbModelRef tuned{m_base.bundleDir, adapter};
+        auto differing = [&] {
+            int count = 0;
+            for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+                const MotionPairResult r = run(generator, {.key = "side",
+                                                           .modelA = m_base,
+                                                           .modelB = tuned,
+                                                           .prompt = "a person jumps twice",
+                                                           .seed = seed});
+                count += r.motionA.tokens == r.motionB.tokens ? 0 : 1;
+            }
+            return count;
+        };
+        QVERIFY(differing() > 0);
+        QThread::msleep(20); // a later modification time
+        writeAdapter(0.0);   // a zero adapter: B is A again
+        QCOMPARE(differing(), 0);
+    }
+
     void requestsRunInOrderAndQueuedOnesCanBeDropped()
     {
         CompareGenerator generator;

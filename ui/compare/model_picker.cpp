@@ -100,7 +100,9 @@ QString ModelPicker::problem() const
 
 void ModelPicker::setLoaded(const QString &description)
 {
-    showStatus(tr("%1: %2").arg(modelDisplayName(model()), description), false);
+    const AbModelRef ref = model();
+    m_descriptions.insert(ref.bundleDir + QLatin1Char('\n') + ref.adapterDir, description);
+    showStatus(tr("%1: %2").arg(modelDisplayName(ref), description), false);
 }
 
 void ModelPicker::setLoadError(const QString &error)
@@ -133,9 +135,13 @@ void ModelPicker::commit()
 {
     const AbModelRef now = model();
     const QString trouble = problem();
-    showStatus(trouble.isEmpty() ? tr("%1 (loads on first use)").arg(modelDisplayName(now))
-                                 : trouble,
-               !trouble.isEmpty());
+    const QString loaded = m_descriptions.value(now.bundleDir + QLatin1Char('\n') + now.adapterDir);
+    if (!trouble.isEmpty())
+        showStatus(trouble, true);
+    else if (!loaded.isEmpty())
+        showStatus(tr("%1: %2").arg(modelDisplayName(now), loaded), false);
+    else
+        showStatus(tr("%1 (loads on first use)").arg(modelDisplayName(now)), false);
     if (now == m_committed)
         return;
     m_committed = now;

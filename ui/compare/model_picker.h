@@ -6,6 +6,7 @@
 #include "app/compare/ab_session.h"
 
 #include <QGroupBox>
+#include <QHash>
 
 class QLabel;
 class QLineEdit;
@@ -39,6 +40,7 @@ private:
     QLineEdit *m_adapter = nullptr;
     QLabel *m_status = nullptr;
     AbModelRef m_committed;
+    QHash<QString, QString> m_descriptions; // of the models loaded so far, by "bundle\nadapter"
 };
 
 } // namespace mp
