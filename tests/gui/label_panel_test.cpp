@@ -50,11 +50,14 @@ private:
         QFile file(path);
         if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
             return {};
-        const char *verbs[] = {"walks forward",        "runs in a circle",         "jumps twice",
-                               "waves the right hand", "kicks with the left foot", "squats"};
+        const char *actions[] = {
+            "walks forward",           "runs in a circle",         "jumps twice",
+            "waves the right hand",    "kicks with the left foot", "squats down and stands up",
+            "walks backward",          "turns left and walks",     "jumps forward",
+            "runs forward then stops", "waves with both hands",    "steps to the right"};
         file.write("# a comment line, skipped\n\n");
         for (int i = 0; i < count; ++i)
-            file.write(QStringLiteral("a person %1 (%2)\n").arg(verbs[i % 6]).arg(i).toUtf8());
+            file.write(QStringLiteral("a person %1\n").arg(actions[i % 12]).toUtf8());
         return path;
     }
 

@@ -189,6 +189,10 @@ QWidget *LabelPanel::buildLabelPage()
     m_right->setObjectName(QStringLiteral("rightViewport"));
     m_right->setTitle(tr("Right"));
     m_right->setClock(m_clock);
+    // Follow the bodies: both are seen at the same size whatever distance each one travels
+    // (framing each whole motion made a long walk look tiny next to a short one).
+    m_left->setFollowCamera(true);
+    m_right->setFollowCamera(true);
     auto *views = new QHBoxLayout;
     views->addWidget(m_left, 1);
     views->addWidget(m_right, 1);
