@@ -294,6 +294,18 @@ private slots:
         QVERIFY(generated.wait(120000));
         QVERIFY2(generated.first().at(0).toBool(), qPrintable(page->statusText()));
         screenshot(panel, "compare-panel.png", 2500);
+
+        // A blind trial with the same models (three prompts of the built-in list).
+        const QString source = qEnvironmentVariable("MP_SOURCE_DIR");
+        const QString prompts = source.isEmpty() ? ComparePanel::defaultPromptFile()
+                                                 : source + "/resources/prompts/default.txt";
+        BlindAbPage *blind = panel.blind();
+        panel.modes()->setCurrentWidget(blind);
+        QSignalSpy shown(blind, &BlindAbPage::trialShown);
+        QVERIFY2(blind->startSession(prompts, "0.8, 1.0, 1.2", 1, 3),
+                 qPrintable(blind->statusText()));
+        QVERIFY(shown.wait(120000));
+        screenshot(panel, "compare-blind-default.png", 2500);
     }
 
     void cleanupTestCase() { m_panel.reset(); }
