@@ -4,6 +4,7 @@
 #include "app/cli/command.h"
 #include "ml/core/device.h"
 #include "ml/core/error.h"
+#include "ml/core/threading.h"
 #include "ml/core/version.h"
 
 #include <iostream>
@@ -13,7 +14,8 @@ namespace {
 void printCommandList()
 {
     std::cout << "usage: motionpref-cli [--device auto|cpu|cuda] [--quiet] COMMAND [options]\n\n"
-                 "MotionPref Studio " << mp::projectVersion()
+                 "MotionPref Studio "
+              << mp::projectVersion()
               << ": text-to-motion generation with human preference.\n\ncommands:\n";
     for (const auto &command : mp::cli::Registry::instance().commands()) {
         std::string left = "  " + command.path;
@@ -82,6 +84,7 @@ int run(std::vector<std::string> args)
 
 int main(int argc, char **argv)
 {
+    mp::useSleepingThreadPools(argv);
     try {
         return run(std::vector<std::string>(argv + 1, argv + argc));
     } catch (const mp::InputError &e) {

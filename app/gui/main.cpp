@@ -2,6 +2,7 @@
 
 #include "app/core/settings.h"
 #include "ml/core/device.h"
+#include "ml/core/threading.h"
 #include "ml/core/version.h"
 #include "ui/main_window.h"
 
@@ -9,6 +10,7 @@
 
 int main(int argc, char **argv)
 {
+    mp::useSleepingThreadPools(argv);
     QApplication application(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("MotionPref"));
     QApplication::setApplicationName(QStringLiteral("MotionPref Studio"));
