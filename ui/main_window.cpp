@@ -128,8 +128,9 @@ void MainWindow::updateStudyStatus()
         return;
     }
     const StudyCounts counts = m_store->counts();
-    m_studyLabel->setText(tr("Study: %1 (%2 pairs, %3 labeled)")
-                              .arg(QFileInfo(m_store->location()).completeBaseName())
+    const QString text = counts.pairs == 1 ? tr("Study: %1 (%2 pair, %3 labeled)")
+                                           : tr("Study: %1 (%2 pairs, %3 labeled)");
+    m_studyLabel->setText(text.arg(QFileInfo(m_store->location()).completeBaseName())
                               .arg(counts.pairs)
                               .arg(counts.labeledPairs));
     m_studyLabel->setToolTip(m_store->location());
