@@ -45,6 +45,28 @@ void saveTrainingCheckpoint(const fs::path &directory,
     fs::remove_all(old);
 }
 
+void writeTensorList(torch::serialize::OutputArchive &archive,
+                     const std::vector<at::Tensor> &tensors, const std::string &prefix)
+{
+    for (std::size_t i = 0; i < tensors.size(); ++i)
+        archive.write(prefix + std::to_string(i), tensors[i]);
+}
+
+void readTensorList(torch::serialize::InputArchive &archive, std::vector<at::Tensor> &tensors,
+                    const std::string &prefix)
+{
+    torch::NoGradGuard noGrad;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        at::Tensor saved;
+        const std::string key = prefix + std::to_string(i);
+        if (!archive.try_read(key, saved))
+            throw InputError("model.pt: tensor " + key + " is missing");
+        if (!saved.sizes().equals(tensors[i].sizes()))
+            throw InputError("model.pt: tensor " + key + " has the wrong shape");
+        tensors[i].copy_(saved);
+    }
+}
+
 nlohmann::json
 loadTrainingCheckpoint(const fs::path &directory,
                        const std::function<void(torch::serialize::InputArchive &)> &loadModel,

@@ -5,6 +5,10 @@
 
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
 
 #include <nlohmann/json.hpp>
 
@@ -28,5 +32,12 @@ nlohmann::json
 loadTrainingCheckpoint(const std::filesystem::path &directory,
                        const std::function<void(torch::serialize::InputArchive &)> &loadModel,
                        torch::optim::Optimizer &optimizer);
+
+// A list of trained tensors under PREFIX0, PREFIX1, ... in model.pt. Loading copies into the
+// tensors in place; a missing tensor or one of another shape is an InputError naming model.pt.
+void writeTensorList(torch::serialize::OutputArchive &archive,
+                     const std::vector<at::Tensor> &tensors, const std::string &prefix);
+void readTensorList(torch::serialize::InputArchive &archive, std::vector<at::Tensor> &tensors,
+                    const std::string &prefix);
 
 } // namespace mp

@@ -8,6 +8,7 @@
 
 #include "ml/core/error.h"
 #include "ml/train/checkpoint.h"
+#include "ml/train/guarded_step.h"
 #include "ml/train/policy_model.h"
 
 namespace mp {
@@ -117,19 +118,9 @@ MetricMap DpoTrainer::step(const std::vector<PreferenceBatch> &microBatches)
         (f.loss * scale).backward();
     }
     MetricMap metrics = averager.mean();
-    metrics["learning_rate"] = currentLr();
-    const double gradNorm = finite ? clipGradNorm(m_params, m_options.maxGradNorm)
-                                   : std::numeric_limits<double>::quiet_NaN();
-    metrics["grad_norm"] = gradNorm;
-    if (!finite || !std::isfinite(gradNorm)) {
-        // Keep the last good weights; the caller's divergence guard stops the run.
-        m_optimizer->zero_grad();
-        metrics["loss"] = std::numeric_limits<double>::quiet_NaN();
-        return metrics;
-    }
-    m_optimizer->step();
-    m_scheduler->step();
-    ++m_step;
+    if (finishOptimizerStep(metrics, finite, m_params, m_options.maxGradNorm, *m_optimizer,
+                            *m_scheduler))
+        ++m_step;
     return metrics;
 }
 

@@ -173,8 +173,7 @@ public:
         saveTrainingCheckpoint(
             directory,
             [&](torch::serialize::OutputArchive &archive) {
-                for (std::size_t i = 0; i < m_params.size(); ++i)
-                    archive.write("param." + std::to_string(i), m_params[i]);
+                writeTensorList(archive, m_params, "param.");
             },
             *m_optimizer, state);
     }
@@ -184,12 +183,7 @@ public:
         const auto state = loadTrainingCheckpoint(
             directory,
             [&](torch::serialize::InputArchive &archive) {
-                torch::NoGradGuard noGrad;
-                for (std::size_t i = 0; i < m_params.size(); ++i) {
-                    at::Tensor saved;
-                    archive.read("param." + std::to_string(i), saved);
-                    m_params[i].copy_(saved);
-                }
+                readTensorList(archive, m_params, "param.");
             },
             *m_optimizer);
         if (state.value("method", std::string()) != "ppo")

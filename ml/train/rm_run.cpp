@@ -9,6 +9,7 @@
 #include "ml/models/bundle.h"
 #include "ml/train/checkpoint.h"
 #include "ml/train/dpo_trainer.h"
+#include "ml/train/guarded_step.h"
 #include "ml/train/reward_loss.h"
 #include "ml/train/reward_model.h"
 #include "ml/train/run_config.h"
@@ -95,18 +96,9 @@ public:
             (f.loss / static_cast<double>(micro.size())).backward();
         }
         MetricMap metrics = averager.mean();
-        metrics["learning_rate"] = m_scheduler->currentLr();
-        const double gradNorm = finite ? clipGradNorm(m_params, m_context.config.maxGradNorm)
-                                       : std::numeric_limits<double>::quiet_NaN();
-        metrics["grad_norm"] = gradNorm;
-        if (!finite || !std::isfinite(gradNorm)) {
-            m_optimizer->zero_grad();
-            metrics["loss"] = std::numeric_limits<double>::quiet_NaN();
-            return metrics;
-        }
-        m_optimizer->step();
-        m_scheduler->step();
-        ++m_step;
+        if (finishOptimizerStep(metrics, finite, m_params, m_context.config.maxGradNorm,
+                                *m_optimizer, *m_scheduler))
+            ++m_step;
         return metrics;
     }
 
@@ -153,8 +145,7 @@ public:
         saveTrainingCheckpoint(
             directory,
             [&](torch::serialize::OutputArchive &archive) {
-                for (std::size_t i = 0; i < m_params.size(); ++i)
-                    archive.write("param." + std::to_string(i), m_params[i]);
+                writeTensorList(archive, m_params, "param.");
             },
             *m_optimizer, state);
     }
@@ -164,12 +155,7 @@ public:
         const auto state = loadTrainingCheckpoint(
             directory,
             [&](torch::serialize::InputArchive &archive) {
-                torch::NoGradGuard noGrad;
-                for (std::size_t i = 0; i < m_params.size(); ++i) {
-                    at::Tensor saved;
-                    archive.read("param." + std::to_string(i), saved);
-                    m_params[i].copy_(saved);
-                }
+                readTensorList(archive, m_params, "param.");
             },
             *m_optimizer);
         if (state.value("method", std::string()) != "rm")

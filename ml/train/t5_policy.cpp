@@ -8,6 +8,7 @@
 #include "ml/core/error.h"
 #include "ml/models/lora.h"
 #include "ml/models/lora_linear.h"
+#include "ml/train/checkpoint.h"
 
 namespace mp {
 
@@ -44,24 +45,13 @@ torch::nn::Module &T5Policy::module()
 
 void T5Policy::saveState(torch::serialize::OutputArchive &archive)
 {
-    const auto params = trainableParameters();
-    for (size_t i = 0; i < params.size(); ++i)
-        archive.write("adapter." + std::to_string(i), params[i]);
+    writeTensorList(archive, trainableParameters(), "adapter.");
 }
 
 void T5Policy::loadState(torch::serialize::InputArchive &archive)
 {
-    torch::NoGradGuard noGrad;
     auto params = trainableParameters();
-    for (size_t i = 0; i < params.size(); ++i) {
-        at::Tensor saved;
-        const std::string key = "adapter." + std::to_string(i);
-        if (!archive.try_read(key, saved))
-            throw InputError("model.pt: adapter tensor " + key + " is missing");
-        if (!saved.sizes().equals(params[i].sizes()))
-            throw InputError("model.pt: adapter tensor " + key + " has the wrong shape");
-        params[i].copy_(saved);
-    }
+    readTensorList(archive, params, "adapter.");
 }
 
 } // namespace mp

@@ -1,3 +1,4 @@
+#include "../app/tiny_bundle.h"
 #include "ml/core/error.h"
 #include "ml/data/safetensors.h"
 #include "ml/models/bundle.h"
@@ -18,25 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-mp::BundleConfig tinyBundleConfig()
-{
-    mp::BundleConfig c;
-    c.tokens = {.textVocabSize = 100, .numMotionCodes = 16};
-    c.t5.vocabSize = c.tokens.vocabSize();
-    c.t5.dModel = 16;
-    c.t5.dKv = 4;
-    c.t5.dFf = 32;
-    c.t5.numLayers = 1;
-    c.t5.numDecoderLayers = 2;
-    c.t5.numHeads = 2;
-    c.t5.relativeAttentionNumBuckets = 8;
-    c.t5.relativeAttentionMaxDistance = 20;
-    c.t5.feedForwardProj = "gated-gelu";
-    c.t5.tieWordEmbeddings = false;
-    c.vqvae = {.inputDim = 263, .numCodes = 16, .codeDim = 8, .width = 12};
-    c.maxMotionTokens = 10;
-    return c;
-}
+// The same tiny architecture as the app and GUI tests' bundle.
+using mp::test::tinyBundleConfig;
 
 class Bundle : public ::testing::Test {
 protected:
