@@ -14,6 +14,7 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <map>
 
 namespace mp {
 
@@ -276,9 +277,23 @@ std::vector<MotionSample> ModelBundle::generate(const std::string &prompt,
                                                 const GenerateOptions &options,
                                                 const ProgressFn &progress)
 {
-    const auto ids = encodePrompt(prompt);
+    return generateBatch(
+        std::vector<std::string>(std::max<std::size_t>(1, options.seeds.size()), prompt), options,
+        progress);
+}
+
+std::vector<MotionSample> ModelBundle::generateBatch(const std::vector<std::string> &prompts,
+                                                     const GenerateOptions &options,
+                                                     const ProgressFn &progress)
+{
+    std::vector<std::vector<std::int64_t>> ids;
+    std::map<std::string, std::size_t> encodedAt; // a caption repeated is tokenized once
+    for (const auto &prompt : prompts) {
+        const auto [it, added] = encodedAt.emplace(prompt, ids.size());
+        ids.push_back(added ? encodePrompt(prompt) : ids[it->second]);
+    }
     const std::vector<std::int64_t> stops = {m_config.tokens.eomId(), m_tokenizer->eosId()};
-    const auto generated = generateTokens(m_t5, ids, stops, options, progress);
+    const auto generated = generateTokensBatch(m_t5, ids, stops, options, progress);
     std::vector<MotionSample> samples;
     for (std::size_t i = 0; i < generated.sequences.size(); ++i) {
         MotionSample sample;

@@ -84,6 +84,11 @@ public:
     // One sample per seed, batched.
     std::vector<MotionSample> generate(const std::string &prompt, const GenerateOptions &options,
                                        const ProgressFn &progress = {});
+    // One sample per (prompts[i], options.seeds[i]), in one batch; sample i is the one
+    // generate(prompts[i]) gives for that seed (up to float rounding).
+    std::vector<MotionSample> generateBatch(const std::vector<std::string> &prompts,
+                                            const GenerateOptions &options,
+                                            const ProgressFn &progress = {});
     // Codes -> features (T, inputDim), denormalised; an empty list or a degenerate one gives a
     // zero motion in normalised space (the mean pose) of one code's length, as MotionGPT does.
     at::Tensor decodeCodes(const std::vector<std::int64_t> &codes);

@@ -115,15 +115,31 @@ at::Tensor Sampler::sample(const at::Tensor &logits)
     if (logits.dim() != 2 || logits.size(0) != static_cast<std::int64_t>(m_generators.size()))
         throw std::invalid_argument("Sampler: expected logits (" +
                                     std::to_string(m_generators.size()) + ", V)");
+    std::vector<std::int64_t> rows(m_generators.size());
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        rows[i] = static_cast<std::int64_t>(i);
+    return sampleRows(logits, rows);
+}
+
+at::Tensor Sampler::sampleRows(const at::Tensor &logits, const std::vector<std::int64_t> &rows)
+{
+    if (logits.dim() != 2 || logits.size(0) != static_cast<std::int64_t>(rows.size()))
+        throw std::invalid_argument("Sampler: expected logits (" + std::to_string(rows.size()) +
+                                    ", V)");
+    for (auto row : rows)
+        if (row < 0 || row >= static_cast<std::int64_t>(m_generators.size()))
+            throw std::invalid_argument("Sampler: row " + std::to_string(row) +
+                                        " has no generator");
     if (m_options.greedy || m_options.temperature <= 0.0)
         return greedyPick(logits);
     const auto probs = torch::softmax(warp(logits), -1).to(torch::kCPU);
     auto tokens = torch::empty({logits.size(0)}, torch::kLong);
     auto *out = tokens.data_ptr<std::int64_t>();
-    for (std::int64_t row = 0; row < logits.size(0); ++row) {
+    for (std::int64_t i = 0; i < logits.size(0); ++i) {
         // One uniform per row per step from the row's own generator.
-        const double u = torch::rand({1}, m_generators[row], torch::kDouble).item<double>();
-        out[row] = drawIndex(probs[row], u);
+        auto &generator = m_generators[static_cast<std::size_t>(rows[i])];
+        const double u = torch::rand({1}, generator, torch::kDouble).item<double>();
+        out[i] = drawIndex(probs[i], u);
     }
     return tokens.to(logits.device());
 }

@@ -40,6 +40,10 @@ public:
 
     // logits (B, V) with B == number of seeds -> tokens (B) int64 on the logits' device.
     at::Tensor sample(const at::Tensor &logits);
+    // logits (R, V) whose row i belongs to sample rows[i]: draws with that sample's generator,
+    // so samples can leave a batch (finished) without changing the others' draws.
+    at::Tensor sampleRows(const at::Tensor &logits, const std::vector<std::int64_t> &rows);
+    std::size_t size() const { return m_generators.size(); }
     // The warped logits the draw uses (temperature, top-k, top-p applied).
     at::Tensor warp(const at::Tensor &logits) const;
     const SampleOptions &options() const { return m_options; }

@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 namespace mp {
 
@@ -21,6 +23,32 @@ struct EvalScope {
     bool m_wasTraining;
 };
 
+// Right-padded ids (U, S) and their mask (U, S) of 1 = token, 0 = padding.
+std::pair<at::Tensor, at::Tensor>
+padPrompts(const std::vector<const std::vector<std::int64_t> *> &prompts, std::int64_t pad)
+{
+    std::size_t longest = 0;
+    for (const auto *p : prompts)
+        longest = std::max(longest, p->size());
+    const auto count = static_cast<std::int64_t>(prompts.size());
+    auto ids = torch::full({count, static_cast<std::int64_t>(longest)}, pad, torch::kLong);
+    auto mask = torch::zeros({count, static_cast<std::int64_t>(longest)}, torch::kLong);
+    auto idsA = ids.accessor<std::int64_t, 2>();
+    auto maskA = mask.accessor<std::int64_t, 2>();
+    for (std::int64_t u = 0; u < count; ++u)
+        for (std::size_t j = 0; j < prompts[u]->size(); ++j) {
+            idsA[u][static_cast<std::int64_t>(j)] = (*prompts[u])[j];
+            maskA[u][static_cast<std::int64_t>(j)] = 1;
+        }
+    return {ids, mask};
+}
+
+void keepRows(at::Tensor &tensor, const at::Tensor &keep)
+{
+    if (tensor.defined())
+        tensor = tensor.index_select(0, keep);
+}
+
 } // namespace
 
 GeneratedTokens generateTokens(T5Model &model, const std::vector<std::int64_t> &promptIds,
@@ -29,8 +57,22 @@ GeneratedTokens generateTokens(T5Model &model, const std::vector<std::int64_t> &
 {
     if (promptIds.empty())
         throw InputError("generate: the prompt has no tokens");
+    // The same prompt for every row: the batched loop encodes it once.
+    const std::vector<std::vector<std::int64_t>> prompts(
+        std::max<std::size_t>(1, options.seeds.size()), promptIds);
+    return generateTokensBatch(model, prompts, stopIds, options, progress);
+}
+
+GeneratedTokens generateTokensBatch(T5Model &model,
+                                    const std::vector<std::vector<std::int64_t>> &prompts,
+                                    const std::vector<std::int64_t> &stopIds,
+                                    const GenerateOptions &options, const ProgressFn &progress)
+{
     if (options.seeds.empty())
         throw InputError("generate: at least one sample (seed) is needed");
+    if (prompts.size() != options.seeds.size())
+        throw InputError("generate: " + std::to_string(prompts.size()) + " prompts for " +
+                         std::to_string(options.seeds.size()) + " seeds");
     if (options.maxMotionTokens < 1 || options.maxMotionTokens > kMaxMotionTokensLimit)
         throw InputError("generate: max motion tokens must be between 1 and " +
                          std::to_string(kMaxMotionTokensLimit) + ", got " +
@@ -41,50 +83,92 @@ GeneratedTokens generateTokens(T5Model &model, const std::vector<std::int64_t> &
         rethrowWithContext("generate");
     }
     const auto vocab = model->config().vocabSize;
-    for (auto id : promptIds)
-        if (id < 0 || id >= vocab)
-            throw InputError("generate: prompt token " + std::to_string(id) +
-                             " outside the model's vocabulary of " + std::to_string(vocab));
+    for (const auto &prompt : prompts) {
+        if (prompt.empty())
+            throw InputError("generate: the prompt has no tokens");
+        for (auto id : prompt)
+            if (id < 0 || id >= vocab)
+                throw InputError("generate: prompt token " + std::to_string(id) +
+                                 " outside the model's vocabulary of " + std::to_string(vocab));
+    }
 
     EvalScope evalScope(model);
     torch::NoGradGuard noGrad;
     const auto device = model->shared->weight.device();
-    const auto batch = static_cast<std::int64_t>(options.seeds.size());
+    const auto batch = static_cast<std::int64_t>(prompts.size());
     const auto maxSteps = options.maxMotionTokens + 2;
+    const auto pad = model->config().padTokenId;
 
-    // The same prompt for every sample: encode once, then broadcast to the batch.
-    const auto prompt = torch::tensor(promptIds, torch::kLong).unsqueeze(0).to(device);
-    const auto encoded = model->encode(prompt).expand({batch, -1, -1}).contiguous();
+    // Each distinct prompt is encoded once (many samples of one caption share it), then its
+    // output is copied to every row that uses it.
+    std::map<std::vector<std::int64_t>, std::int64_t> uniqueIndex;
+    std::vector<const std::vector<std::int64_t> *> unique;
+    std::vector<std::int64_t> rowPrompt;
+    bool ragged = false;
+    for (const auto &prompt : prompts) {
+        const auto [it, added] =
+            uniqueIndex.emplace(prompt, static_cast<std::int64_t>(unique.size()));
+        if (added) {
+            unique.push_back(&prompt);
+            ragged = ragged || prompt.size() != unique.front()->size();
+        }
+        rowPrompt.push_back(it->second);
+    }
+    auto [ids, mask] = padPrompts(unique, pad);
+    // Equal lengths need no mask (and then run exactly as an unpadded prompt).
+    at::Tensor encoderMask = ragged ? mask.to(device) : at::Tensor();
+    const auto rowIndex = torch::tensor(rowPrompt, torch::kLong).to(device);
+    auto encoded = model->encode(ids.to(device), encoderMask).index_select(0, rowIndex);
+    keepRows(encoderMask, rowIndex);
 
     Sampler sampler(options.sampling, options.seeds);
-    const auto stops = torch::tensor(stopIds, torch::kLong).to(device);
-    auto finished =
-        torch::zeros({batch}, torch::TensorOptions().dtype(torch::kBool).device(device));
+    // Rows still generating, as indices into prompts/seeds; row i of the batch tensors is
+    // active[i].
+    std::vector<std::int64_t> active(static_cast<std::size_t>(batch));
+    for (std::int64_t row = 0; row < batch; ++row)
+        active[static_cast<std::size_t>(row)] = row;
     auto sequence = torch::full({batch, 1}, model->config().decoderStartTokenId,
                                 torch::TensorOptions().dtype(torch::kLong).device(device));
     T5Cache cache;
     GeneratedTokens result;
     result.sequences.resize(static_cast<std::size_t>(batch));
-    const auto pad = model->config().padTokenId;
     for (std::int64_t step = 0; step < maxSteps; ++step) {
         at::Tensor logits;
         if (options.useCache)
-            logits = model->decode(sequence.narrow(1, step, 1), encoded, {}, &cache);
+            logits = model->decode(sequence.narrow(1, step, 1), encoded, encoderMask, &cache);
         else
-            logits = model->decode(sequence, encoded);
-        auto next = sampler.sample(logits.select(1, logits.size(1) - 1));
-        next = next.masked_fill(finished, pad);
-        const auto nextCpu = next.to(torch::kCPU);
-        const auto finishedCpu = finished.to(torch::kCPU);
-        for (std::int64_t row = 0; row < batch; ++row)
-            if (!finishedCpu[row].item<bool>())
-                result.sequences[row].push_back(nextCpu[row].item<std::int64_t>());
-        finished = finished.logical_or(torch::isin(next, stops));
-        sequence = torch::cat({sequence, next.unsqueeze(1)}, 1);
+            logits = model->decode(sequence, encoded, encoderMask);
+        result.rowSteps += static_cast<std::int64_t>(active.size());
+        const auto next = sampler.sampleRows(logits.select(1, logits.size(1) - 1), active);
+        const auto nextCpu = next.to(torch::kCPU).contiguous();
+        const auto *tokens = nextCpu.data_ptr<std::int64_t>();
+        std::vector<std::int64_t> keep;
+        for (std::size_t i = 0; i < active.size(); ++i) {
+            result.sequences[static_cast<std::size_t>(active[i])].push_back(tokens[i]);
+            if (std::find(stopIds.begin(), stopIds.end(), tokens[i]) == stopIds.end())
+                keep.push_back(static_cast<std::int64_t>(i));
+        }
         ++result.decoderSteps;
         reportProgress(progress, step + 1, maxSteps, "sampling");
-        if (finished.all().item<bool>())
+        if (keep.empty())
             break;
+        sequence = torch::cat({sequence, next.unsqueeze(1)}, 1);
+        if (keep.size() == active.size())
+            continue;
+        // Drop the finished rows from every batch tensor and the cache.
+        const auto keepIndex = torch::tensor(keep, torch::kLong).to(device);
+        keepRows(sequence, keepIndex);
+        keepRows(encoded, keepIndex);
+        keepRows(encoderMask, keepIndex);
+        for (auto &layer : cache.layers)
+            for (auto *attention : {&layer.self, &layer.cross}) {
+                keepRows(attention->key, keepIndex);
+                keepRows(attention->value, keepIndex);
+            }
+        std::vector<std::int64_t> stillActive;
+        for (auto i : keep)
+            stillActive.push_back(active[static_cast<std::size_t>(i)]);
+        active = std::move(stillActive);
     }
     return result;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Autoregressive generation of motion-token sequences from a T5 model: several samples in one
-// batch (one seed each), the encoder run once, an incremental decoder with a KV cache, and each
-// row stopping at end-of-motion or </s>.
+// batch (one seed each, one prompt each or one shared), each distinct prompt encoded once (right-
+// padded with an encoder mask), an incremental decoder with a KV cache, and each row stopping at
+// end-of-motion or </s>; finished rows leave the batch and its cache.
 
 #include <cstdint>
 #include <vector>
@@ -26,6 +27,7 @@ struct GenerateOptions {
 struct GeneratedTokens {
     std::vector<std::vector<std::int64_t>> sequences; // per sample, without the start token
     std::int64_t decoderSteps = 0;
+    std::int64_t rowSteps = 0; // decoder row-steps computed (finished rows drop out)
 };
 
 // promptIds: the encoded prompt (with </s>), the same for every sample. stopIds: a row ends
@@ -34,5 +36,14 @@ struct GeneratedTokens {
 GeneratedTokens generateTokens(T5Model &model, const std::vector<std::int64_t> &promptIds,
                                const std::vector<std::int64_t> &stopIds,
                                const GenerateOptions &options, const ProgressFn &progress = {});
+
+// One prompt per sample: prompts[i] (encoded, with </s>) is sampled with options.seeds[i]. A row's
+// tokens depend only on its prompt and seed, not on the other rows (up to float rounding of the
+// batched matrix products).
+GeneratedTokens generateTokensBatch(T5Model &model,
+                                    const std::vector<std::vector<std::int64_t>> &prompts,
+                                    const std::vector<std::int64_t> &stopIds,
+                                    const GenerateOptions &options,
+                                    const ProgressFn &progress = {});
 
 } // namespace mp
