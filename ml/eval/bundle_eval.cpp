@@ -66,30 +66,65 @@ std::filesystem::path resolveEvaluatorDir(const BundleEvaluationJob &job)
                      "); train one with `motionpref-cli eval train-evaluator`");
 }
 
-EvaluationResult evaluateBundleJob(const BundleEvaluationJob &job, const ProgressFn &progress)
+struct BundleEvaluator::State {
+    LoadedEvaluator evaluator;
+    EvalDataset dataset;
+    EvaluationOptions options;
+};
+
+BundleEvaluator::BundleEvaluator(const BundleEvaluationJob &job)
+    : m_state(std::make_unique<State>())
 {
-    auto evaluator = loadEvaluator(resolveEvaluatorDir(job));
+    auto &evaluator = m_state->evaluator;
+    evaluator = loadEvaluator(resolveEvaluatorDir(job));
     evaluator.model->to(job.device);
     evaluator.model->eval();
     // MotionGPT's protocol runs the motion GRU unpacked; Guo's packs it.
     if (job.options.grouping == GroupingMode::MotionGptChunks)
         evaluator.model->setPackMotion(false);
-    auto dataset = loadEvalSplit(job.datasetRoot, job.split);
+    auto &dataset = m_state->dataset;
+    dataset = loadEvalSplit(job.datasetRoot, job.split);
+    const auto available = static_cast<std::int64_t>(dataset.samples.size());
+    if (job.maxSamples > 0 && job.maxSamples < available) {
+        // Evenly spread, so a capped split still covers the whole range of the split file.
+        std::vector<EvalSample> kept;
+        for (std::int64_t i = 0; i < job.maxSamples; ++i)
+            kept.push_back(std::move(
+                dataset.samples[static_cast<std::size_t>(i * available / job.maxSamples)]));
+        dataset.samples = std::move(kept);
+    }
     // The evaluator's own statistics, as T2M normalises with Comp_v6_KLD01's mean/std.
     if (evaluator.mean.defined() && evaluator.std.defined()) {
         dataset.mean = evaluator.mean;
         dataset.std = evaluator.std;
     }
+    m_state->options = job.options;
+    if (job.footSkating && !m_state->options.footSkating)
+        m_state->options.footSkating = footSkatingOfFeatures;
+}
+
+BundleEvaluator::~BundleEvaluator() = default;
+
+std::int64_t BundleEvaluator::numSamples() const
+{
+    return static_cast<std::int64_t>(m_state->dataset.samples.size());
+}
+
+EvaluationResult BundleEvaluator::evaluate(ModelBundle &bundle, const ProgressFn &progress) const
+{
+    return evaluateModel(*m_state->evaluator.model, m_state->evaluator.vocabulary, m_state->dataset,
+                         bundleGenerator(bundle), m_state->options, progress);
+}
+
+EvaluationResult evaluateBundleJob(const BundleEvaluationJob &job, const ProgressFn &progress)
+{
+    const BundleEvaluator evaluator(job);
     ModelBundle bundle(job.modelDir, job.device);
     if (!job.adapterDir.empty()) {
         loadLoraAdapter(*bundle.t5(), job.adapterDir);
         bundle.t5()->eval();
     }
-    auto options = job.options;
-    if (job.footSkating && !options.footSkating)
-        options.footSkating = footSkatingOfFeatures;
-    auto result = evaluateModel(*evaluator.model, evaluator.vocabulary, dataset,
-                                bundleGenerator(bundle), options, progress);
+    auto result = evaluator.evaluate(bundle, progress);
     if (!job.outJson.empty())
         writeMetricsJson(job.outJson, result);
     return result;

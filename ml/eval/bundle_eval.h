@@ -3,7 +3,9 @@
 // HumanML3D-layout test split: the job behind `motionpref-cli eval --model ...` and the Compare
 // panel. The protocol itself is evaluateModel (ml/eval/evaluation.h).
 
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include <c10/core/Device.h>
@@ -25,6 +27,9 @@ struct BundleEvaluationJob {
     std::filesystem::path adapterDir;  // optional LoRA adapter (PEFT layout)
     std::filesystem::path datasetRoot; // HumanML3D layout
     std::string split = "test";
+    // 0: the whole split; else this many motions spread evenly over it (the same ones every
+    // time), for evaluations that must be quick, e.g. during training.
+    std::int64_t maxSamples = 0;
     std::filesystem::path evaluatorDir; // empty: MODEL/evaluator, else the default bundle's
     EvaluationOptions options;
     bool footSkating = true;
@@ -34,6 +39,25 @@ struct BundleEvaluationJob {
 
 // The evaluator directory a job uses (InputError naming the places tried when none exists).
 std::filesystem::path resolveEvaluatorDir(const BundleEvaluationJob &job);
+
+// The evaluator and the split of a job, loaded once, for evaluating a model more than once (a
+// training run evaluates its policy every few epochs). InputErrors when either cannot be read.
+class BundleEvaluator {
+public:
+    explicit BundleEvaluator(const BundleEvaluationJob &job);
+    ~BundleEvaluator();
+    BundleEvaluator(const BundleEvaluator &) = delete;
+    BundleEvaluator &operator=(const BundleEvaluator &) = delete;
+
+    std::int64_t numSamples() const;
+    // The job's protocol on the bundle's model as it is now (its adapter included); the model's
+    // train/eval mode is the caller's.
+    EvaluationResult evaluate(ModelBundle &bundle, const ProgressFn &progress = {}) const;
+
+private:
+    struct State;
+    std::unique_ptr<State> m_state;
+};
 
 // MotionGptChunks grouping also switches the evaluator's motion GRU to unpacked, as MotionGPT.
 EvaluationResult evaluateBundleJob(const BundleEvaluationJob &job, const ProgressFn &progress = {});

@@ -132,6 +132,7 @@ RunOutcome runDpo(RunContext &context)
             [&](const fs::path &directory) {
                 saveLoraAdapter(*context.bundle.t5(), context.lora, directory);
             },
+        .policyMotionMetrics = true,
     };
     return runStepLoop(context, plan, hooks);
 }

@@ -24,7 +24,8 @@ constexpr std::pair<EventType, std::string_view> kTypeNames[] = {
     {EventType::Warning, "warning"},
     {EventType::Spike, "spike"},
     {EventType::Done, "done"},
-    {EventType::Failed, "failed"}};
+    {EventType::Failed, "failed"},
+    {EventType::MotionMetrics, "motion_metrics"}};
 
 bool isReserved(const std::string &key)
 {
@@ -77,6 +78,14 @@ std::string eventToJson(const Event &event)
             throw std::invalid_argument("event text name '" + name + "' is reserved");
         j[name] = value;
     }
+    for (const auto &[name, values] : event.lists) {
+        if (isReserved(name))
+            throw std::invalid_argument("event list name '" + name + "' is reserved");
+        auto &list = j[name] = nlohmann::ordered_json::array();
+        for (double value : values)
+            list.push_back(std::isfinite(value) ? nlohmann::ordered_json(value)
+                                                : nlohmann::ordered_json(nullptr));
+    }
     return j.dump();
 }
 
@@ -117,8 +126,17 @@ Event eventFromJson(std::string_view line)
             event.metrics[key] = value.get<bool>() ? 1.0 : 0.0;
         } else if (value.is_string()) {
             event.text[key] = value.get<std::string>();
+        } else if (value.is_array()) {
+            std::vector<double> list;
+            for (const auto &item : value) {
+                if (!item.is_number() && !item.is_null())
+                    throw InputError("event list \"" + key + "\" must hold numbers");
+                list.push_back(item.is_number() ? item.get<double>()
+                                                : std::numeric_limits<double>::quiet_NaN());
+            }
+            event.lists[key] = std::move(list);
         }
-        // Arrays and objects are reserved for later versions and ignored.
+        // Objects are reserved for later versions and ignored.
     }
     return event;
 }

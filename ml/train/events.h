@@ -2,7 +2,8 @@
 // The run directory's event stream, events.jsonl: one JSON object per line,
 //   {"type":"step","step":12,"epoch":0.5,"time":1732455123.4,"loss":0.69,"rewards/chosen":0.1}
 // Numbers are metrics (NaN/Inf are written as null and read back as NaN), strings are text
-// fields ("reason", "path", "message", "metric"). The trainer appends and flushes each event; the
+// fields ("reason", "path", "message", "metric"), arrays of numbers are lists (the per-replication
+// values of a motion_metrics event). The trainer appends and flushes each event; the
 // GUI's job runner reads the file as it grows.
 
 #include <cstdint>
@@ -18,7 +19,9 @@
 
 namespace mp {
 
-enum class EventType { Step, Eval, Checkpoint, Warning, Spike, Done, Failed };
+// MotionMetrics: the HumanML3D metrics of the policy at an epoch end (eval.motion_metrics),
+// "motion/FID" the mean, "motion/FID/ci" the 95% half-width, "motion/FID/values" the list.
+enum class EventType { Step, Eval, Checkpoint, Warning, Spike, Done, Failed, MotionMetrics };
 
 std::string_view eventTypeName(EventType type);
 std::optional<EventType> parseEventType(std::string_view name);
@@ -30,6 +33,7 @@ struct Event {
     double time = 0.0; // seconds since the Unix epoch; EventWriter stamps it when 0
     MetricMap metrics;
     std::map<std::string, std::string> text;
+    std::map<std::string, std::vector<double>> lists;
 };
 
 // One line of JSON, without the newline. Metric or text names equal to "type", "step", "epoch"

@@ -405,6 +405,7 @@ RunOutcome runPpo(RunContext &context)
                 saveLoraAdapter(*context.bundle.t5(), context.lora, directory);
             },
         .bestMetric = config.method == TrainMethod::Rlhf ? "env/reward_mean" : "",
+        .policyMotionMetrics = true,
     };
     return runStepLoop(context, plan, hooks);
 }

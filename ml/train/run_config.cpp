@@ -279,6 +279,14 @@ RunConfig defaultRunConfig(TrainMethod method)
     return config;
 }
 
+const std::vector<std::string> &motionMetricNames()
+{
+    static const std::vector<std::string> names = {
+        "R_precision_top_1", "R_precision_top_2", "R_precision_top_3", "Matching_score", "FID",
+        "Diversity",         "MultiModality",     "Foot_skating_ratio"};
+    return names;
+}
+
 RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
 {
     Json root;
@@ -406,8 +414,42 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
         r.boolean("motion_metrics", c.eval.motionMetrics);
         r.integer("motion_every_epochs", c.eval.motionEveryEpochs, 1);
         r.integer("replications", c.eval.replications, 1);
+        r.string("motion_dataset", c.eval.motionDataset);
+        r.string("motion_split", c.eval.motionSplit);
+        r.integer("motion_max_clips", c.eval.motionMaxClips, 0);
+        r.number(
+            "motion_temperature", c.eval.motionTemperature, [](double v) { return v < 100; },
+            "< 100 (<= 0: greedy)");
+        r.string("motion_evaluator", c.eval.motionEvaluator);
+        r.integer("motion_mm_texts", c.eval.motionMmTexts, 0);
         if (c.eval.bestMetric.empty())
             r.fail("best_metric", "must name a logged metric");
+        if (c.eval.motionMaxClips % kMotionGroupSize != 0)
+            r.fail("motion_max_clips",
+                   "must be a multiple of " + std::to_string(kMotionGroupSize) +
+                       " (the protocol's group size), or 0 for the whole split; got " +
+                       std::to_string(c.eval.motionMaxClips));
+        if (c.eval.motionSplit.empty())
+            r.fail("motion_split", "must name a split file (e.g. val for DATASET/val.txt)");
+        if (c.eval.motionMetrics && c.eval.motionDataset.empty())
+            r.fail("motion_dataset", "is required when eval.motion_metrics is true (a "
+                                     "HumanML3D-layout directory, e.g. the corpus)");
+        const std::string prefix = "motion/";
+        if (c.eval.bestMetric.rfind(prefix, 0) == 0) {
+            const std::string name = c.eval.bestMetric.substr(prefix.size());
+            const auto &names = motionMetricNames();
+            if (std::find(names.begin(), names.end(), name) == names.end()) {
+                std::string known;
+                for (const auto &n : names)
+                    known += (known.empty() ? "" : ", ") + prefix + n;
+                r.fail("best_metric", "unknown HumanML3D metric '" + c.eval.bestMetric +
+                                          "' (expected one of " + known + ")");
+            }
+            if (!c.eval.motionMetrics)
+                r.fail("best_metric", "'" + c.eval.bestMetric + "' needs eval.motion_metrics true");
+            if (name == "MultiModality" && c.eval.motionMmTexts == 0)
+                r.fail("best_metric", "'" + c.eval.bestMetric + "' needs eval.motion_mm_texts > 0");
+        }
     });
     top.object("checkpoint", [&](ObjectReader &r) {
         r.integer("every_steps", c.checkpoint.everySteps, 0);
@@ -420,6 +462,9 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
         r.number("max_kl", c.monitor.maxKl, positive, "> 0");
     });
     top.finish();
+    if (c.method == TrainMethod::Rm && c.eval.motionMetrics)
+        top.fail("eval", "motion_metrics evaluates a policy; method 'rm' trains a reward model "
+                         "only (use dpo, ppo or rlhf)");
     if (c.method == TrainMethod::Ppo && c.ppo.rewardModel.empty())
         top.fail("ppo", "method 'ppo' needs ppo.reward_model (a reward-model run directory)");
     return c;
@@ -518,7 +563,13 @@ std::string runConfigToJson(const RunConfig &c)
                  {"best_mode", nameOf(kBestModes, c.eval.bestMode)},
                  {"motion_metrics", c.eval.motionMetrics},
                  {"motion_every_epochs", c.eval.motionEveryEpochs},
-                 {"replications", c.eval.replications}};
+                 {"replications", c.eval.replications},
+                 {"motion_dataset", c.eval.motionDataset},
+                 {"motion_split", c.eval.motionSplit},
+                 {"motion_max_clips", c.eval.motionMaxClips},
+                 {"motion_temperature", c.eval.motionTemperature},
+                 {"motion_evaluator", c.eval.motionEvaluator},
+                 {"motion_mm_texts", c.eval.motionMmTexts}};
     j["checkpoint"] = {{"every_steps", c.checkpoint.everySteps},
                        {"keep_last", c.checkpoint.keepLast}};
     j["monitor"] = {{"spike_window", c.monitor.spikeWindow},

@@ -117,9 +117,17 @@ struct EvalSettings {
     std::int64_t evalEverySteps = 0; // 0: at each epoch end
     std::string bestMetric = "eval_rewards/accuracies";
     BestMode bestMode = BestMode::Max;
-    bool motionMetrics = false; // HumanML3D metrics (R-precision, FID...) per motionEveryEpochs
+    // HumanML3D metrics (R-precision, FID, ...) of the policy every motionEveryEpochs epochs and
+    // at the end, as motion_metrics events; best_metric may name one as "motion/FID".
+    bool motionMetrics = false;
     std::int64_t motionEveryEpochs = 5;
     std::int64_t replications = 3;
+    std::string motionDataset;         // HumanML3D layout (required with motionMetrics)
+    std::string motionSplit = "val";   // the test split stays untouched for reporting
+    std::int64_t motionMaxClips = 320; // 0: the whole split; a full split is slow per epoch
+    double motionTemperature = 1.0;    // <= 0: greedy
+    std::string motionEvaluator;       // empty: MODEL/evaluator, else the default bundle's
+    std::int64_t motionMmTexts = 0;    // MultiModality texts (0: skipped; 30 samples each)
     bool operator==(const EvalSettings &) const = default;
 };
 
@@ -163,6 +171,11 @@ struct RunConfig {
 // The paper's settings for a method (DPO: AdamW 1e-3 cosine warmup 150 batch 64 seed 2222;
 // RM: AdamW 2e-4 linear batch 32 seed 42, best by eval_accuracy; PPO/RLHF: seed 42).
 RunConfig defaultRunConfig(TrainMethod method);
+
+// The metrics eval.best_metric may name with the "motion/" prefix.
+const std::vector<std::string> &motionMetricNames();
+// Group size of the HumanML3D protocol: R-precision ranks each motion among 32.
+constexpr std::int64_t kMotionGroupSize = 32;
 
 // Parses run.json text; `source` names the file in errors ("run.json: key 'dpo.beta': ...").
 RunConfig parseRunConfig(std::string_view jsonText, const std::string &source = "run.json");

@@ -16,6 +16,7 @@ namespace mp {
 
 class EventWriter;
 class ModelBundle;
+class PolicyMotionEvaluator;
 class RunMonitor;
 struct PreferenceBatch;
 
@@ -29,6 +30,8 @@ struct RunContext {
     c10::Device device;
     RunData data;
     LoraConfig lora;
+    // HumanML3D metrics during training (eval.motion_metrics); null when off.
+    const PolicyMotionEvaluator *motion = nullptr;
 
     bool stopRequested() const { return options.stopRequested && options.stopRequested->load(); }
 };

@@ -1,6 +1,8 @@
 #include "ml/train/step_loop.h"
 
+#include "ml/core/error.h"
 #include "ml/train/events.h"
+#include "ml/train/policy_motion_eval.h"
 #include "ml/train/run_config.h"
 #include "ml/train/run_context.h"
 #include "ml/train/run_directory.h"
@@ -9,6 +11,18 @@
 namespace fs = std::filesystem;
 
 namespace mp {
+namespace {
+
+// Whether events.jsonl already holds the motion_metrics event of a step (a resumed run).
+bool hasMotionMetrics(const fs::path &events, std::int64_t step)
+{
+    for (const Event &event : readEvents(events))
+        if (event.type == EventType::MotionMetrics && event.step == step)
+            return true;
+    return false;
+}
+
+} // namespace
 
 RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoopHooks &hooks)
 {
@@ -40,6 +54,46 @@ RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoop
             best.record(metrics, step);
         }
     };
+
+    // HumanML3D metrics of the policy; a stop request during one stops the run (the step's
+    // checkpoint is already written) and a resume evaluates that step first.
+    const PolicyMotionEvaluator *motion = hooks.policyMotionMetrics ? context.motion : nullptr;
+    const auto evaluateMotion = [&](std::int64_t step) {
+        const double epoch = plan.epochAt(step);
+        const std::string stage =
+            "HumanML3D metrics, epoch " + std::to_string(plan.epochOf(step - 1) + 1) + ": ";
+        const ProgressFn progress = [&](std::int64_t done, std::int64_t total,
+                                        std::string_view what) {
+            if (context.stopRequested())
+                return false;
+            return !context.options.progress ||
+                   context.options.progress(done, total, stage + std::string(what));
+        };
+        try {
+            const Event event = motion->evaluate(context.bundle, step, epoch, progress);
+            context.events.write(event);
+            if (best.improves(event.metrics)) {
+                hooks.saveModel(best.directory());
+                best.record(event.metrics, step);
+            }
+        } catch (const Cancelled &) {
+            if (!context.stopRequested())
+                throw;
+            context.events.write(
+                {.type = EventType::Warning,
+                 .step = step,
+                 .epoch = epoch,
+                 .text = {{"message", "stopped by request during the HumanML3D metrics; "
+                                      "--resume evaluates step " +
+                                          std::to_string(step) + " first"}}});
+            return false;
+        }
+        return true;
+    };
+    if (motion && hooks.startStep > 0 && motion->dueAfter(plan, hooks.startStep) &&
+        !hasMotionMetrics(context.events.path(), hooks.startStep) &&
+        !evaluateMotion(hooks.startStep))
+        return RunOutcome::Stopped;
 
     MetricAverager logWindow;
     std::int64_t lastCheckpoint = hooks.startStep;
@@ -84,6 +138,14 @@ RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoop
         if (checkpointNow || done == plan.totalSteps) {
             saveCheckpoint(done);
             lastCheckpoint = done;
+        }
+        if (motion && motion->dueAfter(plan, done)) {
+            if (done != lastCheckpoint) {
+                saveCheckpoint(done); // so a stop during the evaluation resumes after this step
+                lastCheckpoint = done;
+            }
+            if (!evaluateMotion(done))
+                return RunOutcome::Stopped;
         }
         reportProgress(context.options.progress, done, plan.totalSteps, hooks.stage);
     }

@@ -32,6 +32,9 @@ struct StepLoopHooks {
     // When set, best/ follows this metric (maximised) instead of the config's eval.best_metric:
     // the PPO phase of an rlhf run, whose config names the reward model's metric.
     std::string bestMetric;
+    // The step's model is the policy (the bundle's T5 with the run's adapter): the HumanML3D
+    // metrics of eval.motion_metrics apply (not to a reward model's phase).
+    bool policyMotionMetrics = false;
 };
 
 RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoopHooks &hooks);

@@ -1,6 +1,7 @@
 #include "ml/train/train_run.h"
 
 #include <exception>
+#include <memory>
 
 #include <torch/torch.h>
 
@@ -10,6 +11,7 @@
 #include "ml/models/bundle.h"
 #include "ml/train/dpo_trainer.h"
 #include "ml/train/events.h"
+#include "ml/train/policy_motion_eval.h"
 #include "ml/train/run_config.h"
 #include "ml/train/run_context.h"
 #include "ml/train/run_monitor.h"
@@ -91,12 +93,12 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
 {
     if (options.runDir.empty())
         throw InputError("train: an output run directory is required");
-    if (config.eval.motionMetrics)
-        throw InputError("config: eval.motion_metrics (HumanML3D metrics during training) is not "
-                         "available yet; evaluate RUN/best afterwards with `motionpref-cli eval "
-                         "--adapter RUN/best`");
     const fs::path modelDir = config.model.empty() ? defaultModelDir() : fs::path(config.model);
     const c10::Device device = resolveDevice(config.device);
+    // Loaded before the run directory is touched: a bad dataset or evaluator is an input error.
+    std::unique_ptr<PolicyMotionEvaluator> motion;
+    if (config.eval.motionMetrics)
+        motion = std::make_unique<PolicyMotionEvaluator>(config, modelDir, device);
     torch::manual_seed(static_cast<std::uint64_t>(config.seed));
 
     prepareRunDirectory(config, options.runDir, options.resume);
@@ -119,14 +121,21 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
                        .modelDir = modelDir,
                        .device = device,
                        .data = std::move(data),
-                       .lora = lora};
+                       .lora = lora,
+                       .motion = motion.get()};
     if (!options.resume)
         events.write(
             {.type = EventType::Warning,
-             .text = {{"message", "started: " + std::string(trainMethodName(config.method)) +
-                                      " on " + std::to_string(context.data.train.size()) +
-                                      " pairs (" + std::to_string(context.data.eval.size()) +
-                                      " held out), " + describeDevice(device)}}});
+             .text = {{"message",
+                       "started: " + std::string(trainMethodName(config.method)) + " on " +
+                           std::to_string(context.data.train.size()) + " pairs (" +
+                           std::to_string(context.data.eval.size()) + " held out), " +
+                           describeDevice(device) +
+                           (motion ? "; HumanML3D metrics every " +
+                                         std::to_string(config.eval.motionEveryEpochs) +
+                                         " epochs on " + std::to_string(motion->numSamples()) +
+                                         " motions of " + config.eval.motionSplit
+                                   : std::string())}}});
     RunOutcome outcome = RunOutcome::Failed;
     try {
         switch (config.method) {

@@ -63,6 +63,26 @@ TEST_F(EventsTest, RoundTripWithNanAndText)
     EXPECT_THROW(mp::eventToJson({.metrics = {{"step", 1.0}}}), std::invalid_argument);
 }
 
+TEST_F(EventsTest, MotionMetricsListsRoundTrip)
+{
+    const mp::Event event{
+        .type = mp::EventType::MotionMetrics,
+        .step = 10,
+        .epoch = 2.0,
+        .metrics = {{"motion/FID", 1.5}, {"motion/FID/ci", 0.25}},
+        .lists = {{"motion/FID/values", {1.25, 1.75, std::numeric_limits<double>::infinity()}}}};
+    const std::string line = mp::eventToJson(event);
+    EXPECT_NE(line.find("\"type\":\"motion_metrics\""), std::string::npos) << line;
+    EXPECT_NE(line.find("\"motion/FID/values\":[1.25,1.75,null]"), std::string::npos) << line;
+    const auto back = mp::eventFromJson(line);
+    EXPECT_EQ(back.type, mp::EventType::MotionMetrics);
+    EXPECT_DOUBLE_EQ(back.metrics.at("motion/FID/ci"), 0.25);
+    ASSERT_EQ(back.lists.at("motion/FID/values").size(), 3u);
+    EXPECT_DOUBLE_EQ(back.lists.at("motion/FID/values")[1], 1.75);
+    EXPECT_TRUE(std::isnan(back.lists.at("motion/FID/values")[2]));
+    EXPECT_THROW(mp::eventFromJson(R"({"type":"motion_metrics","x":["a"]})"), mp::InputError);
+}
+
 TEST_F(EventsTest, ReaderFollowsAGrowingFileWithPartialLines)
 {
     mp::EventReader reader(path());

@@ -141,6 +141,52 @@ TEST(RunConfig, ErrorsNameFileAndKey)
               std::string::npos);
 }
 
+TEST(RunConfig, MotionMetricsKeys)
+{
+    // Old configs (no motion keys) keep their meaning; the new keys have defaults.
+    const auto old =
+        mp::parseRunConfig(R"({"eval": {"motion_metrics": false, "replications": 4}})");
+    EXPECT_FALSE(old.eval.motionMetrics);
+    EXPECT_EQ(old.eval.replications, 4);
+    EXPECT_EQ(old.eval.motionSplit, "val");
+    EXPECT_EQ(old.eval.motionMaxClips, 320);
+    EXPECT_EQ(old.eval.motionMmTexts, 0);
+
+    const auto c = mp::parseRunConfig(R"({"eval": {"motion_metrics": true, "motion_every_epochs": 2,
+        "motion_dataset": "/data/corpus", "motion_split": "test320", "motion_max_clips": 64,
+        "motion_temperature": 0.8, "motion_evaluator": "/models/evaluator", "motion_mm_texts": 5,
+        "best_metric": "motion/FID", "best_mode": "min"}})");
+    EXPECT_TRUE(c.eval.motionMetrics);
+    EXPECT_EQ(c.eval.motionEveryEpochs, 2);
+    EXPECT_EQ(c.eval.motionDataset, "/data/corpus");
+    EXPECT_EQ(c.eval.motionSplit, "test320");
+    EXPECT_EQ(c.eval.motionMaxClips, 64);
+    EXPECT_EQ(c.eval.motionTemperature, 0.8);
+    EXPECT_EQ(c.eval.motionEvaluator, "/models/evaluator");
+    EXPECT_EQ(c.eval.motionMmTexts, 5);
+    EXPECT_EQ(c.eval.bestMetric, "motion/FID");
+    EXPECT_EQ(mp::parseRunConfig(mp::runConfigToJson(c)), c);
+
+    EXPECT_EQ(errorOf(R"({"eval": {"motion_metrics": true}})"),
+              "run.json: key 'eval.motion_dataset': is required when eval.motion_metrics is true "
+              "(a HumanML3D-layout directory, e.g. the corpus)");
+    EXPECT_NE(errorOf(R"({"eval": {"motion_max_clips": 100}})")
+                  .find("key 'eval.motion_max_clips': must be a multiple of 32"),
+              std::string::npos);
+    EXPECT_NE(errorOf(R"({"eval": {"best_metric": "motion/FID"}})")
+                  .find("'motion/FID' needs eval.motion_metrics true"),
+              std::string::npos);
+    EXPECT_NE(errorOf(R"({"eval": {"motion_metrics": true, "motion_dataset": "d",
+                                    "best_metric": "motion/R1"}})")
+                  .find("unknown HumanML3D metric 'motion/R1' (expected one of "
+                        "motion/R_precision_top_1"),
+              std::string::npos);
+    EXPECT_NE(
+        errorOf(R"({"method": "rm", "eval": {"motion_metrics": true, "motion_dataset": "d"}})")
+            .find("method 'rm' trains a reward model"),
+        std::string::npos);
+}
+
 TEST(RunConfig, SaveAndLoadFile)
 {
     const auto dir = std::filesystem::temp_directory_path() / "mp_run_config_test";
