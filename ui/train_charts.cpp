@@ -1,21 +1,27 @@
 #include "ui/train_charts.h"
 
 #include "app/jobs/run_follower.h"
+#include "ml/train/run_config.h"
 
 #include <QAreaSeries>
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QDir>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QScatterSeries>
+#include <QStackedWidget>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 
 namespace mp {
@@ -28,9 +34,30 @@ constexpr int kRedrawMs = 200; // at most five redraws a second, however fast ev
 const QColor kRunColours[] = {QColor(0, 114, 178),   QColor(213, 94, 0),   QColor(0, 158, 115),
                               QColor(204, 121, 167), QColor(86, 180, 233), QColor(230, 159, 0)};
 
-const QStringList kEvaluationMetrics = {
-    "R_precision_top_1", "R_precision_top_2", "R_precision_top_3", "FID",
-    "Matching_score",    "Diversity",         "MultiModality",     "Foot_skating_ratio"};
+// The metrics of motion_metrics events the second HumanML3D chart can show, first the default.
+struct MotionMetric {
+    const char *key;
+    const char *label;
+    bool lowerIsBetter;
+};
+const MotionMetric kMotionMetrics[] = {
+    {"FID", "FID", true},
+    {"Matching_score", "MM-Dist", true},
+    {"Diversity", "Diversity", false},
+    {"MultiModality", "MultiModality", false},
+    {"R_precision_top_1", "R@1", false},
+    {"R_precision_top_2", "R@2", false},
+    {"R_precision_top_3", "R@3", false},
+    {"Foot_skating_ratio", "Foot skating", true},
+};
+
+const MotionMetric &motionMetricOf(const QString &key)
+{
+    for (const MotionMetric &metric : kMotionMetrics)
+        if (key == QLatin1String(metric.key))
+            return metric;
+    return kMotionMetrics[0];
+}
 
 // "rewards/margins" -> "margins", "eval_rewards/accuracies" -> "eval accuracies": legends stay
 // short.
@@ -70,8 +97,9 @@ struct Range {
             xAxis->setRange(0, 100);
             yAxis->setRange(0, 1);
         } else {
-            const double span = maxX > minX ? maxX - minX : 1.0;
-            xAxis->setRange(minX - xPad * span, maxX + xPad * span);
+            // A single x (one point so far) still needs an axis of some width.
+            const double xMargin = maxX > minX ? xPad * (maxX - minX) : 0.5;
+            xAxis->setRange(minX - xMargin, maxX + xMargin);
             const double pad =
                 maxY > minY ? 0.05 * (maxY - minY) : std::max(0.05, std::abs(minY) * 0.1);
             yAxis->setRange(minY - pad, maxY + pad);
@@ -80,6 +108,18 @@ struct Range {
         yAxis->applyNiceNumbers();
     }
 };
+
+// 1, 2 or 5 times a power of ten, at least x (x > 0).
+double niceStep(double x)
+{
+    if (!(x > 0))
+        return 1.0;
+    const double power = std::pow(10.0, std::floor(std::log10(x)));
+    for (double factor : {1.0, 2.0, 5.0})
+        if (factor * power >= x)
+            return factor * power;
+    return 10.0 * power;
+}
 
 std::optional<double> metricValue(const MetricMap &metrics, const std::string &key)
 {
@@ -102,25 +142,58 @@ TrainCharts::TrainCharts(QWidget *parent) : QWidget(parent)
                              "env/reward_mean", "ppo/mean_scores"});
     addChart(tr("Reward accuracy"),
              {"rewards/accuracies", "eval_rewards/accuracies", "accuracy", "eval_accuracy"});
-    ChartSlot &evaluation = addChart(tr("HumanML3D metrics"), {});
-    evaluation.fromEvaluations = true;
+    ChartSlot &rPrecision = addChart(tr("R-precision"), {});
+    rPrecision.fromMotionMetrics = true;
+    rPrecision.motionKeys = {QStringLiteral("R_precision_top_1"),
+                             QStringLiteral("R_precision_top_3")};
+    ChartSlot &chosen = addChart(tr("HumanML3D metric"), {});
+    chosen.fromMotionMetrics = true;
 
     for (int i = 0; i < 4; ++i)
         grid->addWidget(m_charts[static_cast<std::size_t>(i)].view, i / 2, i % 2);
-    auto *evalBox = new QWidget(this);
-    auto *evalLayout = new QVBoxLayout(evalBox);
-    evalLayout->setContentsMargins(0, 0, 0, 0);
-    m_evalMetric = new QComboBox(evalBox);
-    m_evalMetric->addItems(kEvaluationMetrics);
-    m_evalMetric->setToolTip(tr("Metric per evaluation; the band is the 95% confidence interval"));
+    // The HumanML3D area: its two charts, or a plain sentence while no run has metrics.
+    auto *motionCharts = new QWidget(this);
+    auto *motionLayout = new QVBoxLayout(motionCharts);
+    motionLayout->setContentsMargins(0, 0, 0, 0);
+    m_motionMetric = new QComboBox(motionCharts);
+    m_motionMetric->setObjectName(QStringLiteral("motionMetric"));
+    for (const MotionMetric &metric : kMotionMetrics)
+        m_motionMetric->addItem(QString::fromLatin1(metric.label), QString::fromLatin1(metric.key));
+    m_motionMetric->setToolTip(tr("The metric of the right-hand chart"));
     auto *metricRow = new QHBoxLayout;
-    metricRow->addWidget(new QLabel(tr("Evaluation metric:"), evalBox));
-    metricRow->addWidget(m_evalMetric);
+    auto *caption = new QLabel(
+        tr("<b>HumanML3D metrics per epoch</b> (mean over replications; whiskers: 95% interval)"),
+        motionCharts);
+    metricRow->addWidget(caption);
     metricRow->addStretch(1);
-    evalLayout->addLayout(metricRow);
-    evalLayout->addWidget(evaluation.view, 1);
-    grid->addWidget(evalBox, 2, 0, 1, 2);
-    connect(m_evalMetric, &QComboBox::currentIndexChanged, this, &TrainCharts::redrawNow);
+    metricRow->addWidget(new QLabel(tr("Right chart:"), motionCharts));
+    metricRow->addWidget(m_motionMetric);
+    motionLayout->addLayout(metricRow);
+    auto *motionRow = new QHBoxLayout;
+    motionRow->setSpacing(4);
+    motionRow->addWidget(m_charts[4].view);
+    motionRow->addWidget(m_charts[5].view);
+    motionLayout->addLayout(motionRow, 1);
+    m_motionMessage = new QLabel(this);
+    m_motionMessage->setObjectName(QStringLiteral("motionMetricsMessage"));
+    m_motionMessage->setWordWrap(true);
+    m_motionMessage->setAlignment(Qt::AlignCenter);
+    m_motionMessage->setFrameShape(QFrame::StyledPanel);
+    m_motionMessage->setMargin(16);
+    m_motionStack = new QStackedWidget(this);
+    m_motionStack->addWidget(m_motionMessage);
+    m_motionStack->addWidget(motionCharts);
+    grid->addWidget(m_motionStack, 2, 0, 1, 2);
+    grid->setRowStretch(0, 1);
+    grid->setRowStretch(1, 1);
+    grid->setRowStretch(2, 1);
+    for (std::size_t i = 4; i < m_charts.size(); ++i) {
+        m_charts[i].xAxis->setTitleText(tr("epoch"));
+        // Beside the plot: the entries (run, metric, real motions) are too long for one row.
+        m_charts[i].chart->legend()->setAlignment(Qt::AlignRight);
+        m_charts[i].view->setMinimumHeight(200);
+    }
+    connect(m_motionMetric, &QComboBox::currentIndexChanged, this, &TrainCharts::redrawNow);
 
     m_redrawTimer.setSingleShot(true);
     m_redrawTimer.setInterval(kRedrawMs);
@@ -190,12 +263,68 @@ void TrainCharts::scheduleRedraw()
 void TrainCharts::redrawNow()
 {
     m_redrawTimer.stop();
+    bool anyMotionPoint = false;
     for (ChartSlot &slot : m_charts) {
-        if (slot.fromEvaluations)
-            redrawEvaluationChart(slot);
+        if (slot.fromMotionMetrics)
+            redrawMotionChart(slot, anyMotionPoint);
         else
             redrawChart(slot);
     }
+    if (anyMotionPoint) {
+        m_motionStack->setCurrentIndex(1);
+    } else {
+        m_motionMessage->setText(emptyMotionMessage());
+        m_motionStack->setCurrentIndex(0);
+    }
+}
+
+QString TrainCharts::emptyMotionMessage()
+{
+    if (m_runs.empty())
+        return tr("HumanML3D metrics (R-precision, FID, ...) per epoch appear here for runs that "
+                  "compute them.");
+    QStringList waiting;
+    for (Run &run : m_runs) {
+        if (run.motionEveryEpochs < 0) {
+            // config.json is the job's own record; run.json is what the panel wrote before it.
+            const QDir dir(run.follower->runDir());
+            for (const char *name : {"config.json", "run.json"}) {
+                const QString path = dir.filePath(QLatin1String(name));
+                if (!QFileInfo::exists(path))
+                    continue;
+                try {
+                    const RunConfig config = loadRunConfig(path.toStdString());
+                    run.motionEveryEpochs =
+                        config.eval.motionMetrics ? int(config.eval.motionEveryEpochs) : 0;
+                } catch (const std::exception &) {
+                    run.motionEveryEpochs = 0; // unreadable: charted without metrics
+                }
+                break;
+            }
+        }
+        if (run.motionEveryEpochs > 0)
+            waiting << tr("%1 evaluates after every %2 epoch(s) and at its end")
+                           .arg(run.label)
+                           .arg(run.motionEveryEpochs);
+    }
+    if (!waiting.isEmpty())
+        return tr("No HumanML3D metrics yet: %1.").arg(waiting.join(QStringLiteral("; ")));
+    return tr("No HumanML3D metrics in %n shown run(s). A run computes R-precision, FID and the "
+              "others per epoch when \"Evaluate the policy during training\" is ticked under "
+              "HumanML3D metrics (eval.motion_metrics in run.json).",
+              nullptr, int(m_runs.size()));
+}
+
+QString TrainCharts::motionMetricsMessage() const
+{
+    return m_motionStack->currentIndex() == 0 ? m_motionMessage->text() : QString();
+}
+
+void TrainCharts::setMotionMetric(const QString &metric)
+{
+    const int index = m_motionMetric->findData(metric);
+    if (index >= 0)
+        m_motionMetric->setCurrentIndex(index);
 }
 
 void TrainCharts::redrawChart(ChartSlot &slot)
@@ -255,59 +384,146 @@ void TrainCharts::redrawChart(ChartSlot &slot)
                              : slot.title);
 }
 
-void TrainCharts::redrawEvaluationChart(ChartSlot &slot)
+void TrainCharts::redrawMotionChart(ChartSlot &slot, bool &anyPoint)
 {
     slot.chart->removeAllSeries();
-    const QString key = m_evalMetric->currentText();
-    slot.chart->setTitle(tr("HumanML3D: %1 (95% CI)").arg(key));
-    const std::string mean = key.toStdString();
-    const std::string ci = mean + "/ci";
+    const QStringList keys = slot.motionKeys.isEmpty()
+                                 ? QStringList{m_motionMetric->currentData().toString()}
+                                 : slot.motionKeys;
+    struct Point {
+        double epoch;
+        double mean;
+        double ci;
+    };
+    struct Curve {
+        const Run *run;
+        int keyIndex;
+        std::vector<Point> points;
+    };
+    std::vector<Curve> curves;
+    std::vector<const Run *> runsWithPoints;
+    // The real motions' value of each key (the same split every epoch): one reference line.
+    std::vector<std::optional<double>> reference(static_cast<std::size_t>(keys.size()));
     Range range;
     for (const Run &run : m_runs) {
-        QList<QPointF> points;
-        QList<QPointF> upper;
-        QList<QPointF> lower;
-        for (const Event &event : run.follower->events()) {
-            if (event.type != EventType::Eval)
-                continue;
-            const auto value = metricValue(event.metrics, mean);
-            if (!value)
-                continue;
-            const double halfWidth = metricValue(event.metrics, ci).value_or(0.0);
-            points.append(QPointF(double(event.step), *value));
-            upper.append(QPointF(double(event.step), *value + halfWidth));
-            lower.append(QPointF(double(event.step), *value - halfWidth));
-            range.add(double(event.step), *value + halfWidth);
-            range.add(double(event.step), *value - halfWidth);
+        bool runHasPoints = false;
+        for (int k = 0; k < keys.size(); ++k) {
+            const std::string mean = "motion/" + keys[k].toStdString();
+            const std::string gt = "motion/gt_" + keys[k].toStdString();
+            Curve curve{&run, k, {}};
+            for (const Event &event : run.follower->events()) {
+                if (event.type != EventType::MotionMetrics)
+                    continue;
+                const auto value = metricValue(event.metrics, mean);
+                if (!value)
+                    continue;
+                const double ci = metricValue(event.metrics, mean + "/ci").value_or(0.0);
+                curve.points.push_back({event.epoch, *value, ci});
+                range.add(event.epoch, *value + ci);
+                range.add(event.epoch, *value - ci);
+                if (const auto real = metricValue(event.metrics, gt);
+                    real && !reference[static_cast<std::size_t>(k)])
+                    reference[static_cast<std::size_t>(k)] = *real;
+            }
+            if (!curve.points.empty()) {
+                runHasPoints = true;
+                curves.push_back(std::move(curve));
+            }
         }
-        if (points.isEmpty())
-            continue;
-        const QColor colour = runColour(run.colourIndex, 0);
-        auto *upperSeries = new QLineSeries;
-        auto *lowerSeries = new QLineSeries;
-        upperSeries->replace(upper);
-        lowerSeries->replace(lower);
-        auto *band = new QAreaSeries(upperSeries, lowerSeries);
-        band->setName(run.label + tr(" 95% CI"));
-        QColor fill = colour;
-        fill.setAlpha(60);
-        band->setBrush(fill);
-        band->setPen(Qt::NoPen);
-        slot.chart->addSeries(band);
-        band->attachAxis(slot.xAxis);
-        band->attachAxis(slot.yAxis);
-        auto *line = new QLineSeries;
-        line->setName(run.label + QLatin1Char(' ') + key);
-        line->setPen(QPen(colour, 2));
-        line->setPointsVisible(true);
-        line->replace(points);
-        slot.chart->addSeries(line);
-        line->attachAxis(slot.xAxis);
-        line->attachAxis(slot.yAxis);
+        if (runHasPoints)
+            runsWithPoints.push_back(&run);
     }
-    range.apply(slot.xAxis, slot.yAxis, 0.05);
-    if (range.empty() && !m_runs.empty())
-        slot.chart->setTitle(tr("HumanML3D: %1 (no evaluation yet)").arg(key));
+    for (std::size_t k = 0; k < reference.size(); ++k)
+        if (reference[k] && !range.empty())
+            range.add(range.minX, *reference[k]);
+
+    const MotionMetric &single = motionMetricOf(keys.front());
+    if (slot.motionKeys.isEmpty())
+        slot.chart->setTitle(single.lowerIsBetter ? tr("%1 (lower is better)").arg(single.label)
+                                                  : tr("%1 (higher is better)").arg(single.label));
+    else
+        slot.chart->setTitle(tr("R-precision (higher is better)"));
+    if (curves.empty()) {
+        range.apply(slot.xAxis, slot.yAxis);
+        return;
+    }
+    anyPoint = true;
+
+    // Whisker caps and the sideways shift that keeps overlaid runs' whiskers apart, in epochs.
+    const double span = std::max(2.0, range.maxX - range.minX);
+    const double cap = 0.018 * span;
+    const auto shiftOf = [&](const Run *run) {
+        const auto found = std::find(runsWithPoints.begin(), runsWithPoints.end(), run);
+        const double index = double(found - runsWithPoints.begin());
+        return (index - (double(runsWithPoints.size()) - 1.0) / 2.0) * 2.5 * cap;
+    };
+    const auto addSeries = [&](QLineSeries *series, bool inLegend) {
+        slot.chart->addSeries(series);
+        series->attachAxis(slot.xAxis);
+        series->attachAxis(slot.yAxis);
+        if (!inLegend)
+            for (QLegendMarker *marker : slot.chart->legend()->markers(series))
+                marker->setVisible(false);
+    };
+    for (std::size_t k = 0; k < reference.size(); ++k) {
+        if (!reference[k])
+            continue;
+        auto *line = new QLineSeries;
+        line->setName(tr("real %1").arg(motionMetricOf(keys[int(k)]).label));
+        QPen pen(QColor(110, 110, 110), 1.2, Qt::DotLine);
+        line->setPen(pen);
+        line->append(range.minX - 0.5, *reference[k]);
+        line->append(range.maxX + 0.5, *reference[k]);
+        addSeries(line, true);
+    }
+    for (const Curve &curve : curves) {
+        const double shift = runsWithPoints.size() > 1 ? shiftOf(curve.run) : 0.0;
+        const QColor colour = runColour(curve.run->colourIndex, 0);
+        for (const Point &point : curve.points) {
+            // An I-beam: the cap at each end joined by the vertical interval.
+            const double x = point.epoch + shift;
+            const double low = point.mean - point.ci;
+            const double high = point.mean + point.ci;
+            auto *whisker = new QLineSeries;
+            whisker->replace({QPointF(x - cap, low), QPointF(x + cap, low), QPointF(x, low),
+                              QPointF(x, high), QPointF(x - cap, high), QPointF(x + cap, high)});
+            whisker->setPen(QPen(colour, 1.3));
+            addSeries(whisker, false);
+        }
+        auto *line = new QLineSeries;
+        line->setName(curve.run->label + QLatin1Char(' ') +
+                      QString::fromLatin1(motionMetricOf(keys[curve.keyIndex]).label));
+        QPen pen(colour, 2.0, curve.keyIndex == 0 ? Qt::SolidLine : Qt::DashLine);
+        line->setPen(pen);
+        line->setPointsVisible(true);
+        line->setMarkerSize(5);
+        QList<QPointF> points;
+        for (const Point &point : curve.points)
+            points.append(QPointF(point.epoch + shift, point.mean));
+        line->replace(points);
+        addSeries(line, true);
+    }
+    Range padded = range;
+    padded.add(range.minX - 0.5, range.minY);
+    padded.add(range.maxX + 0.5, range.maxY);
+    padded.apply(slot.xAxis, slot.yAxis);
+    // Every HumanML3D metric is >= 0 and R-precision <= 1: no axis room beyond; ticks on round
+    // values of the clamped range.
+    double low = std::max(0.0, slot.yAxis->min());
+    double high = slot.yAxis->max();
+    if (keys.front().startsWith(QLatin1String("R_precision")))
+        high = std::min(1.0, high);
+    const double step = niceStep((high - low) / 5.0);
+    low = std::floor(low / step + 1e-9) * step;
+    high = std::ceil(high / step - 1e-9) * step;
+    slot.yAxis->setRange(low, high);
+    slot.yAxis->setTickType(QValueAxis::TicksDynamic);
+    slot.yAxis->setTickAnchor(0.0);
+    slot.yAxis->setTickInterval(step);
+    // Whole epochs on the axis, however few.
+    slot.xAxis->setTickType(QValueAxis::TicksDynamic);
+    slot.xAxis->setTickAnchor(0.0);
+    slot.xAxis->setTickInterval(std::max(1.0, std::ceil((padded.maxX - padded.minX) / 8.0)));
 }
 
 int TrainCharts::pointCount(const QString &chartTitle, const QString &seriesName) const

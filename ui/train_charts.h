@@ -1,8 +1,9 @@
 #pragma once
 // Live charts of training runs, drawn from their events: loss, KL, rewards (with spikes marked),
-// reward accuracy, and the HumanML3D metrics per evaluation with their confidence intervals.
-// Several runs are overlaid, one colour per run. Redrawn a few times a second at most, whatever
-// the event rate, with whole-series replace().
+// reward accuracy, and the HumanML3D metrics per epoch (motion_metrics events) with their 95%
+// intervals as whiskers: R-precision (R@1, R@3) and one chosen metric (FID by default). Several
+// runs are overlaid, one colour per run. Redrawn a few times a second at most, whatever the event
+// rate, with whole-series replace().
 
 #include <QHash>
 #include <QStringList>
@@ -13,6 +14,8 @@
 
 class QComboBox;
 class QChart;
+class QLabel;
+class QStackedWidget;
 class QChartView;
 class QValueAxis;
 
@@ -33,13 +36,20 @@ public:
     // Points in a chart's series named "<run label>: <metric>" (tests and the status line).
     int pointCount(const QString &chartTitle, const QString &seriesName) const;
     int spikeCount(const QString &chartTitle) const;
+    // What the HumanML3D area says instead of its charts (no run has metrics yet); empty when
+    // the charts are shown.
+    QString motionMetricsMessage() const;
+    // The metric of the second HumanML3D chart ("FID", "Diversity", ...).
+    void setMotionMetric(const QString &metric);
     void redrawNow();
 
 private:
     struct ChartSlot {
         QString title;
-        QStringList stepKeys; // metrics of step events drawn against the step
-        bool fromEvaluations = false;
+        QStringList stepKeys;   // metrics of step events drawn against the step
+        QStringList motionKeys; // metrics of motion_metrics events against the epoch; empty:
+                                // the metric chosen in m_motionMetric
+        bool fromMotionMetrics = false;
         QChart *chart = nullptr;
         QChartView *view = nullptr;
         QValueAxis *xAxis = nullptr;
@@ -49,16 +59,20 @@ private:
         RunFollower *follower = nullptr;
         QString label;
         int colourIndex = 0;
+        int motionEveryEpochs = -1; // from the run's config once read; 0: off; -1: not yet
     };
 
     ChartSlot &addChart(const QString &title, const QStringList &stepKeys);
     void scheduleRedraw();
     void redrawChart(ChartSlot &slot);
-    void redrawEvaluationChart(ChartSlot &slot);
+    void redrawMotionChart(ChartSlot &slot, bool &anyPoint);
+    QString emptyMotionMessage();
 
     std::vector<ChartSlot> m_charts;
     std::vector<Run> m_runs;
-    QComboBox *m_evalMetric = nullptr;
+    QComboBox *m_motionMetric = nullptr;
+    QStackedWidget *m_motionStack = nullptr;
+    QLabel *m_motionMessage = nullptr;
     QTimer m_redrawTimer;
     int m_nextColour = 0;
 };

@@ -2,12 +2,15 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QDoubleValidator>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
 #include <QPushButton>
@@ -145,14 +148,48 @@ TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig
     m_model = pathEdit(compute, tr("embedded default"), true, &modelRow);
     m_device = new QComboBox(compute);
     m_device->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
-    m_motionMetrics = new QCheckBox(tr("HumanML3D metrics during training"), compute);
     computeForm->addRow(tr("Model:"), modelRow);
     computeForm->addRow(tr("Device:"), m_device);
-    computeForm->addRow(m_motionMetrics);
+
+    auto *motion = new QGroupBox(tr("HumanML3D metrics"), this);
+    auto *motionForm = new QFormLayout(motion);
+    m_motionMetrics = new QCheckBox(tr("Evaluate the policy during training"), motion);
+    m_motionMetrics->setObjectName(QStringLiteral("motionMetrics"));
+    m_motionMetrics->setToolTip(tr(
+        "R-precision, FID, MM-Dist, Diversity of the adapter being trained, on the dataset's "
+        "validation split, at the end of every N-th epoch and of the run (eval.motion_metrics)"));
+    QWidget *datasetRow = nullptr;
+    m_motionDataset = pathEdit(motion, tr("HumanML3D-layout directory"), true, &datasetRow);
+    m_motionDataset->setObjectName(QStringLiteral("motionDataset"));
+    m_motionEvery = intSpin(motion, 1, 10000);
+    m_motionEvery->setPrefix(tr("every "));
+    m_motionEvery->setSuffix(tr(" epoch"));
+    connect(m_motionEvery, &QSpinBox::valueChanged, m_motionEvery,
+            [spin = m_motionEvery](int value) {
+                spin->setSuffix(value == 1 ? tr(" epoch") : tr(" epochs"));
+            });
+    m_motionReplications = intSpin(motion, 1, 100);
+    m_motionReplications->setToolTip(tr("Each replication re-draws captions and groups; the "
+                                        "interval is 1.96 std / sqrt(replications)"));
+    m_motionClips = intSpin(motion, 0, 100000);
+    m_motionClips->setSingleStep(static_cast<int>(kMotionGroupSize));
+    m_motionClips->setSpecialValueText(tr("whole split"));
+    m_motionClips->setToolTip(tr("Motions evaluated (a multiple of 32); the generation time grows "
+                                 "with clips x replications"));
+    m_motionHint = new QLabel(motion);
+    m_motionHint->setObjectName(QStringLiteral("motionHint"));
+    m_motionHint->setWordWrap(true);
+    m_motionHint->setStyleSheet(QStringLiteral("color: #666;"));
+    motionForm->addRow(m_motionMetrics);
+    motionForm->addRow(tr("Dataset:"), datasetRow);
+    motionForm->addRow(tr("When:"), m_motionEvery);
+    motionForm->addRow(tr("Replications:"), m_motionReplications);
+    motionForm->addRow(tr("Clips:"), m_motionClips);
+    motionForm->addRow(m_motionHint);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    for (QGroupBox *group : {method, lora, optimisation, data, compute})
+    for (QGroupBox *group : {method, lora, optimisation, data, compute, motion})
         layout->addWidget(group);
     layout->addStretch(1);
 
@@ -161,8 +198,25 @@ TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig
     connect(m_loss, &QComboBox::currentIndexChanged, this, &TrainForm::updateEnabled);
     for (QComboBox *box : {m_loss, m_smoothing, m_schedule, m_device})
         connect(box, &QComboBox::currentIndexChanged, this, &TrainForm::changed);
-    for (QLineEdit *edit : {m_learningRate, m_pairs, m_model})
+    for (QLineEdit *edit : {m_learningRate, m_pairs, m_model, m_motionDataset})
         connect(edit, &QLineEdit::textChanged, this, &TrainForm::changed);
+    connect(m_motionDataset, &QLineEdit::textChanged, this, &TrainForm::updateEnabled);
+    connect(m_motionMetrics, &QCheckBox::toggled, this, &TrainForm::updateEnabled);
+    connect(m_motionMetrics, &QCheckBox::toggled, this, &TrainForm::changed);
+}
+
+QString TrainForm::motionMetricsBlocker() const
+{
+    const auto method = static_cast<TrainMethod>(m_method->currentData().toInt());
+    if (method == TrainMethod::Rm)
+        return tr("A reward-model run trains no policy to evaluate.");
+    const QString dataset = m_motionDataset->text().trimmed();
+    if (dataset.isEmpty())
+        return tr("Choose a HumanML3D-layout dataset (e.g. the corpus) to turn them on.");
+    const QString split = QString::fromStdString(m_base.eval.motionSplit);
+    if (!QFileInfo::exists(QDir(dataset).filePath(split + QStringLiteral(".txt"))))
+        return tr("%1 has no %2.txt split.").arg(dataset, split);
+    return QString();
 }
 
 void TrainForm::methodChanged()
@@ -173,6 +227,12 @@ void TrainForm::methodChanged()
     fresh.data = current.data;
     fresh.model = current.model;
     fresh.device = current.device;
+    fresh.eval.motionDataset = current.eval.motionDataset;
+    fresh.eval.motionSplit = current.eval.motionSplit;
+    fresh.eval.motionEveryEpochs = current.eval.motionEveryEpochs;
+    fresh.eval.replications = current.eval.replications;
+    fresh.eval.motionMaxClips = current.eval.motionMaxClips;
+    fresh.eval.motionMetrics = current.eval.motionMetrics && fresh.method != TrainMethod::Rm;
     setConfig(fresh);
     emit changed();
 }
@@ -185,6 +245,18 @@ void TrainForm::updateEnabled()
     m_beta->setEnabled(dpo);
     m_smoothing->setEnabled(dpo && static_cast<DpoLossType>(m_loss->currentData().toInt()) ==
                                        DpoLossType::Sigmoid);
+    // The metrics need a dataset with the split; the checkbox says why when it cannot be ticked.
+    const QString blocker = motionMetricsBlocker();
+    m_motionMetrics->setEnabled(blocker.isEmpty());
+    const bool on = blocker.isEmpty() && m_motionMetrics->isChecked();
+    for (QSpinBox *spin : {m_motionEvery, m_motionReplications, m_motionClips})
+        spin->setEnabled(on);
+    const QString split = QString::fromStdString(m_base.eval.motionSplit);
+    m_motionHint->setText(blocker.isEmpty()
+                              ? tr("On the %1 split; one evaluation takes about as long as "
+                                   "sampling clips x replications motions.")
+                                    .arg(split)
+                              : blocker);
 }
 
 void TrainForm::setConfig(const RunConfig &config)
@@ -215,7 +287,15 @@ void TrainForm::setConfig(const RunConfig &config)
     m_pairs->setText(QString::fromStdString(config.data.pairs));
     m_model->setText(QString::fromStdString(config.model));
     m_device->setCurrentText(QString::fromStdString(config.device));
-    m_motionMetrics->setChecked(config.eval.motionMetrics);
+    {
+        QSignalBlocker blockDataset(m_motionDataset);
+        QSignalBlocker blockMotion(m_motionMetrics);
+        m_motionDataset->setText(QString::fromStdString(config.eval.motionDataset));
+        m_motionMetrics->setChecked(config.eval.motionMetrics);
+    }
+    m_motionEvery->setValue(static_cast<int>(config.eval.motionEveryEpochs));
+    m_motionReplications->setValue(static_cast<int>(config.eval.replications));
+    m_motionClips->setValue(static_cast<int>(config.eval.motionMaxClips));
     updateEnabled();
 }
 
@@ -248,7 +328,12 @@ RunConfig TrainForm::config() const
     config.data.pairs = m_pairs->text().trimmed().toStdString();
     config.model = m_model->text().trimmed().toStdString();
     config.device = m_device->currentText().toStdString();
-    config.eval.motionMetrics = m_motionMetrics->isChecked();
+    config.eval.motionMetrics = m_motionMetrics->isChecked() && motionMetricsBlocker().isEmpty();
+    config.eval.motionDataset = m_motionDataset->text().trimmed().toStdString();
+    config.eval.motionEveryEpochs = m_motionEvery->value();
+    config.eval.replications = m_motionReplications->value();
+    // The spin box steps by 32; a typed value is rounded down to a whole number of groups.
+    config.eval.motionMaxClips = m_motionClips->value() / kMotionGroupSize * kMotionGroupSize;
     return config;
 }
 

@@ -9,6 +9,7 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QLabel;
 class QLineEdit;
 class QSpinBox;
 
@@ -21,6 +22,8 @@ public:
 
     RunConfig config() const;
     void setConfig(const RunConfig &config);
+    // Why HumanML3D metrics cannot be turned on now (no dataset, ...); empty when they can.
+    QString motionMetricsBlocker() const;
 
 signals:
     void changed();
@@ -48,7 +51,12 @@ private:
     QComboBox *m_device = nullptr;
     QSpinBox *m_seed = nullptr;
     QCheckBox *m_motionMetrics = nullptr;
-    RunConfig m_base; // keys the form does not show keep their values
+    QSpinBox *m_motionEvery = nullptr;
+    QSpinBox *m_motionReplications = nullptr;
+    QSpinBox *m_motionClips = nullptr;
+    QLineEdit *m_motionDataset = nullptr;
+    QLabel *m_motionHint = nullptr; // why the metrics cannot be turned on, when they cannot
+    RunConfig m_base;               // keys the form does not show keep their values
 };
 
 } // namespace mp

@@ -14,6 +14,7 @@ const char *const kLabeler = "label/labeler";
 const char *const kStudy = "study/last";
 const char *const kModelDir = "model/dir";
 const char *const kDevice = "compute/device";
+const char *const kCorpusDir = "data/corpusDir";
 
 QString loginName()
 {
@@ -45,5 +46,7 @@ QString Settings::modelDir() const
 void Settings::setModelDir(const QString &dir) { m_settings.setValue(kModelDir, dir); }
 QString Settings::device() const { return m_settings.value(kDevice, QStringLiteral("auto")).toString(); }
 void Settings::setDevice(const QString &device) { m_settings.setValue(kDevice, device); }
+QString Settings::corpusDir() const { return m_settings.value(kCorpusDir).toString(); }
+void Settings::setCorpusDir(const QString &dir) { m_settings.setValue(kCorpusDir, dir); }
 
 } // namespace mp

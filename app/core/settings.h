@@ -27,6 +27,9 @@ public:
     void setModelDir(const QString &dir);
     QString device() const; // "auto", "cpu" or "cuda"; default "auto"
     void setDevice(const QString &device);
+    // The HumanML3D-layout dataset the user last evaluated on (e.g. the corpus); default empty.
+    QString corpusDir() const;
+    void setCorpusDir(const QString &dir);
 
     void sync() { m_settings.sync(); }
 

@@ -1,4 +1,5 @@
 #include "app/jobs/run_follower.h"
+#include "ml/train/run_config.h"
 #include "ui/train_charts.h"
 
 #include <QDir>
@@ -11,6 +12,22 @@
 using namespace mp;
 
 namespace {
+// A motion_metrics event as the trainer writes it (ml/train/policy_motion_eval.cpp).
+Event motionEvent(int step, double epoch, double r1, double fid)
+{
+    Event event{.type = EventType::MotionMetrics, .step = step, .epoch = epoch};
+    const auto add = [&event](const std::string &name, double mean, double ci) {
+        event.metrics["motion/" + name] = mean;
+        event.metrics["motion/" + name + "/ci"] = ci;
+        event.lists["motion/" + name + "/values"] = {mean - ci, mean + ci};
+    };
+    add("R_precision_top_1", r1, 0.01);
+    add("R_precision_top_3", r1 + 0.2, 0.012);
+    add("FID", fid, 0.3);
+    add("gt_R_precision_top_1", 0.88, 0.004);
+    return event;
+}
+
 void writeSteps(EventWriter &writer, int from, int to, double offset)
 {
     for (int step = from; step < to; ++step) {
@@ -39,9 +56,7 @@ private slots:
                       .step = 30,
                       .metrics = {{"value", 9.0}},
                       .text = {{"metric", "rewards/chosen"}}});
-        writer.write({.type = EventType::Eval,
-                      .step = 40,
-                      .metrics = {{"R_precision_top_1", 0.41}, {"R_precision_top_1/ci", 0.01}}});
+        writer.write(motionEvent(40, 1.0, 0.41, 3.5));
 
         RunFollower follower;
         follower.setPollInterval(20);
@@ -49,11 +64,15 @@ private slots:
         TrainCharts charts;
         charts.addRun(&follower, "dpo-ipo");
         charts.redrawNow();
-        QCOMPARE(charts.chartTitles().size(), 5);
+        QCOMPARE(charts.chartTitles().size(), 6);
         QCOMPARE(charts.pointCount("Loss", "dpo-ipo loss"), 40);
         QCOMPARE(charts.pointCount("Rewards", "dpo-ipo margins"), 40);
         QCOMPARE(charts.spikeCount("Rewards"), 1);
-        QCOMPARE(charts.pointCount("HumanML3D metrics", "dpo-ipo R_precision_top_1"), 1);
+        QCOMPARE(charts.pointCount("R-precision", "dpo-ipo R@1"), 1);
+        QCOMPARE(charts.pointCount("R-precision", "dpo-ipo R@3"), 1);
+        QCOMPARE(charts.pointCount("HumanML3D metric", "dpo-ipo FID"), 1);
+        QCOMPARE(charts.pointCount("R-precision", "real R@1"), 2); // a reference line
+        QVERIFY(charts.motionMetricsMessage().isEmpty());
 
         // The job appends; the charts catch up without being asked.
         writeSteps(writer, 40, 60, 0.0);
@@ -67,21 +86,12 @@ private slots:
         {
             EventWriter writerA(QDir(a.path()).filePath("events.jsonl").toStdString());
             writeSteps(writerA, 0, 100, 0.0);
-            writerA.write(
-                {.type = EventType::Eval,
-                 .step = 50,
-                 .metrics = {{"R_precision_top_1", 0.40}, {"R_precision_top_1/ci", 0.012}}});
-            writerA.write(
-                {.type = EventType::Eval,
-                 .step = 100,
-                 .metrics = {{"R_precision_top_1", 0.45}, {"R_precision_top_1/ci", 0.011}}});
+            writerA.write(motionEvent(50, 1.0, 0.40, 4.0));
+            writerA.write(motionEvent(100, 2.0, 0.45, 3.0));
             writerA.write({.type = EventType::Done, .step = 100});
             EventWriter writerB(QDir(b.path()).filePath("events.jsonl").toStdString());
             writeSteps(writerB, 0, 80, 0.1);
-            writerB.write(
-                {.type = EventType::Eval,
-                 .step = 50,
-                 .metrics = {{"R_precision_top_1", 0.38}, {"R_precision_top_1/ci", 0.015}}});
+            writerB.write(motionEvent(40, 1.0, 0.38, 5.0));
         }
         RunFollower first;
         RunFollower second;
@@ -95,7 +105,14 @@ private slots:
         QCOMPARE(charts.runCount(), 2);
         QCOMPARE(charts.pointCount("Loss", "ipo loss"), 100);
         QCOMPARE(charts.pointCount("Loss", "sigmoid loss"), 80);
-        QCOMPARE(charts.pointCount("HumanML3D metrics", "ipo R_precision_top_1"), 2);
+        QCOMPARE(charts.pointCount("R-precision", "ipo R@1"), 2);
+        QCOMPARE(charts.pointCount("R-precision", "sigmoid R@1"), 1);
+        QCOMPARE(charts.pointCount("HumanML3D metric", "ipo FID"), 2);
+        charts.setMotionMetric("R_precision_top_2"); // not in these events
+        QCOMPARE(charts.pointCount("HumanML3D metric", "ipo FID"), 0);
+        QCOMPARE(charts.pointCount("HumanML3D metric", "ipo R@2"), 0);
+        charts.setMotionMetric("FID");
+        QCOMPARE(charts.pointCount("HumanML3D metric", "ipo FID"), 2);
         if (const QString shots = qEnvironmentVariable("MP_SCREENSHOT_DIR"); !shots.isEmpty()) {
             charts.resize(1100, 800);
             charts.show();
@@ -106,6 +123,44 @@ private slots:
         charts.removeRun(&second);
         charts.redrawNow();
         QCOMPARE(charts.pointCount("Loss", "sigmoid loss"), 0);
+    }
+
+    // Runs without motion_metrics events: the HumanML3D area says so in words, and says when
+    // the first evaluation comes for a run that computes them.
+    void saysWhenThereAreNoMotionMetrics()
+    {
+        TrainCharts charts;
+        charts.redrawNow();
+        QVERIFY(charts.motionMetricsMessage().contains("appear here"));
+        QTemporaryDir dir;
+        {
+            EventWriter writer(QDir(dir.path()).filePath("events.jsonl").toStdString());
+            writeSteps(writer, 0, 10, 0.0);
+        }
+        RunFollower follower;
+        QVERIFY(follower.follow(dir.path()));
+        charts.addRun(&follower, "plain");
+        charts.redrawNow();
+        QVERIFY2(charts.motionMetricsMessage().contains("No HumanML3D metrics in 1 shown run"),
+                 qPrintable(charts.motionMetricsMessage()));
+        QCOMPARE(charts.pointCount("R-precision", "plain R@1"), 0);
+
+        QTemporaryDir live;
+        RunConfig config = defaultRunConfig(TrainMethod::Dpo);
+        config.eval.motionMetrics = true;
+        config.eval.motionDataset = "/data/corpus";
+        config.eval.motionEveryEpochs = 2;
+        saveRunConfig(config, QDir(live.path()).filePath("config.json").toStdString());
+        {
+            EventWriter writer(QDir(live.path()).filePath("events.jsonl").toStdString());
+            writeSteps(writer, 0, 5, 0.0);
+        }
+        RunFollower liveFollower;
+        QVERIFY(liveFollower.follow(live.path()));
+        charts.addRun(&liveFollower, "live");
+        charts.redrawNow();
+        QVERIFY2(charts.motionMetricsMessage().contains("live evaluates after every 2 epoch"),
+                 qPrintable(charts.motionMetricsMessage()));
     }
 };
 

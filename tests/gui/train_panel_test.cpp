@@ -10,6 +10,7 @@
 #include "ui/train_charts.h"
 #include "ui/train_form.h"
 
+#include <QCheckBox>
 #include <QDir>
 #include <QFile>
 #include <QLabel>
@@ -72,6 +73,49 @@ private slots:
         QCOMPARE(back, config);
         // And through run.json text, as the CLI reads it.
         QCOMPARE(parseRunConfig(runConfigToJson(back)), config);
+    }
+
+    // The HumanML3D metrics option: disabled (saying why) until a dataset with the split is
+    // named; then on, with its settings, in the config the CLI reads.
+    void motionMetricsNeedADataset()
+    {
+        QTemporaryDir dir;
+        TrainForm form;
+        auto *box = form.findChild<QCheckBox *>("motionMetrics");
+        QVERIFY(box);
+        QVERIFY(!box->isEnabled());
+        QVERIFY(form.findChild<QLabel *>("motionHint")->text().contains("Choose a HumanML3D"));
+        QVERIFY(!form.motionMetricsBlocker().isEmpty());
+
+        RunConfig config = form.config();
+        config.eval.motionMetrics = true;
+        config.eval.motionDataset = dir.path().toStdString();
+        form.setConfig(config);
+        QVERIFY(!box->isEnabled()); // no val.txt yet
+        QVERIFY(form.motionMetricsBlocker().contains("val.txt"));
+        QVERIFY(!form.config().eval.motionMetrics);
+
+        QFile split(dir.filePath("val.txt"));
+        QVERIFY(split.open(QIODevice::WriteOnly));
+        split.close();
+        config.eval.motionEveryEpochs = 2;
+        config.eval.replications = 2;
+        config.eval.motionMaxClips = 64;
+        form.setConfig(config);
+        QVERIFY(box->isEnabled());
+        QVERIFY(box->isChecked());
+        const RunConfig back = form.config();
+        QCOMPARE(back, config);
+        QCOMPARE(parseRunConfig(runConfigToJson(back)), config);
+
+        // The panel offers the dataset of the last session.
+        Settings settings(dir.filePath("s.ini"));
+        settings.setCorpusDir(dir.path());
+        qputenv("MOTIONPREF_CLI", QByteArray("/nonexistent/motionpref-cli"));
+        TrainPanel panel(settings);
+        QCOMPARE(QString::fromStdString(panel.form()->config().eval.motionDataset), dir.path());
+        QVERIFY(panel.form()->motionMetricsBlocker().isEmpty());
+        qunsetenv("MOTIONPREF_CLI");
     }
 
     void startsAJobAndChartsIt()
@@ -175,6 +219,75 @@ private slots:
             QTest::qWait(400);
             panel.screen()->grabWindow(0).save(shots + "/train-panel.png");
         }
+    }
+
+    // A reopened run with motion_metrics events: points with their intervals in the HumanML3D
+    // charts. With MP_SCREENSHOT_DIR and MP_TRAIN_RUNS (run directories, ':'-separated) the
+    // panel showing those runs is saved as train-panel-motion-metrics.png.
+    void chartsTheMotionMetricsOfAReopenedRun()
+    {
+        QTemporaryDir dir;
+        qputenv("MOTIONPREF_CLI", QByteArray("/nonexistent/motionpref-cli"));
+        const QString runDir = dir.filePath("motion-run");
+        QDir().mkpath(runDir);
+        {
+            EventWriter writer(QDir(runDir).filePath("events.jsonl").toStdString());
+            for (int step = 1; step <= 30; ++step) {
+                writer.write({.type = EventType::Step,
+                              .step = step,
+                              .epoch = step / 10.0,
+                              .metrics = {{"loss", 1.0 / step}}});
+                if (step % 10 != 0)
+                    continue;
+                Event motion{.type = EventType::MotionMetrics, .step = step, .epoch = step / 10.0};
+                for (const auto &[name, mean] :
+                     {std::pair<std::string, double>{"R_precision_top_1", 0.40 + step / 1000.0},
+                      {"R_precision_top_3", 0.70},
+                      {"FID", 6.0 - step / 10.0}}) {
+                    motion.metrics["motion/" + name] = mean;
+                    motion.metrics["motion/" + name + "/ci"] = 0.01 * mean;
+                    motion.lists["motion/" + name + "/values"] = {0.99 * mean, 1.01 * mean};
+                }
+                writer.write(motion);
+            }
+            writer.write({.type = EventType::Done, .step = 30, .epoch = 3});
+        }
+        Settings settings(dir.filePath("s.ini"));
+        TrainPanel panel(settings);
+        QVERIFY(panel.openRun(runDir));
+        panel.charts()->redrawNow();
+        QCOMPARE(panel.charts()->pointCount("R-precision", "motion-run R@1"), 3);
+        QCOMPARE(panel.charts()->pointCount("R-precision", "motion-run R@3"), 3);
+        QCOMPARE(panel.charts()->pointCount("HumanML3D metric", "motion-run FID"), 3);
+        QVERIFY(panel.charts()->motionMetricsMessage().isEmpty());
+        qunsetenv("MOTIONPREF_CLI");
+
+        const QString shots = qEnvironmentVariable("MP_SCREENSHOT_DIR");
+        const QStringList runs =
+            qEnvironmentVariable("MP_TRAIN_RUNS").split(QLatin1Char(':'), Qt::SkipEmptyParts);
+        if (shots.isEmpty() || runs.isEmpty())
+            return;
+        // As a user would have it: the real CLI and the corpus known from an earlier session.
+        if (const QString cli = qEnvironmentVariable("MP_CLI"); !cli.isEmpty())
+            qputenv("MOTIONPREF_CLI", cli.toUtf8());
+        Settings shotSettings(dir.filePath("shot.ini"));
+        shotSettings.setCorpusDir(qEnvironmentVariable("MP_CORPUS_DIR"));
+        TrainPanel shown(shotSettings);
+        RunConfig config = shown.form()->config();
+        config.eval.motionMetrics = !config.eval.motionDataset.empty();
+        config.eval.motionEveryEpochs = 1;
+        shown.form()->setConfig(config);
+        QSignalSpy known(&shown, &TrainPanel::trainingAvailabilityKnown);
+        known.wait(10000);
+        for (const QString &run : runs)
+            QVERIFY2(shown.openRun(run), qPrintable(run));
+        shown.resize(1600, 1000);
+        shown.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&shown));
+        shown.charts()->redrawNow();
+        QTest::qWait(500);
+        shown.grab().save(shots + "/train-panel-motion-metrics.png");
+        qunsetenv("MOTIONPREF_CLI");
     }
 };
 

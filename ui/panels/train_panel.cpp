@@ -41,6 +41,17 @@ TrainPanel::TrainPanel(Settings &settings, QWidget *parent)
 {
     setObjectName(QStringLiteral("trainPanel"));
     m_form = new TrainForm(this);
+    if (const QString corpus = m_settings.corpusDir(); !corpus.isEmpty()) {
+        RunConfig config = m_form->config();
+        config.eval.motionDataset = corpus.toStdString();
+        m_form->setConfig(config);
+    }
+    // The dataset chosen for the metrics becomes the default of the next session.
+    connect(m_form, &TrainForm::changed, this, [this] {
+        const RunConfig config = m_form->config();
+        if (!config.eval.motionDataset.empty() && m_form->motionMetricsBlocker().isEmpty())
+            m_settings.setCorpusDir(QString::fromStdString(config.eval.motionDataset));
+    });
     auto *formScroll = new QScrollArea(this);
     formScroll->setWidget(m_form);
     formScroll->setWidgetResizable(true);
