@@ -94,6 +94,7 @@ int runEval(const ParsedArgs &args, const Context &context)
     o.grouping = parseGrouping(args.value("grouping"));
     o.mmReplications = static_cast<int>(args.intValue("mm-replications"));
     o.mmNumTexts = positiveInt(args, "mm-texts", 0);
+    job.generationBatchRows = positiveInt(args, "gen-batch");
 
     // The learned-preference metric: how often the model (or a reward model) ranks the chosen
     // motion of a held-out pair first.
@@ -157,6 +158,7 @@ const CommandRegistration evalCommand{{
                 {"grouping", "guo|motiongpt", "R-precision grouping and FID sample set", "guo"},
                 {"mm-texts", "N", "MultiModality texts (0: skip)", "100"},
                 {"mm-replications", "N", "replications that compute MultiModality (-1: all)", "-1"},
+                {"gen-batch", "N", "captions sampled per batch (1: one at a time)", "64"},
                 {"out", "FILE", "metrics.json to write", ""}},
     .usesTorch = true,
     .run = runEval,

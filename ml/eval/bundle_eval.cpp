@@ -9,40 +9,43 @@
 
 #include <torch/torch.h>
 
-#include <map>
+#include <algorithm>
 
 namespace mp {
 
-MotionGeneratorFn bundleGenerator(ModelBundle &bundle)
+MotionGeneratorFn bundleGenerator(ModelBundle &bundle, int batchRows)
 {
-    return [&bundle](const std::vector<GenerationRequest> &requests) {
+    const auto rowsPerBatch = static_cast<std::size_t>(std::max(1, batchRows));
+    return [&bundle, rowsPerBatch](const std::vector<GenerationRequest> &requests) {
         std::vector<at::Tensor> out(requests.size());
-        // Caption -> request indices, in first-seen order.
-        std::vector<std::pair<std::string, std::vector<std::size_t>>> groups;
-        std::map<std::pair<std::string, double>, std::size_t> where;
+        // Temperature -> request indices, in first-seen order (a batch has one SampleOptions).
+        std::vector<std::pair<double, std::vector<std::size_t>>> groups;
         for (std::size_t i = 0; i < requests.size(); ++i) {
-            const auto key = std::make_pair(requests[i].caption, requests[i].temperature);
-            auto it = where.find(key);
-            if (it == where.end()) {
-                it = where.emplace(key, groups.size()).first;
-                groups.push_back({requests[i].caption, {}});
+            auto it = std::find_if(groups.begin(), groups.end(), [&](const auto &group) {
+                return group.first == requests[i].temperature;
+            });
+            if (it == groups.end())
+                it = groups.insert(groups.end(), {requests[i].temperature, {}});
+            it->second.push_back(i);
+        }
+        for (const auto &[temperature, indices] : groups)
+            for (std::size_t begin = 0; begin < indices.size(); begin += rowsPerBatch) {
+                const auto end = std::min(indices.size(), begin + rowsPerBatch);
+                std::vector<std::string> prompts;
+                std::vector<std::uint64_t> seeds;
+                for (auto k = begin; k < end; ++k) {
+                    prompts.push_back(requests[indices[k]].caption);
+                    seeds.push_back(requests[indices[k]].seed);
+                }
+                auto options = bundle.defaultOptions(seeds);
+                options.sampling.temperature = temperature;
+                options.sampling.greedy = temperature <= 0.0;
+                const auto samples = bundle.generateBatch(prompts, options);
+                if (samples.size() != prompts.size())
+                    throw std::runtime_error("bundle generator: wrong number of samples");
+                for (auto k = begin; k < end; ++k)
+                    out[indices[k]] = samples[k - begin].features;
             }
-            groups[it->second].second.push_back(i);
-        }
-        for (const auto &[caption, indices] : groups) {
-            std::vector<std::uint64_t> seeds;
-            for (auto i : indices)
-                seeds.push_back(requests[i].seed);
-            auto options = bundle.defaultOptions(seeds);
-            const double temperature = requests[indices.front()].temperature;
-            options.sampling.temperature = temperature;
-            options.sampling.greedy = temperature <= 0.0;
-            const auto samples = bundle.generate(caption, options);
-            if (samples.size() != indices.size())
-                throw std::runtime_error("bundle generator: wrong number of samples");
-            for (std::size_t k = 0; k < indices.size(); ++k)
-                out[indices[k]] = samples[k].features;
-        }
         return out;
     };
 }
@@ -70,6 +73,7 @@ struct BundleEvaluator::State {
     LoadedEvaluator evaluator;
     EvalDataset dataset;
     EvaluationOptions options;
+    int generationBatchRows = kGenerationBatchRows;
 };
 
 BundleEvaluator::BundleEvaluator(const BundleEvaluationJob &job)
@@ -99,6 +103,10 @@ BundleEvaluator::BundleEvaluator(const BundleEvaluationJob &job)
         dataset.std = evaluator.std;
     }
     m_state->options = job.options;
+    // Generator calls as large as its batches (the evaluation's default may be smaller).
+    m_state->generationBatchRows = job.generationBatchRows;
+    m_state->options.generationBatchSize =
+        std::max(m_state->options.generationBatchSize, job.generationBatchRows);
     if (job.footSkating && !m_state->options.footSkating)
         m_state->options.footSkating = footSkatingOfFeatures;
 }
@@ -113,7 +121,8 @@ std::int64_t BundleEvaluator::numSamples() const
 EvaluationResult BundleEvaluator::evaluate(ModelBundle &bundle, const ProgressFn &progress) const
 {
     return evaluateModel(*m_state->evaluator.model, m_state->evaluator.vocabulary, m_state->dataset,
-                         bundleGenerator(bundle), m_state->options, progress);
+                         bundleGenerator(bundle, m_state->generationBatchRows), m_state->options,
+                         progress);
 }
 
 EvaluationResult evaluateBundleJob(const BundleEvaluationJob &job, const ProgressFn &progress)

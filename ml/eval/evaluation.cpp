@@ -259,6 +259,8 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
     StageTimer timer(result.secondsByStage);
     std::map<std::string, std::vector<double>> values;
     const std::int64_t stagesPerReplication = 4;
+    const auto generationBatch = static_cast<std::size_t>(std::max(
+        1, options.generationBatchSize > 0 ? options.generationBatchSize : options.batchSize));
     const std::int64_t totalSteps = std::int64_t(options.replications) * stagesPerReplication;
 
     for (int rep = 0; rep < options.replications; ++rep) {
@@ -327,22 +329,26 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
                                 .targetFrames = picks[i].frames,
                                 .temperature = options.temperature,
                                 .seed = streamSeed(options.seed, rep, i, 0)});
-        std::vector<at::Tensor> generated;
-        for (std::size_t begin = 0; begin < requests.size(); begin += options.batchSize) {
-            const auto end = std::min(requests.size(), begin + std::size_t(options.batchSize));
-            const std::vector<GenerationRequest> part(requests.begin() + begin,
-                                                      requests.begin() + end);
-            auto motions = generator(part);
-            if (motions.size() != part.size())
-                throw std::runtime_error("evaluation: the generator returned " +
-                                         std::to_string(motions.size()) + " motions for " +
-                                         std::to_string(part.size()) + " requests");
-            for (auto &m : motions)
-                generated.push_back(m.defined() ? m.detach().to(torch::kCPU, torch::kFloat32)
-                                                : torch::zeros({0, kEvalFeatureDim}));
-            reportProgress(progress, std::int64_t(rep) * stagesPerReplication + 1, totalSteps,
-                           label + ": generating");
-        }
+        auto generateAll = [&](const std::vector<GenerationRequest> &all, std::int64_t stage,
+                               const std::string &what) {
+            std::vector<at::Tensor> motions;
+            for (std::size_t begin = 0; begin < all.size(); begin += generationBatch) {
+                const auto end = std::min(all.size(), begin + generationBatch);
+                const std::vector<GenerationRequest> part(all.begin() + begin, all.begin() + end);
+                auto out = generator(part);
+                if (out.size() != part.size())
+                    throw std::runtime_error("evaluation: the generator returned " +
+                                             std::to_string(out.size()) + " motions for " +
+                                             std::to_string(part.size()) + " requests");
+                for (auto &m : out)
+                    motions.push_back(m.defined() ? m.detach().to(torch::kCPU, torch::kFloat32)
+                                                  : torch::zeros({0, kEvalFeatureDim}));
+                reportProgress(progress, std::int64_t(rep) * stagesPerReplication + stage,
+                               totalSteps, label + ": " + what);
+            }
+            return motions;
+        };
+        const auto generated = generateAll(requests, 1, "generating");
 
         timer.start("embedding generated motions");
         auto prepareGenerated = [&](const std::vector<at::Tensor> &motions,
@@ -375,14 +381,14 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
             (options.mmReplications < 0 || rep < options.mmReplications)) {
             reportProgress(progress, std::int64_t(rep) * stagesPerReplication + 2, totalSteps,
                            label + ": multimodality");
-            timer.start("multimodality generation and embedding");
+            timer.start("multimodality generation");
             const auto chosen = sampleWithoutReplacement(
                 static_cast<std::int64_t>(genSet.size()),
                 std::min<std::int64_t>(options.mmNumTexts, genSet.size()), rng);
-            std::vector<at::Tensor> mmEmb;
+            // All texts' repeats in one request list, so generation batches mix captions.
+            std::vector<GenerationRequest> mmRequests;
             for (auto c : chosen) {
                 const auto i = genSet[c];
-                std::vector<GenerationRequest> mmRequests;
                 for (std::int64_t r = 0; r < options.mmRepeats; ++r)
                     mmRequests.push_back({.sampleIndex = i,
                                           .caption = captions[i]->text,
@@ -390,19 +396,14 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
                                           .temperature = options.temperature,
                                           .seed = streamSeed(options.seed, rep, i, r + 1),
                                           .multimodality = true});
-                std::vector<at::Tensor> motions;
-                for (std::size_t begin = 0; begin < mmRequests.size(); begin += options.batchSize) {
-                    const auto end =
-                        std::min(mmRequests.size(), begin + std::size_t(options.batchSize));
-                    auto part = generator(std::vector<GenerationRequest>(mmRequests.begin() + begin,
-                                                                         mmRequests.begin() + end));
-                    if (part.size() != end - begin)
-                        throw std::runtime_error("evaluation: the generator returned too few "
-                                                 "motions");
-                    for (auto &m : part)
-                        motions.push_back(m.defined() ? m.detach().to(torch::kCPU, torch::kFloat32)
-                                                      : torch::zeros({0, kEvalFeatureDim}));
-                }
+            }
+            const auto mmMotions = generateAll(mmRequests, 2, "multimodality");
+            timer.start("multimodality embedding");
+            std::vector<at::Tensor> mmEmb;
+            for (std::size_t t = 0; t < chosen.size(); ++t) {
+                const auto i = genSet[chosen[t]];
+                const auto first = mmMotions.begin() + std::ptrdiff_t(t * options.mmRepeats);
+                const std::vector<at::Tensor> motions(first, first + options.mmRepeats);
                 std::vector<at::Tensor> normalised;
                 std::vector<std::int64_t> lengths;
                 prepareGenerated(motions,

@@ -77,7 +77,10 @@ struct EvaluationOptions {
     // MotionGPT do). Its 100 x 30 generations per replication dominate a CPU evaluation.
     int mmReplications = -1;
     int maxMotionFrames = 196; // T2M's max_motion_length: longer motions are cut to it
-    int batchSize = 32;        // generation and embedding batches
+    int batchSize = 32;        // embedding batches (and generation when the next is 0)
+    // Requests per generator call (0: batchSize). The default bundle generator samples a call's
+    // different captions in one batch, so larger calls run faster.
+    int generationBatchSize = 64;
     bool computeGroundTruth = true;
     // Optional per-motion measure of generated (and real) motions, e.g. the foot-skating ratio
     // of ml/motion/quality.h; takes (T, 263) un-normalised features.
