@@ -172,6 +172,7 @@ TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig
     m_motionReplications->setToolTip(tr("Each replication re-draws captions and groups; the "
                                         "interval is 1.96 std / sqrt(replications)"));
     m_motionClips = intSpin(motion, 0, 100000);
+    m_motionClips->setObjectName(QStringLiteral("motionClips"));
     m_motionClips->setSingleStep(static_cast<int>(kMotionGroupSize));
     m_motionClips->setSpecialValueText(tr("whole split"));
     m_motionClips->setToolTip(tr("Motions evaluated (a multiple of 32); the generation time grows "
@@ -332,8 +333,11 @@ RunConfig TrainForm::config() const
     config.eval.motionDataset = m_motionDataset->text().trimmed().toStdString();
     config.eval.motionEveryEpochs = m_motionEvery->value();
     config.eval.replications = m_motionReplications->value();
-    // The spin box steps by 32; a typed value is rounded down to a whole number of groups.
-    config.eval.motionMaxClips = m_motionClips->value() / kMotionGroupSize * kMotionGroupSize;
+    // The spin box steps by 32; a typed value is rounded up to a whole number of groups (0 stays
+    // the whole split).
+    const std::int64_t clips = m_motionClips->value();
+    config.eval.motionMaxClips =
+        (clips + kMotionGroupSize - 1) / kMotionGroupSize * kMotionGroupSize;
     return config;
 }
 

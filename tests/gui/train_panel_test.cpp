@@ -1,5 +1,6 @@
 // LibTorch before Qt: Qt's keyword macros clash with names in torch headers.
 #include "../app/tiny_bundle.h"
+#include "../app/tiny_eval_dataset.h"
 #include "ml/train/preference_data.h"
 
 #include "app/core/settings.h"
@@ -17,6 +18,7 @@
 #include <QListWidget>
 #include <QScreen>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -107,6 +109,8 @@ private slots:
         const RunConfig back = form.config();
         QCOMPARE(back, config);
         QCOMPARE(parseRunConfig(runConfigToJson(back)), config);
+        form.findChild<QSpinBox *>("motionClips")->setValue(40); // typed: whole groups only
+        QCOMPARE(form.config().eval.motionMaxClips, 64);
 
         // The panel offers the dataset of the last session.
         Settings settings(dir.filePath("s.ini"));
@@ -175,13 +179,26 @@ private slots:
         config.eval.logEverySteps = 1;
         config.data.pairs = dir.filePath("pairs.jsonl").toStdString();
         config.data.evalFraction = 0.25;
+        // HumanML3D metrics at the end of the run, on a tiny dataset with a tiny evaluator.
+        mp::test::writeTinyEvalDataset(dir.filePath("eval-data").toStdString());
+        mp::test::writeTinyEvaluator(dir.filePath("eval-data").toStdString(),
+                                     dir.filePath("evaluator").toStdString());
+        config.eval.motionMetrics = true;
+        config.eval.motionDataset = dir.filePath("eval-data").toStdString();
+        config.eval.motionEvaluator = dir.filePath("evaluator").toStdString();
+        config.eval.motionMaxClips = 32;
+        config.eval.replications = 2;
         panel.form()->setConfig(config);
+        QVERIFY(panel.form()->config().eval.motionMetrics);
         const QString runDir = dir.filePath("real");
         QVERIFY(panel.startRun(runDir));
         QTRY_VERIFY_WITH_TIMEOUT(panel.charts()->pointCount("Loss", "real (ipo) loss") > 0, 60000);
         QTRY_COMPARE_WITH_TIMEOUT(panel.job()->state(), JobRunner::State::Finished, 120000);
         panel.charts()->redrawNow();
         QCOMPARE(panel.charts()->pointCount("Loss", "real (ipo) loss"), 15); // 5 steps x 3 epochs
+        QCOMPARE(panel.charts()->pointCount("R-precision", "real (ipo) R@1"), 1); // the run's end
+        QCOMPARE(panel.charts()->pointCount("HumanML3D metric", "real (ipo) FID"), 1);
+        QVERIFY(panel.charts()->motionMetricsMessage().isEmpty());
         QVERIFY(QFile::exists(QDir(runDir).filePath("adapter/adapter_model.safetensors")));
         QVERIFY(QFile::exists(QDir(runDir).filePath("best/best.json")));
         qunsetenv("MOTIONPREF_CLI");

@@ -4,11 +4,9 @@
 // itself unchanged, survives a stop in the middle of an evaluation, and refuses a missing
 // dataset before writing anything.
 #include "../app/tiny_bundle.h"
+#include "../app/tiny_eval_dataset.h"
 
 #include "ml/core/error.h"
-#include "ml/data/npy.h"
-#include "ml/eval/eval_dataset.h"
-#include "ml/eval/evaluator.h"
 #include "ml/train/events.h"
 #include "ml/train/preference_data.h"
 #include "ml/train/run_config.h"
@@ -35,8 +33,8 @@ protected:
         s_root = fs::temp_directory_path() / ("mp_train_motion_" + std::to_string(::getpid()));
         fs::remove_all(s_root);
         s_bundle = mp::test::writeTinyBundle(s_root / "model");
-        writeDataset(s_root / "data");
-        writeEvaluator(s_root / "data", s_root / "evaluator");
+        mp::test::writeTinyEvalDataset(s_root / "data");
+        mp::test::writeTinyEvaluator(s_root / "data", s_root / "evaluator");
         std::vector<mp::PreferencePair> pairs;
         for (int i = 0; i < 10; ++i)
             pairs.push_back({.pairId = i + 1,
@@ -47,47 +45,6 @@ protected:
         mp::writePreferencePairs(pairs, s_root / "pairs.jsonl");
     }
     static void TearDownTestSuite() { fs::remove_all(s_root); }
-
-    // 32 motions in val.txt (one group of the protocol), two captions each with POS tags.
-    static void writeDataset(const fs::path &root)
-    {
-        fs::create_directories(root / "new_joint_vecs");
-        fs::create_directories(root / "texts");
-        const std::vector<std::string> verbs = {"walk", "run", "jump", "kick"};
-        std::ofstream val(root / "val.txt");
-        torch::manual_seed(3);
-        for (int i = 0; i < 32; ++i) {
-            const std::string name = "clip" + std::to_string(i);
-            const int cls = i % 4;
-            mp::npy::write(root / "new_joint_vecs" / (name + ".npy"),
-                           torch::randn({40 + 4 * (i % 5), 263}) * 0.2 + double(cls) * 0.1);
-            std::ofstream text(root / "texts" / (name + ".txt"));
-            text << "a person " << verbs[cls] << "s.#a/DET person/NOUN " << verbs[cls]
-                 << "/VERB#0.0#0.0\n";
-            text << "someone " << verbs[cls] << "s#someone/PRON " << verbs[cls]
-                 << "/VERB#0.0#0.0\n";
-            val << name << "\n";
-        }
-        mp::npy::write(root / "Mean.npy", torch::zeros({263}));
-        mp::npy::write(root / "Std.npy", torch::ones({263}));
-    }
-
-    static void writeEvaluator(const fs::path &dataset, const fs::path &out)
-    {
-        const auto split = mp::loadEvalSplit(dataset, "val");
-        const auto vocabulary = mp::WordVocabulary::fromCaptions(mp::taggedCaptions(split));
-        mp::EvaluatorConfig c;
-        c.vocabSize = vocabulary.size();
-        c.dimWord = 16;
-        c.dimTextHidden = 16;
-        c.dimCoemb = 8;
-        c.dimMovementHidden = 16;
-        c.dimMovementLatent = 16;
-        c.dimMotionHidden = 16;
-        torch::manual_seed(5);
-        mp::TextMotionEvaluator evaluator(c);
-        mp::saveEvaluator(out, *evaluator, vocabulary, split.mean, split.std);
-    }
 
     static mp::RunConfig config(bool motion)
     {
@@ -201,6 +158,28 @@ TEST_F(TrainMotionMetricsTest, StopDuringAnEvaluationResumesWithIt)
     ASSERT_EQ(events.size(), 2u);
     EXPECT_EQ(events[0].step, 4);
     EXPECT_EQ(events[1].step, 6);
+}
+
+TEST_F(TrainMotionMetricsTest, RlhfEvaluatesThePpoPolicyOnly)
+{
+    mp::RunConfig c = config(true);
+    c.method = mp::TrainMethod::Rlhf;
+    c.epochs = 1; // the reward-model phase: no motion metrics
+    c.ppo.epochs = 1;
+    c.ppo.batchSize = 4;
+    c.ppo.miniBatchSize = 2;
+    c.ppo.ppoEpochs = 1;
+    c.ppo.maxNewTokens = 6;
+    c.eval.motionEveryEpochs = 1;
+    c.eval.replications = 1;
+    c.eval.bestMetric = "eval_accuracy";
+    c.eval.bestMode = mp::BestMode::Max;
+    const fs::path runDir = s_root / "rlhf";
+    ASSERT_EQ(mp::runTraining(c, {.runDir = runDir}), mp::RunOutcome::Finished);
+    const auto events = motionEvents(runDir);
+    ASSERT_EQ(events.size(), 1u); // the end of the one PPO epoch
+    EXPECT_TRUE(std::isfinite(events[0].metrics.at("motion/R_precision_top_1")));
+    EXPECT_EQ(events[0].lists.at("motion/FID/values").size(), 1u);
 }
 
 TEST_F(TrainMotionMetricsTest, RefusesAMissingDatasetBeforeWritingAnything)
