@@ -2,7 +2,6 @@
 #include "ml/core/error.h"
 #include "ml/models/bundle.h"
 #include "ml/train/corpus_intents.h"
-#include "ml/train/motion_descriptor.h"
 
 #include "app/study/pair_generation.h"
 #include "app/study/study_simulation.h"
@@ -58,8 +57,9 @@ StudySimulationSummary simulateStudy(StudyStore &store, ModelBundle &bundle,
         throw InputError("a corpus directory is required (the prompts and what they ask for)");
     QElapsedTimer timer;
     timer.start();
-    const auto prompts = drawCorpusPrompts(
-        options.corpusDir.toStdString(), options.split.toStdString(), options.pairs, options.seed);
+    const auto prompts =
+        drawCorpusPrompts(options.corpusDir.toStdString(), options.split.toStdString(),
+                          options.pairs, options.seed, {.poseWeight = options.poseWeight});
     const ModelIdentity model = ModelIdentity::ofDirectory(bundleDir);
     const SimulatedLabeler labeler(options.labeler);
     const double fps = bundle.config().fps;
@@ -81,9 +81,10 @@ StudySimulationSummary simulateStudy(StudyStore &store, ModelBundle &bundle,
             throw InputError(bundleDir.toStdString() +
                              ": the model's features do not give joints (HumanML3D 263-d "
                              "features are needed to measure motions)");
-        const auto label = labeler.label(prompt.intent, describeMotion(samples[0].joints, fps),
-                                         describeMotion(samples[1].joints, fps),
-                                         static_cast<std::uint64_t>(result.stored.pairId));
+        const auto label =
+            labeler.label(prompt.intent, describeForPrompt(prompt, samples[0].joints, fps),
+                          describeForPrompt(prompt, samples[1].joints, fps),
+                          static_cast<std::uint64_t>(result.stored.pairId));
         const auto input = labelInputOf(label);
         store.addLabel(result.stored.pairId, options.labelerName, input);
 

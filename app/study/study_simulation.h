@@ -1,8 +1,9 @@
 #pragma once
 // A labeled preference set without people: prompts drawn from the project's corpus, a pair of
 // samples per prompt from a model (the same pair generation as the Label panel), and a simulated
-// labeler (ml/train/simulated_labeler.h) that prefers the sample whose measured kinematics come
-// closer to the corpus clip the caption describes. `motionpref-cli study simulate` runs it.
+// labeler (ml/train/simulated_labeler.h) that prefers the sample whose measured kinematics and
+// time-aligned poses come closer to the corpus clip the caption describes. `motionpref-cli study
+// simulate` runs it.
 
 #include "ml/core/progress.h"
 #include "ml/train/simulated_labeler.h"
@@ -27,6 +28,9 @@ struct StudySimulationOptions {
     int topK = 0;
     double topP = 1.0;
     LabelerOptions labeler;
+    // Weight of the pose error against the prompt's clip (ml/train/corpus_intents.h): 15 makes
+    // it half of the labeler's judgement, the 15 kinematic measures the other half.
+    double poseWeight = 15.0;
     QString labelerName = QStringLiteral("simulated");
 };
 

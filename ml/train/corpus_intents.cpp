@@ -10,6 +10,7 @@
 
 #include "ml/core/error.h"
 #include "ml/data/npy.h"
+#include "ml/train/motion_alignment.h"
 #include "ml/train/motion_descriptor.h"
 
 namespace fs = std::filesystem;
@@ -57,27 +58,57 @@ std::vector<ManifestClip> readManifestSplit(const fs::path &corpusDir, const std
     return clips;
 }
 
-MotionDescriptor describeClip(const fs::path &corpusDir, const std::string &id)
+at::Tensor clipJoints(const fs::path &corpusDir, const std::string &id)
 {
     const fs::path path = corpusDir / "new_joints" / (id + ".npy");
     if (!fs::exists(path))
         throw InputError(path.string() + ": missing (the manifest lists clip " + id + ")");
-    return describeMotion(npy::read(path));
+    return npy::read(path);
+}
+
+// Pairs of different clips sampled for the pose error's spread: enough for a stable spread,
+// few enough to cost a fraction of a second.
+constexpr int kPoseSpreadPairs = 64;
+
+double poseErrorSpread(const fs::path &corpusDir, const std::vector<ManifestClip> &clips,
+                       std::uint64_t seed)
+{
+    if (clips.size() < 2)
+        return 1.0;
+    std::mt19937_64 rng(seed ^ 0x5eedULL);
+    std::vector<double> errors;
+    for (int k = 0; k < kPoseSpreadPairs; ++k) {
+        const auto i = static_cast<std::size_t>(rng() % clips.size());
+        auto j = static_cast<std::size_t>(rng() % (clips.size() - 1));
+        if (j >= i)
+            ++j;
+        errors.push_back(alignedPoseError(clipJoints(corpusDir, clips[i].id),
+                                          clipJoints(corpusDir, clips[j].id)));
+    }
+    std::vector<MotionDescriptor> asDescriptors;
+    for (double e : errors)
+        asDescriptors.push_back({{{kPoseErrorFeature, e}}});
+    return descriptorScales(asDescriptors).at(kPoseErrorFeature);
 }
 
 } // namespace
 
 std::vector<CorpusPrompt> drawCorpusPrompts(const fs::path &corpusDir, const std::string &split,
-                                            std::int64_t count, std::uint64_t seed)
+                                            std::int64_t count, std::uint64_t seed,
+                                            const CorpusPromptOptions &options)
 {
+    if (!(options.poseWeight >= 0.0))
+        throw InputError("the pose error's weight must be 0 or more");
     if (count < 1)
         throw InputError("the number of prompts must be positive");
     const auto clips = readManifestSplit(corpusDir, split);
     std::vector<MotionDescriptor> descriptors;
     descriptors.reserve(clips.size());
     for (const auto &clip : clips)
-        descriptors.push_back(describeClip(corpusDir, clip.id));
+        descriptors.push_back(describeMotion(clipJoints(corpusDir, clip.id)));
     const auto scales = descriptorScales(descriptors);
+    const double poseScale =
+        options.poseWeight > 0.0 ? poseErrorSpread(corpusDir, clips, seed) : 1.0;
 
     // Clips without replacement (a fresh shuffle each time all were used), then a caption.
     std::mt19937_64 rng(seed);
@@ -95,12 +126,27 @@ std::vector<CorpusPrompt> drawCorpusPrompts(const fs::path &corpusDir, const std
         order.pop_back();
         const auto &clip = clips[index];
         const auto &caption = clip.captions[static_cast<std::size_t>(rng() % clip.captions.size())];
-        prompts.push_back({.clipId = clip.id,
-                           .caption = caption,
-                           .actions = clip.actions,
-                           .intent = intentFromReference(caption, descriptors[index], scales)});
+        CorpusPrompt prompt{.clipId = clip.id,
+                            .caption = caption,
+                            .actions = clip.actions,
+                            .intent = intentFromReference(caption, descriptors[index], scales)};
+        if (options.poseWeight > 0.0) {
+            prompt.referenceJoints = clipJoints(corpusDir, clip.id);
+            prompt.intent.targets[kPoseErrorFeature] = {
+                .value = 0.0, .scale = poseScale, .weight = options.poseWeight};
+        }
+        prompts.push_back(std::move(prompt));
     }
     return prompts;
+}
+
+MotionDescriptor describeForPrompt(const CorpusPrompt &prompt, const at::Tensor &joints, double fps)
+{
+    MotionDescriptor out = describeMotion(joints, fps);
+    if (prompt.intent.targets.count(kPoseErrorFeature) && prompt.referenceJoints.defined())
+        out.features[kPoseErrorFeature] =
+            alignedPoseError(joints, prompt.referenceJoints, {.fps = fps});
+    return out;
 }
 
 } // namespace mp

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <ATen/core/Tensor.h>
+
 #include "ml/train/simulated_labeler.h"
 
 namespace mp {
@@ -17,13 +19,30 @@ struct CorpusPrompt {
     std::string caption;
     std::vector<std::string> actions; // the clip's actions in order, from the manifest
     PromptIntent intent;
+    at::Tensor referenceJoints; // the clip's joints (T, 22, 3)
+};
+
+// The intent's target for alignedPoseError (ml/train/motion_alignment.h) against the clip.
+inline constexpr const char *kPoseErrorFeature = "pose_error_m";
+
+struct CorpusPromptOptions {
+    // Weight of the pose error against the clip, relative to 1 for each kinematic measure (there
+    // are 15): 0 leaves it out, 15 makes it half the match score.
+    double poseWeight = 0.0;
 };
 
 // Draws `count` (clip, caption) pairs of the split, seeded, clips without replacement while they
 // last. Descriptor spreads are measured over all of the split's clips. InputError naming the
 // file when the directory is not a corpus (no manifest.json) or a clip's joints are missing.
+// The pose error's unit of mismatch is its spread over pairs of different clips of the split.
 std::vector<CorpusPrompt> drawCorpusPrompts(const std::filesystem::path &corpusDir,
                                             const std::string &split, std::int64_t count,
-                                            std::uint64_t seed);
+                                            std::uint64_t seed,
+                                            const CorpusPromptOptions &options = {});
+
+// A generated motion's measures for the labeler: describeMotion, plus its pose error against the
+// prompt's clip when the intent asks for it.
+MotionDescriptor describeForPrompt(const CorpusPrompt &prompt, const at::Tensor &joints,
+                                   double fps);
 
 } // namespace mp

@@ -162,6 +162,15 @@ MotionDescriptor describeMotion(const at::Tensor &joints, double fps)
     return out;
 }
 
+double initialFacingYaw(const at::Tensor &joints)
+{
+    if (joints.dim() != 3 || joints.size(0) < 1 || joints.size(1) != kNumJoints ||
+        joints.size(2) != 3)
+        throw InputError("initialFacingYaw: expected joints of shape (T >= 1, 22, 3)");
+    const at::Tensor cpu = joints.slice(0, 0, 1).to(torch::kCPU, torch::kFloat).contiguous();
+    return facingYaw(JointReader{cpu.accessor<float, 3>()}, 0);
+}
+
 std::map<std::string, double> descriptorScales(const std::vector<MotionDescriptor> &descriptors)
 {
     std::map<std::string, std::pair<double, double>> sums; // sum, sum of squares

@@ -19,6 +19,10 @@ namespace mp {
 // motion of fewer than two frames has all-zero measures.
 MotionDescriptor describeMotion(const at::Tensor &joints, double fps = 20.0);
 
+// Yaw (radians, 0 = facing +Z) of the body's facing in the first frame, from the hips and
+// shoulders as HumanML3D defines it. joints (T >= 1, 22, 3).
+double initialFacingYaw(const at::Tensor &joints);
+
 // Each feature's standard deviation over the descriptors, floored so that a feature nearly
 // constant over the corpus does not dominate.
 std::map<std::string, double> descriptorScales(const std::vector<MotionDescriptor> &descriptors);

@@ -287,6 +287,7 @@ int runSimulate(const ParsedArgs &args, const Context &context)
     options.topK = static_cast<int>(args.intValue("top-k"));
     options.labeler.noiseStd = args.doubleValue("noise");
     options.labeler.lapseProbability = args.doubleValue("lapse");
+    options.poseWeight = args.doubleValue("pose-weight");
     options.labeler.seed = options.seed;
     options.labelerName = qs(args.value("labeler"));
     const std::filesystem::path modelDir =
@@ -400,7 +401,9 @@ const CommandRegistration simulateCommand{{
         "(as the Label panel makes them) and a label from a simulated labeler that prefers\n"
         "the sample whose kinematics (travel, turning, rise and drop, lean, hands up, limb\n"
         "activity) are closer to the clip the caption describes, with a degree from the size\n"
-        "of the difference and Gaussian noise on each sample's score.",
+        "of the difference and Gaussian noise on each sample's score. With --pose-weight\n"
+        "above 0 it also compares poses frame by frame with the clip along the best time\n"
+        "alignment (mean joint error in metres, DTW), so the order of the actions counts.",
     .options = {{"corpus", "DIR", "corpus made by `corpus build` (manifest.json, new_joints)", ""},
                 {"model", "BUNDLE", "model bundle", "the embedded default"},
                 {"pairs", "N", "number of pairs", "1000"},
@@ -410,6 +413,10 @@ const CommandRegistration simulateCommand{{
                 {"top-k", "K", "top-k cut (0: off)", "0"},
                 {"noise", "S", "labeler noise on each sample's score", "0.05"},
                 {"lapse", "P", "probability of a careless (random) choice", "0"},
+                {"pose-weight", "W",
+                 "weight of the pose error against the clip (each of the 15 kinematic measures "
+                 "weighs 1; 0: measures only)",
+                 "15"},
                 {"labeler", "NAME", "labeler name stored with the labels", "simulated"}},
     .run = runSimulate,
 }};
