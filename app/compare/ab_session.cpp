@@ -1,5 +1,6 @@
 #include "app/compare/ab_session.h"
 
+#include "app/core/json_file.h"
 #include "ml/core/error.h"
 
 #include <QFile>
@@ -365,18 +366,7 @@ void AbSession::save(const QString &path) const
 
 AbSession AbSession::load(const QString &path)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        fail(path, file.errorString());
-    QJsonParseError error;
-    const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &error);
-    if (error.error != QJsonParseError::NoError)
-        fail(path, QStringLiteral("invalid JSON at offset %1: %2")
-                       .arg(error.offset)
-                       .arg(error.errorString()));
-    if (!document.isObject())
-        fail(path, QStringLiteral("expected a JSON object"));
-    return fromJson(document.object(), path);
+    return fromJson(readJsonObjectFile(path), path);
 }
 
 QStringList readPromptFile(const QString &path)

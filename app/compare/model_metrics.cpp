@@ -1,12 +1,11 @@
 #include "app/compare/model_metrics.h"
 
+#include "app/core/json_file.h"
 #include "ml/core/error.h"
 
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QJsonObject>
 
 namespace mp {
@@ -53,20 +52,9 @@ const QList<MetricRow> &compareMetricRows()
 
 ModelMetrics readModelMetrics(const QString &path)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        fail(path, file.errorString());
-    QJsonParseError error;
-    const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &error);
-    if (error.error != QJsonParseError::NoError)
-        fail(path, QStringLiteral("invalid JSON at offset %1: %2")
-                       .arg(error.offset)
-                       .arg(error.errorString()));
-    if (!document.isObject())
-        fail(path, QStringLiteral("expected a JSON object of metrics"));
+    const QJsonObject root = readJsonObjectFile(path, QStringLiteral("a JSON object of metrics"));
     ModelMetrics result;
     result.path = path;
-    const QJsonObject root = document.object();
     for (auto it = root.begin(); it != root.end(); ++it) {
         if (it.key() == QLatin1String("meta")) {
             result.replications = it->toObject().value(QStringLiteral("replications")).toInt();
