@@ -9,12 +9,11 @@
 #pragma push_macro("slots")
 #undef slots
 #include "ml/models/bundle.h"
+#include "ml/models/sampler.h"
 #pragma pop_macro("slots")
 
 #include <QDir>
 #include <QFileInfo>
-
-#include <cmath>
 
 namespace mp {
 
@@ -34,18 +33,6 @@ ModelIdentity ModelIdentity::ofDirectory(const QString &bundleDir)
 }
 
 namespace {
-
-void checkSampling(const PairSampling &sampling)
-{
-    if (!std::isfinite(sampling.temperature))
-        throw InputError("temperature must be a finite number");
-    if (sampling.topK < 0)
-        throw InputError("top-k must be 0 (off) or positive, got " + std::to_string(sampling.topK));
-    if (!(sampling.topP > 0.0 && sampling.topP <= 1.0))
-        throw InputError("top-p must be in (0, 1], got " + std::to_string(sampling.topP));
-    if (sampling.maxMotionTokens < 0)
-        throw InputError("the maximum number of motion tokens cannot be negative");
-}
 
 QByteArray featuresAsNpy(const at::Tensor &features)
 {
@@ -78,12 +65,15 @@ GeneratedPair generatePair(ModelBundle &bundle, const PairRequest &request,
 {
     if (request.prompt.trimmed().isEmpty())
         throw InputError("a prompt cannot be empty");
-    checkSampling(request.sampling);
+    if (request.sampling.maxMotionTokens < 0)
+        throw InputError("the maximum number of motion tokens cannot be negative");
     GenerateOptions options = bundle.defaultOptions({request.seeds[0], request.seeds[1]});
     options.sampling.temperature = request.sampling.temperature;
     options.sampling.greedy = request.sampling.temperature <= 0.0;
     options.sampling.topK = request.sampling.topK;
     options.sampling.topP = request.sampling.topP;
+    // Before any work: a bad value fails here, in the sampler's own words.
+    validateSampleOptions(options.sampling);
     if (request.sampling.maxMotionTokens > 0)
         options.maxMotionTokens = request.sampling.maxMotionTokens;
 

@@ -30,7 +30,7 @@ struct MotionSample;
 
 // Sampling of both samples of a pair; defaults follow the bundle's generation defaults.
 struct PairSampling {
-    double temperature = 1.0;         // <= 0: greedy
+    double temperature = 1.0;         // 0: greedy
     int topK = 50;                    // 0: off
     double topP = 1.0;                // 1: off
     std::int64_t maxMotionTokens = 0; // 0: the bundle's default
