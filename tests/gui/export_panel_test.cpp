@@ -9,6 +9,7 @@
 
 #include <QFile>
 #include <QLabel>
+#include <QPushButton>
 #include <QScreen>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -66,7 +67,17 @@ private slots:
             const QString output = dir.filePath(QStringLiteral("walk-out.%1").arg(suffix));
             QSignalSpy finished(&panel, &ExportPanel::exportFinished);
             QVERIFY(panel.exportTo(output));
+            // A second export while the first is written is refused, visibly, and the button
+            // stays disabled until the first reports.
+            const QString second = dir.filePath(QStringLiteral("second.%1").arg(suffix));
+            QVERIFY(!panel.exportTo(second));
+            QVERIFY(panel.findChild<QLabel *>("exportStatus")->text().contains("Still writing"));
+            QVERIFY(!panel.findChild<QPushButton *>("exportButton")->isEnabled());
             QVERIFY(finished.wait(20000));
+            QCOMPARE(finished.size(), 1);
+            QVERIFY(!panel.isExporting());
+            QVERIFY(panel.findChild<QPushButton *>("exportButton")->isEnabled());
+            QVERIFY(!QFile::exists(second));
             QVERIFY2(finished.first().at(0).toBool(),
                      qPrintable(finished.first().at(1).toString()));
             QVERIFY(QFile(output).size() > 0);

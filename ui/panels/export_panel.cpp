@@ -71,6 +71,7 @@ ExportPanel::ExportPanel(QWidget *parent) : QWidget(parent), m_clock(new Playbac
     form->addRow(tr(".npy holds:"), m_npyContent);
     form->addRow(tr("Frame rate:"), m_fps);
     m_export = new QPushButton(tr("E&xport..."), options);
+    m_export->setObjectName(QStringLiteral("exportButton"));
     form->addRow(m_export);
     m_status = new QLabel(options);
     m_status->setWordWrap(true);
@@ -103,6 +104,7 @@ ExportPanel::ExportPanel(QWidget *parent) : QWidget(parent), m_clock(new Playbac
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportPanel::updateEnabled);
     connect(&m_writer, &QFutureWatcher<QString>::finished, this, [this] {
         const QString error = m_writer.result();
+        m_exporting = false;
         updateEnabled();
         if (error.isEmpty()) {
             showStatus(tr("Written %1").arg(m_lastExportPath), false);
@@ -168,11 +170,18 @@ MotionWriteOptions ExportPanel::writeOptions() const
 
 bool ExportPanel::exportTo(const QString &path)
 {
-    if (!m_motion || m_writer.isRunning())
+    if (!m_motion)
         return false;
+    if (m_exporting) {
+        showStatus(tr("Still writing %1: export %2 when it is done.")
+                       .arg(m_lastExportPath, QFileInfo(path).fileName()),
+                   true);
+        return false;
+    }
+    m_exporting = true;
     m_lastExportPath = path;
     showStatus(tr("Writing %1...").arg(path), false);
-    m_export->setEnabled(false);
+    updateEnabled();
     const LoadedMotion motion = *m_motion;
     const MotionWriteOptions options = writeOptions();
     m_writer.setFuture(QtConcurrent::run([motion, options, path]() -> QString {
@@ -212,7 +221,7 @@ void ExportPanel::updateEnabled()
 {
     const QString suffix = m_format->currentData().toString();
     const bool smpl = m_motion && m_motion->isSmpl22;
-    m_export->setEnabled(m_motion.has_value() && !m_writer.isRunning());
+    m_export->setEnabled(m_motion.has_value() && !m_exporting);
     m_units->setEnabled(suffix != QLatin1String("npy"));
     m_npyContent->setEnabled(suffix == QLatin1String("npy") && smpl);
     if (!smpl)

@@ -33,8 +33,11 @@ public:
 
     MotionWriteOptions writeOptions() const;
     // Writes the motion to path (format from its extension) on a worker thread; exportFinished
-    // reports the outcome. Returns false when there is nothing to export or a write is running.
+    // reports the outcome. Returns false when there is nothing to export, or when an export is
+    // still being written (that refusal is shown in the status line).
     bool exportTo(const QString &path);
+    // From exportTo until exportFinished is emitted.
+    bool isExporting() const { return m_exporting; }
     MotionViewport *viewport() const { return m_viewport; }
 
 signals:
@@ -58,6 +61,9 @@ private:
     QDoubleSpinBox *m_fps = nullptr;
     QPushButton *m_export = nullptr;
     QFutureWatcher<QString> m_writer; // "" on success, else the error
+    // Set by exportTo, cleared by the finished slot: unlike m_writer.isRunning(), it stays set
+    // until the outcome is reported, so a second export cannot re-arm the watcher in between.
+    bool m_exporting = false;
     QString m_lastExportPath;
 };
 
