@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -55,6 +56,22 @@ std::vector<PreferencePair> idsOrThrow(const std::vector<PreferencePair> &pairs,
                                        const fs::path &list)
 {
     return pairsWithIds(pairs, readPairIdList(list), list.string());
+}
+
+// The listed pairs (each must be in the file) that the degree and percent selection kept: a
+// fixed split stays fixed while the training subset changes.
+std::vector<PreferencePair> selectedOfList(const std::vector<PreferencePair> &all,
+                                           const std::vector<PreferencePair> &selected,
+                                           const fs::path &list)
+{
+    std::unordered_set<std::int64_t> kept;
+    for (const auto &pair : selected)
+        kept.insert(pair.pairId);
+    std::vector<PreferencePair> out;
+    for (auto &pair : idsOrThrow(all, list))
+        if (kept.count(pair.pairId))
+            out.push_back(std::move(pair));
+    return out;
 }
 
 } // namespace
@@ -124,11 +141,13 @@ RunData loadRunData(const RunConfig &config, const fs::path &runDir, bool resume
     RunData data;
     if (resume && fs::exists(trainList)) {
         data.train = idsOrThrow(selected, trainList);
-        data.eval = idsOrThrow(selected, evalList);
+        data.eval = idsOrThrow(all, evalList);
     } else if (!config.data.trainIds.empty()) {
-        data.train = idsOrThrow(selected, config.data.trainIds);
+        // Explicit lists: the selection narrows the training pairs only, so runs with other
+        // subsets are measured on the same held-out pairs.
+        data.train = selectedOfList(all, selected, config.data.trainIds);
         if (!config.data.evalIds.empty())
-            data.eval = idsOrThrow(selected, config.data.evalIds);
+            data.eval = idsOrThrow(all, config.data.evalIds);
     } else {
         const auto split = splitPreferencePairs(selected, config.data.evalFraction, seed);
         data.train = pairsWithIds(selected, split.trainIds, config.data.pairs);

@@ -3,6 +3,8 @@
 #include "ml/core/error.h"
 #include "ml/train/motion_descriptor.h"
 #include "ml/train/preference_data.h"
+#include "ml/train/run_config.h"
+#include "ml/train/run_directory.h"
 #include "ml/train/step_plan.h"
 
 #include <gtest/gtest.h>
@@ -126,6 +128,32 @@ TEST_F(PreferenceData, SplitPartitionsAndIdListsRoundTrip)
     EXPECT_EQ(mp::readPairIdList(dir / "train.txt"), split.trainIds);
     EXPECT_THROW(mp::readPairIdList(write("ids.txt", "12\nabc\n")), mp::InputError);
     EXPECT_THROW(mp::pairsWithIds(all, {999}, "ids.txt"), mp::InputError);
+}
+
+TEST_F(PreferenceData, DegreeSelectionNarrowsAFixedSplitsTrainingPairsOnly)
+{
+    const auto all = pairs(20); // degrees cycle much, better, slightly, unsure
+    mp::writePreferencePairs(all, dir / "all.jsonl");
+    std::vector<std::int64_t> trainIds, evalIds;
+    for (const auto &pair : all)
+        (pair.pairId < 116 ? trainIds : evalIds).push_back(pair.pairId);
+    mp::writePairIdList(trainIds, dir / "train.txt");
+    mp::writePairIdList(evalIds, dir / "test.txt");
+    mp::RunConfig config;
+    config.data.pairs = (dir / "all.jsonl").string();
+    config.data.trainIds = (dir / "train.txt").string();
+    config.data.evalIds = (dir / "test.txt").string();
+    config.data.degrees = {mp::PreferenceDegree::MuchBetter};
+    fs::create_directories(dir / "run");
+    const auto data = mp::loadRunData(config, dir / "run", false);
+    ASSERT_EQ(data.train.size(), 4u); // ids 100, 104, 108, 112
+    for (const auto &pair : data.train)
+        EXPECT_EQ(pair.degree, mp::PreferenceDegree::MuchBetter);
+    EXPECT_EQ(data.eval.size(), evalIds.size()); // the held-out pairs stay whole
+
+    mp::writePairIdList({100, 999}, dir / "bad.txt");
+    config.data.trainIds = (dir / "bad.txt").string();
+    EXPECT_THROW(mp::loadRunData(config, dir / "run", false), mp::InputError);
 }
 
 TEST_F(PreferenceData, StepPlanCoversEveryPairOncePerEpoch)
