@@ -7,6 +7,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QCursor>
 #include <QDir>
 #include <QFileInfo>
 #include <QGridLayout>
@@ -16,6 +17,7 @@
 #include <QLineSeries>
 #include <QScatterSeries>
 #include <QStackedWidget>
+#include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -71,12 +73,26 @@ QString shortMetricName(const QString &key)
     return name;
 }
 
-QColor runColour(int index, int metricIndex)
+QColor colourOf(int index)
 {
-    QColor colour = kRunColours[index % std::size(kRunColours)];
-    // Later metrics of the same run are lighter shades, so runs stay told apart by hue.
-    return metricIndex == 0 ? colour : colour.lighter(100 + 35 * metricIndex);
+    return kRunColours[index % std::size(kRunColours)];
 }
+
+// The line style of the n-th training metric of a chart; an eval metric is always dashed.
+Qt::PenStyle trainStyle(int n)
+{
+    const Qt::PenStyle styles[] = {Qt::SolidLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
+    return styles[n % std::size(styles)];
+}
+
+// The line style of the k-th metric of a HumanML3D chart (R@1 solid, R@3 dashed).
+Qt::PenStyle motionStyle(int k)
+{
+    return k == 0 ? Qt::SolidLine : Qt::DashLine;
+}
+
+// The grey of the legend entries that stand for every run, and of the real motions' lines.
+const QColor kNeutral(110, 110, 110);
 
 struct Range {
     double minX = std::numeric_limits<double>::infinity();
@@ -189,8 +205,6 @@ TrainCharts::TrainCharts(QWidget *parent) : QWidget(parent)
     grid->setRowStretch(2, 1);
     for (std::size_t i = 4; i < m_charts.size(); ++i) {
         m_charts[i].xAxis->setTitleText(tr("epoch"));
-        // Beside the plot: the entries (run, metric, real motions) are too long for one row.
-        m_charts[i].chart->legend()->setAlignment(Qt::AlignRight);
         m_charts[i].view->setMinimumHeight(200);
     }
     connect(m_motionMetric, &QComboBox::currentIndexChanged, this, &TrainCharts::redrawNow);
@@ -209,9 +223,8 @@ TrainCharts::ChartSlot &TrainCharts::addChart(const QString &title, const QStrin
     slot.chart->setTitle(title);
     slot.chart->setAnimationOptions(QChart::NoAnimation);
     slot.chart->legend()->setAlignment(Qt::AlignBottom);
-    QFont legendFont = slot.chart->legend()->font();
-    legendFont.setPointSizeF(legendFont.pointSizeF() * 0.85); // six entries fit under a chart
-    slot.chart->legend()->setFont(legendFont);
+    // Line segments as markers: the style is what tells a chart's metrics apart.
+    slot.chart->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
     slot.chart->setMargins(QMargins(4, 4, 4, 4));
     slot.xAxis = new QValueAxis;
     slot.xAxis->setTitleText(tr("step"));
@@ -236,7 +249,10 @@ QStringList TrainCharts::chartTitles() const
 
 void TrainCharts::addRun(RunFollower *follower, const QString &label)
 {
-    m_runs.push_back({follower, label, m_nextColour++});
+    // A run keeps its colour when it is unticked and ticked again.
+    if (!m_colourIndex.contains(follower))
+        m_colourIndex.insert(follower, int(m_colourIndex.size()));
+    m_runs.push_back({follower, label, m_colourIndex.value(follower)});
     connect(follower, &RunFollower::eventsAppended, this, &TrainCharts::scheduleRedraw);
     connect(follower, &QObject::destroyed, this, [this, follower] { removeRun(follower); });
     scheduleRedraw();
@@ -252,6 +268,53 @@ void TrainCharts::removeRun(RunFollower *follower)
     disconnect(follower, nullptr, this, nullptr);
     m_runs.erase(found);
     scheduleRedraw();
+}
+
+QColor TrainCharts::runColour(const RunFollower *follower) const
+{
+    const auto found = m_colourIndex.constFind(follower);
+    return found == m_colourIndex.constEnd() ? QColor() : colourOf(*found);
+}
+
+void TrainCharts::addSeries(ChartSlot &slot, QXYSeries *series, bool inLegend)
+{
+    slot.chart->addSeries(series);
+    series->attachAxis(slot.xAxis);
+    series->attachAxis(slot.yAxis);
+    if (inLegend)
+        return;
+    for (QLegendMarker *marker : slot.chart->legend()->markers(series))
+        marker->setVisible(false);
+    if (series->name().isEmpty())
+        return;
+    const QString xName = slot.xAxis->titleText();
+    connect(series, &QXYSeries::hovered, series, [series, xName](const QPointF &at, bool entered) {
+        if (!entered) {
+            QToolTip::hideText();
+            return;
+        }
+        // The data point nearest the pointer along x; x rounded: steps and evaluated epochs are
+        // whole, the HumanML3D charts shift overlaid runs a little sideways.
+        const QList<QPointF> points = series->points();
+        const auto nearest =
+            std::min_element(points.begin(), points.end(), [&at](QPointF a, QPointF b) {
+                return std::abs(a.x() - at.x()) < std::abs(b.x() - at.x());
+            });
+        if (nearest == points.end())
+            return;
+        QToolTip::showText(QCursor::pos(), tr("%1\n%2 %3: %4")
+                                               .arg(series->name(), xName)
+                                               .arg(std::round(nearest->x()))
+                                               .arg(nearest->y(), 0, 'g', 4));
+    });
+}
+
+void TrainCharts::addLegendEntry(ChartSlot &slot, const QString &name, Qt::PenStyle style)
+{
+    auto *entry = new QLineSeries;
+    entry->setName(name);
+    entry->setPen(QPen(kNeutral, 2.0, style));
+    addSeries(slot, entry, true);
 }
 
 void TrainCharts::scheduleRedraw()
@@ -336,10 +399,13 @@ void TrainCharts::redrawChart(ChartSlot &slot)
     spikes->setMarkerShape(QScatterSeries::MarkerShapeTriangle);
     spikes->setMarkerSize(11);
     spikes->setColor(QColor(200, 0, 0));
-    for (const Run &run : m_runs) {
-        int metricIndex = 0;
-        for (const QString &key : slot.stepKeys) {
-            const std::string metric = key.toStdString();
+    int trainMetrics = 0;
+    for (const QString &key : slot.stepKeys) {
+        const std::string metric = key.toStdString();
+        const bool eval = key.startsWith(QLatin1String("eval_"));
+        const Qt::PenStyle style = eval ? Qt::DashLine : trainStyle(trainMetrics);
+        bool drawn = false;
+        for (const Run &run : m_runs) {
             QList<QPointF> points;
             for (const Event &event : run.follower->events()) {
                 if (event.type == EventType::Step || event.type == EventType::Eval) {
@@ -360,16 +426,16 @@ void TrainCharts::redrawChart(ChartSlot &slot)
                 continue;
             auto *series = new QLineSeries;
             series->setName(run.label + QLatin1Char(' ') + shortMetricName(key));
-            QPen pen(runColour(run.colourIndex, metricIndex++));
-            pen.setWidthF(1.6);
-            if (key.startsWith(QLatin1String("eval_")))
-                pen.setStyle(Qt::DashLine);
-            series->setPen(pen);
+            series->setPen(QPen(colourOf(run.colourIndex), 1.8, style));
             series->replace(points);
-            slot.chart->addSeries(series);
-            series->attachAxis(slot.xAxis);
-            series->attachAxis(slot.yAxis);
+            addSeries(slot, series, false);
+            drawn = true;
         }
+        if (!drawn)
+            continue;
+        addLegendEntry(slot, shortMetricName(key), style);
+        if (!eval)
+            ++trainMetrics;
     }
     if (spikes->count() > 0) {
         slot.chart->addSeries(spikes);
@@ -457,28 +523,21 @@ void TrainCharts::redrawMotionChart(ChartSlot &slot, bool &anyPoint)
         const double index = double(found - runsWithPoints.begin());
         return (index - (double(runsWithPoints.size()) - 1.0) / 2.0) * 2.5 * cap;
     };
-    const auto addSeries = [&](QLineSeries *series, bool inLegend) {
-        slot.chart->addSeries(series);
-        series->attachAxis(slot.xAxis);
-        series->attachAxis(slot.yAxis);
-        if (!inLegend)
-            for (QLegendMarker *marker : slot.chart->legend()->markers(series))
-                marker->setVisible(false);
-    };
     for (std::size_t k = 0; k < reference.size(); ++k) {
         if (!reference[k])
             continue;
         auto *line = new QLineSeries;
         line->setName(tr("real %1").arg(motionMetricOf(keys[int(k)]).label));
-        QPen pen(QColor(110, 110, 110), 1.2, Qt::DotLine);
-        line->setPen(pen);
+        line->setPen(QPen(kNeutral, 1.2, Qt::DotLine));
         line->append(range.minX - 0.5, *reference[k]);
         line->append(range.maxX + 0.5, *reference[k]);
-        addSeries(line, true);
+        addSeries(slot, line, true);
     }
     for (const Curve &curve : curves) {
         const double shift = runsWithPoints.size() > 1 ? shiftOf(curve.run) : 0.0;
-        const QColor colour = runColour(curve.run->colourIndex, 0);
+        const QColor colour = colourOf(curve.run->colourIndex);
+        const QString name = curve.run->label + QLatin1Char(' ') +
+                             QString::fromLatin1(motionMetricOf(keys[curve.keyIndex]).label);
         for (const Point &point : curve.points) {
             // An I-beam: the cap at each end joined by the vertical interval.
             const double x = point.epoch + shift;
@@ -488,21 +547,24 @@ void TrainCharts::redrawMotionChart(ChartSlot &slot, bool &anyPoint)
             whisker->replace({QPointF(x - cap, low), QPointF(x + cap, low), QPointF(x, low),
                               QPointF(x, high), QPointF(x - cap, high), QPointF(x + cap, high)});
             whisker->setPen(QPen(colour, 1.3));
-            addSeries(whisker, false);
+            addSeries(slot, whisker, false);
         }
         auto *line = new QLineSeries;
-        line->setName(curve.run->label + QLatin1Char(' ') +
-                      QString::fromLatin1(motionMetricOf(keys[curve.keyIndex]).label));
-        QPen pen(colour, 2.0, curve.keyIndex == 0 ? Qt::SolidLine : Qt::DashLine);
-        line->setPen(pen);
+        line->setName(name);
+        line->setPen(QPen(colour, 2.0, motionStyle(curve.keyIndex)));
         line->setPointsVisible(true);
         line->setMarkerSize(5);
         QList<QPointF> points;
         for (const Point &point : curve.points)
             points.append(QPointF(point.epoch + shift, point.mean));
         line->replace(points);
-        addSeries(line, true);
+        addSeries(slot, line, false);
     }
+    for (int k = 0; k < keys.size(); ++k)
+        if (std::any_of(curves.begin(), curves.end(),
+                        [k](const Curve &curve) { return curve.keyIndex == k; }))
+            addLegendEntry(slot, QString::fromLatin1(motionMetricOf(keys[k]).label),
+                           motionStyle(k));
     Range padded = range;
     padded.add(range.minX - 0.5, range.minY);
     padded.add(range.maxX + 0.5, range.maxY);

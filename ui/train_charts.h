@@ -2,8 +2,10 @@
 // Live charts of training runs, drawn from their events: loss, KL, rewards (with spikes marked),
 // reward accuracy, and the HumanML3D metrics per epoch (motion_metrics events) with their 95%
 // intervals as whiskers: R-precision (R@1, R@3) and one chosen metric (FID by default). Several
-// runs are overlaid, one colour per run. Redrawn a few times a second at most, whatever the event
-// rate, with whole-series replace().
+// runs are overlaid: the colour tells the runs apart (runColour, for the list that names them),
+// the line style the metrics, and each chart's legend names each metric once. Hovering a line
+// shows its run, metric and value. Redrawn a few times a second at most, whatever the event rate,
+// with whole-series replace().
 
 #include <QHash>
 #include <QStringList>
@@ -12,7 +14,9 @@
 
 #include <vector>
 
+class QColor;
 class QComboBox;
+class QXYSeries;
 class QChart;
 class QLabel;
 class QStackedWidget;
@@ -31,9 +35,12 @@ public:
     // The follower stays owned by the caller; its events are drawn as they arrive.
     void addRun(RunFollower *follower, const QString &label);
     void removeRun(RunFollower *follower);
+    // The colour of a charted run; kept when the run is removed and added again. Invalid for a
+    // follower never added.
+    QColor runColour(const RunFollower *follower) const;
     int runCount() const { return static_cast<int>(m_runs.size()); }
     QStringList chartTitles() const;
-    // Points in a chart's series named "<run label>: <metric>" (tests and the status line).
+    // Points in a chart's series named "<run label> <metric>" (tests and the status line).
     int pointCount(const QString &chartTitle, const QString &seriesName) const;
     int spikeCount(const QString &chartTitle) const;
     // What the HumanML3D area says instead of its charts (no run has metrics yet); empty when
@@ -63,6 +70,11 @@ private:
     };
 
     ChartSlot &addChart(const QString &title, const QStringList &stepKeys);
+    // Adds a series to the slot's chart and axes; a named series out of the legend shows its name
+    // and nearest value on hover.
+    void addSeries(ChartSlot &slot, QXYSeries *series, bool inLegend);
+    // A legend entry with no points: a metric's line style in grey, standing for every run.
+    void addLegendEntry(ChartSlot &slot, const QString &name, Qt::PenStyle style);
     void scheduleRedraw();
     void redrawChart(ChartSlot &slot);
     void redrawMotionChart(ChartSlot &slot, bool &anyPoint);
@@ -74,7 +86,7 @@ private:
     QStackedWidget *m_motionStack = nullptr;
     QLabel *m_motionMessage = nullptr;
     QTimer m_redrawTimer;
-    int m_nextColour = 0;
+    QHash<const RunFollower *, int> m_colourIndex;
 };
 
 } // namespace mp

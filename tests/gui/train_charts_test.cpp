@@ -2,7 +2,11 @@
 #include "ml/train/run_config.h"
 #include "ui/train_charts.h"
 
+#include <QChart>
+#include <QChartView>
 #include <QDir>
+#include <QLegend>
+#include <QLegendMarker>
 #include <QScreen>
 #include <QTemporaryDir>
 #include <QTest>
@@ -26,6 +30,20 @@ Event motionEvent(int step, double epoch, double r1, double fid)
     add("FID", fid, 0.3);
     add("gt_R_precision_top_1", 0.88, 0.004);
     return event;
+}
+
+// The labels of the visible legend entries of the chart titled `title`, in order.
+QStringList legendLabels(const TrainCharts &charts, const QString &title)
+{
+    QStringList labels;
+    for (const QChartView *view : charts.findChildren<QChartView *>()) {
+        if (view->chart()->title() != title)
+            continue;
+        for (const QLegendMarker *marker : view->chart()->legend()->markers())
+            if (marker->isVisible())
+                labels << marker->label();
+    }
+    return labels;
 }
 
 void writeSteps(EventWriter &writer, int from, int to, double offset)
@@ -108,21 +126,32 @@ private slots:
         QCOMPARE(charts.pointCount("R-precision", "ipo R@1"), 2);
         QCOMPARE(charts.pointCount("R-precision", "sigmoid R@1"), 1);
         QCOMPARE(charts.pointCount("HumanML3D metric", "ipo FID"), 2);
+        // The legends name each metric once, whatever the number of runs (colour is the run's);
+        // a marker is visible once its chart is.
+        charts.resize(1100, 800);
+        charts.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&charts));
+        QCOMPARE(legendLabels(charts, "Loss"), QStringList{"loss"});
+        QCOMPARE(legendLabels(charts, "Rewards"), (QStringList{"chosen", "rejected", "margins"}));
+        QCOMPARE(legendLabels(charts, "R-precision (higher is better)"),
+                 (QStringList{"real R@1", "R@1", "R@3"}));
+        QVERIFY(charts.runColour(&first).isValid());
+        QVERIFY(charts.runColour(&first) != charts.runColour(&second));
         charts.setMotionMetric("R_precision_top_2"); // not in these events
         QCOMPARE(charts.pointCount("HumanML3D metric", "ipo FID"), 0);
         QCOMPARE(charts.pointCount("HumanML3D metric", "ipo R@2"), 0);
         charts.setMotionMetric("FID");
         QCOMPARE(charts.pointCount("HumanML3D metric", "ipo FID"), 2);
         if (const QString shots = qEnvironmentVariable("MP_SCREENSHOT_DIR"); !shots.isEmpty()) {
-            charts.resize(1100, 800);
-            charts.show();
-            QVERIFY(QTest::qWaitForWindowExposed(&charts));
             QTest::qWait(300);
             charts.screen()->grabWindow(0).save(shots + "/train-charts.png");
         }
+        const QColor secondColour = charts.runColour(&second);
         charts.removeRun(&second);
         charts.redrawNow();
         QCOMPARE(charts.pointCount("Loss", "sigmoid loss"), 0);
+        charts.addRun(&second, "sigmoid"); // ticked again: the same colour
+        QCOMPARE(charts.runColour(&second), secondColour);
     }
 
     // Runs without motion_metrics events: the HumanML3D area says so in words, and says when

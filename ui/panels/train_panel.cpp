@@ -13,8 +13,10 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QIcon>
 #include <QLabel>
 #include <QListWidget>
+#include <QPixmap>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
@@ -27,6 +29,17 @@ namespace mp {
 
 namespace {
 constexpr int kFollowerRole = Qt::UserRole + 1;
+
+// The run's colour on the charts, beside its name in the list (the charts' legends name only
+// the metrics); none while the run is not charted.
+QIcon swatch(const QColor &colour)
+{
+    if (!colour.isValid())
+        return QIcon();
+    QPixmap pixmap(14, 14);
+    pixmap.fill(colour);
+    return QIcon(pixmap);
+}
 
 QString defaultRunsRoot()
 {
@@ -210,11 +223,12 @@ bool TrainPanel::openRun(const QString &runDir)
     item->setToolTip(absolute);
     item->setData(kFollowerRole, QVariant::fromValue(follower));
     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+    m_charts->addRun(follower, label);
     {
         QSignalBlocker block(m_runs);
         item->setCheckState(Qt::Checked);
+        item->setIcon(swatch(m_charts->runColour(follower)));
     }
-    m_charts->addRun(follower, label);
     m_runs->setCurrentItem(item);
     connect(follower, &RunFollower::statusChanged, this, &TrainPanel::updateButtons);
     updateButtons();
@@ -226,10 +240,14 @@ void TrainPanel::runToggled(QListWidgetItem *item)
     RunFollower *follower = followerOf(item);
     if (!follower)
         return;
-    if (item->checkState() == Qt::Checked)
+    const bool charted = item->checkState() == Qt::Checked;
+    if (charted)
         m_charts->addRun(follower, item->text());
     else
         m_charts->removeRun(follower);
+    // Changing the icon signals itemChanged again.
+    QSignalBlocker block(m_runs);
+    item->setIcon(swatch(charted ? m_charts->runColour(follower) : QColor()));
 }
 
 bool TrainPanel::startRun(const QString &runDir)
