@@ -2,6 +2,7 @@
 
 #include "app/study/study_store.h"
 #include "ml/core/error.h"
+#include "ml/train/preference_data.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -182,24 +183,9 @@ void writeIdList(const std::vector<qint64> &ids, const QString &file)
 
 std::vector<qint64> readIdList(const QString &file)
 {
-    QFile in(file);
-    if (!in.open(QIODevice::ReadOnly))
-        throw InputError(file.toStdString() + ": " + in.errorString().toStdString());
-    std::vector<qint64> ids;
-    int line = 0;
-    while (!in.atEnd()) {
-        const QByteArray text = in.readLine().trimmed();
-        ++line;
-        if (text.isEmpty())
-            continue;
-        bool ok = false;
-        const qint64 id = text.toLongLong(&ok);
-        if (!ok)
-            throw InputError(file.toStdString() + ":" + std::to_string(line) + ": '" +
-                             text.toStdString() + "' is not a pair id");
-        ids.push_back(id);
-    }
-    return ids;
+    // The trainer's own reader: a list the study accepts is one a training job accepts.
+    const std::vector<std::int64_t> ids = readPairIdList(QFile::encodeName(file).toStdString());
+    return {ids.begin(), ids.end()};
 }
 
 } // namespace mp

@@ -17,7 +17,8 @@
 //                              Negligibly better/unsure (ml/train/preference_degree.h parses it)
 //    "margin": 2,              3, 2, 1, 0 for the same four degrees
 //    "labeler": "ana"}
-// Id list files (writeIdList) hold one pair id per line.
+// Id list files (writeIdList) hold one pair id per line; readIdList is the trainer's reader
+// (ml/train/preference_data.h).
 
 #include "app/study/study_types.h"
 

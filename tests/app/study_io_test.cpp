@@ -427,7 +427,7 @@ private slots:
             readIdList(ids);
             QFAIL("read a bad id list");
         } catch (const InputError &e) {
-            QVERIFY(QString::fromUtf8(e.what()).contains(QLatin1String("train.txt:3")));
+            QVERIFY(QString::fromUtf8(e.what()).contains(QLatin1String("train.txt line 3")));
         }
     }
 };
