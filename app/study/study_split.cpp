@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <random>
 #include <set>
 
 namespace mp {
@@ -49,11 +48,10 @@ QJsonArray codes(const std::vector<int> &tokens)
 
 void seededShuffle(std::vector<qint64> &ids, quint64 seed)
 {
-    std::mt19937_64 rng(seed);
-    for (std::size_t i = ids.size(); i > 1; --i) {
-        const std::size_t j = static_cast<std::size_t>(rng() % i); // the bias is ~i / 2^64
-        std::swap(ids[i - 1], ids[j]);
-    }
+    // The trainer's shuffle: the same seed splits alike in the study and in a training job.
+    std::vector<std::int64_t> shuffled(ids.begin(), ids.end());
+    shufflePairIds(shuffled, seed);
+    ids.assign(shuffled.begin(), shuffled.end());
 }
 
 std::vector<qint64> trainablePairs(const StudyStore &store)

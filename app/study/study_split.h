@@ -3,9 +3,10 @@
 //
 // A split is an explicit list of pair ids saved in the study (spec §1.2: ship id lists, since a
 // framework's shuffle is hard to reproduce). Only pairs whose current label prefers a sample
-// take part: skipped and unsure pairs are dropped first, as the paper does. The shuffle is a
-// Fisher-Yates over std::mt19937_64(seed), written out here so the same seed gives the same
-// split with every compiler and standard library.
+// take part: skipped and unsure pairs are dropped first, as the paper does. The shuffle is the
+// trainer's (shufflePairIds, ml/train/preference_data.h): a Fisher-Yates over
+// std::mt19937_64(seed), written out so the same seed gives the same split with every compiler
+// and standard library.
 //
 // The training job reads a JSONL file, one pair per line (writeTrainingJsonl):
 //   {"pair_id": 12,            the study's pair id
@@ -57,7 +58,7 @@ struct SubsetOptions {
 std::vector<qint64> selectSubset(const StudyStore &store, const std::vector<qint64> &ids,
                                  const SubsetOptions &options);
 
-// Deterministic Fisher-Yates shuffle (see above).
+// Deterministic Fisher-Yates shuffle (see above): shufflePairIds on qint64 ids.
 void seededShuffle(std::vector<qint64> &ids, quint64 seed);
 
 int writeTrainingJsonl(const StudyStore &store, const std::vector<qint64> &ids,
