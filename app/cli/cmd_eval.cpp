@@ -81,11 +81,18 @@ int runEval(const ParsedArgs &args, const Context &context)
         args.has("model") ? std::filesystem::path(args.value("model")) : defaultModelDir();
     if (const auto adapter = args.optional("adapter"))
         job.adapterDir = *adapter;
-    job.datasetRoot = args.required("dataset");
+    // --pairs alone scores the held-out pairs without the HumanML3D metrics (seconds, not
+    // minutes).
+    const bool motionMetrics = args.has("dataset") || !args.has("pairs");
+    if (motionMetrics)
+        job.datasetRoot = args.required("dataset");
+    else if (args.has("out"))
+        throw InputError("--out needs --dataset (metrics.json holds the HumanML3D metrics)");
     job.split = args.value("split");
     if (const auto evaluator = args.optional("evaluator"))
         job.evaluatorDir = *evaluator;
-    job.outJson = args.required("out");
+    if (motionMetrics)
+        job.outJson = args.required("out");
     job.device = context.device;
     auto &o = job.options;
     o.replications = positiveInt(args, "replications");
@@ -118,15 +125,22 @@ int runEval(const ParsedArgs &args, const Context &context)
     } else if (args.has("reward-model")) {
         throw InputError("--reward-model needs --pairs (the held-out preference pairs)");
     }
-    const auto result = evaluateBundleJob(job, makeProgressBar(context, "eval"));
-    std::printf("%s\n", paperTableRow(result).c_str());
-    if (!preference.empty()) {
+    const auto printPreference = [&] {
+        if (preference.empty())
+            return;
         std::printf("preference accuracy (%s, %zu pairs):", pairScores.scorer.c_str(),
                     pairScores.scores.size());
         for (const auto &[key, value] : preference)
             std::printf(" %s %.3f", key.c_str(), value);
         std::printf("\n");
+    };
+    if (!motionMetrics) {
+        printPreference();
+        return 0;
     }
+    const auto result = evaluateBundleJob(job, makeProgressBar(context, "eval"));
+    std::printf("%s\n", paperTableRow(result).c_str());
+    printPreference();
     if (result.metrics.count("gt_R_precision_top_1"))
         std::printf("ground truth: %s\n", paperTableRow(result, true).c_str());
     std::printf("metrics written to %s\n", job.outJson.string().c_str());
@@ -149,7 +163,7 @@ const CommandRegistration evalCommand{{
                  "preference accuracy",
                  ""},
                 {"reward-model", "DIR", "score --pairs with this reward model instead", ""},
-                {"dataset", "DIR", "HumanML3D-layout dataset", ""},
+                {"dataset", "DIR", "HumanML3D-layout dataset (not needed for --pairs alone)", ""},
                 {"split", "NAME", "split file to evaluate", "test"},
                 {"evaluator", "DIR", "evaluator directory (default: BUNDLE/evaluator)", ""},
                 {"replications", "N", "independent replications", "20"},
