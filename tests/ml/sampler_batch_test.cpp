@@ -7,6 +7,7 @@
 #include "ml/models/bundle.h"
 #include "ml/models/sampler_loop.h"
 #include "ml/models/t5.h"
+#include "tiny_t5.h"
 
 #include <gtest/gtest.h>
 
@@ -21,20 +22,8 @@ namespace {
 
 mp::T5Model tinyModel()
 {
-    mp::T5Config c;
-    c.vocabSize = 50;
-    c.dModel = 16;
-    c.dKv = 4;
-    c.dFf = 32;
-    c.numLayers = 2;
-    c.numDecoderLayers = 2;
-    c.numHeads = 2;
-    c.relativeAttentionNumBuckets = 8;
-    c.relativeAttentionMaxDistance = 20;
-    c.feedForwardProj = "gated-gelu";
-    c.tieWordEmbeddings = false;
     torch::manual_seed(5);
-    return mp::T5Model(c);
+    return mp::test::tinyGenerationT5();
 }
 
 // Prompts of different lengths (1 to 9 tokens), one repeated, all ending in </s> (1).

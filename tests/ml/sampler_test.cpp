@@ -2,6 +2,7 @@
 #include "ml/models/sampler.h"
 #include "ml/models/sampler_loop.h"
 #include "ml/models/t5.h"
+#include "tiny_t5.h"
 
 #include <gtest/gtest.h>
 
@@ -111,19 +112,7 @@ TEST(Sampler, DrawsFollowTheWarpedDistribution)
 
 mp::T5Model tinyModel()
 {
-    mp::T5Config c;
-    c.vocabSize = 50;
-    c.dModel = 16;
-    c.dKv = 4;
-    c.dFf = 32;
-    c.numLayers = 2;
-    c.numDecoderLayers = 2;
-    c.numHeads = 2;
-    c.relativeAttentionNumBuckets = 8;
-    c.relativeAttentionMaxDistance = 20;
-    c.feedForwardProj = "gated-gelu";
-    c.tieWordEmbeddings = false;
-    return mp::T5Model(c);
+    return mp::test::tinyGenerationT5();
 }
 
 TEST(Generate, CachedEqualsUncachedAndPairsAreReproducible)
