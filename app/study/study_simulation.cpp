@@ -1,5 +1,8 @@
 // LibTorch before Qt: Qt's keyword macros clash with names in torch headers.
+#include <optional>
+
 #include "ml/core/error.h"
+#include "ml/eval/text_motion_judge.h"
 #include "ml/models/bundle.h"
 #include "ml/train/corpus_intents.h"
 
@@ -57,9 +60,13 @@ StudySimulationSummary simulateStudy(StudyStore &store, ModelBundle &bundle,
         throw InputError("a corpus directory is required (the prompts and what they ask for)");
     QElapsedTimer timer;
     timer.start();
-    const auto prompts =
-        drawCorpusPrompts(options.corpusDir.toStdString(), options.split.toStdString(),
-                          options.pairs, options.seed, {.poseWeight = options.poseWeight});
+    std::optional<TextMotionJudge> judge;
+    if (!options.judgeDir.isEmpty())
+        judge.emplace(options.judgeDir.toStdString());
+    TextMotionJudge *judgePtr = judge ? &*judge : nullptr;
+    const auto prompts = drawCorpusPrompts(
+        options.corpusDir.toStdString(), options.split.toStdString(), options.pairs, options.seed,
+        {.poseWeight = options.poseWeight, .judgeWeight = options.judgeWeight, .judge = judgePtr});
     const ModelIdentity model = ModelIdentity::ofDirectory(bundleDir);
     const SimulatedLabeler labeler(options.labeler);
     const double fps = bundle.config().fps;
@@ -81,10 +88,11 @@ StudySimulationSummary simulateStudy(StudyStore &store, ModelBundle &bundle,
             throw InputError(bundleDir.toStdString() +
                              ": the model's features do not give joints (HumanML3D 263-d "
                              "features are needed to measure motions)");
-        const auto label =
-            labeler.label(prompt.intent, describeForPrompt(prompt, samples[0].joints, fps),
-                          describeForPrompt(prompt, samples[1].joints, fps),
-                          static_cast<std::uint64_t>(result.stored.pairId));
+        const auto label = labeler.label(
+            prompt.intent,
+            describeForPrompt(prompt, samples[0].joints, fps, samples[0].features, judgePtr),
+            describeForPrompt(prompt, samples[1].joints, fps, samples[1].features, judgePtr),
+            static_cast<std::uint64_t>(result.stored.pairId));
         const auto input = labelInputOf(label);
         store.addLabel(result.stored.pairId, options.labelerName, input);
 

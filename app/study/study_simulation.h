@@ -31,6 +31,10 @@ struct StudySimulationOptions {
     // Weight of the pose error against the prompt's clip (ml/train/corpus_intents.h): 15 makes
     // it half of the labeler's judgement, the 15 kinematic measures the other half.
     double poseWeight = 15.0;
+    // A text-motion judge (an evaluator directory, ml/eval/text_motion_judge.h) scoring how far
+    // each motion lies from its caption; empty: none. 30 makes it half of the judgement.
+    QString judgeDir;
+    double judgeWeight = 30.0;
     QString labelerName = QStringLiteral("simulated");
 };
 

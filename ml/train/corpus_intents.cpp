@@ -1,5 +1,6 @@
 #include "ml/train/corpus_intents.h"
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -10,6 +11,7 @@
 
 #include "ml/core/error.h"
 #include "ml/data/npy.h"
+#include "ml/eval/text_motion_judge.h"
 #include "ml/train/motion_alignment.h"
 #include "ml/train/motion_descriptor.h"
 
@@ -91,6 +93,34 @@ double poseErrorSpread(const fs::path &corpusDir, const std::vector<ManifestClip
     return descriptorScales(asDescriptors).at(kPoseErrorFeature);
 }
 
+// Clips whose captions the judge's unit of mismatch is measured on: a stable mean distance for
+// about a second of embedding.
+constexpr std::size_t kJudgeSpreadClips = 256;
+
+double judgeMismatchUnit(const fs::path &corpusDir, const std::vector<ManifestClip> &clips,
+                         std::uint64_t seed, TextMotionJudge &judge)
+{
+    if (clips.size() < 2)
+        throw InputError(corpusDir.string() + ": the judge needs at least two clips in the split");
+    std::vector<std::size_t> order(clips.size());
+    for (std::size_t k = 0; k < order.size(); ++k)
+        order[k] = k;
+    std::mt19937_64 rng(seed ^ 0x7e47ULL);
+    std::shuffle(order.begin(), order.end(), rng);
+    order.resize(std::min(order.size(), kJudgeSpreadClips));
+    std::vector<std::string> captions;
+    std::vector<at::Tensor> features;
+    for (const auto index : order) {
+        const auto &clip = clips[index];
+        const fs::path path = corpusDir / "new_joint_vecs" / (clip.id + ".npy");
+        if (!fs::exists(path))
+            throw InputError(path.string() + ": missing (the manifest lists clip " + clip.id + ")");
+        captions.push_back(clip.captions.front());
+        features.push_back(npy::read(path));
+    }
+    return judge.mismatchedDistance(captions, features) / kMaxFeatureMismatch;
+}
+
 } // namespace
 
 std::vector<CorpusPrompt> drawCorpusPrompts(const fs::path &corpusDir, const std::string &split,
@@ -99,6 +129,8 @@ std::vector<CorpusPrompt> drawCorpusPrompts(const fs::path &corpusDir, const std
 {
     if (!(options.poseWeight >= 0.0))
         throw InputError("the pose error's weight must be 0 or more");
+    if (!(options.judgeWeight >= 0.0))
+        throw InputError("the judge's weight must be 0 or more");
     if (count < 1)
         throw InputError("the number of prompts must be positive");
     const auto clips = readManifestSplit(corpusDir, split);
@@ -109,6 +141,9 @@ std::vector<CorpusPrompt> drawCorpusPrompts(const fs::path &corpusDir, const std
     const auto scales = descriptorScales(descriptors);
     const double poseScale =
         options.poseWeight > 0.0 ? poseErrorSpread(corpusDir, clips, seed) : 1.0;
+    const bool judged = options.judge != nullptr && options.judgeWeight > 0.0;
+    const double judgeUnit =
+        judged ? judgeMismatchUnit(corpusDir, clips, seed, *options.judge) : 1.0;
 
     // Clips without replacement (a fresh shuffle each time all were used), then a caption.
     std::mt19937_64 rng(seed);
@@ -135,17 +170,25 @@ std::vector<CorpusPrompt> drawCorpusPrompts(const fs::path &corpusDir, const std
             prompt.intent.targets[kPoseErrorFeature] = {
                 .value = 0.0, .scale = poseScale, .weight = options.poseWeight};
         }
+        if (judged)
+            prompt.intent.targets[kTextMatchFeature] = {
+                .value = 0.0, .scale = judgeUnit, .weight = options.judgeWeight};
         prompts.push_back(std::move(prompt));
     }
     return prompts;
 }
 
-MotionDescriptor describeForPrompt(const CorpusPrompt &prompt, const at::Tensor &joints, double fps)
+MotionDescriptor describeForPrompt(const CorpusPrompt &prompt, const at::Tensor &joints, double fps,
+                                   const at::Tensor &features, TextMotionJudge *judge)
 {
     MotionDescriptor out = describeMotion(joints, fps);
     if (prompt.intent.targets.count(kPoseErrorFeature) && prompt.referenceJoints.defined())
         out.features[kPoseErrorFeature] =
             alignedPoseError(joints, prompt.referenceJoints, {.fps = fps});
+    // Without a judge or features the feature stays missing, which the labeler counts as a full
+    // mismatch: the caller is told by the score rather than silently ignored.
+    if (prompt.intent.targets.count(kTextMatchFeature) && judge != nullptr && features.defined())
+        out.features[kTextMatchFeature] = judge->distances({prompt.caption}, {features}).front();
     return out;
 }
 

@@ -14,6 +14,8 @@
 
 namespace mp {
 
+class TextMotionJudge;
+
 struct CorpusPrompt {
     std::string clipId;
     std::string caption;
@@ -29,6 +31,12 @@ struct CorpusPromptOptions {
     // Weight of the pose error against the clip, relative to 1 for each kinematic measure (there
     // are 15): 0 leaves it out, 15 makes it half the match score.
     double poseWeight = 0.0;
+    // Weight of a text-motion judge's distance between caption and motion
+    // (ml/eval/text_motion_judge.h), relative to 1 per kinematic measure; used when judge is set.
+    // Its unit of mismatch is a third of the distance from a clip to other clips' captions, so a
+    // motion that ignores its caption reaches the cap.
+    double judgeWeight = 0.0;
+    TextMotionJudge *judge = nullptr;
 };
 
 // Draws `count` (clip, caption) pairs of the split, seeded, clips without replacement while they
@@ -41,8 +49,10 @@ std::vector<CorpusPrompt> drawCorpusPrompts(const std::filesystem::path &corpusD
                                             const CorpusPromptOptions &options = {});
 
 // A generated motion's measures for the labeler: describeMotion, plus its pose error against the
-// prompt's clip when the intent asks for it.
-MotionDescriptor describeForPrompt(const CorpusPrompt &prompt, const at::Tensor &joints,
-                                   double fps);
+// prompt's clip and the judge's text-match distance (from its (T, 263) features) when the intent
+// asks for them.
+MotionDescriptor describeForPrompt(const CorpusPrompt &prompt, const at::Tensor &joints, double fps,
+                                   const at::Tensor &features = {},
+                                   TextMotionJudge *judge = nullptr);
 
 } // namespace mp

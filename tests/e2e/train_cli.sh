@@ -18,6 +18,10 @@ export OMP_NUM_THREADS=1 # determinism and a fair share of a busy machine
   --pairs 24 --seed 2 --noise 0.01 >"$work/sim.txt" || fail "simulate: $(cat "$work/sim.txt")"
 grep -q '^24 pairs labeled by .simulated.' "$work/sim.txt" || fail "simulate: $(cat "$work/sim.txt")"
 "$cli" --quiet study info "$work/s.db" | grep -q 'simulated' || fail "labeler not in the study"
+"$cli" --quiet study simulate "$work/s.db" --corpus "$work/corpus" --model "$work/model" \
+  --pairs 2 --judge "$work/no-judge" >/dev/null 2>"$work/judge.err"
+[[ $? -eq 1 ]] || fail "a missing judge is not a user error"
+grep -q "no-judge" "$work/judge.err" || fail "the judge error names no directory: $(cat "$work/judge.err")"
 "$cli" --quiet study split "$work/s.db" --out "$work/split" --test-fraction 0.25 >/dev/null \
   || fail "split"
 [[ -s "$work/split/all.jsonl" ]] || fail "split wrote no all.jsonl"

@@ -288,6 +288,9 @@ int runSimulate(const ParsedArgs &args, const Context &context)
     options.labeler.noiseStd = args.doubleValue("noise");
     options.labeler.lapseProbability = args.doubleValue("lapse");
     options.poseWeight = args.doubleValue("pose-weight");
+    if (args.has("judge"))
+        options.judgeDir = qs(args.value("judge"));
+    options.judgeWeight = args.doubleValue("judge-weight");
     options.labeler.seed = options.seed;
     options.labelerName = qs(args.value("labeler"));
     const std::filesystem::path modelDir =
@@ -403,7 +406,10 @@ const CommandRegistration simulateCommand{{
         "activity) are closer to the clip the caption describes, with a degree from the size\n"
         "of the difference and Gaussian noise on each sample's score. With --pose-weight\n"
         "above 0 it also compares poses frame by frame with the clip along the best time\n"
-        "alignment (mean joint error in metres, DTW), so the order of the actions counts.",
+        "alignment (mean joint error in metres, DTW), so the order of the actions counts.\n"
+        "With --judge, a text-motion evaluator trained apart from the one that reports the\n"
+        "metrics (`eval train-evaluator --seed`) also scores how far each sample lies from\n"
+        "its caption in its embedding.",
     .options = {{"corpus", "DIR", "corpus made by `corpus build` (manifest.json, new_joints)", ""},
                 {"model", "BUNDLE", "model bundle", "the embedded default"},
                 {"pairs", "N", "number of pairs", "1000"},
@@ -417,6 +423,11 @@ const CommandRegistration simulateCommand{{
                  "weight of the pose error against the clip (each of the 15 kinematic measures "
                  "weighs 1; 0: measures only)",
                  "15"},
+                {"judge", "DIR",
+                 "evaluator directory judging caption-motion distance (not the one that "
+                 "reports the metrics)",
+                 "none"},
+                {"judge-weight", "W", "weight of the judge's distance (used with --judge)", "30"},
                 {"labeler", "NAME", "labeler name stored with the labels", "simulated"}},
     .run = runSimulate,
 }};
