@@ -16,6 +16,8 @@
 
 #include "assimp_fk.h"
 
+#include "temp_dir.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -28,21 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr double kPi = std::numbers::pi;
 
-class TempDir {
-public:
-    TempDir()
-    {
-        m_path = fs::temp_directory_path() /
-                 ("mp_bvh_test_" + std::to_string(::getpid()) + "_" + std::to_string(s_count++));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() { fs::remove_all(m_path); }
-    fs::path operator/(const std::string &name) const { return m_path / name; }
-
-private:
-    static inline int s_count = 0;
-    fs::path m_path;
-};
+using mp::test::TempDir;
 
 enum class Action { Walk, Jump, Turn };
 

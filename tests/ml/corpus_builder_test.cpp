@@ -9,13 +9,14 @@
 #include "ml/data/npy.h"
 #include "ml/motion/features.h"
 
+#include "temp_dir.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <fstream>
 #include <map>
-#include <random>
 #include <set>
 #include <sstream>
 
@@ -24,20 +25,7 @@ using namespace mp::corpus;
 
 namespace {
 
-class TempDir {
-public:
-    TempDir()
-    {
-        std::random_device rd;
-        m_path = fs::temp_directory_path() / ("mp_corpus_test_" + std::to_string(rd()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() { fs::remove_all(m_path); }
-    const fs::path &path() const { return m_path; }
-
-private:
-    fs::path m_path;
-};
+using mp::test::TempDir;
 
 std::string readFile(const fs::path &path)
 {

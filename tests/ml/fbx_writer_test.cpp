@@ -11,6 +11,8 @@
 
 #include "assimp_fk.h"
 
+#include "temp_dir.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -20,21 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
-public:
-    TempDir()
-    {
-        m_path = fs::temp_directory_path() /
-                 ("mp_fbx_test_" + std::to_string(::getpid()) + "_" + std::to_string(s_count++));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() { fs::remove_all(m_path); }
-    fs::path operator/(const std::string &name) const { return m_path / name; }
-
-private:
-    static inline int s_count = 0;
-    fs::path m_path;
-};
+using mp::test::TempDir;
 
 // A small rig in metres with a moving root, mixed rotation orders and random rotations.
 mp::BvhMotion randomMotion(int frames, double fps, unsigned seed)

@@ -12,6 +12,8 @@
 #include "ml/motion/quaternion.h"
 #include "ml/motion/skeleton.h"
 
+#include "temp_dir.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -21,21 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
-public:
-    TempDir()
-    {
-        m_path = fs::temp_directory_path() / ("mp_motion_io_test_" + std::to_string(::getpid()) +
-                                              "_" + std::to_string(s_count++));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() { fs::remove_all(m_path); }
-    fs::path operator/(const std::string &name) const { return m_path / name; }
-
-private:
-    static inline int s_count = 0;
-    fs::path m_path;
-};
+using mp::test::TempDir;
 
 // A walking-ish SMPL-22 clip (T, 22, 3) by forward kinematics, turning slowly.
 torch::Tensor walkingJoints(int frames)

@@ -9,13 +9,14 @@
 #include "ml/eval/text_motion_judge.h"
 #include "ml/train/corpus_intents.h"
 
+#include "temp_dir.h"
+
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -23,20 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
-public:
-    TempDir()
-    {
-        std::random_device rd;
-        m_path = fs::temp_directory_path() / ("mp_judge_test_" + std::to_string(rd()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() { fs::remove_all(m_path); }
-    const fs::path &path() const { return m_path; }
-
-private:
-    fs::path m_path;
-};
+using mp::test::TempDir;
 
 struct Clip {
     std::string caption;
