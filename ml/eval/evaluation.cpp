@@ -19,7 +19,7 @@ namespace mp {
 namespace {
 
 // The HumanML3D feature width.
-constexpr std::int64_t kEvalFeatureDim = 263;
+constexpr std::int64_t kEvalFeatureDim = kFeatureDim;
 // Guo crops one unit shorter with probability 1/3 (coin 'single', 'single', 'double').
 constexpr std::int64_t kShorterCropOdds = 3;
 

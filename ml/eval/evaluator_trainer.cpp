@@ -5,6 +5,7 @@
 #include "ml/eval/evaluator.h"
 #include "ml/eval/metrics.h"
 #include "ml/eval/text_preprocess.h"
+#include "ml/motion/features.h"
 
 #include <torch/torch.h>
 
@@ -18,7 +19,7 @@ namespace {
 constexpr std::int64_t kMovementWindow = 24;
 constexpr double kSparsityWeight = 1e-3;
 constexpr double kSmoothWeight = 1e-3;
-constexpr std::int64_t kEvalFeatureDim = 263;
+constexpr std::int64_t kEvalFeatureDim = kFeatureDim;
 
 // The Decomp stage's decoder: transposed convs back to the full 263 features (x4 in time).
 class MovementDecoderImpl : public torch::nn::Module {

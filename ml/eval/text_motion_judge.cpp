@@ -5,19 +5,14 @@
 #include <torch/torch.h>
 
 #include "ml/core/error.h"
+#include "ml/eval/evaluation.h"
 #include "ml/eval/text_preprocess.h"
+#include "ml/motion/features.h"
 
 namespace mp {
-namespace {
-
-// T2M's max_motion_length: the evaluator never saw longer motions.
-constexpr std::int64_t kJudgeMaxFrames = 196;
-constexpr std::int64_t kFeatureDim = 263;
-
-} // namespace
 
 TextMotionJudge::TextMotionJudge(const std::filesystem::path &evaluatorDir)
-    : m_directory(evaluatorDir), m_evaluator(loadEvaluator(evaluatorDir))
+    : m_evaluator(loadEvaluator(evaluatorDir))
 {
     if (!m_evaluator.mean.defined() || !m_evaluator.std.defined() ||
         m_evaluator.mean.numel() != kFeatureDim || m_evaluator.std.numel() != kFeatureDim)
@@ -44,13 +39,15 @@ at::Tensor TextMotionJudge::embedMotions(const std::vector<at::Tensor> &features
     const auto mean = m_evaluator.mean.to(torch::kCPU, torch::kFloat32).view({kFeatureDim});
     const auto std = m_evaluator.std.to(torch::kCPU, torch::kFloat32).view({kFeatureDim});
     const std::int64_t unit = m_evaluator.model->config().unitLength;
+    // The protocol's cut (T2M's max_motion_length): the evaluator never saw longer motions.
+    const std::int64_t maxFrames = EvaluationOptions{}.maxMotionFrames;
     std::vector<at::Tensor> out;
     out.reserve(features.size());
     for (const auto &motion : features) {
         if (!motion.defined() || motion.dim() != 2 || motion.size(1) != kFeatureDim)
             throw InputError("text-motion judge: a motion needs (T, 263) features");
         const std::int64_t frames =
-            std::max<std::int64_t>(std::min(motion.size(0), kJudgeMaxFrames) / unit, 1) * unit;
+            std::max<std::int64_t>(std::min(motion.size(0), maxFrames) / unit, 1) * unit;
         // Zero-padded past the motion's end (a motion shorter than one unit), as the protocol.
         auto buffer = torch::zeros({1, frames + unit, kFeatureDim});
         const auto n = std::min(frames, motion.size(0));

@@ -34,13 +34,10 @@ public:
     double mismatchedDistance(const std::vector<std::string> &captions,
                               const std::vector<at::Tensor> &features);
 
-    const std::filesystem::path &directory() const { return m_directory; }
-
 private:
     at::Tensor embedTexts(const std::vector<std::string> &captions);
     at::Tensor embedMotions(const std::vector<at::Tensor> &features);
 
-    std::filesystem::path m_directory;
     LoadedEvaluator m_evaluator;
 };
 

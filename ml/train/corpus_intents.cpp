@@ -60,12 +60,18 @@ std::vector<ManifestClip> readManifestSplit(const fs::path &corpusDir, const std
     return clips;
 }
 
-at::Tensor clipJoints(const fs::path &corpusDir, const std::string &id)
+// A clip's array in one of the corpus's folders (new_joints, new_joint_vecs).
+at::Tensor clipArray(const fs::path &corpusDir, const char *folder, const std::string &id)
 {
-    const fs::path path = corpusDir / "new_joints" / (id + ".npy");
+    const fs::path path = corpusDir / folder / (id + ".npy");
     if (!fs::exists(path))
         throw InputError(path.string() + ": missing (the manifest lists clip " + id + ")");
     return npy::read(path);
+}
+
+at::Tensor clipJoints(const fs::path &corpusDir, const std::string &id)
+{
+    return clipArray(corpusDir, "new_joints", id);
 }
 
 // Pairs of different clips sampled for the pose error's spread: enough for a stable spread,
@@ -111,12 +117,8 @@ double judgeMismatchUnit(const fs::path &corpusDir, const std::vector<ManifestCl
     std::vector<std::string> captions;
     std::vector<at::Tensor> features;
     for (const auto index : order) {
-        const auto &clip = clips[index];
-        const fs::path path = corpusDir / "new_joint_vecs" / (clip.id + ".npy");
-        if (!fs::exists(path))
-            throw InputError(path.string() + ": missing (the manifest lists clip " + clip.id + ")");
-        captions.push_back(clip.captions.front());
-        features.push_back(npy::read(path));
+        captions.push_back(clips[index].captions.front());
+        features.push_back(clipArray(corpusDir, "new_joint_vecs", clips[index].id));
     }
     return judge.mismatchedDistance(captions, features) / kMaxFeatureMismatch;
 }
