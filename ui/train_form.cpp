@@ -88,10 +88,16 @@ TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig
     m_smoothing->addItem(tr("by degree (paper)"), static_cast<int>(LabelSmoothingMode::PerDegree));
     m_smoothing->setToolTip(
         tr("Sigmoid loss only: ε = 0 / 0.2 / 0.3 / 0.5 for much / better / slightly / unsure"));
+    m_rpoAlpha = doubleSpin(method, 0.0, 10.0, 0.1, 2);
+    m_rpoAlpha->setObjectName("rpoAlpha");
+    m_rpoAlpha->setToolTip(
+        tr("RPO: adds α × the chosen motions' token NLL to the loss, so they stay likely while the "
+           "pair is pushed apart (0: plain DPO)"));
     methodForm->addRow(tr("Method:"), m_method);
     methodForm->addRow(tr("Loss:"), m_loss);
     methodForm->addRow(tr("β:"), m_beta);
     methodForm->addRow(tr("Label smoothing:"), m_smoothing);
+    methodForm->addRow(tr("Chosen NLL (RPO α):"), m_rpoAlpha);
 
     auto *lora = new QGroupBox(tr("LoRA"), this);
     auto *loraForm = new QFormLayout(lora);
@@ -244,6 +250,7 @@ void TrainForm::updateEnabled()
     const bool dpo = method == TrainMethod::Dpo;
     m_loss->setEnabled(dpo);
     m_beta->setEnabled(dpo);
+    m_rpoAlpha->setEnabled(dpo);
     m_smoothing->setEnabled(dpo && static_cast<DpoLossType>(m_loss->currentData().toInt()) ==
                                        DpoLossType::Sigmoid);
     // The metrics need a dataset with the split; the checkbox says why when it cannot be ticked.
@@ -267,6 +274,7 @@ void TrainForm::setConfig(const RunConfig &config)
     m_method->setCurrentIndex(std::max(0, m_method->findData(static_cast<int>(config.method))));
     m_loss->setCurrentIndex(std::max(0, m_loss->findData(static_cast<int>(config.dpo.loss))));
     m_beta->setValue(config.dpo.beta);
+    m_rpoAlpha->setValue(config.dpo.rpoAlpha);
     m_smoothing->setCurrentIndex(
         config.dpo.labelSmoothingMode == LabelSmoothingMode::PerDegree ? 1 : 0);
     m_loraRank->setValue(static_cast<int>(config.lora.r));
@@ -306,6 +314,7 @@ RunConfig TrainForm::config() const
     config.method = static_cast<TrainMethod>(m_method->currentData().toInt());
     config.dpo.loss = static_cast<DpoLossType>(m_loss->currentData().toInt());
     config.dpo.beta = m_beta->value();
+    config.dpo.rpoAlpha = m_rpoAlpha->value();
     config.dpo.labelSmoothingMode =
         static_cast<LabelSmoothingMode>(m_smoothing->currentData().toInt());
     config.lora.r = m_loraRank->value();

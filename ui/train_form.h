@@ -36,6 +36,7 @@ private:
     QComboBox *m_loss = nullptr;
     QDoubleSpinBox *m_beta = nullptr;
     QComboBox *m_smoothing = nullptr;
+    QDoubleSpinBox *m_rpoAlpha = nullptr;
     QSpinBox *m_loraRank = nullptr;
     QDoubleSpinBox *m_loraAlpha = nullptr;
     QDoubleSpinBox *m_loraDropout = nullptr;

@@ -86,6 +86,7 @@ RunOutcome runDpo(RunContext &context)
         .warmupSteps = config.warmupSteps,
         .totalSteps = plan.totalSteps,
         .maxGradNorm = config.maxGradNorm,
+        .rpoAlpha = config.dpo.rpoAlpha,
     };
     DpoTrainer trainer(policy, trainerOptions);
     if (context.options.resume)

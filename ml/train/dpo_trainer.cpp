@@ -47,9 +47,12 @@ PairLogProbs pairLogProbs(PolicyModel &policy, const PreferenceBatch &batch,
     const at::Tensor labels = concatenatedLabels(batch.chosenLabels, batch.rejectedLabels);
     const at::Tensor logits =
         policy.forward(batch.promptIds.repeat({2, 1}), batch.promptMask.repeat({2, 1}), labels);
-    const at::Tensor logps = sequenceLogProbs(logits, labels, options);
+    const TokenLogProbs tokens = tokenLogProbs(logits, labels, options);
+    const at::Tensor logps = sequenceLogProbs(tokens, options);
+    const at::Tensor chosenNll =
+        -tokens.logps.slice(0, 0, b).sum() / tokens.mask.slice(0, 0, b).sum();
     return {logps.slice(0, 0, b), logps.slice(0, b), logitsMean(logits.slice(0, 0, b)),
-            logitsMean(logits.slice(0, b))};
+            logitsMean(logits.slice(0, b)), chosenNll};
 }
 
 PairLogProbs referenceLogProbs(PolicyModel &policy, const PreferenceBatch &batch,
@@ -95,6 +98,10 @@ DpoTrainer::Forward DpoTrainer::forward(const PreferenceBatch &batch)
     out.loss = result.losses.mean();
     out.metrics = dpoMetrics(result, policy.chosen, policy.rejected, policy.chosenLogitsMean,
                              policy.rejectedLogitsMean);
+    if (m_options.rpoAlpha > 0) {
+        out.loss = out.loss + m_options.rpoAlpha * policy.chosenNll;
+        out.metrics["nll_loss"] = policy.chosenNll.detach().to(torch::kDouble).item<double>();
+    }
     out.metrics["loss"] = out.loss.detach().to(torch::kDouble).item<double>();
     return out;
 }

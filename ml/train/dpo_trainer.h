@@ -42,6 +42,9 @@ struct PairLogProbs {
     at::Tensor rejected; // [B]
     double chosenLogitsMean = 0.0;
     double rejectedLogitsMean = 0.0;
+    // Mean negative log-prob over every scored chosen token of the batch (TRL's nll_loss: a
+    // token-weighted cross-entropy, whatever `average` says).
+    at::Tensor chosenNll;
 };
 
 // One concatenated forward of the policy as it is now (adapter state untouched).
@@ -59,6 +62,9 @@ struct DpoTrainerOptions {
     std::int64_t warmupSteps = 0;
     std::int64_t totalSteps = 1; // optimizer steps of the whole run, for the schedule
     std::optional<double> maxGradNorm = 1.0;
+    // RPO (Pang et al. 2024; TRL rpo_alpha): loss + α·(chosen NLL), which keeps the chosen
+    // motions likely while the preference loss pushes the pair apart. 0: off.
+    double rpoAlpha = 0.0;
 };
 
 class DpoTrainer {

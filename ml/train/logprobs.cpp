@@ -45,7 +45,11 @@ TokenLogProbs tokenLogProbs(const at::Tensor &logits, const at::Tensor &labels,
 at::Tensor sequenceLogProbs(const at::Tensor &logits, const at::Tensor &labels,
                             const LogProbOptions &options)
 {
-    const TokenLogProbs tokens = tokenLogProbs(logits, labels, options);
+    return sequenceLogProbs(tokenLogProbs(logits, labels, options), options);
+}
+
+at::Tensor sequenceLogProbs(const TokenLogProbs &tokens, const LogProbOptions &options)
+{
     const at::Tensor sum = tokens.logps.sum(1);
     if (options.average)
         return sum / tokens.mask.sum(1);

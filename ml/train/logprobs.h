@@ -37,6 +37,8 @@ TokenLogProbs tokenLogProbs(const at::Tensor &logits, const at::Tensor &labels,
 // scored token gives 0/0 = NaN there, as in TRL).
 at::Tensor sequenceLogProbs(const at::Tensor &logits, const at::Tensor &labels,
                             const LogProbOptions &options = {});
+// The same from token log-probs already gathered (options.average read, the rest ignored).
+at::Tensor sequenceLogProbs(const TokenLogProbs &tokens, const LogProbOptions &options = {});
 
 // TRL's logits/* metric: the plain mean of every entry of the logits tensor, padding included.
 double logitsMean(const at::Tensor &logits);

@@ -336,6 +336,7 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
             "label_smoothing", c.dpo.labelSmoothing, [](double v) { return v >= 0 && v < 0.5; },
             "in [0, 0.5)");
         r.boolean("reference_free", c.dpo.referenceFree);
+        r.number("rpo_alpha", c.dpo.rpoAlpha, nonNegative, ">= 0");
         r.boolean("precompute_ref_logps", c.dpo.precomputeRefLogps);
         r.boolean("disable_dropout", c.dpo.disableDropout);
         r.integer("max_prompt_length", c.dpo.maxPromptLength, 1);
@@ -511,6 +512,7 @@ std::string runConfigToJson(const RunConfig &c)
                 {"label_smoothing_mode", labelSmoothingModeName(c.dpo.labelSmoothingMode)},
                 {"label_smoothing", c.dpo.labelSmoothing},
                 {"reference_free", c.dpo.referenceFree},
+                {"rpo_alpha", c.dpo.rpoAlpha},
                 {"precompute_ref_logps", c.dpo.precomputeRefLogps},
                 {"disable_dropout", c.dpo.disableDropout},
                 {"max_prompt_length", c.dpo.maxPromptLength},

@@ -50,6 +50,7 @@ struct DpoSettings {
     LabelSmoothingMode labelSmoothingMode = LabelSmoothingMode::None;
     double labelSmoothing = 0.0; // for mode "scalar"
     bool referenceFree = false;
+    double rpoAlpha = 0.0; // weight of the chosen NLL added to the loss (RPO); 0: plain DPO
     bool precomputeRefLogps = false;
     bool disableDropout = true; // TRL zeroes every dropout, the LoRA one included
     std::int64_t maxPromptLength = 128;

@@ -65,6 +65,7 @@ private slots:
         config.dpo.loss = DpoLossType::Sigmoid;
         config.dpo.beta = 0.25;
         config.dpo.labelSmoothingMode = LabelSmoothingMode::PerDegree;
+        config.dpo.rpoAlpha = 0.5;
         config.lora.r = 16;
         config.data.pairs = "/data/pairs.jsonl";
         config.data.degrees = {PreferenceDegree::MuchBetter, PreferenceDegree::Better};
@@ -75,6 +76,12 @@ private slots:
         QCOMPARE(back, config);
         // And through run.json text, as the CLI reads it.
         QCOMPARE(parseRunConfig(runConfigToJson(back)), config);
+        // A value typed in the form reaches the config.
+        auto *rpo = form.findChild<QDoubleSpinBox *>("rpoAlpha");
+        QVERIFY(rpo);
+        QCOMPARE(rpo->value(), 0.5);
+        rpo->setValue(1.25);
+        QCOMPARE(form.config().dpo.rpoAlpha, 1.25);
     }
 
     // The HumanML3D metrics option: disabled (saying why) until a dataset with the split is

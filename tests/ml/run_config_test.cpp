@@ -25,6 +25,7 @@ TEST(RunConfig, EmptyObjectGivesPaperDpoDefaults)
     EXPECT_EQ(c.method, mp::TrainMethod::Dpo);
     EXPECT_EQ(c.dpo.loss, mp::DpoLossType::Ipo);
     EXPECT_EQ(c.dpo.beta, 0.1);
+    EXPECT_EQ(c.dpo.rpoAlpha, 0.0); // plain DPO unless asked
     EXPECT_EQ(c.optimizer.kind, mp::OptimizerKind::AdamW);
     EXPECT_EQ(c.optimizer.lr, 1e-3);
     EXPECT_EQ(c.optimizer.weightDecay, 0.0);
@@ -72,7 +73,8 @@ TEST(RunConfig, ExplicitValues)
         "optimizer": {"type": "adam", "lr": 5e-4},
         "schedule": {"type": "linear", "warmup_steps": 0},
         "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "targets": ["q", "k", "v", "o"]},
-        "dpo": {"loss": "sigmoid", "beta": 0.5, "label_smoothing_mode": "per_degree"},
+        "dpo": {"loss": "sigmoid", "beta": 0.5, "label_smoothing_mode": "per_degree",
+                "rpo_alpha": 0.25},
         "data": {"pairs": "pairs.jsonl", "degrees": ["much_better", "Better"], "percent": 0.5,
                  "train_ids": "train.txt", "eval_ids": "eval.txt"},
         "ppo": {"score_clip": 3, "kl_penalty": "k3", "batch_size": 16, "mini_batch_size": 4}
@@ -83,6 +85,7 @@ TEST(RunConfig, ExplicitValues)
     EXPECT_EQ(c.lora.targets.size(), 4u);
     EXPECT_EQ(c.dpo.loss, mp::DpoLossType::Sigmoid);
     EXPECT_EQ(c.dpo.labelSmoothingMode, mp::LabelSmoothingMode::PerDegree);
+    EXPECT_EQ(c.dpo.rpoAlpha, 0.25);
     EXPECT_EQ(c.data.degrees, (std::vector<mp::PreferenceDegree>{mp::PreferenceDegree::MuchBetter,
                                                                  mp::PreferenceDegree::Better}));
     EXPECT_EQ(c.ppo.scoreClip, 3.0);
@@ -125,6 +128,8 @@ TEST(RunConfig, ErrorsNameFileAndKey)
               std::string::npos);
     EXPECT_NE(errorOf(R"({"dpo": {"label_smoothing": 0.5}})").find("in [0, 0.5)"),
               std::string::npos);
+    EXPECT_EQ(errorOf(R"({"dpo": {"rpo_alpha": -1}})"),
+              "run.json: key 'dpo.rpo_alpha': must be >= 0, got -1");
     EXPECT_NE(errorOf(R"({"data": {"degrees": ["better", "better"]}})").find("listed twice"),
               std::string::npos);
     EXPECT_NE(errorOf(R"({"data": {"degrees": []}})").find("at least one"), std::string::npos);
