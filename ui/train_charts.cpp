@@ -145,11 +145,15 @@ std::optional<double> metricValue(const MetricMap &metrics, const std::string &k
     return found->second;
 }
 
+// The HumanML3D area's height while it holds only its sentence.
+constexpr int kMotionMessageHeight = 90;
+
 } // namespace
 
 TrainCharts::TrainCharts(QWidget *parent) : QWidget(parent)
 {
     auto *grid = new QGridLayout(this);
+    m_grid = grid;
     grid->setContentsMargins(0, 0, 0, 0);
     grid->setSpacing(4);
     addChart(tr("Loss"), {"loss", "eval_loss", "ppo/loss/total"});
@@ -234,7 +238,8 @@ TrainCharts::ChartSlot &TrainCharts::addChart(const QString &title, const QStrin
     slot.chart->addAxis(slot.yAxis, Qt::AlignLeft);
     slot.view = new QChartView(slot.chart, this);
     slot.view->setRenderHint(QPainter::Antialiasing);
-    slot.view->setMinimumHeight(160);
+    // Room for the axis labels under a legend row: shorter, Qt Charts elides them to "...".
+    slot.view->setMinimumHeight(190);
     m_charts.push_back(slot);
     return m_charts.back();
 }
@@ -333,12 +338,17 @@ void TrainCharts::redrawNow()
         else
             redrawChart(slot);
     }
-    if (anyMotionPoint) {
-        m_motionStack->setCurrentIndex(1);
-    } else {
+    if (!anyMotionPoint)
         m_motionMessage->setText(emptyMotionMessage());
-        m_motionStack->setCurrentIndex(0);
-    }
+    showMotionMessage(!anyMotionPoint);
+}
+
+// The sentence takes a strip; the step charts get the room its charts would have had.
+void TrainCharts::showMotionMessage(bool message)
+{
+    m_motionStack->setCurrentIndex(message ? 0 : 1);
+    m_motionStack->setMaximumHeight(message ? kMotionMessageHeight : QWIDGETSIZE_MAX);
+    m_grid->setRowStretch(2, message ? 0 : 1);
 }
 
 QString TrainCharts::emptyMotionMessage()

@@ -19,6 +19,7 @@ class QComboBox;
 class QXYSeries;
 class QChart;
 class QLabel;
+class QGridLayout;
 class QStackedWidget;
 class QChartView;
 class QValueAxis;
@@ -83,6 +84,9 @@ private:
     std::vector<ChartSlot> m_charts;
     std::vector<Run> m_runs;
     QComboBox *m_motionMetric = nullptr;
+    void showMotionMessage(bool message);
+
+    QGridLayout *m_grid = nullptr;
     QStackedWidget *m_motionStack = nullptr;
     QLabel *m_motionMessage = nullptr;
     QTimer m_redrawTimer;

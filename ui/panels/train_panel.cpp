@@ -21,6 +21,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QVBoxLayout>
@@ -68,7 +69,11 @@ TrainPanel::TrainPanel(Settings &settings, QWidget *parent)
     auto *formScroll = new QScrollArea(this);
     formScroll->setWidget(m_form);
     formScroll->setWidgetResizable(true);
-    formScroll->setMinimumWidth(330);
+    // As wide as the form needs beside its vertical scroll bar: no sideways scrolling.
+    formScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    formScroll->setMinimumWidth(m_form->minimumSizeHint().width() +
+                                formScroll->verticalScrollBar()->sizeHint().width() +
+                                2 * formScroll->frameWidth());
 
     m_start = new QPushButton(tr("&Start..."), this);
     m_start->setToolTip(
