@@ -80,12 +80,12 @@ private:
     void redrawChart(ChartSlot &slot);
     void redrawMotionChart(ChartSlot &slot, bool &anyPoint);
     QString emptyMotionMessage();
+    // Shows the no-metrics sentence in a strip, or the HumanML3D charts at full share.
+    void showMotionMessage(bool message);
 
     std::vector<ChartSlot> m_charts;
     std::vector<Run> m_runs;
     QComboBox *m_motionMetric = nullptr;
-    void showMotionMessage(bool message);
-
     QGridLayout *m_grid = nullptr;
     QStackedWidget *m_motionStack = nullptr;
     QLabel *m_motionMessage = nullptr;

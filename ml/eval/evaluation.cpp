@@ -18,8 +18,6 @@
 namespace mp {
 namespace {
 
-// The HumanML3D feature width.
-constexpr std::int64_t kEvalFeatureDim = kFeatureDim;
 // Guo crops one unit shorter with probability 1/3 (coin 'single', 'single', 'double').
 constexpr std::int64_t kShorterCropOdds = 3;
 
@@ -79,8 +77,7 @@ std::pair<at::Tensor, at::Tensor> padBatch(const std::vector<at::Tensor> &motion
     std::int64_t frames = padFrames;
     if (frames <= 0)
         frames = *std::max_element(lengths.begin(), lengths.end());
-    auto buffer =
-        torch::zeros({static_cast<std::int64_t>(motions.size()), frames, kEvalFeatureDim});
+    auto buffer = torch::zeros({static_cast<std::int64_t>(motions.size()), frames, kFeatureDim});
     for (std::size_t i = 0; i < motions.size(); ++i) {
         const auto n = std::min({lengths[i], motions[i].size(0), frames});
         if (n > 0)
@@ -233,24 +230,22 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
     if (n < options.groupSize)
         throw InputError("evaluation: the test split has " + std::to_string(n) +
                          " motions, fewer than one group of " + std::to_string(options.groupSize));
-    if (!dataset.mean.defined() || !dataset.std.defined() ||
-        dataset.mean.numel() != kEvalFeatureDim || dataset.std.numel() != kEvalFeatureDim)
+    if (!dataset.mean.defined() || !dataset.std.defined() || dataset.mean.numel() != kFeatureDim ||
+        dataset.std.numel() != kFeatureDim)
         throw InputError("evaluation: the evaluator's mean/std (263 values each) are missing");
     if (!generator)
         throw std::invalid_argument("evaluateModel: no generator");
     for (const auto &s : dataset.samples)
         if (s.captions.empty() || !s.features.defined() || s.features.dim() != 2 ||
-            s.features.size(1) != kEvalFeatureDim ||
-            s.features.size(0) < evaluator.config().unitLength)
+            s.features.size(1) != kFeatureDim || s.features.size(0) < evaluator.config().unitLength)
             throw InputError("evaluation: test motion '" + s.name +
                              "' needs (T>=4, 263) features and at least one caption");
 
     torch::NoGradGuard noGrad;
     evaluator.eval();
     const int unit = evaluator.config().unitLength;
-    const Normaliser normalise{
-        dataset.mean.to(torch::kCPU, torch::kFloat32).view({kEvalFeatureDim}),
-        dataset.std.to(torch::kCPU, torch::kFloat32).view({kEvalFeatureDim})};
+    const Normaliser normalise{dataset.mean.to(torch::kCPU, torch::kFloat32).view({kFeatureDim}),
+                               dataset.std.to(torch::kCPU, torch::kFloat32).view({kFeatureDim})};
     Embedder embed(evaluator, vocabulary, options);
 
     EvaluationResult result;
@@ -342,7 +337,7 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
                                              std::to_string(part.size()) + " requests");
                 for (auto &m : out)
                     motions.push_back(m.defined() ? m.detach().to(torch::kCPU, torch::kFloat32)
-                                                  : torch::zeros({0, kEvalFeatureDim}));
+                                                  : torch::zeros({0, kFeatureDim}));
                 reportProgress(progress, std::int64_t(rep) * stagesPerReplication + stage,
                                totalSteps, label + ": " + what);
             }
@@ -357,11 +352,11 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
                                     std::vector<std::int64_t> &lengths) {
             for (std::size_t k = 0; k < motions.size(); ++k) {
                 const auto &m = motions[k];
-                if (m.dim() != 2 || m.size(1) != kEvalFeatureDim)
+                if (m.dim() != 2 || m.size(1) != kFeatureDim)
                     throw std::runtime_error("evaluation: a generated motion is not (T, 263)");
                 lengths.push_back(evaluatedLength(m.size(0), gtFrames[k], options, unit));
-                normalised.push_back(
-                    m.size(0) > 0 ? normalise(m) : torch::zeros({lengths.back(), kEvalFeatureDim}));
+                normalised.push_back(m.size(0) > 0 ? normalise(m)
+                                                   : torch::zeros({lengths.back(), kFeatureDim}));
             }
         };
         std::vector<std::int64_t> gtFramesOfGen;

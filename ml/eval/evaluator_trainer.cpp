@@ -19,7 +19,6 @@ namespace {
 constexpr std::int64_t kMovementWindow = 24;
 constexpr double kSparsityWeight = 1e-3;
 constexpr double kSmoothWeight = 1e-3;
-constexpr std::int64_t kEvalFeatureDim = kFeatureDim;
 
 // The Decomp stage's decoder: transposed convs back to the full 263 features (x4 in time).
 class MovementDecoderImpl : public torch::nn::Module {
@@ -48,20 +47,19 @@ TORCH_MODULE(MovementDecoder);
 
 at::Tensor normalised(const EvalDataset &d, const at::Tensor &x)
 {
-    return (x - d.mean.to(torch::kFloat32).view({kEvalFeatureDim})) /
-           d.std.to(torch::kFloat32).view({kEvalFeatureDim});
+    return (x - d.mean.to(torch::kFloat32).view({kFeatureDim})) /
+           d.std.to(torch::kFloat32).view({kFeatureDim});
 }
 
 void checkSplit(const EvalDataset &d, const char *what)
 {
-    if (!d.samples.empty() &&
-        (!d.mean.defined() || !d.std.defined() || d.mean.numel() != kEvalFeatureDim ||
-         d.std.numel() != kEvalFeatureDim))
+    if (!d.samples.empty() && (!d.mean.defined() || !d.std.defined() ||
+                               d.mean.numel() != kFeatureDim || d.std.numel() != kFeatureDim))
         throw InputError(std::string("evaluator training: the ") + what +
                          " split has no 263-value mean/std");
     for (const auto &s : d.samples)
         if (s.captions.empty() || !s.features.defined() || s.features.dim() != 2 ||
-            s.features.size(1) != kEvalFeatureDim || s.features.size(0) < kMovementWindow)
+            s.features.size(1) != kFeatureDim || s.features.size(0) < kMovementWindow)
             throw InputError(std::string("evaluator training: ") + what + " motion '" + s.name +
                              "' needs (T>=24, 263) features and a caption");
 }
@@ -144,8 +142,7 @@ EvaluatorTrainReport trainEvaluator(TextMotionEvaluatorImpl &evaluator,
 
     // Stage 1: movement encoder pretraining on 24-frame windows.
     if (options.movementPretrainEpochs > 0) {
-        MovementDecoder decoder(config.dimMovementLatent, config.dimMovementHidden,
-                                kEvalFeatureDim);
+        MovementDecoder decoder(config.dimMovementLatent, config.dimMovementHidden, kFeatureDim);
         decoder->to(device);
         std::vector<at::Tensor> params = evaluator.movement_encoder->parameters();
         for (auto &p : decoder->parameters())
@@ -215,7 +212,7 @@ EvaluatorTrainReport trainEvaluator(TextMotionEvaluatorImpl &evaluator,
                 lengths.push_back(crop.frames);
             }
             const auto frames = *std::max_element(lengths.begin(), lengths.end());
-            auto buffer = torch::zeros({options.batchSize, frames, kEvalFeatureDim});
+            auto buffer = torch::zeros({options.batchSize, frames, kFeatureDim});
             for (std::int64_t k = 0; k < options.batchSize; ++k)
                 buffer[k].slice(0, 0, lengths[k]).copy_(crops[k]);
             buffer = buffer.to(device);
