@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Regenerates every committed golden under tests/reference/golden/ by running each reference
+# script in the venv of setup.sh, one after the other. Each line is one script (one topic).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+python=${MP_REFERENCE_PYTHON:-$here/.venv/bin/python}
+"$python" "$here/t2m_evaluator.py"
