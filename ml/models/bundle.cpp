@@ -222,6 +222,7 @@ void ModelBundle::load(const c10::Device &device)
     checkSizeAgainstFile(m_config.vqvae.numParameters(), directory / "vqvae.safetensors", "vqvae");
     m_t5 = T5Model(m_config.t5);
     m_t5->loadWeights(directory / "model.safetensors");
+    m_config.t5 = m_t5->config(); // an HF 5 "tied" config may have been untied by the weights
     m_vqvae = VqVae(m_config.vqvae);
     m_vqvae->loadWeights(directory / "vqvae.safetensors");
 

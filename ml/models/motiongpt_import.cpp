@@ -126,6 +126,8 @@ fs::path importMotionGpt(const MotionGptImportOptions &options, const ProgressFn
 
     reportProgress(progress, 1, 4, "T5");
     T5Model t5(config.t5);
+    t5->untieForCheckpoint(tensors, kLmPrefix);
+    config.t5 = t5->config();
     LoadStateOptions lm;
     lm.prefix = kLmPrefix;
     lm.ignored = {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"};

@@ -208,11 +208,12 @@ at::Tensor T5ModelImpl::decode(const at::Tensor &decoderIds, const at::Tensor &e
 {
     auto hidden = decoder->forward(shared->forward(decoderIds), decoderMask, encoderHidden,
                                    encoderMask, cache);
-    if (m_config.tieWordEmbeddings) {
-        // A tied head rescales by d_model^-0.5 (Mesh TensorFlow's convention, kept by HF).
+    // T5 v1.0 rescales by d_model^-0.5 before its tied head (Mesh TensorFlow's convention, kept
+    // by HF); v1.1 / flan-t5 do not.
+    if (m_config.scalesDecoderOutput())
         hidden = hidden * std::pow(static_cast<double>(m_config.dModel), -0.5);
+    if (lm_head.is_empty())
         return torch::matmul(hidden, shared->weight.t());
-    }
     return lm_head->forward(hidden);
 }
 
@@ -232,9 +233,29 @@ at::Tensor T5ModelImpl::shiftRight(const at::Tensor &labels) const
     return shifted.masked_fill(shifted == -100, m_config.padTokenId);
 }
 
+bool T5ModelImpl::untieForCheckpoint(const TensorMap &tensors, const std::string &prefix)
+{
+    if (!m_config.tieWordEmbeddings)
+        return false;
+    const auto head = tensors.find(prefix + "lm_head.weight");
+    const auto embedding = tensors.find(prefix + "shared.weight");
+    if (head == tensors.end() || embedding == tensors.end() ||
+        head->second.sizes() != embedding->second.sizes() ||
+        torch::equal(head->second, embedding->second))
+        return false;
+    const bool scale = m_config.scalesDecoderOutput();
+    m_config.tieWordEmbeddings = false;
+    m_config.scaleDecoderOutputs = scale;
+    lm_head = register_module("lm_head", LoraLinear(m_config.dModel, m_config.vocabSize));
+    lm_head->to(shared->weight.device(), shared->weight.scalar_type());
+    lm_head->weight.set_requires_grad(shared->weight.requires_grad());
+    return true;
+}
+
 void T5ModelImpl::loadWeights(const std::filesystem::path &file)
 {
     const auto tensors = readSafetensors(file);
+    untieForCheckpoint(tensors);
     LoadStateOptions options;
     options.ignored = {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"};
     if (m_config.tieWordEmbeddings)

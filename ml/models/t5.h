@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -15,6 +16,7 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/pimpl.h>
 
+#include "ml/data/safetensors.h"
 #include "ml/models/t5_config.h"
 #include "ml/models/t5_layers.h"
 
@@ -124,8 +126,14 @@ public:
     at::Tensor shiftRight(const at::Tensor &labels) const;
 
     // model.safetensors, name-for-name (encoder/decoder.embed_tokens.weight, tied copies of
-    // shared.weight that HF may write, are accepted and ignored).
+    // shared.weight that HF may write, are accepted and ignored). A tied model unties first when
+    // the file's lm_head.weight differs from its shared.weight (untieForCheckpoint).
     void loadWeights(const std::filesystem::path &file);
+    // transformers 5 writes "tie_word_embeddings": true for every T5, untied ones included, and
+    // unties on load when the checkpoint holds an lm_head.weight unlike shared.weight (flan-t5
+    // re-saved by it does): do the same, keeping the output scaling. Keys carry `prefix`.
+    // Returns whether the model was untied; config() then says tieWordEmbeddings false.
+    bool untieForCheckpoint(const TensorMap &tensors, const std::string &prefix = {});
     void saveWeights(const std::filesystem::path &file) const;
     // HF's initialisation (normal with 1/sqrt(fan-in) scales); the constructor calls it.
     void initWeights();

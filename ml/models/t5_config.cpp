@@ -60,6 +60,11 @@ T5Config T5Config::fromJson(const nlohmann::json &json, const std::string &sourc
     readOptionalKey(json, "layer_norm_epsilon", c.layerNormEpsilon, source);
     readOptionalKey(json, "feed_forward_proj", c.feedForwardProj, source);
     readOptionalKey(json, "tie_word_embeddings", c.tieWordEmbeddings, source);
+    if (json.contains("scale_decoder_outputs") && !json["scale_decoder_outputs"].is_null()) {
+        bool scale = false;
+        readOptionalKey(json, "scale_decoder_outputs", scale, source);
+        c.scaleDecoderOutputs = scale;
+    }
     readOptionalKey(json, "decoder_start_token_id", c.decoderStartTokenId, source);
     readOptionalKey(json, "pad_token_id", c.padTokenId, source);
     readOptionalKey(json, "eos_token_id", c.eosTokenId, source);
@@ -98,6 +103,7 @@ nlohmann::json T5Config::toJson() const
             {"layer_norm_epsilon", layerNormEpsilon},
             {"feed_forward_proj", feedForwardProj},
             {"tie_word_embeddings", tieWordEmbeddings},
+            {"scale_decoder_outputs", scalesDecoderOutput()},
             {"is_encoder_decoder", true},
             {"decoder_start_token_id", decoderStartTokenId},
             {"pad_token_id", padTokenId},

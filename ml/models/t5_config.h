@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -25,11 +26,15 @@ struct T5Config {
     // gelu_new, silu.
     std::string feedForwardProj = "relu";
     bool tieWordEmbeddings = true;
+    // transformers 5 writes "scale_decoder_outputs" (the d_model^-0.5 factor before the head) and
+    // "tie_word_embeddings": true for every T5; unset (older configs) it follows the tying.
+    std::optional<bool> scaleDecoderOutputs;
     std::int64_t decoderStartTokenId = 0;
     std::int64_t padTokenId = 0;
     std::int64_t eosTokenId = 1;
 
     bool isGated() const;
+    bool scalesDecoderOutput() const { return scaleDecoderOutputs.value_or(tieWordEmbeddings); }
     std::string activation() const; // "relu", "gelu", "gelu_new", "silu"
     std::int64_t innerDim() const { return numHeads * dKv; }
     // Parameters of T5Model with this configuration (as a double: a corrupt config must not
