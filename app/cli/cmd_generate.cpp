@@ -1,5 +1,6 @@
 // motionpref-cli generate: prompt -> motion samples from a model bundle (optionally with a LoRA
-// adapter), written as HumanML3D .npy (features or joints), BVH or FBX.
+// adapter), written as HumanML3D .npy (features or joints), BVH or FBX, and/or their token ids
+// as one JSON line (--print-tokens).
 
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
@@ -15,6 +16,10 @@
 
 #include <filesystem>
 #include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace mp::cli {
 namespace {
@@ -30,11 +35,29 @@ fs::path samplePath(const fs::path &out, std::size_t index, std::size_t count)
     return out.parent_path() / name;
 }
 
+// One JSON line: the prompt's encoder ids (with </s>) and, per sample, the generated ids (without
+// the decoder start token, with the stop token) and the motion codes, so a generation can be
+// held against another implementation on the same ids.
+nlohmann::json tokensJson(const std::string &prompt, const ModelBundle &bundle,
+                          const std::vector<MotionSample> &samples)
+{
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto &sample : samples)
+        list.push_back({{"seed", sample.seed}, {"tokens", sample.tokens}, {"codes", sample.codes}});
+    return {{"prompt", prompt},
+            {"prompt_ids", bundle.encodePrompt(prompt)},
+            {"decoder_start_id", bundle.config().t5.decoderStartTokenId},
+            {"samples", list}};
+}
+
 int runGenerate(const ParsedArgs &args, const Context &context)
 {
     const auto prompt = args.required("prompt");
-    const fs::path out = args.required("out");
-    const auto format = motionFormatOf(out);
+    const bool printTokens = args.flag("print-tokens");
+    // With --print-tokens the ids are the result; motion files are written only if asked for.
+    const fs::path out = printTokens ? fs::path(args.value("out")) : fs::path(args.required("out"));
+    const bool writeFiles = !out.empty();
+    const auto format = writeFiles ? motionFormatOf(out) : MotionFormat::Npy;
     const auto npyContent = args.value("npy");
     if (npyContent != "features" && npyContent != "joints")
         throw InputError("--npy must be 'features' or 'joints', got '" + npyContent + "'");
@@ -45,7 +68,7 @@ int runGenerate(const ParsedArgs &args, const Context &context)
 
     // Refuse an unwritable destination before spending time on the model.
     const auto outDir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
-    if (!fs::is_directory(outDir))
+    if (writeFiles && !fs::is_directory(outDir))
         throw InputError(out.string() + ": the directory " + outDir.string() + " does not exist");
 
     ModelBundle bundle(modelDir, context.device);
@@ -69,6 +92,10 @@ int runGenerate(const ParsedArgs &args, const Context &context)
         throw InputError("--temperature must be positive (use --greedy for argmax decoding)");
 
     const auto results = bundle.generate(prompt, options, makeProgressBar(context, "generate"));
+    if (printTokens)
+        std::cout << tokensJson(prompt, bundle, results).dump() << "\n";
+    if (!writeFiles)
+        return 0;
     for (std::size_t i = 0; i < results.size(); ++i) {
         const auto path = samplePath(out, i, results.size());
         const auto &sample = results[i];
@@ -83,6 +110,8 @@ int runGenerate(const ParsedArgs &args, const Context &context)
             motion.isSmpl22 = true;
             writeMotion(path, motion);
         }
+        if (printTokens)
+            continue; // stdout holds the one JSON line only
         std::cout << path.string() << ": seed " << results[i].seed << ", "
                   << results[i].codes.size() << " codes, " << results[i].features.size(0)
                   << " frames" << (results[i].degenerate ? " (degenerate: mean pose)" : "") << "\n";
@@ -95,7 +124,10 @@ const CommandRegistration generateCommand{{
     .summary = "generate motions for a prompt with a model bundle (and a LoRA adapter)",
     .description = "Samples --samples motions (seeds SEED, SEED+1, ...) in one batch and writes\n"
                    "them: .npy holds the denormalised HumanML3D features (T,263) or, with\n"
-                   "--npy joints, the joints (T,22,3); .bvh and .fbx the skeleton animation.",
+                   "--npy joints, the joints (T,22,3); .bvh and .fbx the skeleton animation.\n"
+                   "--print-tokens prints one JSON line instead of the summary: the prompt's\n"
+                   "encoder ids and each sample's generated ids and codes, to hold a generation\n"
+                   "against another implementation (e.g. transformers' generate) on the same ids.",
     .options = {{"prompt", "TEXT", "the text prompt", ""},
                 {"model", "BUNDLE", "model bundle directory", "the embedded default"},
                 {"adapter", "DIR", "LoRA adapter directory (adapter_config.json)", ""},
@@ -107,7 +139,12 @@ const CommandRegistration generateCommand{{
                 {"greedy", "", "argmax decoding instead of sampling", ""},
                 {"max-tokens", "N", "maximum motion tokens", "bundle default (49)"},
                 {"npy", "features|joints", "what a .npy output holds", "features"},
-                {"out", "FILE", "output .npy, .bvh or .fbx (FILE_1, ... for several samples)", ""}},
+                {"print-tokens", "",
+                 "print one JSON line: prompt_ids, and per sample seed, tokens, codes", ""},
+                {"out", "FILE",
+                 "output .npy, .bvh or .fbx (FILE_1, ... for several samples); optional with "
+                 "--print-tokens",
+                 ""}},
     .run = runGenerate,
 }};
 

@@ -79,6 +79,21 @@ cmp -l "$work/a_2.fbx" "$work/again/b.fbx" | awk '$1 > 1024 { bad = 1 } END { ex
 gen --greedy --seed 1 --samples 2 --out "$work/g.npy" >/dev/null || fail "greedy"
 cmp -s "$work/g_1.npy" "$work/g_2.npy" || fail "greedy samples differ"
 
+# --print-tokens: one JSON line (keys sorted) with the prompt's encoder ids (ending in </s>) and,
+# per sample, its generated ids and codes; the codes are the ones the .npy summary counted, and
+# the motion file written next to it is the one the plain run wrote. No python in CI: grep/sed.
+tokens=$(gen --seed 7 --samples 2 --print-tokens) || fail "generate --print-tokens"
+[[ $(wc -l <<<"$tokens") -eq 1 ]] || fail "--print-tokens: not one line: $tokens"
+ids='\[[0-9]+(,[0-9]+)*\]'
+sample="\\{\"codes\":\\[[0-9,]*\\],\"seed\":[78],\"tokens\":$ids\\}"
+grep -qE "^\\{\"decoder_start_id\":0,\"prompt\":\"a person walks forward\",\"prompt_ids\":\\[([0-9]+,)*1\\],\"samples\":\\[$sample,$sample\\]\\}\$" \
+  <<<"$tokens" || fail "--print-tokens line: $tokens"
+codes=$(sed -E 's/.*"samples":\[\{"codes":\[([0-9,]*)\].*/\1/' <<<"$tokens" | tr ',' '\n' | grep -c .)
+grep -q "a_1.npy: seed 7, $codes codes," "$work/a.log" || fail "--print-tokens: $codes codes for seed 7: $(cat "$work/a.log")"
+single=$(gen --seed 8 --print-tokens --out "$work/p.npy") || fail "generate --print-tokens --out"
+[[ $(wc -l <<<"$single") -eq 1 && $single == '{"decoder_start_id"'* ]] || fail "--print-tokens --out stdout: $single"
+cmp -s "$work/p.npy" "$work/again/b.npy" || fail "--print-tokens --out wrote other bytes"
+
 # The VQ-VAE's reconstruction error on the test split.
 "$cli" --quiet eval vqvae --model "$work/bundle" --dataset "$work/corpus" --out "$work/vq.json" \
   >"$work/vq.txt" || fail "eval vqvae: $(cat "$work/vq.txt")"
