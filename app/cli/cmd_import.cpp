@@ -18,7 +18,8 @@ int runImportMotionGpt(const ParsedArgs &args, const Context &context)
     options.t5Directory = args.required("t5");
     options.metaDirectory = args.required("meta");
     options.out = args.required("out");
-    const auto out = importMotionGpt(options, makeProgressBar(context, "import"));
+    const auto result = importMotionGpt(options, makeProgressBar(context, "import"));
+    const auto &out = result.bundle;
     const ModelBundle bundle(out); // read back: what was written loads
     const auto &c = bundle.config();
     std::printf(
@@ -28,6 +29,9 @@ int runImportMotionGpt(const ParsedArgs &args, const Context &context)
         static_cast<long long>(c.t5.numLayers), static_cast<long long>(c.t5.numDecoderLayers),
         static_cast<long long>(c.t5.vocabSize), static_cast<long long>(c.tokens.textVocabSize),
         static_cast<long long>(c.vqvae.numCodes), static_cast<long long>(c.vqvae.codeDim));
+    if (!result.notUsed.empty())
+        std::printf("%s: %s\n", options.checkpoint.filename().string().c_str(),
+                    result.notUsed.c_str());
     return 0;
 }
 
@@ -39,8 +43,9 @@ const CommandRegistration importMotionGptCommand{{
         "Reads the checkpoint's state_dict (vae.* -> vqvae.safetensors, lm.language_model.* ->\n"
         "model.safetensors), the T5 config.json and spiece.model of flan-t5-base, and\n"
         "MotionGPT's assets/meta mean.npy and std.npy, and writes a bundle that generate,\n"
-        "eval and the GUI use like the embedded default. A PyTorch file LibTorch cannot\n"
-        "unpickle is named with the one-line Python conversion to .safetensors.",
+        "eval and the GUI use like the embedded default. The checkpoint is read without\n"
+        "Python (torch.save's zip or legacy layout); one line names what was not used\n"
+        "(optimizer_states, callbacks, the OmegaConf hyper_parameters).",
     .options = {{"checkpoint", "FILE", "motiongpt_s3_h3d.tar or a .safetensors of its state_dict",
                  ""},
                 {"t5", "DIR", "flan-t5-base directory (config.json, spiece.model)", ""},

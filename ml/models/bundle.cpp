@@ -101,23 +101,38 @@ void checkSizeAgainstFile(double configured, const fs::path &file, const std::st
 
 } // namespace
 
+std::string BundleConfig::prompt(const std::string &caption) const
+{
+    if (promptTemplate.empty())
+        return caption;
+    auto text = promptTemplate;
+    text.replace(text.find(promptPlaceholder), promptPlaceholder.size(), caption);
+    return text;
+}
+
 nlohmann::json BundleConfig::toJson() const
 {
-    return {{"format", kFormat},
-            {"version", 1},
-            {"description", description},
-            {"t5", t5.toJson()},
-            {"vqvae", vqvae.toJson()},
-            {"tokens", tokens.toJson()},
-            {"fps", fps},
-            {"num_joints", numJoints},
-            {"max_prompt_tokens", maxPromptTokens},
-            {"normalization", {{"file", "meta.safetensors"}, {"mean", "mean"}, {"std", "std"}}},
-            {"generation",
-             {{"temperature", sampling.temperature},
-              {"top_k", sampling.topK},
-              {"top_p", sampling.topP},
-              {"max_motion_tokens", maxMotionTokens}}}};
+    nlohmann::json json = {
+        {"format", kFormat},
+        {"version", 1},
+        {"description", description},
+        {"t5", t5.toJson()},
+        {"vqvae", vqvae.toJson()},
+        {"tokens", tokens.toJson()},
+        {"fps", fps},
+        {"num_joints", numJoints},
+        {"max_prompt_tokens", maxPromptTokens},
+        {"normalization", {{"file", "meta.safetensors"}, {"mean", "mean"}, {"std", "std"}}},
+        {"generation",
+         {{"temperature", sampling.temperature},
+          {"top_k", sampling.topK},
+          {"top_p", sampling.topP},
+          {"max_motion_tokens", maxMotionTokens}}}};
+    if (!promptTemplate.empty())
+        json["prompt"] = {{"template", promptTemplate},
+                          {"placeholder", promptPlaceholder},
+                          {"source", promptSource}};
+    return json;
 }
 
 BundleConfig BundleConfig::fromJson(const nlohmann::json &json, const std::string &source)
@@ -145,6 +160,15 @@ BundleConfig BundleConfig::fromJson(const nlohmann::json &json, const std::strin
         readOptionalKey(g, "top_p", c.sampling.topP, where);
         readOptionalKey(g, "max_motion_tokens", c.maxMotionTokens, where);
     }
+    if (json.contains("prompt")) {
+        const auto &p = json["prompt"];
+        const auto where = source + " (prompt)";
+        if (!p.is_object())
+            throw InputError(where + ": not a JSON object");
+        readOptionalKey(p, "template", c.promptTemplate, where);
+        readOptionalKey(p, "placeholder", c.promptPlaceholder, where);
+        readOptionalKey(p, "source", c.promptSource, where);
+    }
     c.validate(source);
     return c;
 }
@@ -152,6 +176,10 @@ BundleConfig BundleConfig::fromJson(const nlohmann::json &json, const std::strin
 void BundleConfig::validate(const std::string &source) const
 {
     t5.validate(source + " (t5)");
+    if (!promptTemplate.empty() &&
+        (promptPlaceholder.empty() || promptTemplate.find(promptPlaceholder) == std::string::npos))
+        throw InputError(source + ": prompt.template '" + promptTemplate +
+                         "' does not contain its placeholder '" + promptPlaceholder + "'");
     if (t5.vocabSize < tokens.vocabSize())
         throw InputError(source + ": t5.vocab_size " + std::to_string(t5.vocabSize) +
                          " does not cover the " + std::to_string(tokens.vocabSize()) +
@@ -271,7 +299,7 @@ std::vector<std::int64_t> ModelBundle::encodePrompt(const std::string &prompt) c
     if (std::all_of(prompt.begin(), prompt.end(),
                     [](unsigned char ch) { return std::isspace(ch) != 0; }))
         throw InputError("the prompt is empty");
-    return m_tokenizer->encodeText(prompt, m_config.maxPromptTokens);
+    return m_tokenizer->encodeText(m_config.prompt(prompt), m_config.maxPromptTokens);
 }
 
 std::vector<MotionSample> ModelBundle::generate(const std::string &prompt,

@@ -38,6 +38,14 @@ struct BundleConfig {
     // Defaults of generate() (HF's generate defaults, as MotionGPT uses them).
     SampleOptions sampling;
     std::int64_t maxMotionTokens = 49;
+    // How a caption becomes the T5 encoder input: promptTemplate with promptPlaceholder replaced
+    // by the caption (an imported MotionGPT: "Generate motion: <Caption_Placeholder>", with
+    // promptSource saying where the wording comes from). Empty: the caption as it is.
+    std::string promptTemplate;
+    std::string promptPlaceholder;
+    std::string promptSource;
+
+    std::string prompt(const std::string &caption) const;
 
     nlohmann::json toJson() const;
     // Checks that the parts agree (vocabulary covers the motion tokens, codebook size, ...).

@@ -3,14 +3,11 @@
 #include "ml/core/error.h"
 #include "ml/data/npy.h"
 #include "ml/data/safetensors.h"
+#include "ml/data/torch_checkpoint.h"
 #include "ml/models/bundle.h"
 #include "ml/models/state_dict.h"
 
-#include <torch/serialize.h>
 #include <torch/torch.h>
-
-#include <fstream>
-#include <iterator>
 
 namespace mp {
 
@@ -23,51 +20,60 @@ const std::string kLmPrefix = "lm.language_model.";
 // MotionGPT's tokenizer adds <motion_id_0..514> after flan-t5's 32100 ids: 512 codes + SOM, EOM,
 // mask.
 constexpr std::int64_t kExtraMotionTokens = 3;
+// Skipped objects named in the one-line report; the rest are counted.
+constexpr std::size_t kMaxSkippedNamed = 6;
+// The encoder input of MotionGPT's text-to-motion path (data, with where it comes from; the test
+// holds it against the string MotionGPT's own code builds, tests/reference/motiongpt.py).
+const char *const kPromptTemplate = "Generate motion: <Caption_Placeholder>";
+const char *const kPromptPlaceholder = "<Caption_Placeholder>";
+const char *const kPromptSource =
+    "OpenMotionLab/MotionGPT mGPT/archs/mgpt_lm.py MLM.generate_conditional(task='t2m'), the "
+    "prompt of its text-to-motion evaluation; training drew from "
+    "prepare/instructions/template_instructions.json 'Text-to-Motion'. MotionGPT wraps the "
+    "caption in double quotes half the time (quota_ratio 0.5); this bundle never does";
 
-// Collects name -> tensor from a dict IValue, descending into 'state_dict' when present.
-void collectTensors(const c10::IValue &value, TensorMap &out, const std::string &source)
+// Everything of a torch.save checkpoint but its state_dict, in one line.
+std::string notUsedLine(const TorchCheckpoint &checkpoint, const std::string &read)
 {
-    if (!value.isGenericDict())
-        throw InputError(source + ": expected a dict of tensors (a state_dict)");
-    const auto dict = value.toGenericDict();
-    for (const auto &item : dict) {
-        if (!item.key().isString())
-            continue;
-        const auto key = item.key().toStringRef();
-        if (key == "state_dict") {
-            out.clear();
-            collectTensors(item.value(), out, source + " (state_dict)");
-            return;
-        }
-        if (item.value().isTensor())
-            out[key] = item.value().toTensor();
-    }
+    std::string line;
+    if (checkpoint.root().is(PickleValue::Kind::Dict))
+        for (const auto &[key, value] : checkpoint.root().toDict())
+            if (key.is(PickleValue::Kind::String) && key.toString() != read)
+                line += (line.empty() ? "" : ", ") + key.toString();
+    line = line.empty() ? "" : "not used: " + line;
+    const auto &skipped = checkpoint.skipped();
+    std::string objects;
+    for (std::size_t i = 0; i < skipped.size() && i < kMaxSkippedNamed; ++i)
+        objects += (objects.empty() ? "" : ", ") + skipped[i].path + " (" + skipped[i].what + ")";
+    if (skipped.size() > kMaxSkippedNamed)
+        objects += " and " + std::to_string(skipped.size() - kMaxSkippedNamed) + " more";
+    if (!objects.empty())
+        line += (line.empty() ? "" : "; ") + std::string("objects not built: ") + objects;
+    return line;
 }
 
-TensorMap readCheckpoint(const fs::path &path)
+TensorMap readCheckpoint(const fs::path &path, std::string &notUsed)
 {
-    const auto name = path.filename().string();
     if (!fs::is_regular_file(path))
         throw InputError(path.string() + ": missing");
     if (path.extension() == ".safetensors")
         return readSafetensors(path);
-    std::ifstream in(path, std::ios::binary);
-    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-    c10::IValue value;
-    try {
-        value = torch::pickle_load(bytes);
-    } catch (const std::exception &e) {
-        std::string what = e.what();
-        what = what.substr(0, what.find('\n'));
-        throw InputError(name + ": cannot read this PyTorch file in C++ (" + what +
-                         "); convert it once in Python: sd = torch.load(f, map_location='cpu')"
-                         "['state_dict']; safetensors.torch.save_file({k: v.contiguous() for k, "
-                         "v in sd.items()}, 'motiongpt.safetensors'), then import that");
-    }
-    TensorMap tensors;
-    collectTensors(value, tensors, name);
+    const auto checkpoint = readTorchCheckpoint(path);
+    // A Lightning checkpoint keeps the weights under 'state_dict'; a bare state_dict is the root.
+    const bool lightning = checkpoint.root().find("state_dict") != nullptr;
+    const auto tensors = checkpoint.tensors(lightning ? "state_dict" : "");
+    notUsed = notUsedLine(checkpoint, lightning ? "state_dict" : "");
     return tensors;
+}
+
+// How many consecutive keys prefix + i + suffix exist, from i = first.
+std::int64_t countKeys(const TensorMap &tensors, const std::string &prefix, std::int64_t first,
+                       const std::string &suffix)
+{
+    std::int64_t n = 0;
+    while (tensors.count(prefix + std::to_string(first + n) + suffix))
+        ++n;
+    return n;
 }
 
 const at::Tensor &require(const TensorMap &tensors, const std::string &key, const std::string &file)
@@ -89,7 +95,8 @@ at::Tensor readMeta(const fs::path &directory, const char *name)
 
 } // namespace
 
-fs::path importMotionGpt(const MotionGptImportOptions &options, const ProgressFn &progress)
+MotionGptImportResult importMotionGpt(const MotionGptImportOptions &options,
+                                      const ProgressFn &progress)
 {
     const auto file = options.checkpoint.filename().string();
     for (const char *name : {"config.json", "spiece.model"})
@@ -97,7 +104,8 @@ fs::path importMotionGpt(const MotionGptImportOptions &options, const ProgressFn
             throw InputError((options.t5Directory / name).string() +
                              ": missing (the flan-t5-base directory MotionGPT starts from)");
     reportProgress(progress, 0, 4, "reading the checkpoint");
-    const auto tensors = readCheckpoint(options.checkpoint);
+    MotionGptImportResult result;
+    const auto tensors = readCheckpoint(options.checkpoint, result.notUsed);
 
     // Architecture from the weights themselves, so a resized vocabulary or another VQ-VAE width
     // needs no flag.
@@ -118,6 +126,16 @@ fs::path importMotionGpt(const MotionGptImportOptions &options, const ProgressFn
     config.vqvae.codeDim = codebook.size(1);
     config.vqvae.width = firstConv.size(0);
     config.vqvae.inputDim = firstConv.size(1);
+    // encoder.model: conv, ReLU, downT x [strided conv (kernel 2 x stride), Resnet1D], conv.
+    const auto encoder = kVaePrefix + "encoder.model.";
+    config.vqvae.downT = countKeys(tensors, encoder, 2, ".0.weight");
+    if (config.vqvae.downT > 0) {
+        config.vqvae.strideT = require(tensors, encoder + "2.0.weight", file).size(2) / 2;
+        config.vqvae.depth = countKeys(tensors, encoder + "2.1.model.", 0, ".conv1.weight");
+    }
+    config.promptTemplate = kPromptTemplate;
+    config.promptPlaceholder = kPromptPlaceholder;
+    config.promptSource = kPromptSource;
     config.tokens.numMotionCodes = config.vqvae.numCodes;
     config.tokens.textVocabSize = config.t5.vocabSize - config.vqvae.numCodes - kExtraMotionTokens;
     config.t5.dropoutRate = 0.0;
@@ -153,7 +171,8 @@ fs::path importMotionGpt(const MotionGptImportOptions &options, const ProgressFn
     ModelBundle bundle(config, t5, vqvae, options.t5Directory / "spiece.model", mean, std);
     bundle.save(options.out);
     reportProgress(progress, 4, 4, "done");
-    return options.out;
+    result.bundle = options.out;
+    return result;
 }
 
 } // namespace mp

@@ -6,3 +6,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 python=${MP_REFERENCE_PYTHON:-$here/.venv/bin/python}
 "$python" "$here/t2m_evaluator.py"
 "$python" "$here/checkpoints.py"
+"$python" "$here/motiongpt.py"
