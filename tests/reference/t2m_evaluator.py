@@ -298,7 +298,7 @@ def embeddings_golden(o, opt, root, meta_root, glove_root):
         "m_len": order(m_lens).astype(np.int64),  # frames, floored to the unit
         "text_embedding": text_emb.numpy(),
         "motion_embedding": motion_emb.numpy(),
-        "motiongpt_unpacked_motion_embedding": mg_emb.numpy(),
+        "motiongpt_unpacked_motion_embedding": order(mg_emb),
     }
     names_sorted = [batch_names[i] for i in align]
     captions_sorted = [captions[i] for i in align]
