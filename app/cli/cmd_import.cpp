@@ -1,8 +1,10 @@
 // motionpref-cli import motiongpt: MotionGPT's released weights -> a model bundle. The work is
-// importMotionGpt (ml/models/motiongpt_import).
+// importMotionGpt (ml/models/motiongpt_import). import evaluator: T2M's finest.tar + GloVe ->
+// an evaluator directory (ml/eval/t2m_import).
 
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
+#include "ml/eval/t2m_import.h"
 #include "ml/models/bundle.h"
 #include "ml/models/motiongpt_import.h"
 
@@ -54,6 +56,48 @@ const CommandRegistration importMotionGptCommand{{
                 {"out", "BUNDLE", "bundle directory to write", ""}},
     .usesTorch = true,
     .run = runImportMotionGpt,
+}};
+
+int runImportEvaluator(const ParsedArgs &args, const Context &)
+{
+    T2mEvaluatorImport options;
+    options.checkpoint = args.required("checkpoint");
+    options.gloveDir = args.required("glove");
+    options.metaDir = args.required("meta");
+    options.out = args.required("out");
+    const auto summary = importT2mEvaluator(options);
+    const auto loaded = loadEvaluator(options.out); // read back: what was written loads
+    const auto &c = summary.config;
+    std::printf("%s: T2M evaluator (epoch %lld): %lld words of %lld-d, text hidden %lld, "
+                "movement %lld/%lld, motion hidden %lld, embedding %lld\n",
+                options.out.string().c_str(), static_cast<long long>(summary.epoch),
+                static_cast<long long>(loaded.vocabulary.size()), static_cast<long long>(c.dimWord),
+                static_cast<long long>(c.dimTextHidden),
+                static_cast<long long>(c.dimMovementHidden),
+                static_cast<long long>(c.dimMovementLatent),
+                static_cast<long long>(c.dimMotionHidden), static_cast<long long>(c.dimCoemb));
+    return 0;
+}
+
+const CommandRegistration importEvaluatorCommand{{
+    .path = "import evaluator",
+    .summary = "make an evaluator directory from T2M's finest.tar, its GloVe files and mean/std",
+    .usage = "",
+    .description =
+        "Reads the T2M text/motion evaluator of Guo et al. 2022 (text_mot_match/model/\n"
+        "finest.tar) with no Python step, the GloVe files of its glove/ directory\n"
+        "(our_vab_data.npy, our_vab_words.pkl, our_vab_idx.pkl) and the evaluator's own\n"
+        "mean.npy/std.npy (Comp_v6_KLD01/meta), and writes a directory that `eval --evaluator`,\n"
+        "`eval embed` and the Train panel use. Dimensions come from the tensor shapes.",
+    .options = {{"checkpoint", "FILE", "T2M's finest.tar", ""},
+                {"glove", "DIR",
+                 "directory with our_vab_data.npy, our_vab_words.pkl, "
+                 "our_vab_idx.pkl",
+                 ""},
+                {"meta", "DIR", "directory with the evaluator's mean.npy and std.npy", ""},
+                {"out", "DIR", "evaluator directory to write", ""}},
+    .usesTorch = true,
+    .run = runImportEvaluator,
 }};
 
 } // namespace

@@ -105,7 +105,8 @@ std::string evaluatorConfigToJson(const EvaluatorConfig &c)
                         {"dim_motion_hidden", c.dimMotionHidden},
                         {"unit_length", c.unitLength},
                         {"pack_motion", c.packMotion},
-                        {"learned_word_vectors", c.learnedWordVectors}};
+                        {"learned_word_vectors", c.learnedWordVectors},
+                        {"vip_lists", c.vipLists == VipLists::T2m ? "t2m" : "project"}};
     return j.dump(2);
 }
 
@@ -139,6 +140,14 @@ EvaluatorConfig evaluatorConfigFromJson(const std::string &text, const std::stri
     get("unit_length", c.unitLength);
     get("pack_motion", c.packMotion);
     get("learned_word_vectors", c.learnedWordVectors);
+    if (j.contains("vip_lists")) {
+        std::string lists;
+        get("vip_lists", lists);
+        if (lists != "t2m" && lists != "project")
+            throw InputError(source + ": vip_lists must be \"t2m\" or \"project\", got \"" + lists +
+                             "\"");
+        c.vipLists = lists == "t2m" ? VipLists::T2m : VipLists::Project;
+    }
     if (c.vocabSize < 3 || c.dimWord < 1 || c.dimCoemb < 1 || c.unitLength != 4)
         throw InputError(source + ": implausible evaluator dimensions");
     return c;
@@ -238,6 +247,17 @@ at::Tensor TextMotionEvaluatorImpl::encodeText(const TextBatch &batch)
     const auto device = word_emb->weight.device();
     const auto words = word_emb(batch.wordIds.to(device));
     return text_encoder(words, batch.posOneHot.to(device), batch.lengths);
+}
+
+at::Tensor
+TextMotionEvaluatorImpl::encodeCaptions(const std::vector<std::vector<TaggedWord>> &captions,
+                                        const WordVocabulary &vocabulary)
+{
+    std::vector<EncodedText> encoded;
+    encoded.reserve(captions.size());
+    for (const auto &caption : captions)
+        encoded.push_back(mp::encodeText(caption, vocabulary, m_config.vipLists));
+    return encodeText(makeTextBatch(encoded));
 }
 
 at::Tensor TextMotionEvaluatorImpl::encodeMovement(const at::Tensor &features)

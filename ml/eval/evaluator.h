@@ -35,9 +35,10 @@ struct EvaluatorConfig {
     std::int64_t dimMovementHidden = 512;
     std::int64_t dimMovementLatent = 512;
     std::int64_t dimMotionHidden = 1024;
-    int unitLength = 4;             // the movement encoder downsamples time 4x
-    bool packMotion = true;         // Guo; false = MotionGPT's unpacked GRU
-    bool learnedWordVectors = true; // false when word_emb holds fixed GloVe vectors
+    int unitLength = 4;                    // the movement encoder downsamples time 4x
+    bool packMotion = true;                // Guo; false = MotionGPT's unpacked GRU
+    bool learnedWordVectors = true;        // false when word_emb holds fixed GloVe vectors
+    VipLists vipLists = VipLists::Project; // T2m for an imported T2M checkpoint
 
     // The T2M checkpoint's dimensions (GloVe 300, 512/1024 hidden).
     static EvaluatorConfig t2m(std::int64_t vocabSize);
@@ -46,7 +47,7 @@ struct EvaluatorConfig {
     static EvaluatorConfig small(std::int64_t vocabSize);
 };
 
-// Serialised as evaluator_config.json.
+// Serialised as evaluator_config.json ("vip_lists" is optional: "project" when absent).
 std::string evaluatorConfigToJson(const EvaluatorConfig &config);
 EvaluatorConfig evaluatorConfigFromJson(const std::string &text, const std::string &source);
 
@@ -106,6 +107,9 @@ public:
     void setWordVectors(const at::Tensor &vectors);
 
     at::Tensor encodeText(const TextBatch &batch);
+    // Tagged captions through encodeText (text_preprocess.h) with this evaluator's VIP lists.
+    at::Tensor encodeCaptions(const std::vector<std::vector<TaggedWord>> &captions,
+                              const WordVocabulary &vocabulary);
     // features (B, T, 263) normalised with the evaluator statistics, zero-padded; lengths (B)
     // in frames (multiples of unitLength). Returns (B, dimCoemb).
     at::Tensor encodeMovement(const at::Tensor &features);

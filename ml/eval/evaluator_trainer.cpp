@@ -131,8 +131,8 @@ EvaluatorTrainReport trainEvaluator(TextMotionEvaluatorImpl &evaluator,
         motions.push_back(normalised(train, s.features.to(torch::kCPU, torch::kFloat32)));
         std::vector<EncodedText> encoded;
         for (const auto &c : s.captions)
-            encoded.push_back(
-                encodeText(c.tokens.empty() ? tagCaption(c.text) : c.tokens, vocabulary));
+            encoded.push_back(encodeText(c.tokens.empty() ? tagCaption(c.text) : c.tokens,
+                                         vocabulary, config.vipLists));
         texts.push_back(std::move(encoded));
     }
     const std::int64_t batchesPerEpoch = n / options.batchSize;

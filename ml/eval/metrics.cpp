@@ -43,6 +43,7 @@ double traceSqrtProduct(const at::Tensor &cov1, const at::Tensor &cov2)
     return values.clamp_min(0.0).sqrt().sum().item<double>();
 }
 
+// epsilon goes into the square root's argument only, as in T2M's calculate_frechet_distance.
 double frechetOnce(const GaussianStats &a, const GaussianStats &b, double epsilon)
 {
     auto cov1 = a.cov;
@@ -53,9 +54,18 @@ double frechetOnce(const GaussianStats &a, const GaussianStats &b, double epsilo
         cov2 = cov2 + eye;
     }
     const double meanTerm = (a.mean - b.mean).pow(2).sum().item<double>();
-    const double traceTerm = cov1.trace().item<double>() + cov2.trace().item<double>() -
+    const double traceTerm = a.cov.trace().item<double>() + b.cov.trace().item<double>() -
                              2.0 * traceSqrtProduct(cov1, cov2);
     return meanTerm + traceTerm;
+}
+
+at::Tensor indexTensor(const std::vector<std::int64_t> &index, std::int64_t size, const char *what)
+{
+    for (auto i : index)
+        if (i < 0 || i >= size)
+            throw std::invalid_argument(std::string(what) + ": index " + std::to_string(i) +
+                                        " outside 0.." + std::to_string(size - 1));
+    return torch::tensor(index, torch::kLong);
 }
 
 } // namespace
@@ -225,8 +235,17 @@ double diversity(const at::Tensor &embeddings, MetricRng &rng, std::int64_t numP
         throw std::invalid_argument("diversity: no samples");
     const auto first = sampleWithoutReplacement(n, pairs, rng);
     const auto second = sampleWithoutReplacement(n, pairs, rng);
-    const auto a = x.index_select(0, torch::tensor(first, torch::kLong));
-    const auto b = x.index_select(0, torch::tensor(second, torch::kLong));
+    return diversityOfPairs(x, first, second);
+}
+
+double diversityOfPairs(const at::Tensor &embeddings, const std::vector<std::int64_t> &first,
+                        const std::vector<std::int64_t> &second)
+{
+    const auto x = asDouble2d(embeddings, "diversity");
+    if (first.size() != second.size() || first.empty())
+        throw std::invalid_argument("diversity: the two index sets must be equal and non-empty");
+    const auto a = x.index_select(0, indexTensor(first, x.size(0), "diversity"));
+    const auto b = x.index_select(0, indexTensor(second, x.size(0), "diversity"));
     return (a - b).pow(2).sum(1).sqrt().mean().item<double>();
 }
 
@@ -240,11 +259,23 @@ double multimodality(const at::Tensor &embeddings, MetricRng &rng, std::int64_t 
     if (numPairs > repeats || numPairs <= 0)
         throw std::invalid_argument("multimodality: cannot draw " + std::to_string(numPairs) +
                                     " of " + std::to_string(repeats) + " repeats");
-    const auto first =
-        torch::tensor(sampleWithoutReplacement(repeats, numPairs, rng), torch::kLong);
-    const auto second =
-        torch::tensor(sampleWithoutReplacement(repeats, numPairs, rng), torch::kLong);
-    const auto diff = x.index_select(1, first) - x.index_select(1, second);
+    const auto first = sampleWithoutReplacement(repeats, numPairs, rng);
+    const auto second = sampleWithoutReplacement(repeats, numPairs, rng);
+    return multimodalityOfPairs(x, first, second);
+}
+
+double multimodalityOfPairs(const at::Tensor &embeddings, const std::vector<std::int64_t> &first,
+                            const std::vector<std::int64_t> &second)
+{
+    if (embeddings.dim() != 3)
+        throw std::invalid_argument("multimodality: expected (texts, repeats, D), got " +
+                                    std::to_string(embeddings.dim()) + " dims");
+    if (first.size() != second.size() || first.empty())
+        throw std::invalid_argument(
+            "multimodality: the two index sets must be equal and non-empty");
+    const auto x = embeddings.detach().to(torch::kCPU, torch::kFloat64);
+    const auto diff = x.index_select(1, indexTensor(first, x.size(1), "multimodality")) -
+                      x.index_select(1, indexTensor(second, x.size(1), "multimodality"));
     return diff.pow(2).sum(2).sqrt().mean().item<double>();
 }
 

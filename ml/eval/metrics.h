@@ -66,7 +66,8 @@ GaussianStats gaussianStats(const at::Tensor &embeddings);
 
 // Frechet distance between two Gaussians. The matrix square root is taken of the symmetric
 // Sigma1^1/2 Sigma2 Sigma1^1/2 by eigendecomposition (same trace as sqrtm(Sigma1 Sigma2)); if the
-// result is not finite, 1e-6 I is added to both covariances and it is computed again.
+// result is not finite, the square root is taken again with 1e-6 I added to both covariances
+// (T2M's calculate_frechet_distance: the traces of Sigma1 and Sigma2 stay without it).
 double frechetDistance(const GaussianStats &a, const GaussianStats &b);
 // FID between two embedding sets.
 double fid(const at::Tensor &embeddingsA, const at::Tensor &embeddingsB);
@@ -74,10 +75,17 @@ double fid(const at::Tensor &embeddingsA, const at::Tensor &embeddingsB);
 // Mean distance over numPairs pairs drawn as two independent index sets without replacement.
 // numPairs is clamped to the number of samples (Guo asserts instead; small corpora need this).
 double diversity(const at::Tensor &embeddings, MetricRng &rng, std::int64_t numPairs = 300);
+// The same over given index sets (row first[i] against row second[i]), e.g. those another
+// implementation drew.
+double diversityOfPairs(const at::Tensor &embeddings, const std::vector<std::int64_t> &first,
+                        const std::vector<std::int64_t> &second);
 
 // MultiModality of (numTexts, numRepeats, D) embeddings: two index sets of numPairs drawn from
 // 0..numRepeats-1 without replacement, shared by all texts; the mean distance over texts x pairs.
 double multimodality(const at::Tensor &embeddings, MetricRng &rng, std::int64_t numPairs = 10);
+// The same over given repeat index sets.
+double multimodalityOfPairs(const at::Tensor &embeddings, const std::vector<std::int64_t> &first,
+                            const std::vector<std::int64_t> &second);
 
 // Replication statistics as T2M's get_metric_statistics.
 struct MetricStats {

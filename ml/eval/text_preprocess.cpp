@@ -53,6 +53,31 @@ const std::vector<VipList> &vipLists()
     return lists;
 }
 
+// T2M's own lists (utils/word_vectorizer.py VIP_dict), in its lookup order.
+const std::vector<VipList> &t2mVipLists()
+{
+    static const std::vector<VipList> lists = {
+        {"Loc_VIP",
+         {"left", "right", "clockwise", "counterclockwise", "anticlockwise", "forward", "back",
+          "backward", "up", "down", "straight", "curve"}},
+        {"Body_VIP",
+         {"arm", "chin", "foot", "feet", "face", "hand", "mouth", "leg", "waist", "eye", "knee",
+          "shoulder", "thigh"}},
+        {"Obj_VIP",
+         {"stair", "dumbbell", "chair", "window", "floor", "car", "ball", "handrail", "baseball",
+          "basketball"}},
+        {"Act_VIP",
+         {"walk",  "run",     "swing", "pick",   "bring",   "kick",   "put",  "squat",   "throw",
+          "hop",   "dance",   "jump",  "turn",   "stumble", "stop",   "sit",  "lift",    "lower",
+          "raise", "wash",    "stand", "kneel",  "stroll",  "rub",    "bend", "balance", "flap",
+          "jog",   "shuffle", "lean",  "rotate", "spin",    "spread", "climb"}},
+        {"Desc_VIP",
+         {"slowly", "carefully", "fast", "careful", "slow", "quickly", "happy", "angry", "sad",
+          "happily", "angrily", "sadly"}},
+    };
+    return lists;
+}
+
 const std::unordered_set<std::string_view> kDeterminers = {
     "a",    "an",  "the",     "this", "that", "these", "those",  "each",   "every",
     "some", "any", "another", "both", "all",  "no",    "either", "neither"};
@@ -202,9 +227,9 @@ int evalPosIndex(std::string_view tag)
     return kEvalPosClasses - 1;
 }
 
-std::string_view evalVipClass(std::string_view word)
+std::string_view evalVipClass(std::string_view word, VipLists lists)
 {
-    for (const auto &list : vipLists())
+    for (const auto &list : lists == VipLists::T2m ? t2mVipLists() : vipLists())
         if (std::find(list.words.begin(), list.words.end(), word) != list.words.end())
             return list.name;
     return {};
@@ -337,6 +362,26 @@ WordVocabulary WordVocabulary::fromGloveText(const std::filesystem::path &path)
     return vocabulary;
 }
 
+WordVocabulary WordVocabulary::fromVectors(std::vector<std::string> words,
+                                           const at::Tensor &vectors, const std::string &source)
+{
+    if (vectors.dim() != 2 || vectors.size(0) != static_cast<std::int64_t>(words.size()) ||
+        words.empty())
+        throw InputError(source + ": " + std::to_string(words.size()) +
+                         " words do not match word vectors of shape " +
+                         std::to_string(vectors.dim() == 2 ? vectors.size(0) : -1) + " x " +
+                         std::to_string(vectors.dim() == 2 ? vectors.size(1) : -1));
+    WordVocabulary vocabulary;
+    vocabulary.m_words = std::move(words);
+    vocabulary.m_index.clear();
+    for (std::size_t i = 0; i < vocabulary.m_words.size(); ++i)
+        if (!vocabulary.m_index.emplace(vocabulary.m_words[i], static_cast<std::int64_t>(i)).second)
+            throw InputError(source + ": duplicate word '" + vocabulary.m_words[i] + "'");
+    vocabulary.m_vectors = vectors.to(torch::kCPU, torch::kFloat32).contiguous().clone();
+    vocabulary.rebuildIndex();
+    return vocabulary;
+}
+
 WordVocabulary WordVocabulary::fromWordList(const std::filesystem::path &path)
 {
     std::ifstream in(path);
@@ -384,7 +429,8 @@ std::int64_t WordVocabulary::index(std::string_view word) const
     return it == m_index.end() ? m_unk : it->second;
 }
 
-EncodedText encodeText(const std::vector<TaggedWord> &tokens, const WordVocabulary &vocabulary)
+EncodedText encodeText(const std::vector<TaggedWord> &tokens, const WordVocabulary &vocabulary,
+                       VipLists lists)
 {
     const int other = evalPosIndex("OTHER");
     EncodedText encoded;
@@ -395,7 +441,7 @@ EncodedText encodeText(const std::vector<TaggedWord> &tokens, const WordVocabula
         const auto &token = tokens[i];
         if (vocabulary.contains(token.word)) {
             encoded.wordIds.push_back(vocabulary.index(token.word));
-            const auto vip = evalVipClass(token.word);
+            const auto vip = evalVipClass(token.word, lists);
             encoded.posIds.push_back(evalPosIndex(vip.empty() ? std::string_view(token.pos) : vip));
         } else {
             encoded.wordIds.push_back(vocabulary.unkIndex());

@@ -4,10 +4,11 @@
 // and the word vocabulary: GloVe vectors when given, else a vocabulary built from the training
 // captions whose vectors the evaluator learns.
 //
-// GloVe file format: T2M ships our_vab_data.npy + our_vab_words.pkl (a Python pickle), which we do
-// not read. Convert it once to plain text, one word per line: "word v1 v2 ... v300" separated by
-// single spaces (the format of the original glove.*.txt files). The vocabulary must hold "sos",
-// "eos" and "unk"; missing ones are added with zero vectors.
+// Word vectors: T2M's our_vab_data.npy + our_vab_words.pkl + our_vab_idx.pkl are read by
+// `import evaluator` (ml/eval/t2m_import.h); `eval train-evaluator --glove` reads plain text,
+// one word per line: "word v1 v2 ... v300" separated by single spaces (the format of the original
+// glove.*.txt files). The vocabulary must hold "sos", "eos" and "unk"; missing ones are added
+// with zero vectors.
 
 #include <cstdint>
 #include <filesystem>
@@ -27,8 +28,13 @@ constexpr int kEvalPosClasses = 15;
 
 // Index of a POS tag in T2M's POS_enumerator (VERB 0 ... Desc_VIP 13, OTHER 14); unknown -> 14.
 int evalPosIndex(std::string_view tag);
+
+// Which VIP word lists override the POS tag. T2M: exactly utils/word_vectorizer.py's, what the
+// T2M checkpoint was trained with. Project: T2M's plus motion words of the procedural corpus
+// (sideways, around, hip, step, wave, ...), what the embedded default evaluator was trained with.
+enum class VipLists { Project, T2m };
 // The VIP class ("Loc_VIP", ...) a word belongs to, or "" when none.
-std::string_view evalVipClass(std::string_view word);
+std::string_view evalVipClass(std::string_view word, VipLists lists = VipLists::Project);
 
 struct TaggedWord {
     std::string word; // lower case, lemmatised for nouns and verbs as HumanML3D's text_process
@@ -53,6 +59,10 @@ public:
                                        int minCount = 1);
     // The plain-text GloVe format above; InputError naming the file and line on a bad row.
     static WordVocabulary fromGloveText(const std::filesystem::path &path);
+    // Words with their (words.size(), dim) vectors, e.g. T2M's our_vab_* files; InputError
+    // (naming source) on a duplicate word or a size mismatch.
+    static WordVocabulary fromVectors(std::vector<std::string> words, const at::Tensor &vectors,
+                                      const std::string &source);
     // One word per line (what saveWords writes); vectors are then part of the evaluator weights.
     static WordVocabulary fromWordList(const std::filesystem::path &path);
     void saveWords(const std::filesystem::path &path) const;
@@ -82,7 +92,8 @@ struct EncodedText {
 
 // T2M's token handling: in-vocabulary words keep their tag (a VIP list overrides it), others
 // become unk/OTHER; sos/eos around at most kEvalMaxTextWords words; unk/OTHER padding.
-EncodedText encodeText(const std::vector<TaggedWord> &tokens, const WordVocabulary &vocabulary);
+EncodedText encodeText(const std::vector<TaggedWord> &tokens, const WordVocabulary &vocabulary,
+                       VipLists lists = VipLists::Project);
 
 struct TextBatch {
     at::Tensor wordIds;   // (B, 22) int64
