@@ -82,6 +82,18 @@ LoraConfig LoraConfig::fromJson(const nlohmann::json &json, const std::string &s
     readOptionalKey(json, "fan_in_fan_out", fanInFanOut, source);
     if (fanInFanOut)
         throw InputError(source + ": fan_in_fan_out adapters are not supported");
+    // PEFT options that change what the adapter computes or which layers carry it: refused by
+    // name here rather than later as a tensor the plain layout does not expect.
+    for (const char *key : {"use_dora", "lora_bias"}) {
+        bool enabled = false;
+        readOptionalKey(json, key, enabled, source);
+        if (enabled)
+            throw InputError(source + ": '" + key + "' adapters are not supported");
+    }
+    for (const char *key : {"layers_to_transform", "layers_pattern", "exclude_modules",
+                            "modules_to_save", "trainable_token_indices", "layer_replication"})
+        if (json.contains(key) && !json[key].is_null() && !json[key].empty())
+            throw InputError(source + ": '" + key + "' is not supported");
     if (json.contains("rank_pattern") && !json["rank_pattern"].empty())
         throw InputError(source + ": rank_pattern is not supported");
     if (json.contains("alpha_pattern") && !json["alpha_pattern"].empty())

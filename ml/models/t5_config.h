@@ -25,6 +25,7 @@ struct T5Config {
     // "relu", "gated-gelu" (gelu_new, as HF maps it), or "[gated-]ACT" with ACT in relu, gelu,
     // gelu_new, silu.
     std::string feedForwardProj = "relu";
+    // Tied: the shared embedding is the output head (no lm_head.weight of its own).
     bool tieWordEmbeddings = true;
     // transformers 5 writes "scale_decoder_outputs" (the d_model^-0.5 factor before the head) and
     // "tie_word_embeddings": true for every T5; unset (older configs) it follows the tying.
