@@ -7,3 +7,4 @@ python=${MP_REFERENCE_PYTHON:-$here/.venv/bin/python}
 "$python" "$here/t2m_evaluator.py"
 "$python" "$here/checkpoints.py"
 "$python" "$here/motiongpt.py"
+"$python" "$here/t5_lora.py"
