@@ -7,6 +7,7 @@
 #include "ml/core/error.h"
 #include "ml/models/t5.h"
 #include "temp_dir.h"
+#include "tiny_t5.h"
 
 #include <gtest/gtest.h>
 
@@ -20,18 +21,7 @@ namespace {
 
 mp::T5Config untiedConfig()
 {
-    mp::T5Config c;
-    c.vocabSize = 24;
-    c.dModel = 16;
-    c.dKv = 4;
-    c.dFf = 32;
-    c.numLayers = 2;
-    c.numDecoderLayers = 2;
-    c.numHeads = 2;
-    c.relativeAttentionNumBuckets = 8;
-    c.relativeAttentionMaxDistance = 16;
-    c.feedForwardProj = "gated-gelu";
-    c.tieWordEmbeddings = false;
+    auto c = mp::test::tinyGenerationT5()->config(); // untied, gated-gelu
     c.dropoutRate = 0.0;
     return c;
 }
