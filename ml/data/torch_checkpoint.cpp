@@ -131,11 +131,14 @@ at::Tensor TorchCheckpoint::storageTensor(const PickleStorage &storage) const
     const auto cached = m_storages.find(storage.key);
     if (cached != m_storages.end())
         return cached->second;
-    // The size the pickle claims is checked against the file before anything is allocated.
+    // The size the pickle claims is checked against the file before anything is allocated (a
+    // legacy storage's offset exists only where its element count matched the file).
     const auto itemSize = static_cast<std::uint64_t>(c10::elementSize(storage.dtype));
     const auto record = m_prefix + "data/" + storage.key;
-    if (m_zip && (!m_zip->contains(record) ||
-                  static_cast<std::uint64_t>(storage.numel) > m_zip->size(record) / itemSize))
+    const auto legacy = m_legacyOffsets.find(storage.key);
+    if (m_zip ? !m_zip->contains(record) ||
+                    static_cast<std::uint64_t>(storage.numel) > m_zip->size(record) / itemSize
+              : legacy == m_legacyOffsets.end())
         fail(m_path, "storage '" + storage.key + "' of " + std::to_string(storage.numel) +
                          " elements is missing or larger than its record");
     auto flat = at::empty({storage.numel}, at::TensorOptions().dtype(storage.dtype));
@@ -143,11 +146,8 @@ at::Tensor TorchCheckpoint::storageTensor(const PickleStorage &storage) const
     if (m_zip) {
         m_zip->read(record, flat.data_ptr(), bytes);
     } else {
-        const auto it = m_legacyOffsets.find(storage.key);
-        if (it == m_legacyOffsets.end())
-            fail(m_path, "storage '" + storage.key + "' is not in the file");
         std::ifstream in(m_path, std::ios::binary);
-        in.seekg(static_cast<std::streamoff>(it->second));
+        in.seekg(static_cast<std::streamoff>(legacy->second));
         if (!in.read(static_cast<char *>(flat.data_ptr()), static_cast<std::streamsize>(bytes)))
             fail(m_path, "cannot read storage '" + storage.key + "'");
     }

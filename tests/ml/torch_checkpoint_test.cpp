@@ -332,6 +332,47 @@ TEST(TorchCheckpoint, DamagedFilesAreNamed)
               std::string::npos);
 }
 
+TEST(TorchCheckpoint, BigEndianIsRefusedByName)
+{
+    mp::test::TempDir dir("mp_ckpt");
+    std::ifstream in(goldenDir() / "tensors.pt", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto at = bytes.find("little");
+    ASSERT_NE(at, std::string::npos);
+    bytes.replace(at, 6, "bigend");
+    std::ofstream(dir / "big.pt", std::ios::binary) << bytes;
+    EXPECT_NE(inputError([&] { mp::readTorchCheckpoint(dir / "big.pt"); }).find("byte order"),
+              std::string::npos);
+}
+
+// Random byte flips anywhere in a torch.save file (zip directory and headers, or the legacy
+// stream; the pickle; storages): reading it and its tensors either succeeds or is an InputError.
+TEST(TorchCheckpoint, RandomDamageNeverCrashes)
+{
+    mp::test::TempDir dir("mp_ckpt");
+    std::mt19937 rng(9);
+    for (const char *name : {"tensors.pt", "tensors_legacy.pt"}) {
+        std::ifstream in(goldenDir() / name, std::ios::binary);
+        const std::string file((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+        int failures = 0;
+        for (int trial = 0; trial < 300; ++trial) {
+            auto damaged = file;
+            for (int flips = 1 + trial % 3; flips > 0; --flips)
+                damaged[rng() % damaged.size()] = static_cast<char>(rng());
+            std::ofstream(dir / "d.pt", std::ios::binary | std::ios::trunc) << damaged;
+            try {
+                const auto checkpoint = mp::readTorchCheckpoint(dir / "d.pt");
+                for (const char *path : {"dtypes", "views", "nested/a/b"})
+                    checkpoint.tensors(path);
+            } catch (const mp::InputError &) {
+                ++failures;
+            }
+        }
+        EXPECT_GT(failures, 0) << name;
+    }
+}
+
 // Random byte flips in a real data.pkl: each read either succeeds or throws InputError.
 TEST(PickleFile, RandomDamageNeverCrashes)
 {
