@@ -5,6 +5,7 @@ function(add_mp_test source)
   get_filename_component(name ${source} NAME_WE)
   add_executable(${name} ${source})
   target_link_libraries(${name} PRIVATE ${T_LINK})
+  mp_use_torch_pch(${name})
   if(T_GUI)
     # Under xvfb-run when there is no display; one Xvfb at a time avoids display-number races.
     add_test(NAME ${name} COMMAND ${PROJECT_SOURCE_DIR}/tests/run-with-display.sh $<TARGET_FILE:${name}>)

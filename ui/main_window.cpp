@@ -6,11 +6,11 @@
 #include "ml/core/device.h"
 #include "ml/core/error.h"
 #include "ml/core/version.h"
-#include "ui/panels/compare_panel.h"
-#include "ui/panels/dataset_panel.h"
-#include "ui/panels/export_panel.h"
-#include "ui/panels/label_panel.h"
-#include "ui/panels/train_panel.h"
+#include "ui/compare/compare_panel.h"
+#include "ui/dataset/dataset_panel.h"
+#include "ui/export/export_panel.h"
+#include "ui/label/label_panel.h"
+#include "ui/train/train_panel.h"
 
 #include <QAction>
 #include <QActionGroup>

@@ -52,10 +52,7 @@ const CommandRegistration convertCommand{{
     .summary = "convert a motion between .npy (joints/features), .bvh and .fbx",
     .usage = "IN OUT",
     .description =
-        "Converts by file extension:\n"
-        "  .npy   joints (T, 22, 3) or HumanML3D features (T, 263), in and out\n"
-        "  .bvh   any skeleton in; SMPL-22 joints out by inverse kinematics\n"
-        "  .fbx   binary FBX out (Blender, Maya, Unity, Unreal); .fbxa ASCII FBX out\n"
+        "Converts by file extension:\n" + motionFormatsHelp() +
         "Joints are metres, Y up. A .npy has no frame rate: --fps gives it (default 20).\n"
         "--fps on other inputs relabels the frame rate without resampling.",
     .options = {{"fps", "F", "frames per second (.npy input: its rate; default: the input's)", ""},

@@ -1,11 +1,11 @@
 // motionpref-cli motion info: what a motion file holds and how clean it is. Reading is
-// ml/motion/motion_file (.npy, telling features from joints) and app/export/motion_io (.bvh);
+// ml/data/motion_file (.npy, telling features from joints) and app/export/motion_io (.bvh);
 // the numbers are summarizeMotion's, which the GUI shows too.
 
 #include "app/cli/command.h"
 #include "app/export/motion_io.h"
 #include "ml/core/error.h"
-#include "ml/motion/motion_file.h"
+#include "ml/data/motion_file.h"
 
 #include <nlohmann/json.hpp>
 

@@ -4,8 +4,8 @@
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "ml/core/error.h"
-#include "ml/train/run_config.h"
-#include "ml/train/train_run.h"
+#include "ml/run/run_config.h"
+#include "ml/run/train_run.h"
 
 #include <atomic>
 #include <csignal>
@@ -23,10 +23,14 @@ extern "C" void requestStop(int)
 
 int runTrain(const ParsedArgs &args, const Context &context)
 {
-    const RunConfig config = loadRunConfig(args.required("config"));
     TrainRunOptions options;
     options.runDir = args.required("out");
     options.resume = args.flag("resume");
+    // A run has one configuration, RUN_DIR/config.json: a resume reads it unless --config names
+    // one, which must then equal it.
+    const auto configPath = options.resume ? args.optional("config") : args.required("config");
+    const RunConfig config =
+        loadRunConfig(configPath ? *configPath : (options.runDir / "config.json").string());
     options.stopRequested = &stopRequested;
     options.progress = makeProgressBar(context, "train");
     std::signal(SIGTERM, requestStop);
@@ -38,8 +42,7 @@ int runTrain(const ParsedArgs &args, const Context &context)
         std::cout << options.runDir.string() << "\n";
         return 0;
     case RunOutcome::Stopped:
-        std::cerr << "stopped; continue with: motionpref-cli train --config "
-                  << (options.runDir / "config.json").string() << " --out "
+        std::cerr << "stopped; continue with: motionpref-cli train --out "
                   << options.runDir.string() << " --resume\n";
         return 0;
     case RunOutcome::Failed:
@@ -57,8 +60,10 @@ const CommandRegistration trainCommand{{
         "Trains a LoRA adapter on preference pairs (the JSONL of `study split`) as the\n"
         "config says, writing RUN_DIR/config.json, events.jsonl, checkpoints/, best/ and\n"
         "adapter/. SIGTERM stops at the next step with a checkpoint; --resume continues a\n"
-        "stopped or killed run exactly where its last checkpoint left it.",
-    .options = {{"config", "RUN_JSON", "run configuration (every key has a default)", ""},
+        "stopped or killed run exactly where its last checkpoint left it, from the run's\n"
+        "own config.json.",
+    .options = {{"config", "RUN_JSON",
+                 "run configuration (every key has a default); with --resume, optional", ""},
                 {"out", "RUN_DIR", "run directory", ""},
                 {"resume", "", "continue the run in RUN_DIR from its newest checkpoint", ""}},
     .run = runTrain,

@@ -4,7 +4,7 @@
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "ml/core/error.h"
-#include "ml/models/train_base.h"
+#include "ml/train/train_base.h"
 
 #include <torch/torch.h>
 

@@ -141,16 +141,25 @@ MotionFormat motionFormatOf(const std::filesystem::path &path)
     std::string ext = path.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (ext == ".npy")
-        return MotionFormat::Npy;
-    if (ext == ".bvh")
-        return MotionFormat::Bvh;
-    if (ext == ".fbx")
-        return MotionFormat::Fbx;
-    if (ext == ".fbxa")
-        return MotionFormat::FbxAscii;
-    throw InputError(path.string() + ": unknown motion format '" + ext +
-                     "' (expected .npy, .bvh, .fbx or .fbxa)");
+    std::string expected;
+    for (const MotionFormatInfo &info : kMotionFormats) {
+        if (ext == "." + std::string(info.suffix))
+            return info.format;
+        expected += (expected.empty() ? "." : ", .") + std::string(info.suffix);
+    }
+    throw InputError(path.string() + ": unknown motion format '" + ext + "' (expected " + expected +
+                     ")");
+}
+
+std::string motionFormatsHelp()
+{
+    std::string text;
+    for (const MotionFormatInfo &info : kMotionFormats) {
+        std::string suffix = "." + std::string(info.suffix);
+        suffix.resize(std::max<std::size_t>(suffix.size() + 1, 7), ' ');
+        text += "  " + suffix + std::string(info.help) + "\n";
+    }
+    return text;
 }
 
 LoadedMotion readMotion(const std::filesystem::path &path, const MotionReadOptions &options)

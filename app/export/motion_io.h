@@ -14,13 +14,35 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace mp {
 
 enum class MotionFormat { Npy, Bvh, Fbx, FbxAscii };
 
+struct MotionFormatInfo {
+    MotionFormat format;
+    std::string_view suffix; // the extension, lower case, without the dot
+    std::string_view label;  // what the Export panel offers
+    std::string_view help;   // the CLI's one line about it
+    bool readable;           // readMotion takes it (FBX is write-only, see above)
+};
+// Every motion format, in the order the Export panel offers them: the one table that
+// motionFormatOf, the CLI's help and the Export panel read.
+inline constexpr MotionFormatInfo kMotionFormats[] = {
+    {MotionFormat::Bvh, "bvh", "BVH (Blender, MotionBuilder, retargeting)",
+     "any skeleton in; SMPL-22 joints out by inverse kinematics", true},
+    {MotionFormat::Fbx, "fbx", "FBX binary (Blender, Maya, Unity, Unreal)",
+     "binary FBX out (Blender, Maya, Unity, Unreal)", false},
+    {MotionFormat::FbxAscii, "fbxa", "FBX ASCII", "ASCII FBX out", false},
+    {MotionFormat::Npy, "npy", "NumPy .npy (HumanML3D joints or features)",
+     "joints (T, 22, 3) or HumanML3D features (T, 263), in and out", true},
+};
+
 // From the extension (case-insensitive); InputError naming the path for anything else.
 MotionFormat motionFormatOf(const std::filesystem::path &path);
+// "  .bvh   any skeleton in; ...\n" for each format: the CLI's help lines.
+std::string motionFormatsHelp();
 
 enum class NpyContent {
     Joints,   // (T, J, 3) global positions, metres

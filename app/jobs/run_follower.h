@@ -2,7 +2,7 @@
 // Follows a run directory's events.jsonl as the job appends to it (or reads a finished run once)
 // and hands the new events to the charts. The same EventReader the CLI uses parses the lines.
 
-#include "ml/train/events.h"
+#include "ml/run/events.h"
 
 #include <QObject>
 #include <QString>

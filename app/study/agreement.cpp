@@ -208,7 +208,7 @@ AgreementReport computeAgreement(const StudyStore &store)
             ++s.skips;
             continue;
         }
-        if (choice == Choice::Unsure || label.degree == Degree::Negligible)
+        if (choice == Choice::Unsure || label.degree == PreferenceDegree::Unsure)
             ++s.unsure;
         if (choice == Choice::Sample1 || choice == Choice::Sample2) {
             const int picked = choice == Choice::Sample1 ? 1 : 2;

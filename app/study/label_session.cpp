@@ -589,14 +589,14 @@ QString LabelSession::revealText(const Item &item) const
         .arg(item.origins[1 - left]);
 }
 
-qint64 LabelSession::labelCurrent(ShownChoice shown, std::optional<Degree> degree,
-                                  SkipReason skipReason)
+qint64 LabelSession::labelCurrent(ShownChoice shown, std::optional<PreferenceDegree> degree,
+                                  SkipReason skipReason, LabelInput *stored)
 {
     if (!m_current || !m_store)
         return 0;
     const qint64 elapsedMs = m_shownAt.isValid() ? m_shownAt.elapsed() : 0;
-    const qint64 labelId =
-        m_store->addShownLabel(m_current->pairId, m_labeler, shown, degree, skipReason, elapsedMs);
+    const qint64 labelId = m_store->addShownLabel(m_current->pairId, m_labeler, shown, degree,
+                                                  skipReason, elapsedMs, {}, stored);
     ++m_labeledThisSession;
     m_labelMsTotal += elapsedMs;
     const Item done = std::move(*m_current);

@@ -103,9 +103,10 @@ public:
     Progress progress() const;
 
     // Stores the label of the pair on screen and shows the next one; returns the label id, or 0
-    // when no pair is on screen. Store errors are thrown (nothing is stored then).
-    qint64 labelCurrent(ShownChoice shown, std::optional<Degree> degree,
-                        SkipReason skipReason = SkipReason::None);
+    // when no pair is on screen. Store errors are thrown (nothing is stored then). `stored`
+    // receives the label as stored (StudyStore::addShownLabel).
+    qint64 labelCurrent(ShownChoice shown, std::optional<PreferenceDegree> degree,
+                        SkipReason skipReason = SkipReason::None, LabelInput *stored = nullptr);
 
     // Undo support: after a retraction, show that pair again (the pair on screen waits and
     // comes next); after a redo, leave it if it is on screen.

@@ -2,9 +2,9 @@
 #include <optional>
 
 #include "ml/core/error.h"
-#include "ml/eval/text_motion_judge.h"
 #include "ml/models/bundle.h"
-#include "ml/train/corpus_intents.h"
+#include "ml/simulate/corpus_intents.h"
+#include "ml/simulate/text_motion_judge.h"
 
 #include "app/study/pair_generation.h"
 #include "app/study/study_simulation.h"
@@ -15,21 +15,6 @@
 namespace mp {
 namespace {
 
-Degree studyDegree(PreferenceDegree degree)
-{
-    switch (degree) {
-    case PreferenceDegree::MuchBetter:
-        return Degree::Much;
-    case PreferenceDegree::Better:
-        return Degree::Better;
-    case PreferenceDegree::SlightlyBetter:
-        return Degree::Slightly;
-    case PreferenceDegree::Unsure:
-        break;
-    }
-    return Degree::Negligible;
-}
-
 LabelInput labelInputOf(const SimulatedLabel &label)
 {
     LabelInput input;
@@ -39,10 +24,10 @@ LabelInput labelInputOf(const SimulatedLabel &label)
         input.comment = QStringLiteral("simulated skip");
     } else if (label.degree == PreferenceDegree::Unsure) {
         input.choice = Choice::Unsure;
-        input.degree = Degree::Negligible;
+        input.degree = PreferenceDegree::Unsure;
     } else {
         input.choice = label.choice == 0 ? Choice::Sample1 : Choice::Sample2;
-        input.degree = studyDegree(label.degree);
+        input.degree = label.degree;
     }
     return input;
 }

@@ -1,12 +1,12 @@
 #pragma once
 // A labeled preference set without people: prompts drawn from the project's corpus, a pair of
 // samples per prompt from a model (the same pair generation as the Label panel), and a simulated
-// labeler (ml/train/simulated_labeler.h) that prefers the sample whose measured kinematics and
+// labeler (ml/simulate/simulated_labeler.h) that prefers the sample whose measured kinematics and
 // time-aligned poses come closer to the corpus clip the caption describes. `motionpref-cli study
 // simulate` runs it.
 
 #include "ml/core/progress.h"
-#include "ml/train/simulated_labeler.h"
+#include "ml/simulate/simulated_labeler.h"
 
 #include <QString>
 
@@ -28,10 +28,10 @@ struct StudySimulationOptions {
     int topK = 0;
     double topP = 1.0;
     LabelerOptions labeler;
-    // Weight of the pose error against the prompt's clip (ml/train/corpus_intents.h): 15 makes
+    // Weight of the pose error against the prompt's clip (ml/simulate/corpus_intents.h): 15 makes
     // it half of the labeler's judgement, the 15 kinematic measures the other half.
     double poseWeight = 15.0;
-    // A text-motion judge (an evaluator directory, ml/eval/text_motion_judge.h) scoring how far
+    // A text-motion judge (an evaluator directory, ml/simulate/text_motion_judge.h) scoring how far
     // each motion lies from its caption; empty: none. 30 makes it half of the judgement.
     QString judgeDir;
     double judgeWeight = 30.0;

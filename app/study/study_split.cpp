@@ -104,7 +104,7 @@ std::vector<qint64> selectSubset(const StudyStore &store, const std::vector<qint
         throw InputError("subset percentage must be in (0, 100], got " +
                          std::to_string(options.percent));
     const auto labels = pairLabels(store);
-    const std::set<Degree> wanted(options.degrees.begin(), options.degrees.end());
+    const std::set<PreferenceDegree> wanted(options.degrees.begin(), options.degrees.end());
     std::vector<qint64> kept;
     for (qint64 id : ids) {
         const auto found = labels.find(id);

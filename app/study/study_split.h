@@ -50,8 +50,9 @@ SavedSplit makeSplit(const StudyStore &store, const SplitOptions &options);
 SavedSplit ensureSplit(StudyStore &store, const SplitOptions &options, bool replace = false);
 
 struct SubsetOptions {
-    std::vector<Degree> degrees; // keep pairs whose current label has one of these; empty: all
-    double percent = 100;        // then keep this share (rounded), chosen by seed
+    std::vector<PreferenceDegree>
+        degrees;          // keep pairs whose current label has one of these; empty: all
+    double percent = 100; // then keep this share (rounded), chosen by seed
     quint64 seed = 2222;
 };
 // Filters ids (keeping their order) by degree, then takes the percentage.

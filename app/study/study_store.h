@@ -103,9 +103,12 @@ public:
     // superseded (recorded in the new row).
     qint64 addLabel(qint64 pairId, const QString &labeler, const LabelInput &input);
     // The same, from what was pressed: left/right are mapped through the pair's leftSample.
+    // `stored`, when given, receives the label as stored (in the pair's own terms), so that an
+    // undo command can store it again without reading it back.
     qint64 addShownLabel(qint64 pairId, const QString &labeler, ShownChoice shown,
-                         std::optional<Degree> degree, SkipReason skipReason = SkipReason::None,
-                         qint64 timeOnTaskMs = 0, const QString &comment = {});
+                         std::optional<PreferenceDegree> degree,
+                         SkipReason skipReason = SkipReason::None, qint64 timeOnTaskMs = 0,
+                         const QString &comment = {}, LabelInput *stored = nullptr);
     // Undo: appends a retraction of the labeler's current label on the pair; returns its id.
     qint64 retractLabel(qint64 pairId, const QString &labeler);
 

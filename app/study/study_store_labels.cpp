@@ -27,7 +27,7 @@ LabelRecord readLabel(const QSqlQuery &query)
     if (!query.value(3).isNull())
         label.choice = choiceFromName(query.value(3).toString());
     if (!query.value(4).isNull())
-        label.degree = static_cast<Degree>(query.value(4).toInt());
+        label.degree = static_cast<PreferenceDegree>(query.value(4).toInt());
     label.skipReason = skipReasonFromName(query.value(5).toString()).value_or(SkipReason::Other);
     label.comment = query.value(6).toString();
     label.timeOnTaskMs = query.value(7).toLongLong();
@@ -43,7 +43,7 @@ qint64 StudyStore::addLabel(qint64 pairId, const QString &labeler, const LabelIn
 {
     if (labeler.isEmpty())
         throw InputError("a labeler name is required");
-    std::optional<Degree> degree = input.degree;
+    std::optional<PreferenceDegree> degree = input.degree;
     switch (input.choice) {
     case Choice::Sample1:
     case Choice::Sample2:
@@ -51,7 +51,7 @@ qint64 StudyStore::addLabel(qint64 pairId, const QString &labeler, const LabelIn
             throw InputError("a preference for one sample needs a degree");
         break;
     case Choice::Unsure:
-        degree = Degree::Negligible;
+        degree = PreferenceDegree::Unsure;
         break;
     case Choice::Skipped:
         degree.reset();
@@ -86,19 +86,21 @@ qint64 StudyStore::addLabel(qint64 pairId, const QString &labeler, const LabelIn
 }
 
 qint64 StudyStore::addShownLabel(qint64 pairId, const QString &labeler, ShownChoice shown,
-                                 std::optional<Degree> degree, SkipReason skipReason,
-                                 qint64 timeOnTaskMs, const QString &comment)
+                                 std::optional<PreferenceDegree> degree, SkipReason skipReason,
+                                 qint64 timeOnTaskMs, const QString &comment, LabelInput *stored)
 {
     // Reading leftSample and writing the label in one transaction keeps them consistent.
     Transaction tx(*this);
     const PairInfo info = pair(pairId);
-    const qint64 id = addLabel(pairId, labeler,
-                               {.choice = choiceFromShown(shown, info.leftSample),
-                                .degree = degree,
-                                .skipReason = skipReason,
-                                .comment = comment,
-                                .timeOnTaskMs = timeOnTaskMs});
+    const LabelInput input{.choice = choiceFromShown(shown, info.leftSample),
+                           .degree = degree,
+                           .skipReason = skipReason,
+                           .comment = comment,
+                           .timeOnTaskMs = timeOnTaskMs};
+    const qint64 id = addLabel(pairId, labeler, input);
     tx.commit();
+    if (stored)
+        *stored = input;
     return id;
 }
 

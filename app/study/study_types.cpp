@@ -42,25 +42,6 @@ constexpr std::array<std::pair<Choice, const char *>, 4> kChoices{{
 }};
 
 // The paper's spellings first (they are what export writes); short aliases for typing.
-constexpr std::array<std::pair<Degree, const char *>, 16> kDegrees{{
-    {Degree::Much, "Much better"},
-    {Degree::Better, "Better"},
-    {Degree::Slightly, "Slightly better"},
-    {Degree::Negligible, "Negligibly better/unsure"},
-    {Degree::Much, "much"},
-    {Degree::Slightly, "slightly"},
-    {Degree::Negligible, "negligible"},
-    {Degree::Negligible, "unsure"},
-    {Degree::Much, "much_better"}, // the keys of ml/train/preference_degree.h
-    {Degree::Slightly, "slightly_better"},
-    {Degree::Negligible, "negligibly better"},
-    {Degree::Negligible, "negligibly_better"},
-    {Degree::Much, "3"},
-    {Degree::Better, "2"},
-    {Degree::Slightly, "1"},
-    {Degree::Negligible, "0"},
-}};
-
 constexpr std::array<std::pair<SkipReason, const char *>, 6> kSkipReasons{{
     {SkipReason::None, ""},
     {SkipReason::BrokenMotion, "broken_motion"},
@@ -88,13 +69,14 @@ std::optional<Choice> choiceFromName(const QString &name)
 {
     return lookup(kChoices, name);
 }
-QString degreeName(Degree degree)
+QString degreeName(PreferenceDegree degree)
 {
-    return nameOf(kDegrees, degree);
+    return QString::fromUtf8(degreePaperName(degree).data(),
+                             static_cast<qsizetype>(degreePaperName(degree).size()));
 }
-std::optional<Degree> degreeFromName(const QString &name)
+std::optional<PreferenceDegree> degreeFromName(const QString &name)
 {
-    return lookup(kDegrees, name.trimmed());
+    return parseDegree(name.toStdString());
 }
 QString skipReasonName(SkipReason reason)
 {
@@ -120,7 +102,7 @@ Choice choiceFromShown(ShownChoice shown, int leftSample)
     return Choice::Skipped;
 }
 
-std::optional<int> signedPreference(Choice choice, std::optional<Degree> degree)
+std::optional<int> signedPreference(Choice choice, std::optional<PreferenceDegree> degree)
 {
     const int margin = degree ? static_cast<int>(*degree) : 0;
     switch (choice) {

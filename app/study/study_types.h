@@ -2,6 +2,8 @@
 // Plain value types of the study store: what a prompt, sample, pair and label look like to the
 // panels, the importers and the statistics. No database types here.
 
+#include "ml/train/preference_degree.h"
+
 #include <QByteArray>
 #include <QString>
 #include <QtGlobal>
@@ -20,25 +22,23 @@ enum class Choice { Sample1, Sample2, Unsure, Skipped };
 // What the labeler pressed. Mapped to a Choice through the pair's leftSample.
 enum class ShownChoice { Left, Right, Unsure, Skip };
 
-// Ordinal strength of a preference; the value is the margin the DPO/IPO weighting uses.
-enum class Degree { Negligible = 0, Slightly = 1, Better = 2, Much = 3 };
-
 enum class SkipReason { None, BrokenMotion, PromptUnclear, BothBad, Identical, Other };
 
 QString promptSourceName(PromptSource source);
 std::optional<PromptSource> promptSourceFromName(const QString &name);
 QString choiceName(Choice choice); // "sample_1", "sample_2", "unsure", "skipped" (paper form)
 std::optional<Choice> choiceFromName(const QString &name);
-QString degreeName(Degree degree); // "Much better" ... "Negligibly better/unsure" (paper form)
-std::optional<Degree> degreeFromName(const QString &name); // also accepts "much", "3", ...
-QString skipReasonName(SkipReason reason);                 // "broken_motion", ...; "" for None
+// ml/train/preference_degree.h's paper form and parser, as QString.
+QString degreeName(PreferenceDegree degree); // "Much better" ... "Negligibly better/unsure"
+std::optional<PreferenceDegree> degreeFromName(const QString &name); // also "much", "3", ...
+QString skipReasonName(SkipReason reason); // "broken_motion", ...; "" for None
 std::optional<SkipReason> skipReasonFromName(const QString &name);
 
 // leftSample is 1 or 2: which sample the pair shows on the left.
 Choice choiceFromShown(ShownChoice shown, int leftSample);
 // Signed preference for sample_1 on the ordinal scale -3..+3 (sample_2 "Much better" = -3,
 // unsure or negligible = 0); nullopt for a skip. Agreement and margins use this scale.
-std::optional<int> signedPreference(Choice choice, std::optional<Degree> degree);
+std::optional<int> signedPreference(Choice choice, std::optional<PreferenceDegree> degree);
 
 struct PromptInfo {
     qint64 id = 0;
@@ -87,7 +87,7 @@ struct PairInfo {
 
 struct LabelInput {
     Choice choice = Choice::Skipped;
-    std::optional<Degree> degree;             // required for Sample1/Sample2; Negligible for Unsure
+    std::optional<PreferenceDegree> degree;   // required for Sample1/Sample2; Negligible for Unsure
     SkipReason skipReason = SkipReason::None; // required (not None) for Skipped
     QString comment;
     qint64 timeOnTaskMs = 0;
@@ -98,7 +98,7 @@ struct LabelRecord {
     qint64 pairId = 0;
     QString labeler;
     std::optional<Choice> choice; // empty on a retraction row
-    std::optional<Degree> degree;
+    std::optional<PreferenceDegree> degree;
     SkipReason skipReason = SkipReason::None;
     QString comment;
     qint64 timeOnTaskMs = 0;

@@ -7,15 +7,22 @@
 #include <torch/torch.h>
 
 #include "ml/core/error.h"
+#include "ml/train/schedule.h"
 
 namespace fs = std::filesystem;
 
 namespace mp {
 
-void saveTrainingCheckpoint(const fs::path &directory,
+void saveTrainingCheckpoint(const fs::path &directory, const TrainerIdentity &identity,
                             const std::function<void(torch::serialize::OutputArchive &)> &saveModel,
-                            torch::optim::Optimizer &optimizer, const nlohmann::json &state)
+                            torch::optim::Optimizer &optimizer, const LrScheduler &scheduler,
+                            const TrainerState &trainerState)
 {
+    const nlohmann::json state = {{"version", identity.version},
+                                  {"method", identity.method},
+                                  {"step", trainerState.step},
+                                  {"scheduler_step", scheduler.stepCount()},
+                                  {"extra", trainerState.extra}};
     const fs::path temporary = directory.string() + ".tmp";
     fs::remove_all(temporary);
     fs::create_directories(temporary);
@@ -67,19 +74,36 @@ void readTensorList(torch::serialize::InputArchive &archive, std::vector<at::Ten
     }
 }
 
-nlohmann::json
-loadTrainingCheckpoint(const fs::path &directory,
+TrainerState
+loadTrainingCheckpoint(const fs::path &directory, const TrainerIdentity &identity,
                        const std::function<void(torch::serialize::InputArchive &)> &loadModel,
-                       torch::optim::Optimizer &optimizer)
+                       torch::optim::Optimizer &optimizer, LrScheduler &scheduler,
+                       const std::function<void(const nlohmann::json &extra)> &restoreExtra)
 {
     for (const char *name : {"model.pt", "optimizer.pt", "rng.pt", "trainer_state.json"})
         if (!fs::is_regular_file(directory / name))
             throw InputError((directory / name).string() + ": missing from the checkpoint");
     const fs::path statePath = directory / "trainer_state.json";
-    nlohmann::json state;
+    TrainerState result;
+    std::int64_t schedulerStep = 0;
+    nlohmann::json extra;
     try {
         std::ifstream in(statePath, std::ios::binary);
-        state = nlohmann::json::parse(in);
+        const nlohmann::json state = nlohmann::json::parse(in);
+        // DPO checkpoints of version 1 wrote no method and kept their fields at the top level.
+        const auto method = state.value("method", std::string("dpo"));
+        if (method != identity.method)
+            throw InputError(statePath.string() + ": a '" + method + "' checkpoint, this run is '" +
+                             identity.method + "'");
+        const int version = state.at("version").get<int>();
+        if (version != identity.version)
+            throw InputError(statePath.string() + ": unsupported checkpoint version " +
+                             std::to_string(version) + " (this build reads " +
+                             std::to_string(identity.version) + ")");
+        result.step = state.at("step").get<std::int64_t>();
+        schedulerStep = state.at("scheduler_step").get<std::int64_t>();
+        extra = state.contains("extra") ? state.at("extra") : state;
+        result.extra = extra;
     } catch (const nlohmann::json::exception &e) {
         throw InputError(statePath.string() + ": " + e.what());
     }
@@ -97,7 +121,16 @@ loadTrainingCheckpoint(const fs::path &directory,
         throw InputError(directory.string() +
                          ": cannot load the checkpoint: " + e.what_without_backtrace());
     }
-    return state;
+    // Restoring the optimizer's saved groups brought back their saved lrs; re-apply the step's.
+    scheduler.setStepCount(schedulerStep);
+    if (restoreExtra) {
+        try {
+            restoreExtra(extra);
+        } catch (const nlohmann::json::exception &e) {
+            throw InputError(statePath.string() + ": " + e.what());
+        }
+    }
+    return result;
 }
 
 } // namespace mp

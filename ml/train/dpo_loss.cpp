@@ -12,22 +12,6 @@ namespace mp {
 
 namespace {
 
-struct LossName {
-    DpoLossType type;
-    std::string_view name;
-};
-
-constexpr LossName kLossNames[] = {
-    {DpoLossType::Sigmoid, "sigmoid"},
-    {DpoLossType::Hinge, "hinge"},
-    {DpoLossType::Ipo, "ipo"},
-    {DpoLossType::KtoPair, "kto_pair"},
-    {DpoLossType::Robust, "robust"},
-    {DpoLossType::BcoPair, "bco_pair"},
-    {DpoLossType::SppoHard, "sppo_hard"},
-    {DpoLossType::NcaPair, "nca_pair"},
-};
-
 void checkSameShape(const at::Tensor &a, const at::Tensor &b, const char *what)
 {
     if (a.dim() != 1 || !a.sizes().equals(b.sizes()))
@@ -40,7 +24,7 @@ void checkSameShape(const at::Tensor &a, const at::Tensor &b, const char *what)
 DpoLossType parseDpoLossType(std::string_view name)
 {
     std::string accepted;
-    for (const LossName &entry : kLossNames) {
+    for (const DpoLossName &entry : kDpoLossNames) {
         if (entry.name == name)
             return entry.type;
         accepted += (accepted.empty() ? "" : ", ") + std::string(entry.name);
@@ -51,7 +35,7 @@ DpoLossType parseDpoLossType(std::string_view name)
 
 std::string_view dpoLossTypeName(DpoLossType type)
 {
-    for (const LossName &entry : kLossNames) {
+    for (const DpoLossName &entry : kDpoLossNames) {
         if (entry.type == type)
             return entry.name;
     }

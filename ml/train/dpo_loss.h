@@ -14,6 +14,23 @@ class RunningMoments;
 
 enum class DpoLossType { Sigmoid, Hinge, Ipo, KtoPair, Robust, BcoPair, SppoHard, NcaPair };
 
+struct DpoLossName {
+    DpoLossType type;
+    std::string_view name;
+};
+// Every loss with its run.json name, in the order forms offer them: the one list the parser, the
+// CLI's messages and the Train form read.
+inline constexpr DpoLossName kDpoLossNames[] = {
+    {DpoLossType::Sigmoid, "sigmoid"},
+    {DpoLossType::Hinge, "hinge"},
+    {DpoLossType::Ipo, "ipo"},
+    {DpoLossType::KtoPair, "kto_pair"},
+    {DpoLossType::Robust, "robust"},
+    {DpoLossType::BcoPair, "bco_pair"},
+    {DpoLossType::SppoHard, "sppo_hard"},
+    {DpoLossType::NcaPair, "nca_pair"},
+};
+
 // "sigmoid", "hinge", "ipo", "kto_pair", "robust", "bco_pair", "sppo_hard", "nca_pair".
 // Throws InputError listing the accepted names.
 DpoLossType parseDpoLossType(std::string_view name);

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bumped when the checkpoint layout changes.
-constexpr int kCheckpointVersion = 1;
+const TrainerIdentity kIdentity{.method = "dpo", .version = 1};
 
 at::Tensor padLabels(const at::Tensor &labels, std::int64_t length)
 {
@@ -147,43 +147,35 @@ MetricMap DpoTrainer::evaluate(const std::vector<PreferenceBatch> &batches)
 
 void DpoTrainer::saveCheckpoint(const fs::path &directory)
 {
-    const nlohmann::json state = {
-        {"version", kCheckpointVersion},
-        {"step", m_step},
-        {"scheduler_step", m_scheduler->stepCount()},
-        {"loss_type", dpoLossTypeName(m_options.loss.type)},
-        {"bco_moments",
-         {m_bcoMoments.mean(), m_bcoMoments.var(), m_bcoMoments.std(), m_bcoMoments.count()}}};
+    const TrainerState state{.step = m_step,
+                             .extra = {{"loss_type", dpoLossTypeName(m_options.loss.type)},
+                                       {"bco_moments",
+                                        {m_bcoMoments.mean(), m_bcoMoments.var(),
+                                         m_bcoMoments.std(), m_bcoMoments.count()}}}};
     saveTrainingCheckpoint(
-        directory, [&](torch::serialize::OutputArchive &archive) { m_policy.saveState(archive); },
-        *m_optimizer, state);
+        directory, kIdentity,
+        [&](torch::serialize::OutputArchive &archive) { m_policy.saveState(archive); },
+        *m_optimizer, *m_scheduler, state);
 }
 
 void DpoTrainer::loadCheckpoint(const fs::path &directory)
 {
-    const fs::path statePath = directory / "trainer_state.json";
-    const nlohmann::json state = loadTrainingCheckpoint(
-        directory, [&](torch::serialize::InputArchive &archive) { m_policy.loadState(archive); },
-        *m_optimizer);
-    try {
-        if (state.at("version").get<int>() != kCheckpointVersion)
-            throw InputError(statePath.string() + ": unsupported checkpoint version " +
-                             state.at("version").dump());
-        const auto lossType = state.at("loss_type").get<std::string>();
+    const auto restoreExtra = [&](const nlohmann::json &extra) {
+        const auto lossType = extra.at("loss_type").get<std::string>();
         if (lossType != dpoLossTypeName(m_options.loss.type))
-            throw InputError(statePath.string() + ": checkpoint was trained with loss '" +
-                             lossType + "', this run uses '" +
+            throw InputError((directory / "trainer_state.json").string() +
+                             ": checkpoint was trained with loss '" + lossType +
+                             "', this run uses '" +
                              std::string(dpoLossTypeName(m_options.loss.type)) + "'");
-        m_step = state.at("step").get<std::int64_t>();
-        // Restoring the optimizer's saved groups brought back their saved lrs; re-apply the
-        // step's.
-        m_scheduler->setStepCount(state.at("scheduler_step").get<std::int64_t>());
-        const auto &moments = state.at("bco_moments");
+        const auto &moments = extra.at("bco_moments");
         m_bcoMoments.setState(moments.at(0).get<double>(), moments.at(1).get<double>(),
                               moments.at(2).get<double>(), moments.at(3).get<double>());
-    } catch (const nlohmann::json::exception &e) {
-        throw InputError(statePath.string() + ": " + e.what());
-    }
+    };
+    m_step = loadTrainingCheckpoint(
+                 directory, kIdentity,
+                 [&](torch::serialize::InputArchive &archive) { m_policy.loadState(archive); },
+                 *m_optimizer, *m_scheduler, restoreExtra)
+                 .step;
 }
 
 } // namespace mp

@@ -9,7 +9,10 @@ namespace {
 
 std::string lowered(std::string_view text)
 {
-    std::string out(text);
+    const auto notSpace = [](unsigned char c) { return !std::isspace(c); };
+    const auto first = std::find_if(text.begin(), text.end(), notSpace);
+    const auto last = std::find_if(text.rbegin(), text.rend(), notSpace).base();
+    std::string out(first, first < last ? last : first);
     std::transform(out.begin(), out.end(), out.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
@@ -54,8 +57,14 @@ std::optional<PreferenceDegree> parseDegree(std::string_view text)
         if (key == degreeKey(degree) || key == lowered(degreePaperName(degree)))
             return degree;
     }
-    if (key == "negligibly better" || key == "negligibly_better")
+    if (key == "negligibly better" || key == "negligibly_better" || key == "negligible")
         return PreferenceDegree::Unsure;
+    if (key == "much")
+        return PreferenceDegree::MuchBetter;
+    if (key == "slightly")
+        return PreferenceDegree::SlightlyBetter;
+    if (key.size() == 1 && key[0] >= '0' && key[0] <= '3')
+        return static_cast<PreferenceDegree>(key[0] - '0');
     return std::nullopt;
 }
 
@@ -104,7 +113,7 @@ double rewardMargin(PreferenceDegree degree, MarginScale scale)
     // The paper's rm script: "big" = 3/2/1/0, "small" = 1/0.666/0.333/0 (its literal values).
     static constexpr double kBig[] = {3.0, 2.0, 1.0, 0.0};
     static constexpr double kSmall[] = {1.0, 0.666, 0.333, 0.0};
-    const auto index = static_cast<int>(degree);
+    const auto index = 3 - static_cast<int>(degree); // MuchBetter first
     switch (scale) {
     case MarginScale::None:
         return 0.0;

@@ -9,7 +9,9 @@
 
 namespace mp {
 
-enum class PreferenceDegree { MuchBetter, Better, SlightlyBetter, Unsure };
+// The value is the preference's ordinal strength: what a study stores for a label, and the
+// |margin| of the signed -3..+3 scale that agreement uses.
+enum class PreferenceDegree { Unsure = 0, SlightlyBetter = 1, Better = 2, MuchBetter = 3 };
 
 inline constexpr PreferenceDegree kAllDegrees[] = {
     PreferenceDegree::MuchBetter, PreferenceDegree::Better, PreferenceDegree::SlightlyBetter,
@@ -20,7 +22,8 @@ inline constexpr PreferenceDegree kAllDegrees[] = {
 std::string_view degreeKey(PreferenceDegree degree);
 // The paper's record text: "Much better", "Better", "Slightly better", "Negligibly better/unsure".
 std::string_view degreePaperName(PreferenceDegree degree);
-// Accepts either form (case-insensitive); nullopt when unknown.
+// Accepts either form, the short forms ("much", "slightly", "negligible"), and the strength as a
+// digit "0".."3" (case-insensitive, surrounding spaces ignored); nullopt when unknown.
 std::optional<PreferenceDegree> parseDegree(std::string_view text);
 
 // Per-example cDPO ε of the paper's fork (sigmoid loss only): 0, 0.2, 0.3, 0.5.

@@ -125,28 +125,28 @@ private slots:
         }
         const QString ana = QStringLiteral("ana"), bo = QStringLiteral("bo"),
                       cy = QStringLiteral("cy");
-        auto label = [&](int pair, const QString &who, Choice choice, std::optional<Degree> d,
-                         qint64 ms) {
+        auto label = [&](int pair, const QString &who, Choice choice,
+                         std::optional<PreferenceDegree> d, qint64 ms) {
             store.addLabel(pairs[static_cast<std::size_t>(pair)], who,
                            {.choice = choice, .degree = d, .timeOnTaskMs = ms});
         };
         // ana: s1 on every pair -> left, left, right, right.
-        label(0, ana, Choice::Sample1, Degree::Much, 1000);
-        label(1, ana, Choice::Sample1, Degree::Better, 3000);
-        label(2, ana, Choice::Sample1, Degree::Better, 2000);
-        label(3, ana, Choice::Sample1, Degree::Slightly, 2000);
+        label(0, ana, Choice::Sample1, PreferenceDegree::MuchBetter, 1000);
+        label(1, ana, Choice::Sample1, PreferenceDegree::Better, 3000);
+        label(2, ana, Choice::Sample1, PreferenceDegree::Better, 2000);
+        label(3, ana, Choice::Sample1, PreferenceDegree::SlightlyBetter, 2000);
         // bo agrees on 0 and 1, disagrees on 2, skips 3; a revision counts once.
-        label(0, bo, Choice::Sample2, Degree::Much, 500);
-        label(0, bo, Choice::Sample1, Degree::Better, 500);
-        label(1, bo, Choice::Sample1, Degree::Much, 700);
-        label(2, bo, Choice::Sample2, Degree::Slightly, 900);
+        label(0, bo, Choice::Sample2, PreferenceDegree::MuchBetter, 500);
+        label(0, bo, Choice::Sample1, PreferenceDegree::Better, 500);
+        label(1, bo, Choice::Sample1, PreferenceDegree::MuchBetter, 700);
+        label(2, bo, Choice::Sample2, PreferenceDegree::SlightlyBetter, 900);
         store.addLabel(pairs[3], bo,
                        {.choice = Choice::Skipped,
                         .skipReason = SkipReason::BrokenMotion,
                         .timeOnTaskMs = 100});
         // cy labels pair 0 only, then undoes a label on pair 1.
         label(0, cy, Choice::Unsure, std::nullopt, 0);
-        label(1, cy, Choice::Sample2, Degree::Better, 0);
+        label(1, cy, Choice::Sample2, PreferenceDegree::Better, 0);
         store.retractLabel(pairs[1], cy);
 
         const AgreementReport report = computeAgreement(store);

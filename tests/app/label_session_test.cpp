@@ -67,7 +67,7 @@ private slots:
         QSignalSpy stored(&session, &LabelSession::labelStored);
         for (int i = 0; i < 3; ++i) {
             const qint64 pairId = session.current()->pairId;
-            QVERIFY(session.labelCurrent(ShownChoice::Left, Degree::Better) > 0);
+            QVERIFY(session.labelCurrent(ShownChoice::Left, PreferenceDegree::Better) > 0);
             QVERIFY(waitForPair(session, pairId));
         }
         QCOMPARE(stored.count(), 3);
@@ -133,7 +133,7 @@ private slots:
             const double expected = shown.size() == 1 ? 1.0 : 0.5;
             QCOMPARE(store.sample(pair.sample1Id).temperature, expected);
             QCOMPARE(store.sample(pair.sample2Id).topK, shown.size() == 1 ? 50 : 5);
-            session.labelCurrent(ShownChoice::Right, Degree::Slightly);
+            session.labelCurrent(ShownChoice::Right, PreferenceDegree::SlightlyBetter);
             if (shown.size() == 3)
                 break;
         }
@@ -203,11 +203,12 @@ private slots:
         QCOMPARE(store.pair(1).assignedTo, QStringLiteral("cho"));
         QCOMPARE(session.modelState(), LabelSession::ModelState::NotLoaded); // features suffice
         QCOMPARE(session.current()->leftClip().numJoints, 22);
-        session.labelCurrent(ShownChoice::Right, Degree::Much); // left is sample 2: right = 1
+        session.labelCurrent(ShownChoice::Right,
+                             PreferenceDegree::MuchBetter); // left is sample 2: right = 1
         QCOMPARE(store.currentLabel(1)->choice, std::optional<Choice>(Choice::Sample1));
         QVERIFY(waitForPair(session, 1));
         QCOMPARE(session.current()->pairId, qint64(2));
-        session.labelCurrent(ShownChoice::Left, Degree::Slightly);
+        session.labelCurrent(ShownChoice::Left, PreferenceDegree::SlightlyBetter);
         QVERIFY(waitForPair(session, 2));
         QCOMPARE(session.current()->pairId, qint64(3));
         QCOMPARE(session.modelState(), LabelSession::ModelState::Ready); // decoded pair 3
@@ -220,7 +221,7 @@ private slots:
         session.revisit(2);
         QVERIFY(waitForPair(session, 3));
         QCOMPARE(session.current()->pairId, qint64(2));
-        session.labelCurrent(ShownChoice::Left, Degree::Much);
+        session.labelCurrent(ShownChoice::Left, PreferenceDegree::MuchBetter);
         QVERIFY(waitForPair(session, 2));
         QCOMPARE(session.current()->pairId, qint64(3));
         session.labelCurrent(ShownChoice::Skip, std::nullopt, SkipReason::Identical);
@@ -228,7 +229,8 @@ private slots:
         QVERIFY(!session.current());
         QVERIFY(session.waitingMessage().contains(QStringLiteral("Every pair")));
         QCOMPARE(store.counts().labeledPairs, qint64(3));
-        QCOMPARE(store.currentLabel(2)->degree, std::optional<Degree>(Degree::Much));
+        QCOMPARE(store.currentLabel(2)->degree,
+                 std::optional<PreferenceDegree>(PreferenceDegree::MuchBetter));
     }
 
     void changingTheLabelerHandsTheStudyPairOver()
@@ -251,7 +253,7 @@ private slots:
         session.setLabeler(QStringLiteral("eve"));
         QVERIFY(waitForPair(session));
         QCOMPARE(store.pair(1).assignedTo, QStringLiteral("eve"));
-        session.labelCurrent(ShownChoice::Left, Degree::Negligible);
+        session.labelCurrent(ShownChoice::Left, PreferenceDegree::Unsure);
         QCOMPARE(store.currentLabel(1)->labeler, QStringLiteral("eve"));
     }
 
@@ -268,7 +270,7 @@ private slots:
         QVERIFY(session.modelMessage().contains(missing));
         QVERIFY(session.waitingMessage().contains(missing));
         QVERIFY(!session.current());
-        QCOMPARE(session.labelCurrent(ShownChoice::Left, Degree::Much), qint64(0));
+        QCOMPARE(session.labelCurrent(ShownChoice::Left, PreferenceDegree::MuchBetter), qint64(0));
         // Pointing it at a good bundle recovers.
         session.setModelDir(m_bundle);
         QVERIFY(waitForPair(session));

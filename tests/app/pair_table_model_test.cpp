@@ -34,7 +34,8 @@ private slots:
         QCOMPARE(model.index(0, 0).data(PairTableModel::DegreeRole).toInt(), -1);
 
         // Left was sample_2 for these pairs: pressing Left prefers sample_2.
-        store.addShownLabel(first, "ana", ShownChoice::Left, Degree::Much, SkipReason::None, 4200);
+        store.addShownLabel(first, "ana", ShownChoice::Left, PreferenceDegree::MuchBetter,
+                            SkipReason::None, 4200);
         QCOMPARE(model.rowCount(), 2); // reloaded by the store's signal
         QCOMPARE(model.index(0, PairTableModel::ChoiceColumn).data().toString(),
                  QStringLiteral("sample_2"));
@@ -46,9 +47,9 @@ private slots:
                  QStringLiteral("ana"));
 
         // A second labeler adds a row; a revision replaces the labeler's row, not adds one.
-        store.addShownLabel(first, "ben", ShownChoice::Right, Degree::Slightly);
+        store.addShownLabel(first, "ben", ShownChoice::Right, PreferenceDegree::SlightlyBetter);
         QCOMPARE(model.rowCount(), 3);
-        store.addShownLabel(first, "ana", ShownChoice::Right, Degree::Better);
+        store.addShownLabel(first, "ana", ShownChoice::Right, PreferenceDegree::Better);
         QCOMPARE(model.rowCount(), 3);
         store.retractLabel(first, "ben");
         QCOMPARE(model.rowCount(), 2);

@@ -80,7 +80,7 @@ int writeLabelsForever(const QString &location)
         } else {
             const qint64 id = store.addLabel(pair, labeler,
                                              {.choice = i % 2 ? Choice::Sample1 : Choice::Sample2,
-                                              .degree = static_cast<Degree>(i % 4),
+                                              .degree = static_cast<PreferenceDegree>(i % 4),
                                               .timeOnTaskMs = static_cast<qint64>(i)});
             say("L " + QByteArray::number(id));
         }

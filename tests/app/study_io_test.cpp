@@ -102,7 +102,7 @@ private:
             } else {
                 store.addLabel(pair, QStringLiteral("ana"),
                                {.choice = i % 2 ? Choice::Sample2 : Choice::Sample1,
-                                .degree = static_cast<Degree>(3 - i % 4)});
+                                .degree = static_cast<PreferenceDegree>(3 - i % 4)});
                 ids.push_back(pair);
             }
         }
@@ -143,7 +143,7 @@ private slots:
         const auto current = store.currentLabel(a1->id);
         QCOMPARE(current->labeler, QStringLiteral("u2"));
         QCOMPARE(*current->choice, Choice::Sample1);
-        QCOMPARE(*current->degree, Degree::Slightly);
+        QCOMPARE(*current->degree, PreferenceDegree::SlightlyBetter);
         const auto seven = store.pairByExternalId(QStringLiteral("7"));
         QVERIFY(seven);
         QCOMPARE(*store.currentLabel(seven->id)->choice, Choice::Skipped);
@@ -222,7 +222,7 @@ private slots:
         const PairInfo pair = store.pairs().front();
         QCOMPARE(store.sample(pair.sample1Id).tokens, (std::vector<int>{5, 6, 7}));
         QCOMPARE(store.sample(pair.sample2Id).tokens, (std::vector<int>{8}));
-        QCOMPARE(*store.currentLabel(pair.id)->degree, Degree::Negligible);
+        QCOMPARE(*store.currentLabel(pair.id)->degree, PreferenceDegree::Unsure);
 #else
         try {
             importPaperJsonl(store, root.filePath(QStringLiteral("prefs.jsonl")));
@@ -305,7 +305,7 @@ private slots:
         QCOMPARE(record.value(QLatin1String("annotator")).toString(), QStringLiteral("u2"));
 
         store.addLabel(store.pairByExternalId(QStringLiteral("c3"))->id, QStringLiteral("=cmd"),
-                       {.choice = Choice::Sample2, .degree = Degree::Better});
+                       {.choice = Choice::Sample2, .degree = PreferenceDegree::Better});
         const QString csv = m_dir.filePath(QStringLiteral("labels.csv"));
         QCOMPARE(exportStudy(store, csv, ExportFormat::Csv), 4);
         QFile in(csv);
@@ -343,7 +343,7 @@ private slots:
         const qint64 late = store.addPair(prompt, store.addSample({.promptId = prompt}),
                                           store.addSample({.promptId = prompt}), 1);
         store.addLabel(late, QStringLiteral("bo"),
-                       {.choice = Choice::Sample1, .degree = Degree::Much});
+                       {.choice = Choice::Sample1, .degree = PreferenceDegree::MuchBetter});
         const SavedSplit reused = ensureSplit(store, {.name = QStringLiteral("dpo"), .seed = 7});
         QCOMPARE(reused.train, saved.train);
         QCOMPARE(reused.seed, 2222);
@@ -381,20 +381,22 @@ private slots:
         StudyStore store;
         const std::vector<qint64> labeled = labeledStudy(store, 20);
         // Degrees cycle Much, Better, Slightly, Negligible: 5 of each.
-        const auto much = selectSubset(store, labeled, {.degrees = {Degree::Much}});
+        const auto much = selectSubset(store, labeled, {.degrees = {PreferenceDegree::MuchBetter}});
         QCOMPARE(much.size(), std::size_t(5));
         for (qint64 id : much)
-            QCOMPARE(*store.currentLabel(id)->degree, Degree::Much);
-        const auto strong =
-            selectSubset(store, labeled, {.degrees = {Degree::Much, Degree::Better}});
+            QCOMPARE(*store.currentLabel(id)->degree, PreferenceDegree::MuchBetter);
+        const auto strong = selectSubset(
+            store, labeled, {.degrees = {PreferenceDegree::MuchBetter, PreferenceDegree::Better}});
         QCOMPARE(strong.size(), std::size_t(10));
         const auto half = selectSubset(store, labeled, {.percent = 50});
         QCOMPARE(half.size(), std::size_t(10));
         QVERIFY(std::is_sorted(half.begin(), half.end())); // the input order is kept
         QCOMPARE(selectSubset(store, labeled, {.percent = 50}), half);
         QCOMPARE(selectSubset(store, labeled, {.percent = 100}), labeled);
-        QCOMPARE(selectSubset(store, labeled, {.degrees = {Degree::Much}, .percent = 40}).size(),
-                 std::size_t(2));
+        QCOMPARE(
+            selectSubset(store, labeled, {.degrees = {PreferenceDegree::MuchBetter}, .percent = 40})
+                .size(),
+            std::size_t(2));
         QVERIFY_THROWS_EXCEPTION(InputError, selectSubset(store, labeled, {.percent = 0}));
     }
 

@@ -226,16 +226,17 @@ private slots:
 
         const qint64 first = store.addLabel(
             pair, QStringLiteral("ana"),
-            {.choice = Choice::Sample1, .degree = Degree::Better, .timeOnTaskMs = 4200});
-        const qint64 revised = store.addLabel(pair, QStringLiteral("ana"),
-                                              {.choice = Choice::Sample2, .degree = Degree::Much});
+            {.choice = Choice::Sample1, .degree = PreferenceDegree::Better, .timeOnTaskMs = 4200});
+        const qint64 revised =
+            store.addLabel(pair, QStringLiteral("ana"),
+                           {.choice = Choice::Sample2, .degree = PreferenceDegree::MuchBetter});
         QCOMPARE(stored, (QList<qint64>{first, revised}));
         auto current = store.currentLabel(pair, QStringLiteral("ana"));
         QVERIFY(current);
         QCOMPARE(current->id, revised);
         QCOMPARE(current->supersedes, std::optional<qint64>(first));
         QCOMPARE(current->choice, std::optional<Choice>(Choice::Sample2));
-        QCOMPARE(current->degree, std::optional<Degree>(Degree::Much));
+        QCOMPARE(current->degree, std::optional<PreferenceDegree>(PreferenceDegree::MuchBetter));
 
         const qint64 undo = store.retractLabel(pair, QStringLiteral("ana"));
         QVERIFY(!store.currentLabel(pair, QStringLiteral("ana")));
@@ -282,7 +283,8 @@ private slots:
         QSignalSpy retracted(&store, &StudyStore::labelRetracted);
         QSignalSpy changed(&store, &StudyStore::studyChanged);
         QSignalSpy assigned(&store, &StudyStore::pairAssigned);
-        store.addShownLabel(f.pairs[0], QStringLiteral("ana"), ShownChoice::Left, Degree::Much);
+        store.addShownLabel(f.pairs[0], QStringLiteral("ana"), ShownChoice::Left,
+                            PreferenceDegree::MuchBetter);
         store.retractLabel(f.pairs[0], QStringLiteral("ana"));
         store.assignNextPair(QStringLiteral("ana"));
         QCOMPARE(stored.count(), 1);
@@ -315,7 +317,7 @@ private slots:
                                  store.addLabel(pair, ana, {.choice = Choice::Sample1}));
         QVERIFY_THROWS_EXCEPTION(InputError, store.addLabel(pair, ana,
                                                             {.choice = Choice::Sample1,
-                                                             .degree = Degree::Better,
+                                                             .degree = PreferenceDegree::Better,
                                                              .skipReason = SkipReason::Identical}));
         QVERIFY_THROWS_EXCEPTION(InputError,
                                  store.addLabel(pair + 100, ana, {.choice = Choice::Unsure}));
@@ -323,7 +325,8 @@ private slots:
                                  store.addLabel(pair, QString(), {.choice = Choice::Unsure}));
         QCOMPARE(store.counts().labelRows, 0);
         store.addLabel(pair, ana, {.choice = Choice::Unsure});
-        QCOMPARE(store.currentLabel(pair)->degree, std::optional<Degree>(Degree::Negligible));
+        QCOMPARE(store.currentLabel(pair)->degree,
+                 std::optional<PreferenceDegree>(PreferenceDegree::Unsure));
     }
 
     void shownSidesMapToSamples()
@@ -333,9 +336,10 @@ private slots:
         store.open(freshLocation(backend), true);
         const Fixture f = addPairs(store, 2); // pair 0 shows sample 1 left, pair 1 sample 2
         QCOMPARE(store.pair(f.pairs[1]).leftSample, 2);
-        store.addShownLabel(f.pairs[0], QStringLiteral("ana"), ShownChoice::Left, Degree::Slightly);
-        store.addShownLabel(f.pairs[1], QStringLiteral("ana"), ShownChoice::Left, Degree::Slightly,
-                            SkipReason::None, 900);
+        store.addShownLabel(f.pairs[0], QStringLiteral("ana"), ShownChoice::Left,
+                            PreferenceDegree::SlightlyBetter);
+        store.addShownLabel(f.pairs[1], QStringLiteral("ana"), ShownChoice::Left,
+                            PreferenceDegree::SlightlyBetter, SkipReason::None, 900);
         QCOMPARE(*store.currentLabel(f.pairs[0])->choice, Choice::Sample1);
         QCOMPARE(*store.currentLabel(f.pairs[1])->choice, Choice::Sample2);
         QCOMPARE(store.currentLabel(f.pairs[1])->timeOnTaskMs, 900);
@@ -350,10 +354,12 @@ private slots:
         store.open(freshLocation(backend), true);
         const Fixture f = addPairs(store, 2);
         const qint64 pair = f.pairs[0];
-        const qint64 ana = store.addLabel(pair, QStringLiteral("ana"),
-                                          {.choice = Choice::Sample1, .degree = Degree::Much});
-        const qint64 bo = store.addLabel(pair, QStringLiteral("bo"),
-                                         {.choice = Choice::Sample2, .degree = Degree::Better});
+        const qint64 ana =
+            store.addLabel(pair, QStringLiteral("ana"),
+                           {.choice = Choice::Sample1, .degree = PreferenceDegree::MuchBetter});
+        const qint64 bo =
+            store.addLabel(pair, QStringLiteral("bo"),
+                           {.choice = Choice::Sample2, .degree = PreferenceDegree::Better});
         QCOMPARE(store.currentLabel(pair)->id, bo); // the newest counts, as chosen[-1]
         store.retractLabel(pair, QStringLiteral("bo"));
         QCOMPARE(store.currentLabel(pair)->id, ana);
@@ -454,7 +460,8 @@ private slots:
                             if (!handedTo.emplace(pair->id, labeler).second)
                                 ++duplicates;
                         }
-                        store.addShownLabel(pair->id, labeler, ShownChoice::Right, Degree::Better);
+                        store.addShownLabel(pair->id, labeler, ShownChoice::Right,
+                                            PreferenceDegree::Better);
                         // A person takes seconds per pair; a short pause lets the others in
                         // (SQLite's busy wait would otherwise let one writer run away).
                         std::this_thread::sleep_for(std::chrono::milliseconds(3));
@@ -511,7 +518,8 @@ private slots:
                         const QByteArray line = QByteArray::number(pair->id) + '\n';
                         if (::write(fds[1], line.constData(), size_t(line.size())) < 0)
                             code = 4;
-                        store.addShownLabel(pair->id, labeler, ShownChoice::Left, Degree::Much);
+                        store.addShownLabel(pair->id, labeler, ShownChoice::Left,
+                                            PreferenceDegree::MuchBetter);
                         ::usleep(3000); // as in concurrentAssignment
                     }
                 } catch (const std::exception &e) {

@@ -54,7 +54,7 @@ grep -q 'already holds a run' "$work/again.err" || fail "refusal message: $(cat 
 [[ $(wc -l <"$work/full/events.jsonl") -eq $before ]] || fail "the refused run wrote events"
 
 # Stop with SIGTERM after the first checkpoint, then resume: same adapter as the full run.
-"$cli" --quiet train --config "$work/run.json" --out "$work/part" >/dev/null 2>&1 &
+"$cli" --quiet train --config "$work/run.json" --out "$work/part" >/dev/null 2>"$work/part.err" &
 pid=$!
 for _ in $(seq 1 600); do
   grep -q '"type":"checkpoint"' "$work/part/events.jsonl" 2>/dev/null && break
@@ -64,7 +64,9 @@ kill -TERM $pid
 wait $pid || fail "a stopped run should exit 0"
 [[ -d "$work/part/adapter" ]] && fail "stopped run wrote a final adapter (it finished before the stop)"
 grep -q 'stopped by request' "$work/part/events.jsonl" || fail "no stop event"
-"$cli" --quiet train --config "$work/part/config.json" --out "$work/part" --resume >/dev/null \
+grep -q 'continue with: motionpref-cli train --out' "$work/part.err" || fail "no resume hint"
+# A resume reads the run's own config.json.
+"$cli" --quiet train --out "$work/part" --resume >/dev/null \
   2>"$work/resume.err" || fail "resume: $(cat "$work/resume.err")"
 cmp -s "$work/full/adapter/adapter_model.safetensors" "$work/part/adapter/adapter_model.safetensors" \
   || fail "resumed run's adapter differs from the uninterrupted run's"

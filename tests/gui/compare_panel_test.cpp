@@ -11,10 +11,10 @@
 #include "ml/models/lora.h"
 #include "ui/compare/ab_results_view.h"
 #include "ui/compare/blind_ab_page.h"
+#include "ui/compare/compare_panel.h"
 #include "ui/compare/metrics_page.h"
 #include "ui/compare/model_picker.h"
 #include "ui/compare/side_by_side_page.h"
-#include "ui/panels/compare_panel.h"
 #include "viewer/motion_viewport.h"
 
 #include <QApplication>

@@ -1,8 +1,8 @@
 #include "app/core/settings.h"
 #include "app/study/study_store.h"
+#include "ui/dataset/dataset_panel.h"
+#include "ui/dataset/pair_filter_proxy.h"
 #include "ui/main_window.h"
-#include "ui/pair_filter_proxy.h"
-#include "ui/panels/dataset_panel.h"
 
 #include <QApplication>
 #include <QFile>
@@ -36,9 +36,10 @@ private slots:
                     store.addSample({.promptId = prompt, .seed = 2 * i + 1, .tokens = {2}});
                 const qint64 pair = store.addPair(prompt, a, b, 1);
                 if (i < 4) {
-                    store.addShownLabel(pair, "ana", ShownChoice::Left, Degree::Much);
+                    store.addShownLabel(pair, "ana", ShownChoice::Left,
+                                        PreferenceDegree::MuchBetter);
                     store.addShownLabel(pair, "ben", i % 2 ? ShownChoice::Right : ShownChoice::Left,
-                                        Degree::Better);
+                                        PreferenceDegree::Better);
                 }
             }
         }
@@ -50,7 +51,7 @@ private slots:
         QTableView *table = panel->table();
         QCOMPARE(table->model()->rowCount(), 8 + 2); // 4 pairs x 2 labelers + 2 unlabeled
 
-        panel->filter()->setDegree(static_cast<int>(Degree::Much));
+        panel->filter()->setDegree(static_cast<int>(PreferenceDegree::MuchBetter));
         QCOMPARE(table->model()->rowCount(), 4);
         panel->filter()->setDegree(PairFilterProxy::kUnlabeledOnly);
         QCOMPARE(table->model()->rowCount(), 2);

@@ -4,7 +4,7 @@
 #include "app/export/motion_io.h"
 #include "ml/data/npy.h"
 #include "ml/motion/skeleton.h"
-#include "ui/panels/export_panel.h"
+#include "ui/export/export_panel.h"
 #include "viewer/motion_viewport.h"
 
 #include <QFile>

@@ -11,8 +11,8 @@
 #include "app/study/label_session.h"
 #include "app/study/pair_generation.h"
 #include "app/study/study_store.h"
+#include "ui/label/label_panel.h"
 #include "ui/main_window.h"
-#include "ui/panels/label_panel.h"
 #include "viewer/motion_viewport.h"
 #include "viewer/playback_clock.h"
 
@@ -33,7 +33,7 @@ namespace {
 struct Expected {
     qint64 pairId = 0;
     Choice choice = Choice::Skipped;
-    std::optional<Degree> degree;
+    std::optional<PreferenceDegree> degree;
     SkipReason reason = SkipReason::None;
 };
 } // namespace
@@ -130,10 +130,12 @@ private slots:
                                       : key < 5  ? ShownChoice::Left
                                                  : ShownChoice::Right;
             want.choice = choiceFromShown(shown, item.leftSample);
-            const Degree degrees[10] = {Degree::Negligible, Degree::Much,       Degree::Better,
-                                        Degree::Slightly,   Degree::Negligible, Degree::Negligible,
-                                        Degree::Negligible, Degree::Slightly,   Degree::Better,
-                                        Degree::Much};
+            const PreferenceDegree degrees[10] = {
+                PreferenceDegree::Unsure, PreferenceDegree::MuchBetter,
+                PreferenceDegree::Better, PreferenceDegree::SlightlyBetter,
+                PreferenceDegree::Unsure, PreferenceDegree::Unsure,
+                PreferenceDegree::Unsure, PreferenceDegree::SlightlyBetter,
+                PreferenceDegree::Better, PreferenceDegree::MuchBetter};
             if (key != 0)
                 want.degree = degrees[key];
             QTest::qWait(20); // some time on task
@@ -184,7 +186,7 @@ private slots:
         QTRY_COMPARE(panel->session()->current()->pairId, last);
         QTest::keyClick(&window, Qt::Key_1);
         const auto relabeled = store->currentLabel(last, QStringLiteral("tester"));
-        QVERIFY(relabeled && relabeled->degree == Degree::Much);
+        QVERIFY(relabeled && relabeled->degree == PreferenceDegree::MuchBetter);
         QTRY_COMPARE(panel->session()->current()->pairId, onScreen);
         QCOMPARE(store->labelHistory(last).size(), std::size_t(5));
         window.close();

@@ -1,6 +1,6 @@
 #include "app/jobs/run_follower.h"
-#include "ml/train/run_config.h"
-#include "ui/train_charts.h"
+#include "ml/run/run_config.h"
+#include "ui/train/train_charts.h"
 
 #include <QChart>
 #include <QChartView>
@@ -16,7 +16,7 @@
 using namespace mp;
 
 namespace {
-// A motion_metrics event as the trainer writes it (ml/train/policy_motion_eval.cpp).
+// A motion_metrics event as the trainer writes it (ml/run/policy_motion_eval.cpp).
 Event motionEvent(int step, double epoch, double r1, double fid)
 {
     Event event{.type = EventType::MotionMetrics, .step = step, .epoch = epoch};

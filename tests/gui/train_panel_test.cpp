@@ -5,11 +5,11 @@
 
 #include "app/core/settings.h"
 #include "app/jobs/job_runner.h"
-#include "ml/train/events.h"
-#include "ml/train/run_config.h"
-#include "ui/panels/train_panel.h"
-#include "ui/train_charts.h"
-#include "ui/train_form.h"
+#include "ml/run/events.h"
+#include "ml/run/run_config.h"
+#include "ui/train/train_charts.h"
+#include "ui/train/train_form.h"
+#include "ui/train/train_panel.h"
 
 #include <QCheckBox>
 #include <QDir>
@@ -84,6 +84,27 @@ private slots:
         QCOMPARE(form.config().dpo.rpoAlpha, 1.25);
     }
 
+    // The form offers what the parser accepts: every DPO loss of the one table, and β, α and
+    // dropout over run_config's bounds (a β of 50 is a valid run.json, so the form takes it).
+    void formOffersWhatTheParserAccepts()
+    {
+        TrainForm form;
+        for (const DpoLossName &loss : kDpoLossNames) {
+            RunConfig config = defaultRunConfig(TrainMethod::Dpo);
+            config.dpo.loss = loss.type;
+            config.dpo.beta = 50;
+            config.dpo.rpoAlpha = 25;
+            form.setConfig(config);
+            QCOMPARE(form.config().dpo.loss, loss.type);
+            QCOMPARE(form.config().dpo.beta, 50.0);
+            QCOMPARE(form.config().dpo.rpoAlpha, 25.0);
+        }
+        RunConfig config = defaultRunConfig(TrainMethod::Dpo);
+        config.lora.dropout = 0.95; // in [0, 1), which the form once capped at 0.9
+        form.setConfig(config);
+        QCOMPARE(form.config().lora.dropout, 0.95);
+    }
+
     // The HumanML3D metrics option: disabled (saying why) until a dataset with the split is
     // named; then on, with its settings, in the config the CLI reads.
     void motionMetricsNeedADataset()
@@ -144,7 +165,9 @@ private slots:
         panel.form()->setConfig(config);
         const QString runDir = dir.filePath("run1");
         QVERIFY(panel.startRun(runDir));
-        QVERIFY(QFile::exists(QDir(runDir).filePath("run.json")));
+        // The run's one configuration file, complete, and nothing beside it.
+        QVERIFY(QFile::exists(QDir(runDir).filePath("config.json")));
+        QVERIFY(!QFile::exists(QDir(runDir).filePath("run.json")));
         QTRY_VERIFY_WITH_TIMEOUT(panel.charts()->pointCount("Loss", "run1 (ipo) loss") > 0, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(panel.job()->state(), JobRunner::State::Finished, 15000);
         QTRY_COMPARE_WITH_TIMEOUT(panel.charts()->pointCount("Loss", "run1 (ipo) loss"), 30, 5000);

@@ -1,10 +1,10 @@
 // The DPO step on a toy LoRA-style policy: loss decreases, the reference is the adapter-disabled
 // base, a resumed run reproduces the uninterrupted one, a poisoned batch stops the run.
 #include "ml/core/error.h"
+#include "ml/run/events.h"
+#include "ml/run/run_monitor.h"
 #include "ml/train/dpo_trainer.h"
-#include "ml/train/events.h"
 #include "ml/train/policy_model.h"
-#include "ml/train/run_monitor.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // events.jsonl writing and incremental reading, spike detection and the divergence guard.
 #include "ml/core/error.h"
-#include "ml/train/events.h"
-#include "ml/train/run_monitor.h"
+#include "ml/run/events.h"
+#include "ml/run/run_monitor.h"
 
 #include <gtest/gtest.h>
 

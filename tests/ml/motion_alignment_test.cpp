@@ -7,7 +7,7 @@
 #include <torch/torch.h>
 
 #include "ml/core/error.h"
-#include "ml/train/motion_alignment.h"
+#include "ml/simulate/motion_alignment.h"
 
 namespace mp {
 namespace {

@@ -1,11 +1,11 @@
 // The training run's data: the pairs JSONL, selection by degree and percentage, the seeded split,
 // id lists, the step plan's batches; and the kinematic descriptor the simulated labeler uses.
 #include "ml/core/error.h"
-#include "ml/train/motion_descriptor.h"
+#include "ml/run/run_config.h"
+#include "ml/run/run_directory.h"
+#include "ml/run/step_plan.h"
+#include "ml/simulate/motion_descriptor.h"
 #include "ml/train/preference_data.h"
-#include "ml/train/run_config.h"
-#include "ml/train/run_directory.h"
-#include "ml/train/step_plan.h"
 
 #include <gtest/gtest.h>
 

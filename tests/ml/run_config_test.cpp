@@ -1,6 +1,6 @@
 // run.json parsing: defaults per method, validation errors naming file and key, full round trip.
 #include "ml/core/error.h"
-#include "ml/train/run_config.h"
+#include "ml/run/run_config.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The simulated labeler: match scores, choice and degree, noise, determinism.
 #include "ml/core/error.h"
-#include "ml/train/simulated_labeler.h"
+#include "ml/simulate/simulated_labeler.h"
 
 #include <gtest/gtest.h>
 

@@ -6,8 +6,8 @@
 #include "ml/core/paths.h"
 #include "ml/data/corpus/corpus_builder.h"
 #include "ml/data/npy.h"
-#include "ml/eval/text_motion_judge.h"
-#include "ml/train/corpus_intents.h"
+#include "ml/simulate/corpus_intents.h"
+#include "ml/simulate/text_motion_judge.h"
 
 #include "temp_dir.h"
 

@@ -1,6 +1,6 @@
 #include "ml/core/error.h"
 #include "ml/data/npy.h"
-#include "ml/models/train_base.h"
+#include "ml/train/train_base.h"
 
 #include <gtest/gtest.h>
 

@@ -7,10 +7,10 @@
 #include "../app/tiny_eval_dataset.h"
 
 #include "ml/core/error.h"
-#include "ml/train/events.h"
+#include "ml/run/events.h"
+#include "ml/run/run_config.h"
+#include "ml/run/train_run.h"
 #include "ml/train/preference_data.h"
-#include "ml/train/run_config.h"
-#include "ml/train/train_run.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

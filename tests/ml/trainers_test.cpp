@@ -1,6 +1,6 @@
 #include "ml/core/error.h"
-#include "ml/models/t5_trainer.h"
-#include "ml/models/vqvae_trainer.h"
+#include "ml/train/t5_trainer.h"
+#include "ml/train/vqvae_trainer.h"
 
 #include <gtest/gtest.h>
 

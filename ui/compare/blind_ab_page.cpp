@@ -42,8 +42,22 @@ BlindAbPage::BlindAbPage(CompareGenerator *generator, ModelPicker *pickerA, Mode
       m_clock(new PlaybackClock(this))
 {
     setObjectName(QStringLiteral("blindAbPage"));
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(buildTrialSide());
+    splitter->addWidget(buildSessionSide(defaultPromptFile));
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    splitter->setSizes({760, 460}); // the chart and the table need the room
+    splitter->setChildrenCollapsible(false);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(splitter);
+    connect(m_generator, &CompareGenerator::finished, this, &BlindAbPage::onResult);
+    afterSessionChange();
+}
 
-    // The trial: caption, the two hidden-model viewports, transport, answers.
+// The trial: caption, the two hidden-model viewports, transport, answers.
+QWidget *BlindAbPage::buildTrialSide()
+{
     m_caption = new QLabel(this);
     m_caption->setObjectName(QStringLiteral("trialCaption"));
     m_caption->setWordWrap(true);
@@ -61,6 +75,25 @@ BlindAbPage::BlindAbPage(CompareGenerator *generator, ModelPicker *pickerA, Mode
     m_bar = new PlaybackBar(this);
     m_bar->setClock(m_clock);
 
+    buildAnswerRow();
+    auto *views = new QHBoxLayout;
+    views->setSpacing(4);
+    views->addWidget(m_left, 1);
+    views->addWidget(m_right, 1);
+    auto *trialSide = new QWidget(this);
+    auto *trialLayout = new QVBoxLayout(trialSide);
+    trialLayout->setContentsMargins(0, 0, 0, 0);
+    trialLayout->addWidget(m_caption);
+    trialLayout->addLayout(views, 1);
+    trialLayout->addWidget(m_bar);
+    trialLayout->addWidget(m_answers);
+
+    return trialSide;
+}
+
+// Left better, tie, right better and undo, with their keys.
+void BlindAbPage::buildAnswerRow()
+{
     m_answers = new QWidget(this);
     m_leftBetter = new QPushButton(tr("◀ Left is better   [1]"), m_answers);
     m_tie = new QPushButton(tr("Tie   [2]"), m_answers);
@@ -94,19 +127,15 @@ BlindAbPage::BlindAbPage(CompareGenerator *generator, ModelPicker *pickerA, Mode
     addKeys(m_rightBetter, {QKeySequence(Qt::Key_3), QKeySequence(Qt::Key_R)});
     addKeys(m_undo, {QKeySequence(Qt::Key_Backspace)});
 
-    auto *views = new QHBoxLayout;
-    views->setSpacing(4);
-    views->addWidget(m_left, 1);
-    views->addWidget(m_right, 1);
-    auto *trialSide = new QWidget(this);
-    auto *trialLayout = new QVBoxLayout(trialSide);
-    trialLayout->setContentsMargins(0, 0, 0, 0);
-    trialLayout->addWidget(m_caption);
-    trialLayout->addLayout(views, 1);
-    trialLayout->addWidget(m_bar);
-    trialLayout->addWidget(m_answers);
+    connect(m_leftBetter, &QPushButton::clicked, this, [this] { answer(AbAnswer::Left); });
+    connect(m_tie, &QPushButton::clicked, this, [this] { answer(AbAnswer::Tie); });
+    connect(m_rightBetter, &QPushButton::clicked, this, [this] { answer(AbAnswer::Right); });
+    connect(m_undo, &QPushButton::clicked, this, &BlindAbPage::undoLastAnswer);
+}
 
-    // The session: set-up, file, status, results.
+// The session: set-up, file, status, results.
+QWidget *BlindAbPage::buildSessionSide(const QString &defaultPromptFile)
+{
     auto *setup = new QGroupBox(tr("Session"), this);
     m_promptFile = new QLineEdit(QDir::toNativeSeparators(defaultPromptFile), setup);
     m_promptFile->setToolTip(tr("A text file, one prompt per line ('#' starts a comment)"));
@@ -155,6 +184,13 @@ BlindAbPage::BlindAbPage(CompareGenerator *generator, ModelPicker *pickerA, Mode
     form->addRow(m_saveState);
     form->addRow(m_status);
 
+    connect(start, &QPushButton::clicked, this, [this] {
+        startSession(m_promptFile->text().trimmed(), m_temperatures->text(), m_seed->value(),
+                     m_maxPrompts->value());
+    });
+    connect(openButton, &QPushButton::clicked, this, &BlindAbPage::chooseOpen);
+    connect(m_save, &QPushButton::clicked, this, &BlindAbPage::chooseSave);
+    connect(browse, &QToolButton::clicked, this, &BlindAbPage::choosePromptFile);
     m_showResults = new QCheckBox(tr("Show results during the session"), this);
     m_showResults->setToolTip(tr("Off by default: seeing the tallies can sway the answers"));
     m_resultsHidden = new QLabel(this);
@@ -172,30 +208,8 @@ BlindAbPage::BlindAbPage(CompareGenerator *generator, ModelPicker *pickerA, Mode
     sessionLayout->addWidget(m_showResults);
     sessionLayout->addWidget(m_resultsStack, 1);
 
-    auto *splitter = new QSplitter(Qt::Horizontal, this);
-    splitter->addWidget(trialSide);
-    splitter->addWidget(sessionSide);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
-    splitter->setSizes({760, 460}); // the chart and the table need the room
-    splitter->setChildrenCollapsible(false);
-    auto *layout = new QVBoxLayout(this);
-    layout->addWidget(splitter);
-
-    connect(m_leftBetter, &QPushButton::clicked, this, [this] { answer(AbAnswer::Left); });
-    connect(m_tie, &QPushButton::clicked, this, [this] { answer(AbAnswer::Tie); });
-    connect(m_rightBetter, &QPushButton::clicked, this, [this] { answer(AbAnswer::Right); });
-    connect(m_undo, &QPushButton::clicked, this, &BlindAbPage::undoLastAnswer);
-    connect(start, &QPushButton::clicked, this, [this] {
-        startSession(m_promptFile->text().trimmed(), m_temperatures->text(), m_seed->value(),
-                     m_maxPrompts->value());
-    });
-    connect(openButton, &QPushButton::clicked, this, &BlindAbPage::chooseOpen);
-    connect(m_save, &QPushButton::clicked, this, &BlindAbPage::chooseSave);
-    connect(browse, &QToolButton::clicked, this, &BlindAbPage::choosePromptFile);
     connect(m_showResults, &QCheckBox::toggled, this, &BlindAbPage::refreshResults);
-    connect(m_generator, &CompareGenerator::finished, this, &BlindAbPage::onResult);
-    afterSessionChange();
+    return sessionSide;
 }
 
 BlindAbPage::~BlindAbPage() = default;

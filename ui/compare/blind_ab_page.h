@@ -63,6 +63,9 @@ signals:
     void sessionCompleted();
 
 private:
+    QWidget *buildTrialSide();
+    void buildAnswerRow();
+    QWidget *buildSessionSide(const QString &defaultPromptFile);
     QString keyFor(int index) const;
     void requestTrial(int index);
     void showTrial(int index);

@@ -227,9 +227,9 @@ int runAgreement(const ParsedArgs &args, const Context &)
     return 0;
 }
 
-std::vector<Degree> parseDegrees(const std::string &text)
+std::vector<PreferenceDegree> parseDegrees(const std::string &text)
 {
-    std::vector<Degree> degrees;
+    std::vector<PreferenceDegree> degrees;
     for (const QString &part : qs(text).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
         const auto degree = degreeFromName(part);
         if (!degree)

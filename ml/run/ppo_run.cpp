@@ -1,0 +1,408 @@
+// PPO against a reward model (method "ppo"), and RLHF (method "rlhf": the reward model first, in
+// RUN/reward_model_run, then PPO against it). Per step, TRL's loop (spec §4): sample a response
+// per prompt from the policy, score it with the reward model, per-token KL penalty against the
+// reference (the policy with its adapter disabled), GAE with values from a separate critic (the
+// reward model's T5 and adapter with a zero-initialised value head), then ppo_epochs of clipped
+// policy and value updates over shuffled mini-batches; the KL coefficient adapts.
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include <torch/torch.h>
+
+#include "ml/core/error.h"
+#include "ml/models/bundle.h"
+#include "ml/models/sampler_loop.h"
+#include "ml/run/events.h"
+#include "ml/run/run_config.h"
+#include "ml/run/run_context.h"
+#include "ml/run/run_monitor.h"
+#include "ml/run/step_loop.h"
+#include "ml/train/checkpoint.h"
+#include "ml/train/logprobs.h"
+#include "ml/train/ppo_math.h"
+#include "ml/train/reward_model.h"
+#include "ml/train/running_moments.h"
+#include "ml/train/schedule.h"
+
+namespace fs = std::filesystem;
+
+namespace mp {
+namespace {
+
+const TrainerIdentity kPpoIdentity{.method = "ppo", .version = 1};
+
+// A batch of rollouts, all tensors on the device.
+struct Rollout {
+    at::Tensor promptIds, promptMask;
+    at::Tensor labels; // [B,L] response tokens, -100 padded
+    at::Tensor mask;   // [B,L] float, 1 on response tokens
+    at::Tensor rawScores, scores;
+    at::Tensor logprobs, refLogprobs, values;
+    PerTokenRewards rewards;
+    Advantages advantages;
+};
+
+class PpoTrainer {
+public:
+    PpoTrainer(RunContext &context, RewardModel rewardModel, RewardModel critic,
+               std::int64_t totalSteps)
+        : m_context(context), m_settings(context.config.ppo), m_reward(std::move(rewardModel)),
+          m_critic(std::move(critic)),
+          m_kl(m_settings.adapKlCtrl ? KlController::adaptive(m_settings.initKlCoef,
+                                                              m_settings.target, m_settings.horizon)
+                                     : KlController::fixed(m_settings.initKlCoef))
+    {
+        m_policyParams = loraParameters(*context.bundle.t5());
+        m_params = m_policyParams;
+        if (m_critic) {
+            const auto criticParams = m_critic->trainableParameters();
+            m_params.insert(m_params.end(), criticParams.begin(), criticParams.end());
+        }
+        OptimizerSettings optimizer = context.config.optimizer;
+        optimizer.kind = m_settings.optimizer;
+        optimizer.lr = m_settings.learningRate;
+        m_optimizer = makeOptimizer(m_params, optimizer);
+        m_scheduler =
+            std::make_unique<LrScheduler>(*m_optimizer, ScheduleKind::Constant, 0, totalSteps);
+        m_reward->eval();
+    }
+
+    // One PPO step on the prompts of these pairs (the pairs' motions are not used).
+    MetricMap step(const std::vector<PreferencePair> &pairs, std::int64_t stepIndex)
+    {
+        Rollout rollout = collect(pairs, stepIndex, m_settings.temperature);
+        const double klCoef = m_kl.value();
+        const ScoreTransformOptions transform{.useScaling = m_settings.useScoreScaling,
+                                              .useNorm = m_settings.useScoreNorm,
+                                              .clip = m_settings.scoreClip};
+        rollout.scores = transformScores(rollout.rawScores, m_scoreMoments, transform);
+        rollout.rewards = computeRewards(rollout.scores, rollout.logprobs, rollout.refLogprobs,
+                                         rollout.mask, klCoef, m_settings.klPenalty);
+        rollout.advantages =
+            computeAdvantages(rollout.values, rollout.rewards.rewards, rollout.mask,
+                              {.gamma = m_settings.gamma,
+                               .lam = m_settings.lam,
+                               .whitenRewards = m_settings.whitenRewards});
+
+        PpoStatsAccumulator accumulator;
+        const std::int64_t b = rollout.labels.size(0);
+        const std::int64_t mini = std::clamp<std::int64_t>(m_settings.miniBatchSize, 1, b);
+        std::mt19937_64 shuffle(static_cast<std::uint64_t>(m_context.config.seed) * 7919ULL +
+                                static_cast<std::uint64_t>(stepIndex));
+        bool finite = true;
+        for (std::int64_t epoch = 0; epoch < m_settings.ppoEpochs && finite; ++epoch) {
+            std::vector<std::int64_t> order(static_cast<std::size_t>(b));
+            std::iota(order.begin(), order.end(), 0);
+            std::shuffle(order.begin(), order.end(), shuffle);
+            for (std::int64_t begin = 0; begin < b; begin += mini) {
+                const auto end = std::min(b, begin + mini);
+                const auto index = torch::tensor(std::vector<std::int64_t>(order.begin() + begin,
+                                                                           order.begin() + end),
+                                                 torch::kLong)
+                                       .to(m_context.device);
+                finite = miniBatch(rollout, index, accumulator) && finite;
+            }
+        }
+        const PpoLossStats train = accumulator.mean();
+        PpoStepInputs inputs{.scores = rollout.scores,
+                             .logprobs = rollout.logprobs,
+                             .refLogprobs = rollout.refLogprobs,
+                             .masks = rollout.mask,
+                             .kls = rollout.rewards.kls,
+                             .nonScoreRewards = rollout.rewards.nonScoreRewards,
+                             .rawScores = rollout.rawScores,
+                             .klCoef = klCoef,
+                             .learningRate = m_scheduler->currentLr()};
+        const PpoStepStats stats = ppoStepStats(inputs, train);
+        MetricMap metrics = stats.stats.scalars;
+        for (const auto &warning : stats.warnings)
+            m_context.events.write({.type = EventType::Warning,
+                                    .step = stepIndex + 1,
+                                    .text = {{"message", warning}}});
+        // The total loss of the last mini-batches: the divergence guard watches "loss".
+        metrics["loss"] =
+            finite ? metrics["ppo/loss/total"] : std::numeric_limits<double>::quiet_NaN();
+        m_kl.update(metrics["objective/kl"], b);
+        m_scheduler->step();
+        ++m_step;
+        return metrics;
+    }
+
+    // Mean raw reward-model score and KL of samples for held-out prompts (fixed seeds).
+    MetricMap evaluate(const std::vector<PreferencePair> &pairs)
+    {
+        if (pairs.empty())
+            return {};
+        std::vector<double> scores, kls;
+        const std::size_t chunk =
+            static_cast<std::size_t>(std::max<std::int64_t>(1, m_settings.batchSize));
+        for (std::size_t begin = 0; begin < pairs.size(); begin += chunk) {
+            const std::vector<PreferencePair> slice(
+                pairs.begin() + static_cast<std::ptrdiff_t>(begin),
+                pairs.begin() + static_cast<std::ptrdiff_t>(std::min(pairs.size(), begin + chunk)));
+            const Rollout rollout =
+                collect(slice, -1 - static_cast<std::int64_t>(begin), m_settings.temperature);
+            const auto kl =
+                maskedMean(klPenalty(rollout.logprobs, rollout.refLogprobs, KlPenalty::Kl),
+                           rollout.mask, 1) *
+                rollout.mask.sum(1);
+            for (std::int64_t i = 0; i < rollout.rawScores.size(0); ++i) {
+                scores.push_back(rollout.rawScores[i].item<double>());
+                kls.push_back(kl[i].item<double>());
+            }
+        }
+        const auto mean = [](const std::vector<double> &v) {
+            return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+        };
+        return {{"env/reward_mean", mean(scores)}, {"objective/kl", mean(kls)}};
+    }
+
+    void saveCheckpoint(const fs::path &directory)
+    {
+        const TrainerState state{.step = m_step,
+                                 .extra = {{"kl_coef", m_kl.value()},
+                                           {"score_moments",
+                                            {m_scoreMoments.mean(), m_scoreMoments.var(),
+                                             m_scoreMoments.std(), m_scoreMoments.count()}}}};
+        saveTrainingCheckpoint(
+            directory, kPpoIdentity,
+            [&](torch::serialize::OutputArchive &archive) {
+                writeTensorList(archive, m_params, "param.");
+            },
+            *m_optimizer, *m_scheduler, state);
+    }
+
+    void loadCheckpoint(const fs::path &directory)
+    {
+        const auto restoreExtra = [&](const nlohmann::json &extra) {
+            m_kl.setValue(extra.at("kl_coef").get<double>());
+            const auto &moments = extra.at("score_moments");
+            m_scoreMoments.setState(moments.at(0).get<double>(), moments.at(1).get<double>(),
+                                    moments.at(2).get<double>(), moments.at(3).get<double>());
+        };
+        m_step = loadTrainingCheckpoint(
+                     directory, kPpoIdentity,
+                     [&](torch::serialize::InputArchive &archive) {
+                         readTensorList(archive, m_params, "param.");
+                     },
+                     *m_optimizer, *m_scheduler, restoreExtra)
+                     .step;
+    }
+
+    std::int64_t globalStep() const { return m_step; }
+
+private:
+    T5Model &policy() { return m_context.bundle.t5(); }
+
+    // Per-token log-probs [B,L] of labels under the policy (adapter as it is now) and logits.
+    std::pair<at::Tensor, at::Tensor> policyLogprobs(const at::Tensor &promptIds,
+                                                     const at::Tensor &promptMask,
+                                                     const at::Tensor &labels)
+    {
+        const auto logits = policy()->forward(promptIds, promptMask, policy()->shiftRight(labels));
+        const auto token =
+            tokenLogProbs(logits, labels, {.alignment = LabelAlignment::EncoderDecoder});
+        return {token.logps, logits};
+    }
+
+    at::Tensor criticValues(const at::Tensor &promptIds, const at::Tensor &promptMask,
+                            const at::Tensor &labels)
+    {
+        if (m_critic)
+            return m_critic->values(promptIds, promptMask, labels);
+        return torch::zeros(labels.sizes(),
+                            torch::TensorOptions().dtype(torch::kFloat).device(labels.device()));
+    }
+
+    Rollout collect(const std::vector<PreferencePair> &pairs, std::int64_t stepIndex,
+                    double temperature)
+    {
+        const auto &bundle = m_context.bundle;
+        const auto &tokenizer = bundle.tokenizer();
+        std::vector<std::vector<std::int64_t>> prompts, masks, responses;
+        const std::vector<std::int64_t> stops = {bundle.config().tokens.eomId(), tokenizer.eosId()};
+        for (std::size_t i = 0; i < pairs.size(); ++i) {
+            auto ids = bundle.encodePrompt(pairs[i].prompt);
+            GenerateOptions options;
+            options.sampling = {
+                .temperature = temperature, .topK = m_settings.topK, .topP = m_settings.topP};
+            options.seeds = {
+                static_cast<std::uint64_t>(m_context.config.seed) * 1000003ULL +
+                static_cast<std::uint64_t>(stepIndex * 4096 + static_cast<std::int64_t>(i))};
+            options.maxMotionTokens = m_settings.maxNewTokens;
+            auto generated = generateTokens(policy(), ids, stops, options).sequences.front();
+            // The reward model was trained on SOM codes EOM </s>: end every response alike.
+            if (generated.empty() || generated.back() != tokenizer.eosId())
+                generated.push_back(tokenizer.eosId());
+            prompts.push_back(ids);
+            masks.emplace_back(ids.size(), 1);
+            responses.push_back(std::move(generated));
+        }
+        Rollout rollout;
+        const auto device = m_context.device;
+        rollout.promptIds = padRows(prompts, tokenizer.padId()).to(device);
+        rollout.promptMask = padRows(masks, 0).to(device);
+        rollout.labels = padRows(responses, kIgnoreLabel).to(device);
+        rollout.mask = rollout.labels.ne(kIgnoreLabel).to(torch::kFloat);
+
+        torch::NoGradGuard noGrad;
+        policy()->eval();
+        rollout.rawScores = m_reward->score(rollout.promptIds, rollout.promptMask, rollout.labels);
+        rollout.logprobs =
+            policyLogprobs(rollout.promptIds, rollout.promptMask, rollout.labels).first;
+        {
+            LoraDisabledScope reference(*policy());
+            rollout.refLogprobs =
+                policyLogprobs(rollout.promptIds, rollout.promptMask, rollout.labels).first;
+        }
+        if (m_critic)
+            m_critic->eval();
+        rollout.values = criticValues(rollout.promptIds, rollout.promptMask, rollout.labels);
+        return rollout;
+    }
+
+    bool miniBatch(const Rollout &rollout, const at::Tensor &index,
+                   PpoStatsAccumulator &accumulator)
+    {
+        policy()->eval(); // dropout off, as TRL's PPO on a LoRA model runs without it here
+        if (m_critic)
+            m_critic->train();
+        m_optimizer->zero_grad();
+        const auto pick = [&](const at::Tensor &t) { return t.index_select(0, index); };
+        const auto promptIds = pick(rollout.promptIds), promptMask = pick(rollout.promptMask);
+        const auto labels = pick(rollout.labels);
+        const auto [logprobs, logits] = policyLogprobs(promptIds, promptMask, labels);
+        const auto vpreds = criticValues(promptIds, promptMask, labels);
+        const PpoLossOptions options{.cliprange = m_settings.cliprange,
+                                     .cliprangeValue = m_settings.cliprangeValue,
+                                     .vfCoef = m_settings.vfCoef,
+                                     .ratioThreshold = m_settings.ratioThreshold};
+        const auto result =
+            ppoLoss(pick(rollout.logprobs), pick(rollout.advantages.values), logits, vpreds,
+                    logprobs, pick(rollout.mask), pick(rollout.advantages.advantages),
+                    pick(rollout.advantages.returns), options);
+        accumulator.add(result.stats);
+        const double loss = result.loss.item<double>();
+        if (!std::isfinite(loss))
+            return false;
+        if (result.skipped)
+            return true;
+        result.loss.backward();
+        const double norm = clipGradNorm(m_params, m_settings.maxGradNorm);
+        if (!std::isfinite(norm)) {
+            m_optimizer->zero_grad();
+            return false;
+        }
+        m_optimizer->step();
+        return true;
+    }
+
+    RunContext &m_context;
+    const PpoSettings &m_settings;
+    RewardModel m_reward;
+    RewardModel m_critic;
+    KlController m_kl;
+    RunningMoments m_scoreMoments;
+    std::vector<at::Tensor> m_policyParams;
+    std::vector<at::Tensor> m_params;
+    std::unique_ptr<torch::optim::Optimizer> m_optimizer;
+    std::unique_ptr<LrScheduler> m_scheduler;
+    std::int64_t m_step = 0;
+};
+
+// A reward model (or, zeroHead, a critic) on its own copy of the base T5.
+RewardModel loadRewardModel(RunContext &context, const fs::path &directory, bool zeroHead)
+{
+    ModelBundle copy(context.modelDir, context.device);
+    RewardModel model(copy.t5(), false);
+    model->load(directory);
+    model->to(context.device);
+    if (zeroHead) {
+        torch::NoGradGuard noGrad;
+        model->head->weight.zero_();
+        model->head->bias.zero_();
+    }
+    return model;
+}
+
+// The rlhf run's first phase: a reward model in RUN/reward_model_run with its own events.
+fs::path rewardModelPhase(RunContext &context)
+{
+    const fs::path phaseDir = context.options.runDir / "reward_model_run";
+    const fs::path finalDir = phaseDir / "reward_model";
+    fs::create_directories(phaseDir / "checkpoints");
+    ModelBundle rmBundle(context.modelDir, context.device);
+    applyLora(*rmBundle.t5(), context.lora);
+    TrainRunOptions phaseOptions = context.options;
+    phaseOptions.runDir = phaseDir;
+    phaseOptions.resume = context.options.resume && fs::exists(phaseDir / "events.jsonl");
+    EventWriter events(phaseDir / "events.jsonl");
+    RunMonitor monitor(events);
+    RunContext phase{.config = context.config,
+                     .options = phaseOptions,
+                     .events = events,
+                     .monitor = monitor,
+                     .bundle = rmBundle,
+                     .modelDir = context.modelDir,
+                     .device = context.device,
+                     .data = context.data,
+                     .lora = context.lora};
+    const RunOutcome outcome = trainRewardModel(phase, finalDir);
+    if (outcome != RunOutcome::Finished)
+        throw InputError(std::string("the reward-model phase ") +
+                         (outcome == RunOutcome::Stopped ? "was stopped" : "failed") + "; see " +
+                         (phaseDir / "events.jsonl").string());
+    context.events.write({.type = EventType::Warning,
+                          .text = {{"message", "reward model trained: " + finalDir.string()}}});
+    return resolveRewardModelDir(phaseDir);
+}
+
+} // namespace
+
+RunOutcome runPpo(RunContext &context)
+{
+    const RunConfig &config = context.config;
+    const PpoSettings &settings = config.ppo;
+    fs::path rewardDir;
+    if (config.method == TrainMethod::Rlhf)
+        rewardDir = rewardModelPhase(context);
+    else if (settings.rewardModel.empty())
+        throw InputError("config: ppo.reward_model (a reward model or rm run directory) is "
+                         "required for method ppo");
+    else
+        rewardDir = resolveRewardModelDir(settings.rewardModel);
+
+    RewardModel rewardModel = loadRewardModel(context, rewardDir, false);
+    RewardModel critic{nullptr};
+    if (settings.separateCritic)
+        critic = loadRewardModel(context, rewardDir, true);
+    const StepPlan plan(static_cast<std::int64_t>(context.data.train.size()), settings.batchSize, 1,
+                        settings.epochs);
+    PpoTrainer trainer(context, rewardModel, critic, plan.totalSteps);
+    if (context.options.resume)
+        if (const auto checkpoint = latestCheckpoint(context.options.runDir))
+            trainer.loadCheckpoint(*checkpoint);
+
+    StepLoopHooks hooks{
+        .stage = "ppo",
+        .startStep = trainer.globalStep(),
+        .step =
+            [&](const std::vector<std::vector<PreferencePair>> &micro) {
+                return trainer.step(micro.front(), trainer.globalStep());
+            },
+        .evaluate = [&]() { return trainer.evaluate(context.data.eval); },
+        .saveCheckpoint = [&](const fs::path &directory) { trainer.saveCheckpoint(directory); },
+        .saveModel =
+            [&](const fs::path &directory) {
+                saveLoraAdapter(*context.bundle.t5(), context.lora, directory);
+            },
+        .bestMetric = config.method == TrainMethod::Rlhf ? "env/reward_mean" : "",
+        .policyMotionMetrics = true,
+    };
+    return runStepLoop(context, plan, hooks);
+}
+
+} // namespace mp

@@ -1,0 +1,55 @@
+#pragma once
+// What every method's training loop gets from runTraining (ml/run/train_run.cpp): the config,
+// the run directory's event stream and monitor, the loaded model bundle and the data. Internal
+// to ml/run.
+
+#include <cstdint>
+#include <memory>
+
+#include <c10/core/Device.h>
+
+#include "ml/models/lora.h"
+#include "ml/run/run_directory.h"
+#include "ml/run/train_run.h"
+
+namespace mp {
+
+class EventWriter;
+class ModelBundle;
+class PolicyMotionEvaluator;
+class RunMonitor;
+struct PreferenceBatch;
+
+struct RunContext {
+    const RunConfig &config;
+    const TrainRunOptions &options;
+    EventWriter &events;
+    RunMonitor &monitor;
+    ModelBundle &bundle;
+    std::filesystem::path modelDir; // where bundle came from, for more copies of the model
+    c10::Device device;
+    RunData data;
+    LoraConfig lora;
+    // HumanML3D metrics during training (eval.motion_metrics); null when off.
+    const PolicyMotionEvaluator *motion = nullptr;
+
+    bool stopRequested() const { return options.stopRequested && options.stopRequested->load(); }
+};
+
+// The LoRA config of run.json's "lora" section.
+LoraConfig loraConfigOf(const RunConfig &config);
+
+// Batches of `batchSize` pairs in the given order; prompts truncated to maxPromptLength and
+// motion labels (SOM codes EOM </s>) to maxTargetLength; per-example label smoothing by degree
+// when the config asks for it. Tensors are on the context's device.
+std::vector<PreferenceBatch> makePreferenceBatches(const RunContext &context,
+                                                   const std::vector<PreferencePair> &pairs,
+                                                   std::int64_t batchSize);
+
+RunOutcome runDpo(RunContext &context);
+// The reward model on context.bundle's T5 (with its adapters), written to finalDirectory.
+RunOutcome trainRewardModel(RunContext &context, const std::filesystem::path &finalDirectory);
+RunOutcome runRewardModel(RunContext &context);
+RunOutcome runPpo(RunContext &context);
+
+} // namespace mp

@@ -1,0 +1,166 @@
+#include "ml/run/train_run.h"
+
+#include <exception>
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "ml/core/device.h"
+#include "ml/core/error.h"
+#include "ml/core/paths.h"
+#include "ml/models/bundle.h"
+#include "ml/run/events.h"
+#include "ml/run/policy_motion_eval.h"
+#include "ml/run/run_config.h"
+#include "ml/run/run_context.h"
+#include "ml/run/run_monitor.h"
+#include "ml/train/dpo_trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace mp {
+namespace {
+
+RunMonitorOptions monitorOptionsOf(const RunConfig &config)
+{
+    RunMonitorOptions options;
+    options.spike.window = config.monitor.spikeWindow;
+    options.spike.minHistory = config.monitor.spikeMinHistory;
+    options.spike.threshold = config.monitor.spikeThreshold;
+    options.divergence.maxKl = config.monitor.maxKl;
+    return options;
+}
+
+std::vector<std::int64_t> promptIds(const ModelBundle &bundle, const std::string &prompt,
+                                    std::int64_t maxLength)
+{
+    // encodePrompt rejects blank prompts; the bundle's own limit applies before ours.
+    auto ids = bundle.encodePrompt(prompt);
+    if (static_cast<std::int64_t>(ids.size()) > maxLength) {
+        ids.resize(static_cast<std::size_t>(maxLength));
+        ids.back() = bundle.tokenizer().eosId();
+    }
+    return ids;
+}
+
+} // namespace
+
+LoraConfig loraConfigOf(const RunConfig &config)
+{
+    LoraConfig lora;
+    lora.rank = config.lora.r;
+    lora.alpha = config.lora.alpha;
+    lora.dropout = config.lora.dropout;
+    lora.targetModules = config.lora.targets;
+    lora.baseModel = config.model;
+    return lora;
+}
+
+std::vector<PreferenceBatch> makePreferenceBatches(const RunContext &context,
+                                                   const std::vector<PreferencePair> &pairs,
+                                                   std::int64_t batchSize)
+{
+    const auto &tokenizer = context.bundle.tokenizer();
+    const auto &dpo = context.config.dpo;
+    std::vector<PreferenceBatch> batches;
+    for (std::size_t begin = 0; begin < pairs.size();
+         begin += static_cast<std::size_t>(batchSize)) {
+        const std::size_t end = std::min(pairs.size(), begin + static_cast<std::size_t>(batchSize));
+        std::vector<std::vector<std::int64_t>> prompts, chosen, rejected, masks;
+        std::vector<double> smoothing;
+        for (std::size_t i = begin; i < end; ++i) {
+            const auto &pair = pairs[i];
+            prompts.push_back(promptIds(context.bundle, pair.prompt, dpo.maxPromptLength));
+            masks.emplace_back(prompts.back().size(), 1);
+            chosen.push_back(motionLabels(tokenizer, pair.chosen, dpo.maxTargetLength));
+            rejected.push_back(motionLabels(tokenizer, pair.rejected, dpo.maxTargetLength));
+            smoothing.push_back(paperLabelSmoothing(pair.degree));
+        }
+        PreferenceBatch batch{
+            .promptIds = padRows(prompts, tokenizer.padId()).to(context.device),
+            .promptMask = padRows(masks, 0).to(context.device),
+            .chosenLabels = padRows(chosen, kIgnoreLabel).to(context.device),
+            .rejectedLabels = padRows(rejected, kIgnoreLabel).to(context.device),
+        };
+        if (dpo.labelSmoothingMode == LabelSmoothingMode::PerDegree)
+            batch.labelSmoothing = torch::tensor(smoothing, torch::kFloat).to(context.device);
+        batches.push_back(std::move(batch));
+    }
+    return batches;
+}
+
+RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
+{
+    if (options.runDir.empty())
+        throw InputError("train: an output run directory is required");
+    const fs::path modelDir = config.model.empty() ? defaultModelDir() : fs::path(config.model);
+    const c10::Device device = resolveDevice(config.device);
+    // Loaded before the run directory is touched: a bad dataset or evaluator is an input error.
+    std::unique_ptr<PolicyMotionEvaluator> motion;
+    if (config.eval.motionMetrics)
+        motion = std::make_unique<PolicyMotionEvaluator>(config, modelDir, device);
+    torch::manual_seed(static_cast<std::uint64_t>(config.seed));
+
+    prepareRunDirectory(config, options.runDir, options.resume);
+    RunData data = loadRunData(config, options.runDir, options.resume);
+    ModelBundle bundle(modelDir, device);
+    const LoraConfig lora = loraConfigOf(config);
+    if (config.lora.enabled)
+        applyLora(*bundle.t5(), lora);
+    else
+        throw InputError("config: lora.enabled false (full fine-tuning) is not supported; the "
+                         "DPO reference is the model with its adapter disabled");
+
+    EventWriter events(options.runDir / "events.jsonl");
+    RunMonitor monitor(events, monitorOptionsOf(config));
+    RunContext context{.config = config,
+                       .options = options,
+                       .events = events,
+                       .monitor = monitor,
+                       .bundle = bundle,
+                       .modelDir = modelDir,
+                       .device = device,
+                       .data = std::move(data),
+                       .lora = lora,
+                       .motion = motion.get()};
+    if (!options.resume)
+        events.write(
+            {.type = EventType::Warning,
+             .text = {{"message",
+                       "started: " + std::string(trainMethodName(config.method)) + " on " +
+                           std::to_string(context.data.train.size()) + " pairs (" +
+                           std::to_string(context.data.eval.size()) + " held out), " +
+                           describeDevice(device) +
+                           (motion ? "; HumanML3D metrics every " +
+                                         std::to_string(config.eval.motionEveryEpochs) +
+                                         " epochs on " + std::to_string(motion->numSamples()) +
+                                         " motions of " + config.eval.motionSplit
+                                   : std::string())}}});
+    RunOutcome outcome = RunOutcome::Failed;
+    try {
+        switch (config.method) {
+        case TrainMethod::Dpo:
+            outcome = runDpo(context);
+            break;
+        case TrainMethod::Rm:
+            outcome = runRewardModel(context);
+            break;
+        case TrainMethod::Ppo:
+        case TrainMethod::Rlhf:
+            outcome = runPpo(context);
+            break;
+        }
+    } catch (const Cancelled &) {
+        throw;
+    } catch (const std::exception &error) {
+        events.write({.type = EventType::Failed, .text = {{"reason", error.what()}}});
+        throw;
+    }
+    if (outcome == RunOutcome::Finished)
+        events.write({.type = EventType::Done,
+                      .text = {{"adapter", (options.runDir / "adapter").string()},
+                               {"best", (options.runDir / "best").string()}}});
+    return outcome;
+}
+
+} // namespace mp
