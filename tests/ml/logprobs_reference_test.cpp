@@ -18,6 +18,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -28,6 +29,20 @@ mp::T5Model smallModelWithPeftAdapter()
     auto model = mp::reference::goldenT5("small");
     mp::loadLoraAdapter(*model, mp::reference::goldenDir("lora") / "peft_adapter");
     return model;
+}
+
+// The concatenated labels [2B,T] and the policy's logits for them, as TRL's concatenated forward
+// builds them (prompt repeated, decoder input = labels shifted right).
+std::pair<at::Tensor, at::Tensor> policyLogits(const mp::reference::Golden &golden)
+{
+    auto model = smallModelWithPeftAdapter();
+    model->eval();
+    torch::NoGradGuard noGrad;
+    const auto labels = mp::concatenatedLabels(golden["chosen_labels"], golden["rejected_labels"]);
+    const auto logits =
+        model->forward(golden["prompt_input_ids"].repeat({2, 1}),
+                       golden["prompt_attention_mask"].repeat({2, 1}), model->shiftRight(labels));
+    return {labels, logits};
 }
 
 at::Tensor scalar(double value)
@@ -83,14 +98,8 @@ TEST(LogProbsReference, PairLogProbsMatchTrlConcatenatedForward)
 TEST(LogProbsReference, Trl011NllScoresPaddingAsTokenZero)
 {
     const mp::reference::Golden golden(mp::reference::goldenDir("logps") / "dpo_logps.safetensors");
-    auto model = smallModelWithPeftAdapter();
-    model->eval();
-    torch::NoGradGuard noGrad;
-    const auto labels = mp::concatenatedLabels(golden["chosen_labels"], golden["rejected_labels"]);
+    const auto [labels, logits] = policyLogits(golden);
     const auto batch = golden["chosen_labels"].size(0);
-    const auto logits =
-        model->forward(golden["prompt_input_ids"].repeat({2, 1}),
-                       golden["prompt_attention_mask"].repeat({2, 1}), model->shiftRight(labels));
     const auto padAsZero = labels.slice(0, 0, batch).clamp_min(0);
     const auto nll = -mp::gatherLogProbs(logits.slice(0, 0, batch), padAsZero).mean();
     mp::reference::expectClose("TRL 0.11.4 NLL with padding as token 0", nll.reshape({1}),
@@ -104,13 +113,7 @@ TEST(LogProbsReference, Trl011NllScoresPaddingAsTokenZero)
 TEST(LogProbsReference, SequenceLogProbsMatchTrl116SelectiveLogSoftmax)
 {
     const mp::reference::Golden golden(mp::reference::goldenDir("logps") / "dpo_logps.safetensors");
-    auto model = smallModelWithPeftAdapter();
-    model->eval();
-    torch::NoGradGuard noGrad;
-    const auto labels = mp::concatenatedLabels(golden["chosen_labels"], golden["rejected_labels"]);
-    const auto logits =
-        model->forward(golden["prompt_input_ids"].repeat({2, 1}),
-                       golden["prompt_attention_mask"].repeat({2, 1}), model->shiftRight(labels));
+    const auto [labels, logits] = policyLogits(golden);
     mp::reference::expectClose("TRL 1.16 sum", mp::sequenceLogProbs(logits, labels),
                                golden["trl116_logps_sum"], kTolerance);
     mp::reference::expectClose("TRL 1.16 IPO average",

@@ -166,16 +166,25 @@ def save_io(path, tensors, meta):
     save_file(tensors, str(path), metadata={"json": json.dumps(meta, sort_keys=True)})
 
 
+def fresh_dir(path):
+    if path.exists():
+        shutil.rmtree(path)
+    return path
+
+
+def save_fixture(model, name):
+    """golden/t5/NAME: config.json + model.safetensors as transformers writes them."""
+    out_dir = fresh_dir(GOLDEN / "t5" / name)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    (out_dir / "generation_config.json").unlink(missing_ok=True)
+
+
 def write_small():
     torch.manual_seed(1234)
     model = T5ForConditionalGeneration(small_config())
     untie_lm_head(model, torch.Generator().manual_seed(11), 64 ** -0.5)
     model.eval()
-    out_dir = GOLDEN / "t5" / "small"
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    model.save_pretrained(out_dir, safe_serialization=True)
-    (out_dir / "generation_config.json").unlink(missing_ok=True)
+    save_fixture(model, "small")
     g = torch.Generator().manual_seed(5)
     enc_ids, enc_mask = padded_batch(g, [150, 131, 40], 64)
     labels = label_batch(g, [140, 100, 7], 64)
@@ -193,11 +202,7 @@ def write_tied():
     model = T5ForConditionalGeneration(config)
     assert model.lm_head.weight.data_ptr() == model.shared.weight.data_ptr()
     model.eval()
-    out_dir = GOLDEN / "t5" / "tied"
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    model.save_pretrained(out_dir, safe_serialization=True)
-    (out_dir / "generation_config.json").unlink(missing_ok=True)
+    save_fixture(model, "tied")
     g = torch.Generator().manual_seed(6)
     enc_ids, enc_mask = padded_batch(g, [60, 45], 64)
     labels = label_batch(g, [50, 30], 64)
@@ -277,9 +282,7 @@ def write_flan_formula():
                "cached_logits_logsumexp": cached.logsumexp(-1), "generated_ids": generated}
     meta = {"greedy_min_margin": margin, "hf_cached_vs_full_max_abs": gap,
             "parameter_names": names, "max_new_tokens": 10}
-    out_dir = GOLDEN / "t5" / "flan_formula"
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
+    out_dir = fresh_dir(GOLDEN / "t5" / "flan_formula")
     out_dir.mkdir(parents=True)
     config.to_json_file(out_dir / "config.json")
     save_io(out_dir / "io.safetensors", tensors, meta)
@@ -316,9 +319,7 @@ def write_peft_adapter():
         for name, param in model.named_parameters():
             if "lora_B" in name:
                 param.copy_(torch.randn(param.shape, generator=g) * 0.2)
-    out_dir = GOLDEN / "lora" / "peft_adapter"
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
+    out_dir = fresh_dir(GOLDEN / "lora" / "peft_adapter")
     model.save_pretrained(out_dir)
     (out_dir / "README.md").unlink(missing_ok=True)
     model.eval()
