@@ -300,6 +300,12 @@ TEST(PickleFile, MaliciousInputIsAnInputErrorNamingTheProblem)
                                           system.size(), 0, "crafted");
     EXPECT_EQ(placeholder.value.kind(), Kind::Skipped);
     EXPECT_EQ(placeholder.value.toString(), "os.system");
+    // Protocol 0/1 objects (copyreg._reconstructor(cls, object, state)) are named by their class.
+    const std::string object = "\x80\x02\x63\x63opyreg\n_reconstructor\n\x63pathlib\nPosixPath\n"
+                               "\x63\x62uiltins\nobject\nN\x87R."s;
+    const auto reconstructed = mp::unpickle(reinterpret_cast<const std::uint8_t *>(object.data()),
+                                            object.size(), 0, "crafted");
+    EXPECT_EQ(reconstructed.value.toString(), "pathlib.PosixPath");
 
     // A tensor of 10 elements over a storage of 4; a persistent id in a plain pickle.
     const std::string tensor = "\x80\x02\x63torch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00"
