@@ -1,0 +1,233 @@
+// The app's side of tests/bench/compare.sh: the same work as tests/reference/bench_t5.py run by
+// transformers/PEFT/TRL, on the same weights and inputs, one JSON line per case on stdout. DIR
+// holds config.json + model.safetensors (a Hugging Face T5 directory) and inputs.safetensors,
+// made by `bench_t5.py prep`. Without --dir: the embedded default's T5 with seeded inputs of the
+// same shapes (CI's quick run, which has no Python). No assertion on times.
+//   bench_side_by_side --dir DIR [--cases gemm,pair,batch,dpo] [--reps 3] [--threads 1]
+//                      [--tokens 51] [--warmup 1]
+// Cases (each: one untimed warm-up (dpo: --warmup), then --reps timed repetitions):
+//   gemm   at::mm of two 1536x1536 fp32 matrices: the machine's limit as LibTorch reaches it
+//   pair   a labeling pair: one prompt, two seeded samples of exactly --tokens decoder steps
+//          (no stop token, as on the Python side), then each sample's codes through the embedded
+//          default's VQ-VAE and recoverFromRic to joints (work the Python side does not do)
+//   batch  64 prompts, one sample each, --tokens steps (the evaluation's generation)
+//   dpo    one DPO step: 64 pairs, LoRA r 8 / alpha 16 on q and v, reference = adapter
+//          disabled, sigmoid loss beta 0.1, gradient clipping 1.0, AdamW
+
+#include "ml/core/paths.h"
+#include "ml/core/threading.h"
+#include "ml/data/safetensors.h"
+#include "ml/models/bundle.h"
+#include "ml/models/lora.h"
+#include "ml/models/sampler_loop.h"
+#include "ml/models/t5.h"
+#include "ml/motion/features.h"
+#include "ml/train/dpo_trainer.h"
+#include "ml/train/t5_policy.h"
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr std::int64_t kGemmSize = 1536; // as bench_t5.py's GEMM_N
+
+struct Args {
+    std::filesystem::path dir;
+    std::vector<std::string> cases = {"gemm", "pair", "batch", "dpo"};
+    int reps = 3;
+    int threads = 1;
+    std::int64_t tokens = 51; // 49 motion codes + SOM + EOM
+    int dpoWarmup = 1;        // a flan-size step takes a minute: compare.sh skips its warm-up
+};
+
+std::vector<std::string> splitCommas(const std::string &text)
+{
+    std::vector<std::string> parts;
+    std::stringstream stream(text);
+    for (std::string part; std::getline(stream, part, ',');)
+        if (!part.empty())
+            parts.push_back(part);
+    return parts;
+}
+
+Args parseArgs(int argc, char **argv)
+{
+    Args args;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string key = argv[i];
+        const std::string value = argv[i + 1];
+        if (key == "--dir")
+            args.dir = value;
+        else if (key == "--cases")
+            args.cases = splitCommas(value);
+        else if (key == "--reps")
+            args.reps = std::max(1, std::stoi(value));
+        else if (key == "--threads")
+            args.threads = std::max(1, std::stoi(value));
+        else if (key == "--warmup")
+            args.dpoWarmup = std::max(0, std::stoi(value));
+        else if (key == "--tokens")
+            args.tokens = std::max<std::int64_t>(3, std::stoll(value));
+        else
+            throw std::invalid_argument("unknown option " + key +
+                                        " (see the top of bench_side_by_side.cpp)");
+    }
+    return args;
+}
+
+std::vector<double> timed(int reps, const std::function<void()> &work, int warmup = 1)
+{
+    for (int i = 0; i < warmup; ++i) // allocator, thread pool, first-call dispatch, optimizer
+        work();
+    std::vector<double> ms;
+    for (int i = 0; i < reps; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        work();
+        ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
+    }
+    return ms;
+}
+
+void emit(const std::string &name, int threads, const std::vector<double> &ms,
+          nlohmann::json extra = nlohmann::json::object())
+{
+    extra["side"] = "app";
+    extra["case"] = name;
+    extra["threads"] = threads;
+    extra["ms"] = ms;
+    std::cout << extra.dump() << std::endl;
+}
+
+// The rows of a right-padded id matrix without their padding.
+std::vector<std::vector<std::int64_t>> unpadRows(const at::Tensor &ids, const at::Tensor &mask)
+{
+    std::vector<std::vector<std::int64_t>> rows;
+    for (std::int64_t i = 0; i < ids.size(0); ++i) {
+        const auto length = mask[i].sum().item<std::int64_t>();
+        const auto row = ids[i].slice(0, 0, length).contiguous();
+        rows.emplace_back(row.data_ptr<std::int64_t>(), row.data_ptr<std::int64_t>() + length);
+    }
+    return rows;
+}
+
+// bench_t5.py prep's shapes without Python: prompts of 8..20 pieces + </s>, DPO sides of 22..47
+// motion tokens, right-padded (0 for ids, -100 for labels).
+mp::TensorMap syntheticInputs(const mp::MotionTokenLayout &layout)
+{
+    torch::manual_seed(19);
+    const auto rows = [](std::int64_t count, std::int64_t low, std::int64_t high,
+                         std::int64_t shortest, std::int64_t longest, std::int64_t pad) {
+        const auto lengths = torch::randint(shortest, longest + 1, {count});
+        const auto width = lengths.max().item<std::int64_t>();
+        auto ids = torch::randint(low, high, {count, width});
+        const auto mask = torch::arange(width).unsqueeze(0) < lengths.unsqueeze(1);
+        return std::pair{ids.masked_fill(mask.logical_not(), pad), mask.to(torch::kLong)};
+    };
+    const auto text = [&](std::int64_t count) {
+        auto [ids, mask] = rows(count, 2, layout.textVocabSize, 9, 21, 0);
+        const auto eos = mask.sum(1, true) - 1; // the last piece of each row becomes </s>
+        return std::pair{ids.scatter(1, eos, 1), mask};
+    };
+    const auto labels = [&] {
+        return rows(64, layout.textVocabSize, layout.vocabSize(), 22, 47, -100).first;
+    };
+    const auto [batchIds, batchMask] = text(64);
+    const auto [dpoIds, dpoMask] = text(64);
+    return {{"pair_ids", text(1).first},      {"batch_ids", batchIds},
+            {"batch_mask", batchMask},        {"dpo_prompt_ids", dpoIds},
+            {"dpo_prompt_mask", dpoMask},     {"dpo_chosen_labels", labels()},
+            {"dpo_rejected_labels", labels()}};
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    mp::useSleepingThreadPools(argv); // as the app's executables start (ml/core/threading.h)
+    try {
+        const Args args = parseArgs(argc, argv);
+        torch::set_num_threads(args.threads);
+        mp::ModelBundle motion(mp::defaultModelDir()); // its VQ-VAE turns codes into joints
+        mp::T5Model t5 = motion.t5();
+        mp::TensorMap inputs;
+        if (args.dir.empty()) {
+            inputs = syntheticInputs(motion.config().tokens);
+        } else {
+            inputs = mp::readSafetensors(args.dir / "inputs.safetensors");
+            t5 = mp::T5Model(mp::T5Config::load(args.dir / "config.json"));
+            t5->loadWeights(args.dir / "model.safetensors");
+            t5->eval();
+        }
+        const auto has = [&](const char *name) {
+            return std::find(args.cases.begin(), args.cases.end(), name) != args.cases.end();
+        };
+
+        if (has("gemm")) {
+            const auto a = torch::randn({kGemmSize, kGemmSize});
+            const auto b = torch::randn({kGemmSize, kGemmSize});
+            emit("gemm", args.threads, timed(std::max(args.reps, 3), [&] { at::mm(a, b); }));
+        }
+
+        const std::vector<std::int64_t> noStops; // every row decodes args.tokens steps
+        mp::GenerateOptions options{.sampling = {.temperature = 1.0, .topK = 50, .topP = 1.0},
+                                    .maxMotionTokens = args.tokens - 2};
+        if (has("pair")) {
+            torch::NoGradGuard noGrad;
+            const auto ids = inputs.at("pair_ids");
+            const auto prompt = unpadRows(ids, torch::ones_like(ids))[0];
+            options.seeds = {1, 2};
+            const auto numCodes = motion.config().vqvae.numCodes;
+            const auto pair = [&] {
+                const auto generated = mp::generateTokens(t5, prompt, noStops, options);
+                for (const auto &tokens : generated.sequences) {
+                    std::vector<std::int64_t> codes(tokens.begin() + 1, tokens.end() - 1);
+                    for (auto &code : codes)
+                        code %= numCodes;
+                    mp::recoverFromRic(motion.decodeCodes(codes));
+                }
+            };
+            const auto t5Only = [&] { mp::generateTokens(t5, prompt, noStops, options); };
+            emit("pair", args.threads, timed(args.reps, pair),
+                 {{"t5_only_ms", timed(args.reps, t5Only)}});
+        }
+        if (has("batch")) {
+            torch::NoGradGuard noGrad;
+            const auto prompts = unpadRows(inputs.at("batch_ids"), inputs.at("batch_mask"));
+            options.seeds.resize(prompts.size());
+            std::iota(options.seeds.begin(), options.seeds.end(), 0);
+            emit("batch", args.threads,
+                 timed(args.reps, [&] { mp::generateTokensBatch(t5, prompts, noStops, options); }));
+        }
+        if (has("dpo")) {
+            mp::applyLora(*t5,
+                          {.rank = 8, .alpha = 16, .dropout = 0.05, .targetModules = {"q", "v"}});
+            mp::T5Policy policy(t5);
+            mp::DpoTrainer trainer(policy, {.loss = {.type = mp::DpoLossType::Sigmoid, .beta = 0.1},
+                                            .totalSteps = 1000});
+            const mp::PreferenceBatch batch{.promptIds = inputs.at("dpo_prompt_ids"),
+                                            .promptMask = inputs.at("dpo_prompt_mask"),
+                                            .chosenLabels = inputs.at("dpo_chosen_labels"),
+                                            .rejectedLabels = inputs.at("dpo_rejected_labels")};
+            emit("dpo", args.threads,
+                 timed(
+                     args.reps, [&] { trainer.step({batch}); }, args.dpoWarmup));
+        }
+    } catch (const std::exception &error) {
+        std::fprintf(stderr, "bench_side_by_side: %s\n", error.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The app against the Python stack (transformers + PEFT + TRL) on identical work, side by side:
+# same weights (the same safetensors files), same inputs (one inputs.safetensors), same thread
+# count, same decoding (sampling, top-k 50, KV cache, the same number of decoder steps). Prints one
+# table: case, app ms, Python ms, ratio, spread, and each side's GFLOP/s as a fraction of its own
+# fp32 GEMM measured in the same run. Timing never fails anything.
+#
+#   tests/bench/compare.sh [--quick] [--threads N] [--sizes default,flan] [--rounds R]
+#                          [--reps N] [--dpo-reps N] [--out FILE]
+#
+# Builds nothing: it expects build/tests/bench_side_by_side (cmake --build build --target
+# bench_side_by_side) and the reference venv tests/reference/.venv (tests/reference/setup.sh).
+# Model files go to $MP_BENCH_DIR (default /tmp/mp_bench): the flan-t5-base-sized random T5 is
+# about 1 GB and is made once. App and Python runs alternate (A, B, A, B ...) for --rounds rounds
+# per size and thread count, so a load that comes and goes hits both; medians are over all
+# repetitions of all rounds. --quick: the default size, 1 thread, 1 round, 1 repetition, 5 decoder
+# steps (a check that everything runs, not a measurement).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${MP_BUILD_DIR:-$root/build}
+python=${MP_REFERENCE_PYTHON:-$root/tests/reference/.venv/bin/python}
+work=${MP_BENCH_DIR:-/tmp/mp_bench}
+threads="1 2"
+sizes="default flan"
+rounds=2
+reps=3
+dpo_reps=""
+tokens=51
+out=""
+quick=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --quick) sizes=default; threads=1; rounds=1; reps=1; dpo_reps=1; tokens=5; quick=--quick ;;
+    --threads) threads=$2; shift ;;
+    --sizes) sizes=${2//,/ }; shift ;;
+    --rounds) rounds=$2; shift ;;
+    --reps) reps=$2; shift ;;
+    --dpo-reps) dpo_reps=$2; shift ;;
+    --out) out=$2; shift ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
+  esac
+  shift
+done
+app=$build/tests/bench_side_by_side
+[[ -x $app ]] || { echo "missing $app: cmake --build build --target bench_side_by_side" >&2; exit 2; }
+[[ -x $python ]] || { echo "missing $python: run tests/reference/setup.sh" >&2; exit 2; }
+results=${out:-$(mktemp /tmp/mp_bench_results.XXXXXX.jsonl)}
+: > "$results"
+
+tag() { # adds the size and round to each JSON line
+  sed -u "s/^{/{\"size\": \"$1\", \"round\": $2, /" | grep '^{' | tee -a "$results"
+}
+
+echo "load before: $(uptime)" >&2
+for size in $sizes; do
+  dir=$work/$size
+  [[ -f $dir/inputs.safetensors ]] || "$python" "$root/tests/reference/bench_t5.py" prep --size "$size" --out "$dir"
+  # A flan-size DPO step takes a minute or more: one repetition per round unless asked, and no
+  # warm-up step (its first-call costs are far below a second of a minute-long step).
+  sreps=$reps
+  dreps=${dpo_reps:-$([[ $size == flan ]] && echo 1 || echo "$reps")}
+  dwarm=$([[ $size == flan ]] && echo 0 || echo 1)
+  for t in $threads; do
+    for ((r = 1; r <= rounds; r++)); do
+      echo "[$size, $t thread(s), round $r] app" >&2
+      "$app" --dir "$dir" --cases gemm,pair,batch --reps "$sreps" --threads "$t" --tokens "$tokens" | tag "$size" "$r"
+      echo "[$size, $t thread(s), round $r] python" >&2
+      "$python" "$root/tests/reference/bench_t5.py" run --dir "$dir" --cases gemm,pair,batch \
+        --reps "$sreps" --threads "$t" --tokens "$tokens" 2>/dev/null | tag "$size" "$r"
+      echo "[$size, $t thread(s), round $r] app dpo" >&2
+      "$app" --dir "$dir" --cases dpo --reps "$dreps" --warmup "$dwarm" --threads "$t" | tag "$size" "$r"
+      echo "[$size, $t thread(s), round $r] python dpo" >&2
+      "$python" "$root/tests/reference/bench_t5.py" run --dir "$dir" --cases dpo \
+        --reps "$dreps" --warmup "$dwarm" --threads "$t" 2>/dev/null | tag "$size" "$r"
+    done
+  done
+done
+echo "load after: $(uptime)" >&2
+"$python" "$root/tests/reference/bench_table.py" "$results" --work "$work" $quick
+echo "(raw results: $results)"

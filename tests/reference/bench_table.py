@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Prints tests/bench/compare.sh's table from its JSON lines (one per side, case, size, thread
+count and round; see bench_t5.py and tests/bench/bench_side_by_side.cpp).
+
+  bench_table.py RESULTS.jsonl [--work /tmp/mp_bench] [--markdown]
+
+ratio = Python median / app median (above 1: the app is faster). spread = (max - min) / median
+over every repetition of every round. GFLOP/s counts the dense layers' FLOPs of the case
+(bench_t5.py's work.json, the same work on both sides); "of GEMM" divides it by the same side's
+fp32 GEMM GFLOP/s at the same thread count in the same run.
+"""
+
+import argparse
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+CASES = ["gemm", "pair", "pair_t5", "batch", "dpo"]
+LABELS = {"gemm": "fp32 GEMM 1536^3", "pair": "labeling pair (2 x 51 tokens)",
+          "pair_t5": "  of which the T5 (app)", "batch": "batch of 64 prompts (51 tokens)",
+          "dpo": "DPO step, 64 pairs, LoRA r8"}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("results")
+    parser.add_argument("--work", default="/tmp/mp_bench")
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="no GFLOP/s (fewer decoder steps "
+                        "than work.json counts)")
+    args = parser.parse_args()
+    times = defaultdict(list)  # (size, threads, case, side) -> ms
+    for line in Path(args.results).read_text().splitlines():
+        if not line.startswith("{"):
+            continue
+        row = json.loads(line)
+        key = (row["size"], row["threads"])
+        times[key + (row["case"], row["side"])] += row["ms"]
+        if "t5_only_ms" in row:
+            times[key + ("pair_t5", row["side"])] += row["t5_only_ms"]
+    work = {}
+    for size in {k[0] for k in times}:
+        path = Path(args.work) / size / "work.json"
+        work[size] = json.loads(path.read_text()) if path.exists() else {}
+    work_of = lambda size, case: (None if args.quick and case != "gemm" else
+                                  work[size].get("pair" if case == "pair_t5" else case))
+
+    header = ["size", "thr", "case", "app ms", "Python ms", "ratio", "spread app/Py",
+              "GFLOP/s app/Py", "of GEMM app/Py"]
+    rows = []
+    for size, threads in sorted({k[:2] for k in times}, key=lambda k: (k[0] != "default", k)):
+        gemm = {side: work_of(size, "gemm") / statistics.median(times[(size, threads, "gemm",
+                                                                         side)]) / 1e6
+                for side in ("app", "python") if times.get((size, threads, "gemm", side))}
+        for case in CASES:
+            app = times.get((size, threads, case, "app"), [])
+            py = times.get((size, threads, case, "python"), [])
+            if case == "pair_t5":
+                py = times.get((size, threads, "pair", "python"), [])
+            if not app and not py:
+                continue
+            med = lambda ms: statistics.median(ms) if ms else None
+            spread = lambda ms: f"{100 * (max(ms) - min(ms)) / med(ms):.0f}%" if ms else "-"
+            fmt = lambda v: f"{v:.1f}" if v is not None else "-"
+            flops = work_of(size, case)
+            rate = {s: flops / med(ms) / 1e6 if flops and ms else None
+                    for s, ms in (("app", app), ("python", py))}
+            frac = {s: f"{rate[s] / gemm[s]:.2f}" if rate[s] and s in gemm else "-"
+                    for s in rate}
+            rows.append([size, str(threads), LABELS[case], fmt(med(app)), fmt(med(py)),
+                         f"{med(py) / med(app):.2f}x" if app and py else "-",
+                         f"{spread(app)} / {spread(py)}",
+                         f"{fmt(rate['app'])} / {fmt(rate['python'])}",
+                         f"{frac['app']} / {frac['python']}"])
+    if args.markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+
+
+if __name__ == "__main__":
+    main()
