@@ -2,6 +2,8 @@
 
 #include "ml/core/error.h"
 #include "ml/core/paths.h"
+#include "ml/data/humanml3d_dataset.h"
+#include "ml/data/normalizer.h"
 #include "ml/eval/eval_dataset.h"
 #include "ml/eval/evaluator.h"
 #include "ml/models/bundle.h"
@@ -87,7 +89,14 @@ BundleEvaluator::BundleEvaluator(const BundleEvaluationJob &job)
     if (job.options.grouping == GroupingMode::MotionGptChunks)
         evaluator.model->setPackMotion(false);
     auto &dataset = m_state->dataset;
-    dataset = loadEvalSplit(job.datasetRoot, job.split);
+    // The evaluator's own statistics, as T2M normalises with Comp_v6_KLD01's mean/std; the
+    // dataset's Mean.npy/Std.npy are then not needed.
+    HumanMl3dOptions datasetOptions;
+    datasetOptions.split = job.split;
+    dataset = evalDatasetFromHumanMl3d(HumanMl3dDataset::open(job.datasetRoot, datasetOptions),
+                                       evaluator.mean.defined() && evaluator.std.defined()
+                                           ? Normalizer(evaluator.mean, evaluator.std)
+                                           : Normalizer());
     const auto available = static_cast<std::int64_t>(dataset.samples.size());
     if (job.maxSamples > 0 && job.maxSamples < available) {
         // Evenly spread, so a capped split still covers the whole range of the split file.
@@ -96,11 +105,6 @@ BundleEvaluator::BundleEvaluator(const BundleEvaluationJob &job)
             kept.push_back(std::move(
                 dataset.samples[static_cast<std::size_t>(i * available / job.maxSamples)]));
         dataset.samples = std::move(kept);
-    }
-    // The evaluator's own statistics, as T2M normalises with Comp_v6_KLD01's mean/std.
-    if (evaluator.mean.defined() && evaluator.std.defined()) {
-        dataset.mean = evaluator.mean;
-        dataset.std = evaluator.std;
     }
     m_state->options = job.options;
     // Generator calls as large as its batches (the evaluation's default may be smaller).
