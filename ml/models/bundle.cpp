@@ -105,8 +105,11 @@ std::string BundleConfig::prompt(const std::string &caption) const
 {
     if (promptTemplate.empty())
         return caption;
+    // Every occurrence, as MotionGPT's str.replace does.
     auto text = promptTemplate;
-    text.replace(text.find(promptPlaceholder), promptPlaceholder.size(), caption);
+    for (auto at = text.find(promptPlaceholder); at != std::string::npos;
+         at = text.find(promptPlaceholder, at + caption.size()))
+        text.replace(at, promptPlaceholder.size(), caption);
     return text;
 }
 

@@ -5,6 +5,7 @@
 // codes exactly and VQVae.decode's features within 1e-4; every weight must arrive unchanged;
 // the bundle must prompt as MotionGPT's text-to-motion path does.
 
+#include "ml/core/error.h"
 #include "ml/data/safetensors.h"
 #include "ml/models/bundle.h"
 #include "ml/models/motiongpt_import.h"
@@ -151,6 +152,36 @@ TEST_F(MotionGptReference, ReportsWhatItDidNotUseInOneLine)
     const auto samples =
         s_bundle->generate("a person walks forward", s_bundle->defaultOptions({1}));
     EXPECT_EQ(samples.size(), 1u);
+}
+
+} // namespace
+
+namespace {
+
+// The prompt template is data: filled at every placeholder (Python's str.replace), round-tripped
+// through config.json, refused when the placeholder is missing; no template: the bare caption.
+TEST(BundlePrompt, TemplateFilledRoundTrippedAndChecked)
+{
+    mp::BundleConfig config;
+    config.t5.vocabSize = config.tokens.vocabSize();
+    EXPECT_EQ(config.prompt("a person runs"), "a person runs");
+    config.promptTemplate = "<C> (again: <C>)";
+    config.promptPlaceholder = "<C>";
+    config.promptSource = "test";
+    EXPECT_EQ(config.prompt("a <C> b"), "a <C> b (again: a <C> b)");
+    const auto back = mp::BundleConfig::fromJson(config.toJson(), "config.json");
+    EXPECT_EQ(back.promptTemplate, config.promptTemplate);
+    EXPECT_EQ(back.promptPlaceholder, "<C>");
+    EXPECT_EQ(back.promptSource, "test");
+    auto json = config.toJson();
+    json["prompt"]["placeholder"] = "<X>";
+    try {
+        mp::BundleConfig::fromJson(json, "config.json");
+        ADD_FAILURE() << "a template without its placeholder was accepted";
+    } catch (const mp::InputError &e) {
+        EXPECT_NE(std::string(e.what()).find("placeholder '<X>'"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(mp::BundleConfig().toJson().contains("prompt"));
 }
 
 } // namespace
