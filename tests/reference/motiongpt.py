@@ -24,6 +24,7 @@ tests/reference/golden/motiongpt/, read by tests/ml/motiongpt_reference_test.cpp
 The checkpoint's zip bytes depend on nothing random beyond the seeds, so reruns rewrite them.
 """
 
+import io
 import json
 import os
 import shutil
@@ -63,12 +64,15 @@ def checkout(git_dir):
 
 def tiny_t5_directory(path):
     os.makedirs(path, exist_ok=True)
+    # Written through model_writer: a model_prefix would be recorded in the model (a temporary
+    # path, different on every run).
+    model = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(CAPTIONS), model_prefix=os.path.join(path, "spiece"),
-        vocab_size=32, model_type="unigram", pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
-        num_threads=1, character_coverage=1.0, normalization_rule_name="identity",
-        minloglevel=2)
-    os.remove(os.path.join(path, "spiece.vocab"))
+        sentence_iterator=iter(CAPTIONS), model_writer=model, vocab_size=32,
+        model_type="unigram", pad_id=0, eos_id=1, unk_id=2, bos_id=-1, num_threads=1,
+        character_coverage=1.0, normalization_rule_name="identity", minloglevel=2)
+    with open(os.path.join(path, "spiece.model"), "wb") as f:
+        f.write(model.getvalue())
     # flan-t5-base's directory also has the tokenizer files AutoTokenizer identifies it by.
     T5Tokenizer(vocab_file=os.path.join(path, "spiece.model"), legacy=True).save_pretrained(path)
     torch.manual_seed(1)
