@@ -24,13 +24,18 @@ if [[ "${cuda_version%%.*}" != "$toolkit_major" ]]; then
 fi
 echo "cuda-build: torch $("$python" -c 'import torch; print(torch.__version__)') (CUDA $cuda_version), nvcc CUDA $toolkit_major"
 
-# The wheel's own CUDA libraries (nvidia-* packages) sit beside torch; the toolkit gives nvcc
+# CMAKE_LIBRARY_PATH: the wheel's libtorch before Debian's (TorchConfig's own search would
+# find /usr/lib's libtorch-dev first). The wheel's own CUDA libraries (nvidia-* packages) sit beside torch; the toolkit gives nvcc
 # and the headers. The run-time search path points at both, so the CLI runs without
 # LD_LIBRARY_PATH.
 nvidia_libs=$(find "$(dirname "$torch_dir")/nvidia" -maxdepth 3 -name lib -type d 2>/dev/null | paste -sd';')
+# The project compiles no CUDA code itself; naming the architectures spares Caffe2's CMake
+# the GPU detection, which fails on a machine without one (Ampere and Hopper here).
+export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-"8.0;9.0"}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMP_HEADLESS=ON -DMP_BUILD_TESTS=OFF \
-  -DTorch_DIR="$torch_dir/share/cmake/Torch" \
+  -DTorch_DIR="$torch_dir/share/cmake/Torch" -DCaffe2_DIR="$torch_dir/share/cmake/Caffe2" \
+  -DCMAKE_LIBRARY_PATH="$torch_dir/lib" \
   -DCMAKE_CUDA_COMPILER="$nvcc" -DCUDAToolkit_ROOT="$(dirname "$(dirname "$nvcc")")" \
   -DCMAKE_BUILD_RPATH="$torch_dir/lib;$nvidia_libs"
 cmake --build "$build" -j "$(nproc)"

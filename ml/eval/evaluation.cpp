@@ -131,9 +131,308 @@ double preferenceAccuracy(std::int64_t numPairs,
     return static_cast<double>(wins) / static_cast<double>(numPairs);
 }
 
-EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVocabulary &vocabulary,
-                               const EvalDataset &dataset, const MotionGeneratorFn &generator,
-                               const EvaluationOptions &options, const ProgressFn &progress)
+namespace {
+
+// One run of the protocol: every replication draws ground-truth crops, groups the test set,
+// generates, embeds and computes the metrics, with its own RNG stream. The steps below consume
+// that stream in a fixed order (crops, groups, MultiModality's texts and pairs, Diversity's
+// pairs, the second ground-truth draw), which the metrics' reproducibility depends on.
+class ModelEvaluation {
+public:
+    ModelEvaluation(TextMotionEvaluatorImpl &evaluator, const WordVocabulary &vocabulary,
+                    const EvalDataset &dataset, const MotionGeneratorFn &generator,
+                    const EvaluationOptions &options, const ProgressFn &progress)
+        : m_dataset(dataset), m_generator(generator), m_options(options), m_progress(progress),
+          m_n(static_cast<std::int64_t>(dataset.samples.size())),
+          m_unit(evaluator.config().unitLength),
+          m_normalise{dataset.mean.to(torch::kCPU, torch::kFloat32).view({kFeatureDim}),
+                      dataset.std.to(torch::kCPU, torch::kFloat32).view({kFeatureDim})},
+          m_embed(evaluator, vocabulary, options.batchSize, options.maxMotionFrames),
+          m_timer(m_result.secondsByStage),
+          m_generationBatch(static_cast<std::size_t>(std::max(1, options.generationBatchSize > 0
+                                                                     ? options.generationBatchSize
+                                                                     : options.batchSize))),
+          m_totalSteps(std::int64_t(options.replications) * kStagesPerReplication)
+    {
+        m_result.replications = options.replications;
+        m_result.numSamples = m_n;
+    }
+
+    EvaluationResult run()
+    {
+        for (int rep = 0; rep < m_options.replications; ++rep)
+            runReplication(rep);
+        if (m_options.preferencePairs > 0 && m_options.preferenceScore) {
+            m_timer.start("preference accuracy");
+            m_values["Preference_accuracy"].push_back(
+                preferenceAccuracy(m_options.preferencePairs, m_options.preferenceScore));
+            m_timer.stop();
+        }
+        for (auto &[name, v] : m_values)
+            m_result.metrics[name] = metricStatistics(std::move(v));
+        reportProgress(m_progress, m_totalSteps, m_totalSteps, "done");
+        return m_result;
+    }
+
+private:
+    static constexpr std::int64_t kStagesPerReplication = 4;
+
+    // What one replication drew and computed, handed from step to step.
+    struct Replication {
+        int index = 0;
+        std::string label;
+        std::vector<GroundTruthCrop> picks;
+        std::vector<at::Tensor> crops;
+        std::vector<const EvalCaption *> captions;
+        at::Tensor textEmb;
+        at::Tensor gtEmb;
+        std::vector<std::vector<std::int64_t>> genGroups;
+        std::vector<std::vector<std::int64_t>> gtGroups;
+        std::vector<std::int64_t> genSet;
+        std::vector<at::Tensor> generated;
+        at::Tensor genEmb;
+        std::optional<double> multimodality;
+    };
+
+    void report(const Replication &r, std::int64_t stage, const std::string &what)
+    {
+        reportProgress(m_progress, std::int64_t(r.index) * kStagesPerReplication + stage,
+                       m_totalSteps, r.label + ": " + what);
+    }
+
+    void runReplication(int rep)
+    {
+        MetricRng rng(streamSeed(m_options.seed, static_cast<std::uint64_t>(rep)));
+        Replication r;
+        r.index = rep;
+        r.label =
+            "replication " + std::to_string(rep + 1) + "/" + std::to_string(m_options.replications);
+        report(r, 0, "ground truth");
+        embedGroundTruth(r, rng);
+        groupSamples(r, rng);
+        generateAndEmbed(r);
+        if (m_options.mmNumTexts > 0 && m_options.mmRepeats >= m_options.mmPairs &&
+            (m_options.mmReplications < 0 || rep < m_options.mmReplications))
+            r.multimodality = multimodalityOf(r, rng);
+        report(r, 3, "metrics");
+        recordMetrics(r, rng);
+        recordFootSkating(r);
+        m_timer.stop();
+    }
+
+    // A caption, crop and offset per motion (pass A), embedded.
+    void drawGroundTruth(MetricRng &rng, std::vector<GroundTruthCrop> &picks,
+                         std::vector<at::Tensor> &crops) const
+    {
+        picks.clear();
+        crops.clear();
+        for (const auto &s : m_dataset.samples) {
+            picks.push_back(drawGroundTruthCrop(s, rng, m_unit, m_options.maxMotionFrames));
+            crops.push_back(
+                s.features.slice(0, picks.back().start, picks.back().start + picks.back().frames));
+        }
+    }
+
+    at::Tensor embedCrops(const std::vector<GroundTruthCrop> &picks,
+                          const std::vector<at::Tensor> &crops)
+    {
+        std::vector<at::Tensor> normalised;
+        std::vector<std::int64_t> lengths;
+        for (std::size_t i = 0; i < crops.size(); ++i) {
+            normalised.push_back(m_normalise(crops[i]));
+            lengths.push_back(picks[i].frames);
+        }
+        return m_embed.motions(normalised, lengths);
+    }
+
+    void embedGroundTruth(Replication &r, MetricRng &rng)
+    {
+        m_timer.start("ground truth sampling and embedding");
+        drawGroundTruth(rng, r.picks, r.crops);
+        for (std::int64_t i = 0; i < m_n; ++i)
+            r.captions.push_back(&m_dataset.samples[i].captions[r.picks[i].caption]);
+        r.textEmb = m_embed.texts(r.captions);
+        r.gtEmb = embedCrops(r.picks, r.crops);
+    }
+
+    // Which samples are generated and how they are grouped.
+    void groupSamples(Replication &r, MetricRng &rng) const
+    {
+        if (m_options.grouping == GroupingMode::GuoBatches) {
+            // Generation walks the shuffled, drop_last batches; the GT pass is a fresh shuffle.
+            r.genGroups = makeGroups(m_n, m_options.groupSize, rng);
+            r.gtGroups = makeGroups(m_n, m_options.groupSize, rng);
+            r.genSet = flatten(r.genGroups);
+        } else {
+            r.genSet.resize(static_cast<std::size_t>(m_n));
+            std::iota(r.genSet.begin(), r.genSet.end(), 0);
+            r.genGroups = makeGroups(m_n, m_options.groupSize, rng);
+            r.gtGroups = r.genGroups;
+        }
+    }
+
+    // The requests in batches of generationBatchSize (a motion depends only on its seed).
+    std::vector<at::Tensor> generateAll(const Replication &r,
+                                        const std::vector<GenerationRequest> &all,
+                                        std::int64_t stage, const std::string &what)
+    {
+        std::vector<at::Tensor> motions;
+        for (std::size_t begin = 0; begin < all.size(); begin += m_generationBatch) {
+            const auto end = std::min(all.size(), begin + m_generationBatch);
+            const std::vector<GenerationRequest> part(all.begin() + begin, all.begin() + end);
+            auto out = m_generator(part);
+            if (out.size() != part.size())
+                throw std::runtime_error("evaluation: the generator returned " +
+                                         std::to_string(out.size()) + " motions for " +
+                                         std::to_string(part.size()) + " requests");
+            for (auto &m : out)
+                motions.push_back(m.defined() ? m.detach().to(torch::kCPU, torch::kFloat32)
+                                              : torch::zeros({0, kFeatureDim}));
+            report(r, stage, what);
+        }
+        return motions;
+    }
+
+    // Generated motions normalised and cut to the lengths the evaluator sees, embedded.
+    at::Tensor embedGenerated(const std::vector<at::Tensor> &motions,
+                              const std::vector<std::int64_t> &gtFrames)
+    {
+        std::vector<at::Tensor> normalised;
+        std::vector<std::int64_t> lengths;
+        for (std::size_t k = 0; k < motions.size(); ++k) {
+            const auto &m = motions[k];
+            if (m.dim() != 2 || m.size(1) != kFeatureDim)
+                throw std::runtime_error("evaluation: a generated motion is not (T, 263)");
+            lengths.push_back(evaluatedLength(m.size(0), gtFrames[k], m_options, m_unit));
+            normalised.push_back(m.size(0) > 0 ? m_normalise(m)
+                                               : torch::zeros({lengths.back(), kFeatureDim}));
+        }
+        return m_embed.motions(normalised, lengths);
+    }
+
+    void generateAndEmbed(Replication &r)
+    {
+        report(r, 1, "generating");
+        m_timer.start("generation");
+        std::vector<GenerationRequest> requests;
+        for (auto i : r.genSet)
+            requests.push_back({.sampleIndex = i,
+                                .caption = r.captions[i]->text,
+                                .targetFrames = r.picks[i].frames,
+                                .temperature = m_options.temperature,
+                                .seed = streamSeed(m_options.seed, r.index, i, 0)});
+        r.generated = generateAll(r, requests, 1, "generating");
+
+        m_timer.start("embedding generated motions");
+        std::vector<std::int64_t> gtFramesOfGen;
+        for (auto i : r.genSet)
+            gtFramesOfGen.push_back(r.picks[i].frames);
+        // Generated embeddings sit at their sample's row; rows outside genSet stay zero (unused).
+        r.genEmb = torch::zeros_like(r.gtEmb);
+        r.genEmb.index_copy_(0, torch::tensor(r.genSet, torch::kLong),
+                             embedGenerated(r.generated, gtFramesOfGen));
+    }
+
+    // MultiModality: mmNumTexts of the generated samples, mmRepeats generations each.
+    double multimodalityOf(const Replication &r, MetricRng &rng)
+    {
+        report(r, 2, "multimodality");
+        m_timer.start("multimodality generation");
+        const auto chosen = sampleWithoutReplacement(
+            static_cast<std::int64_t>(r.genSet.size()),
+            std::min<std::int64_t>(m_options.mmNumTexts, r.genSet.size()), rng);
+        // All texts' repeats in one request list, so generation batches mix captions.
+        std::vector<GenerationRequest> mmRequests;
+        for (auto c : chosen) {
+            const auto i = r.genSet[c];
+            for (std::int64_t k = 0; k < m_options.mmRepeats; ++k)
+                mmRequests.push_back({.sampleIndex = i,
+                                      .caption = r.captions[i]->text,
+                                      .targetFrames = r.picks[i].frames,
+                                      .temperature = m_options.temperature,
+                                      .seed = streamSeed(m_options.seed, r.index, i, k + 1),
+                                      .multimodality = true});
+        }
+        const auto mmMotions = generateAll(r, mmRequests, 2, "multimodality");
+        m_timer.start("multimodality embedding");
+        std::vector<at::Tensor> mmEmb;
+        for (std::size_t t = 0; t < chosen.size(); ++t) {
+            const auto i = r.genSet[chosen[t]];
+            const auto first = mmMotions.begin() + std::ptrdiff_t(t * m_options.mmRepeats);
+            const std::vector<at::Tensor> motions(first, first + m_options.mmRepeats);
+            mmEmb.push_back(embedGenerated(
+                motions, std::vector<std::int64_t>(motions.size(), r.picks[i].frames)));
+        }
+        return multimodality(torch::stack(mmEmb), rng, m_options.mmPairs);
+    }
+
+    void recordMetrics(const Replication &r, MetricRng &rng)
+    {
+        m_timer.start("metrics");
+        const auto gen = matchingMetricsForGroups(r.textEmb, r.genEmb, r.genGroups);
+        const auto gtSet = flatten(r.gtGroups);
+        const bool guo = m_options.grouping == GroupingMode::GuoBatches;
+        const auto genRows = rows(r.genEmb, r.genSet);
+        const auto gtRows = guo ? rows(r.gtEmb, gtSet) : r.gtEmb;
+        const char *topNames[3] = {"R_precision_top_1", "R_precision_top_2", "R_precision_top_3"};
+        for (int k = 0; k < 3; ++k)
+            m_values[topNames[k]].push_back(gen.rPrecision[k]);
+        m_values["Matching_score"].push_back(gen.matchingScore);
+        m_values["FID"].push_back(fid(gtRows, genRows));
+        m_values["Diversity"].push_back(diversity(genRows, rng, m_options.diversityPairs));
+        if (r.multimodality)
+            m_values["MultiModality"].push_back(*r.multimodality);
+        if (!m_options.computeGroundTruth)
+            return;
+        const auto gt = matchingMetricsForGroups(r.textEmb, r.gtEmb, r.gtGroups);
+        for (int k = 0; k < 3; ++k)
+            m_values[std::string("gt_") + topNames[k]].push_back(gt.rPrecision[k]);
+        m_values["gt_Matching_score"].push_back(gt.matchingScore);
+        m_values["gt_Diversity"].push_back(diversity(gtRows, rng, m_options.diversityPairs));
+        // gt_FID: a second, independent draw of real crops against the first.
+        m_timer.start("ground truth sampling and embedding");
+        std::vector<GroundTruthCrop> picksB;
+        std::vector<at::Tensor> cropsB;
+        drawGroundTruth(rng, picksB, cropsB);
+        const auto gtEmbB = embedCrops(picksB, cropsB);
+        m_values["gt_FID"].push_back(fid(gtRows, rows(gtEmbB, r.genSet)));
+    }
+
+    void recordFootSkating(const Replication &r)
+    {
+        if (!m_options.footSkating)
+            return;
+        m_timer.start("foot skating");
+        double genSum = 0.0;
+        for (const auto &m : r.generated)
+            genSum += m.size(0) > 1 ? m_options.footSkating(m) : 0.0;
+        m_values["Foot_skating_ratio"].push_back(genSum / double(r.generated.size()));
+        if (m_options.computeGroundTruth) {
+            double gtSum = 0.0;
+            for (auto i : r.genSet)
+                gtSum += m_options.footSkating(r.crops[i]);
+            m_values["gt_Foot_skating_ratio"].push_back(gtSum / double(r.genSet.size()));
+        }
+    }
+
+    const EvalDataset &m_dataset;
+    const MotionGeneratorFn &m_generator;
+    const EvaluationOptions &m_options;
+    const ProgressFn &m_progress;
+    const std::int64_t m_n;
+    const int m_unit;
+    const Normaliser m_normalise;
+    EvaluatorEmbedder m_embed;
+    EvaluationResult m_result;
+    StageTimer m_timer;
+    std::map<std::string, std::vector<double>> m_values;
+    const std::size_t m_generationBatch;
+    const std::int64_t m_totalSteps;
+};
+
+// The inputs the protocol needs, checked before any work.
+void checkEvaluationInputs(const TextMotionEvaluatorImpl &evaluator, const EvalDataset &dataset,
+                           const MotionGeneratorFn &generator, const EvaluationOptions &options)
 {
     const auto n = static_cast<std::int64_t>(dataset.samples.size());
     if (n < options.groupSize)
@@ -149,230 +448,18 @@ EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVoc
             s.features.size(1) != kFeatureDim || s.features.size(0) < evaluator.config().unitLength)
             throw InputError("evaluation: test motion '" + s.name +
                              "' needs (T>=4, 263) features and at least one caption");
+}
 
+} // namespace
+
+EvaluationResult evaluateModel(TextMotionEvaluatorImpl &evaluator, const WordVocabulary &vocabulary,
+                               const EvalDataset &dataset, const MotionGeneratorFn &generator,
+                               const EvaluationOptions &options, const ProgressFn &progress)
+{
+    checkEvaluationInputs(evaluator, dataset, generator, options);
     torch::NoGradGuard noGrad;
     evaluator.eval();
-    const int unit = evaluator.config().unitLength;
-    const Normaliser normalise{dataset.mean.to(torch::kCPU, torch::kFloat32).view({kFeatureDim}),
-                               dataset.std.to(torch::kCPU, torch::kFloat32).view({kFeatureDim})};
-    EvaluatorEmbedder embed(evaluator, vocabulary, options.batchSize, options.maxMotionFrames);
-
-    EvaluationResult result;
-    result.replications = options.replications;
-    result.numSamples = n;
-    StageTimer timer(result.secondsByStage);
-    std::map<std::string, std::vector<double>> values;
-    const std::int64_t stagesPerReplication = 4;
-    const auto generationBatch = static_cast<std::size_t>(std::max(
-        1, options.generationBatchSize > 0 ? options.generationBatchSize : options.batchSize));
-    const std::int64_t totalSteps = std::int64_t(options.replications) * stagesPerReplication;
-
-    for (int rep = 0; rep < options.replications; ++rep) {
-        MetricRng rng(streamSeed(options.seed, static_cast<std::uint64_t>(rep)));
-        const std::string label =
-            "replication " + std::to_string(rep + 1) + "/" + std::to_string(options.replications);
-        reportProgress(progress, std::int64_t(rep) * stagesPerReplication, totalSteps,
-                       label + ": ground truth");
-
-        // Ground truth: a caption, crop and offset per motion (pass A), embedded.
-        timer.start("ground truth sampling and embedding");
-        auto drawPass = [&](std::vector<GroundTruthCrop> &picks, std::vector<at::Tensor> &crops) {
-            picks.clear();
-            crops.clear();
-            for (const auto &s : dataset.samples) {
-                picks.push_back(drawGroundTruthCrop(s, rng, unit, options.maxMotionFrames));
-                crops.push_back(s.features.slice(0, picks.back().start,
-                                                 picks.back().start + picks.back().frames));
-            }
-        };
-        auto lengthsOf = [](const std::vector<GroundTruthCrop> &picks) {
-            std::vector<std::int64_t> out;
-            for (const auto &p : picks)
-                out.push_back(p.frames);
-            return out;
-        };
-        auto normaliseAll = [&](const std::vector<at::Tensor> &xs) {
-            std::vector<at::Tensor> out;
-            for (const auto &x : xs)
-                out.push_back(normalise(x));
-            return out;
-        };
-        std::vector<GroundTruthCrop> picks;
-        std::vector<at::Tensor> crops;
-        drawPass(picks, crops);
-        std::vector<const EvalCaption *> captions;
-        for (std::int64_t i = 0; i < n; ++i)
-            captions.push_back(&dataset.samples[i].captions[picks[i].caption]);
-        const auto textEmb = embed.texts(captions);
-        const auto gtEmb = embed.motions(normaliseAll(crops), lengthsOf(picks));
-
-        // Which samples are generated and how they are grouped.
-        std::vector<std::vector<std::int64_t>> genGroups;
-        std::vector<std::vector<std::int64_t>> gtGroups;
-        std::vector<std::int64_t> genSet;
-        if (options.grouping == GroupingMode::GuoBatches) {
-            // Generation walks the shuffled, drop_last batches; the GT pass is a fresh shuffle.
-            genGroups = makeGroups(n, options.groupSize, rng);
-            gtGroups = makeGroups(n, options.groupSize, rng);
-            genSet = flatten(genGroups);
-        } else {
-            genSet.resize(static_cast<std::size_t>(n));
-            std::iota(genSet.begin(), genSet.end(), 0);
-            genGroups = makeGroups(n, options.groupSize, rng);
-            gtGroups = genGroups;
-        }
-
-        // Generation.
-        reportProgress(progress, std::int64_t(rep) * stagesPerReplication + 1, totalSteps,
-                       label + ": generating");
-        timer.start("generation");
-        std::vector<GenerationRequest> requests;
-        for (auto i : genSet)
-            requests.push_back({.sampleIndex = i,
-                                .caption = captions[i]->text,
-                                .targetFrames = picks[i].frames,
-                                .temperature = options.temperature,
-                                .seed = streamSeed(options.seed, rep, i, 0)});
-        auto generateAll = [&](const std::vector<GenerationRequest> &all, std::int64_t stage,
-                               const std::string &what) {
-            std::vector<at::Tensor> motions;
-            for (std::size_t begin = 0; begin < all.size(); begin += generationBatch) {
-                const auto end = std::min(all.size(), begin + generationBatch);
-                const std::vector<GenerationRequest> part(all.begin() + begin, all.begin() + end);
-                auto out = generator(part);
-                if (out.size() != part.size())
-                    throw std::runtime_error("evaluation: the generator returned " +
-                                             std::to_string(out.size()) + " motions for " +
-                                             std::to_string(part.size()) + " requests");
-                for (auto &m : out)
-                    motions.push_back(m.defined() ? m.detach().to(torch::kCPU, torch::kFloat32)
-                                                  : torch::zeros({0, kFeatureDim}));
-                reportProgress(progress, std::int64_t(rep) * stagesPerReplication + stage,
-                               totalSteps, label + ": " + what);
-            }
-            return motions;
-        };
-        const auto generated = generateAll(requests, 1, "generating");
-
-        timer.start("embedding generated motions");
-        auto prepareGenerated = [&](const std::vector<at::Tensor> &motions,
-                                    const std::vector<std::int64_t> &gtFrames,
-                                    std::vector<at::Tensor> &normalised,
-                                    std::vector<std::int64_t> &lengths) {
-            for (std::size_t k = 0; k < motions.size(); ++k) {
-                const auto &m = motions[k];
-                if (m.dim() != 2 || m.size(1) != kFeatureDim)
-                    throw std::runtime_error("evaluation: a generated motion is not (T, 263)");
-                lengths.push_back(evaluatedLength(m.size(0), gtFrames[k], options, unit));
-                normalised.push_back(m.size(0) > 0 ? normalise(m)
-                                                   : torch::zeros({lengths.back(), kFeatureDim}));
-            }
-        };
-        std::vector<std::int64_t> gtFramesOfGen;
-        for (auto i : genSet)
-            gtFramesOfGen.push_back(picks[i].frames);
-        std::vector<at::Tensor> genNormalised;
-        std::vector<std::int64_t> genLengths;
-        prepareGenerated(generated, gtFramesOfGen, genNormalised, genLengths);
-        // Generated embeddings sit at their sample's row; rows outside genSet stay zero (unused).
-        auto genEmb = torch::zeros_like(gtEmb);
-        genEmb.index_copy_(0, torch::tensor(genSet, torch::kLong),
-                           embed.motions(genNormalised, genLengths));
-
-        // MultiModality: mmNumTexts of the generated samples, mmRepeats generations each.
-        std::optional<double> mmValue;
-        if (options.mmNumTexts > 0 && options.mmRepeats >= options.mmPairs &&
-            (options.mmReplications < 0 || rep < options.mmReplications)) {
-            reportProgress(progress, std::int64_t(rep) * stagesPerReplication + 2, totalSteps,
-                           label + ": multimodality");
-            timer.start("multimodality generation");
-            const auto chosen = sampleWithoutReplacement(
-                static_cast<std::int64_t>(genSet.size()),
-                std::min<std::int64_t>(options.mmNumTexts, genSet.size()), rng);
-            // All texts' repeats in one request list, so generation batches mix captions.
-            std::vector<GenerationRequest> mmRequests;
-            for (auto c : chosen) {
-                const auto i = genSet[c];
-                for (std::int64_t r = 0; r < options.mmRepeats; ++r)
-                    mmRequests.push_back({.sampleIndex = i,
-                                          .caption = captions[i]->text,
-                                          .targetFrames = picks[i].frames,
-                                          .temperature = options.temperature,
-                                          .seed = streamSeed(options.seed, rep, i, r + 1),
-                                          .multimodality = true});
-            }
-            const auto mmMotions = generateAll(mmRequests, 2, "multimodality");
-            timer.start("multimodality embedding");
-            std::vector<at::Tensor> mmEmb;
-            for (std::size_t t = 0; t < chosen.size(); ++t) {
-                const auto i = genSet[chosen[t]];
-                const auto first = mmMotions.begin() + std::ptrdiff_t(t * options.mmRepeats);
-                const std::vector<at::Tensor> motions(first, first + options.mmRepeats);
-                std::vector<at::Tensor> normalised;
-                std::vector<std::int64_t> lengths;
-                prepareGenerated(motions,
-                                 std::vector<std::int64_t>(motions.size(), picks[i].frames),
-                                 normalised, lengths);
-                mmEmb.push_back(embed.motions(normalised, lengths));
-            }
-            mmValue = multimodality(torch::stack(mmEmb), rng, options.mmPairs);
-        }
-
-        reportProgress(progress, std::int64_t(rep) * stagesPerReplication + 3, totalSteps,
-                       label + ": metrics");
-        timer.start("metrics");
-        const auto gen = matchingMetricsForGroups(textEmb, genEmb, genGroups);
-        const auto gtSet = flatten(gtGroups);
-        const bool guo = options.grouping == GroupingMode::GuoBatches;
-        const auto genRows = rows(genEmb, genSet);
-        const auto gtRows = guo ? rows(gtEmb, gtSet) : gtEmb;
-        const char *topNames[3] = {"R_precision_top_1", "R_precision_top_2", "R_precision_top_3"};
-        for (int k = 0; k < 3; ++k)
-            values[topNames[k]].push_back(gen.rPrecision[k]);
-        values["Matching_score"].push_back(gen.matchingScore);
-        values["FID"].push_back(fid(gtRows, genRows));
-        values["Diversity"].push_back(diversity(genRows, rng, options.diversityPairs));
-        if (mmValue)
-            values["MultiModality"].push_back(*mmValue);
-        if (options.computeGroundTruth) {
-            const auto gt = matchingMetricsForGroups(textEmb, gtEmb, gtGroups);
-            for (int k = 0; k < 3; ++k)
-                values[std::string("gt_") + topNames[k]].push_back(gt.rPrecision[k]);
-            values["gt_Matching_score"].push_back(gt.matchingScore);
-            values["gt_Diversity"].push_back(diversity(gtRows, rng, options.diversityPairs));
-            // gt_FID: a second, independent draw of real crops against the first.
-            timer.start("ground truth sampling and embedding");
-            std::vector<GroundTruthCrop> picksB;
-            std::vector<at::Tensor> cropsB;
-            drawPass(picksB, cropsB);
-            const auto gtEmbB = embed.motions(normaliseAll(cropsB), lengthsOf(picksB));
-            values["gt_FID"].push_back(fid(gtRows, rows(gtEmbB, genSet)));
-        }
-        if (options.footSkating) {
-            timer.start("foot skating");
-            double genSum = 0.0;
-            for (const auto &m : generated)
-                genSum += m.size(0) > 1 ? options.footSkating(m) : 0.0;
-            values["Foot_skating_ratio"].push_back(genSum / double(generated.size()));
-            if (options.computeGroundTruth) {
-                double gtSum = 0.0;
-                for (auto i : genSet)
-                    gtSum += options.footSkating(crops[i]);
-                values["gt_Foot_skating_ratio"].push_back(gtSum / double(genSet.size()));
-            }
-        }
-        timer.stop();
-    }
-    if (options.preferencePairs > 0 && options.preferenceScore) {
-        timer.start("preference accuracy");
-        values["Preference_accuracy"].push_back(
-            preferenceAccuracy(options.preferencePairs, options.preferenceScore));
-        timer.stop();
-    }
-    for (auto &[name, v] : values)
-        result.metrics[name] = metricStatistics(std::move(v));
-    reportProgress(progress, totalSteps, totalSteps, "done");
-    return result;
+    return ModelEvaluation(evaluator, vocabulary, dataset, generator, options, progress).run();
 }
 
 std::string evaluationToJson(const EvaluationResult &result)

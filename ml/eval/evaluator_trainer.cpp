@@ -101,6 +101,203 @@ EvaluatorScore scoreEvaluator(TextMotionEvaluatorImpl &evaluator, const WordVoca
     return score;
 }
 
+namespace {
+
+struct MatchingLosses {
+    at::Tensor total;
+    at::Tensor positive;
+    at::Tensor negative;
+};
+
+// The two stages of Guo et al.'s evaluator training over one training split: the movement
+// encoder pretrained as an autoencoder on short windows, then text-motion matching with the
+// contrastive loss. Both draw from one RNG stream in a fixed order (epoch permutation, then
+// per sample its crop, then the batch's negative shift).
+class EvaluatorTraining {
+public:
+    EvaluatorTraining(TextMotionEvaluatorImpl &evaluator, const WordVocabulary &vocabulary,
+                      const EvalDataset &train, const EvaluatorTrainOptions &options,
+                      const ProgressFn &progress)
+        : m_evaluator(evaluator), m_train(train), m_options(options), m_progress(progress),
+          m_config(evaluator.config()), m_rng(options.seed),
+          m_n(static_cast<std::int64_t>(train.samples.size())),
+          m_batchesPerEpoch(m_n / options.batchSize),
+          m_totalSteps(std::int64_t(options.movementPretrainEpochs + options.epochs) *
+                       m_batchesPerEpoch)
+    {
+        // Normalised training motions and encoded captions, once.
+        for (const auto &s : train.samples) {
+            m_motions.push_back(normalised(train, s.features.to(torch::kCPU, torch::kFloat32)));
+            std::vector<EncodedText> encoded;
+            for (const auto &c : s.captions)
+                encoded.push_back(encodeText(c.tokens.empty() ? tagCaption(c.text) : c.tokens,
+                                             vocabulary, m_config.vipLists));
+            m_texts.push_back(std::move(encoded));
+        }
+    }
+
+    // Stage 1: movement encoder pretraining on 24-frame windows.
+    void pretrainMovementEncoder(EvaluatorTrainReport &report, const EvaluatorEpochFn &onEpoch)
+    {
+        const auto device = m_options.device;
+        MovementDecoder decoder(m_config.dimMovementLatent, m_config.dimMovementHidden,
+                                kFeatureDim);
+        decoder->to(device);
+        std::vector<at::Tensor> params = m_evaluator.movement_encoder->parameters();
+        for (auto &p : decoder->parameters())
+            params.push_back(p);
+        torch::optim::Adam optimizer(params, torch::optim::AdamOptions(m_options.learningRate));
+        m_evaluator.movement_encoder->train();
+        for (int epoch = 1; epoch <= m_options.movementPretrainEpochs; ++epoch) {
+            double lossSum = 0.0;
+            const auto order = randomPermutation(m_n, m_rng);
+            for (std::int64_t b = 0; b < m_batchesPerEpoch; ++b) {
+                std::vector<at::Tensor> windows;
+                for (std::int64_t k = 0; k < m_options.batchSize; ++k) {
+                    const auto &m = m_motions[order[b * m_options.batchSize + k]];
+                    const auto start = uniformBelow(m_rng, m.size(0) - kMovementWindow + 1);
+                    windows.push_back(m.slice(0, start, start + kMovementWindow));
+                }
+                const auto batch = torch::stack(windows).to(device);
+                const auto latents =
+                    m_evaluator.movement_encoder(batch.slice(2, 0, m_config.dimMotionInput));
+                const auto recon = decoder(latents);
+                const auto loss =
+                    torch::l1_loss(recon, batch) + kSparsityWeight * latents.abs().mean() +
+                    kSmoothWeight * torch::l1_loss(latents.slice(1, 1), latents.slice(1, 0, -1));
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<double>();
+                reportProgress(m_progress, ++m_step, m_totalSteps, "movement encoder");
+            }
+            EvaluatorEpoch info{
+                .stage = "movement", .epoch = epoch, .loss = lossSum / double(m_batchesPerEpoch)};
+            report.epochs.push_back(info);
+            if (onEpoch)
+                onEpoch(info);
+        }
+    }
+
+    // Stage 2's trained tensors: text and motion encoders, the movement encoder unless it was
+    // pretrained (then frozen), and learned word vectors.
+    std::vector<at::Tensor> matchingParameters(bool frozenMovement) const
+    {
+        std::vector<at::Tensor> params;
+        for (auto &p : m_evaluator.text_encoder->parameters())
+            params.push_back(p);
+        for (auto &p : m_evaluator.motion_encoder->parameters())
+            params.push_back(p);
+        if (!frozenMovement)
+            for (auto &p : m_evaluator.movement_encoder->parameters())
+                params.push_back(p);
+        if (m_config.learnedWordVectors)
+            params.push_back(m_evaluator.word_emb->weight);
+        return params;
+    }
+
+    // One batch of the matching stage: a caption and crop per sample, positives against the
+    // batch's motions shifted by a random offset as negatives.
+    MatchingLosses matchingLosses(const std::vector<std::int64_t> &order, std::int64_t b,
+                                  bool frozenMovement)
+    {
+        std::vector<EncodedText> batchTexts;
+        std::vector<at::Tensor> crops;
+        std::vector<std::int64_t> lengths;
+        for (std::int64_t k = 0; k < m_options.batchSize; ++k) {
+            const auto i = order[b * m_options.batchSize + k];
+            const auto crop = drawGroundTruthCrop(m_train.samples[i], m_rng, m_config.unitLength,
+                                                  m_options.maxMotionFrames);
+            batchTexts.push_back(m_texts[i][crop.caption]);
+            crops.push_back(m_motions[i].slice(0, crop.start, crop.start + crop.frames));
+            lengths.push_back(crop.frames);
+        }
+        const auto frames = *std::max_element(lengths.begin(), lengths.end());
+        auto buffer = torch::zeros({m_options.batchSize, frames, kFeatureDim});
+        for (std::int64_t k = 0; k < m_options.batchSize; ++k)
+            buffer[k].slice(0, 0, lengths[k]).copy_(crops[k]);
+        buffer = buffer.to(m_options.device);
+        auto movements = m_evaluator.encodeMovement(buffer);
+        if (frozenMovement)
+            movements = movements.detach();
+        const auto units =
+            torch::div(torch::tensor(lengths, torch::kLong), m_config.unitLength, "floor");
+        const auto motionEmb = m_evaluator.motion_encoder(movements, units, m_config.packMotion);
+        const auto textEmb = m_evaluator.encodeText(makeTextBatch(batchTexts));
+        const auto shift = 1 + uniformBelow(m_rng, m_options.batchSize - 1);
+        const auto shuffled = torch::roll(motionEmb, -shift, 0);
+        const auto positive = torch::pairwise_distance(textEmb, motionEmb).pow(2).mean();
+        const auto negative = (m_options.margin - torch::pairwise_distance(textEmb, shuffled))
+                                  .clamp_min(0.0)
+                                  .pow(2)
+                                  .mean();
+        return {positive + negative, positive, negative};
+    }
+
+    // Stage 2: text-motion matching, scored on the test split as the options say.
+    void trainMatching(const WordVocabulary &vocabulary, const EvalDataset &test, bool scoring,
+                       EvaluatorTrainReport &report, const EvaluatorEpochFn &onEpoch)
+    {
+        const bool frozenMovement = m_options.movementPretrainEpochs > 0;
+        torch::optim::Adam optimizer(matchingParameters(frozenMovement),
+                                     torch::optim::AdamOptions(m_options.learningRate));
+        for (int epoch = 1; epoch <= m_options.epochs; ++epoch) {
+            m_evaluator.train();
+            if (frozenMovement)
+                m_evaluator.movement_encoder->eval();
+            double lossSum = 0.0, posSum = 0.0, negSum = 0.0;
+            const auto order = randomPermutation(m_n, m_rng);
+            for (std::int64_t b = 0; b < m_batchesPerEpoch; ++b) {
+                const auto losses = matchingLosses(order, b, frozenMovement);
+                optimizer.zero_grad();
+                losses.total.backward();
+                optimizer.step();
+                lossSum += losses.total.item<double>();
+                posSum += losses.positive.item<double>();
+                negSum += losses.negative.item<double>();
+                reportProgress(m_progress, ++m_step, m_totalSteps, "text-motion matching");
+            }
+            const double batches = double(m_batchesPerEpoch);
+            EvaluatorEpoch info{.stage = "matching",
+                                .epoch = epoch,
+                                .loss = lossSum / batches,
+                                .positiveLoss = posSum / batches,
+                                .negativeLoss = negSum / batches};
+            const bool last = epoch == m_options.epochs;
+            if (scoring &&
+                (last || (m_options.evaluateEvery > 0 && epoch % m_options.evaluateEvery == 0))) {
+                info.scored = true;
+                info.test = scoreEvaluator(m_evaluator, vocabulary, test,
+                                           m_options.testReplications, m_options.seed);
+            }
+            if (!m_options.checkpointDir.empty())
+                writeCheckpoint(m_options.checkpointDir, m_evaluator, vocabulary, m_train,
+                                optimizer, info);
+            report.epochs.push_back(info);
+            if (onEpoch)
+                onEpoch(info);
+            if (last && info.scored)
+                report.finalTest = info.test;
+        }
+    }
+
+private:
+    TextMotionEvaluatorImpl &m_evaluator;
+    const EvalDataset &m_train;
+    const EvaluatorTrainOptions &m_options;
+    const ProgressFn &m_progress;
+    const EvaluatorConfig &m_config;
+    MetricRng m_rng;
+    const std::int64_t m_n;
+    const std::int64_t m_batchesPerEpoch;
+    const std::int64_t m_totalSteps;
+    std::int64_t m_step = 0;
+    std::vector<at::Tensor> m_motions;
+    std::vector<std::vector<EncodedText>> m_texts;
+};
+
+} // namespace
+
 EvaluatorTrainReport trainEvaluator(TextMotionEvaluatorImpl &evaluator,
                                     const WordVocabulary &vocabulary, const EvalDataset &train,
                                     const EvalDataset &test, const EvaluatorTrainOptions &options,
@@ -113,152 +310,17 @@ EvaluatorTrainReport trainEvaluator(TextMotionEvaluatorImpl &evaluator,
         throw InputError("evaluator training: " + std::to_string(n) +
                          " training motions, fewer than one batch of " +
                          std::to_string(options.batchSize));
-    const auto &config = evaluator.config();
-    const auto device = options.device;
-    evaluator.to(device);
+    evaluator.to(options.device);
     torch::manual_seed(options.seed);
-    MetricRng rng(options.seed);
     EvaluatorTrainReport report;
     const bool scoring = test.samples.size() >= 32;
     if (scoring)
         report.initialTest =
             scoreEvaluator(evaluator, vocabulary, test, options.testReplications, options.seed);
-
-    // Normalised training motions and encoded captions, once.
-    std::vector<at::Tensor> motions;
-    std::vector<std::vector<EncodedText>> texts;
-    for (const auto &s : train.samples) {
-        motions.push_back(normalised(train, s.features.to(torch::kCPU, torch::kFloat32)));
-        std::vector<EncodedText> encoded;
-        for (const auto &c : s.captions)
-            encoded.push_back(encodeText(c.tokens.empty() ? tagCaption(c.text) : c.tokens,
-                                         vocabulary, config.vipLists));
-        texts.push_back(std::move(encoded));
-    }
-    const std::int64_t batchesPerEpoch = n / options.batchSize;
-    const std::int64_t totalSteps =
-        std::int64_t(options.movementPretrainEpochs + options.epochs) * batchesPerEpoch;
-    std::int64_t step = 0;
-
-    // Stage 1: movement encoder pretraining on 24-frame windows.
-    if (options.movementPretrainEpochs > 0) {
-        MovementDecoder decoder(config.dimMovementLatent, config.dimMovementHidden, kFeatureDim);
-        decoder->to(device);
-        std::vector<at::Tensor> params = evaluator.movement_encoder->parameters();
-        for (auto &p : decoder->parameters())
-            params.push_back(p);
-        torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learningRate));
-        evaluator.movement_encoder->train();
-        for (int epoch = 1; epoch <= options.movementPretrainEpochs; ++epoch) {
-            double lossSum = 0.0;
-            const auto order = randomPermutation(n, rng);
-            for (std::int64_t b = 0; b < batchesPerEpoch; ++b) {
-                std::vector<at::Tensor> windows;
-                for (std::int64_t k = 0; k < options.batchSize; ++k) {
-                    const auto &m = motions[order[b * options.batchSize + k]];
-                    const auto start = uniformBelow(rng, m.size(0) - kMovementWindow + 1);
-                    windows.push_back(m.slice(0, start, start + kMovementWindow));
-                }
-                const auto batch = torch::stack(windows).to(device);
-                const auto latents =
-                    evaluator.movement_encoder(batch.slice(2, 0, config.dimMotionInput));
-                const auto recon = decoder(latents);
-                const auto loss =
-                    torch::l1_loss(recon, batch) + kSparsityWeight * latents.abs().mean() +
-                    kSmoothWeight * torch::l1_loss(latents.slice(1, 1), latents.slice(1, 0, -1));
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<double>();
-                reportProgress(progress, ++step, totalSteps, "movement encoder");
-            }
-            EvaluatorEpoch info{
-                .stage = "movement", .epoch = epoch, .loss = lossSum / double(batchesPerEpoch)};
-            report.epochs.push_back(info);
-            if (onEpoch)
-                onEpoch(info);
-        }
-    }
-
-    // Stage 2: text-motion matching with the contrastive loss.
-    const bool frozenMovement = options.movementPretrainEpochs > 0;
-    std::vector<at::Tensor> params;
-    for (auto &p : evaluator.text_encoder->parameters())
-        params.push_back(p);
-    for (auto &p : evaluator.motion_encoder->parameters())
-        params.push_back(p);
-    if (!frozenMovement)
-        for (auto &p : evaluator.movement_encoder->parameters())
-            params.push_back(p);
-    if (config.learnedWordVectors)
-        params.push_back(evaluator.word_emb->weight);
-    torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learningRate));
-    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-        evaluator.train();
-        if (frozenMovement)
-            evaluator.movement_encoder->eval();
-        double lossSum = 0.0, posSum = 0.0, negSum = 0.0;
-        const auto order = randomPermutation(n, rng);
-        for (std::int64_t b = 0; b < batchesPerEpoch; ++b) {
-            std::vector<EncodedText> batchTexts;
-            std::vector<at::Tensor> crops;
-            std::vector<std::int64_t> lengths;
-            for (std::int64_t k = 0; k < options.batchSize; ++k) {
-                const auto i = order[b * options.batchSize + k];
-                const auto crop = drawGroundTruthCrop(train.samples[i], rng, config.unitLength,
-                                                      options.maxMotionFrames);
-                batchTexts.push_back(texts[i][crop.caption]);
-                crops.push_back(motions[i].slice(0, crop.start, crop.start + crop.frames));
-                lengths.push_back(crop.frames);
-            }
-            const auto frames = *std::max_element(lengths.begin(), lengths.end());
-            auto buffer = torch::zeros({options.batchSize, frames, kFeatureDim});
-            for (std::int64_t k = 0; k < options.batchSize; ++k)
-                buffer[k].slice(0, 0, lengths[k]).copy_(crops[k]);
-            buffer = buffer.to(device);
-            auto movements = evaluator.encodeMovement(buffer);
-            if (frozenMovement)
-                movements = movements.detach();
-            const auto units =
-                torch::div(torch::tensor(lengths, torch::kLong), config.unitLength, "floor");
-            const auto motionEmb = evaluator.motion_encoder(movements, units, config.packMotion);
-            const auto textEmb = evaluator.encodeText(makeTextBatch(batchTexts));
-            const auto shift = 1 + uniformBelow(rng, options.batchSize - 1);
-            const auto shuffled = torch::roll(motionEmb, -shift, 0);
-            const auto positive = torch::pairwise_distance(textEmb, motionEmb).pow(2).mean();
-            const auto negative = (options.margin - torch::pairwise_distance(textEmb, shuffled))
-                                      .clamp_min(0.0)
-                                      .pow(2)
-                                      .mean();
-            const auto loss = positive + negative;
-            optimizer.zero_grad();
-            loss.backward();
-            optimizer.step();
-            lossSum += loss.item<double>();
-            posSum += positive.item<double>();
-            negSum += negative.item<double>();
-            reportProgress(progress, ++step, totalSteps, "text-motion matching");
-        }
-        EvaluatorEpoch info{.stage = "matching",
-                            .epoch = epoch,
-                            .loss = lossSum / double(batchesPerEpoch),
-                            .positiveLoss = posSum / double(batchesPerEpoch),
-                            .negativeLoss = negSum / double(batchesPerEpoch)};
-        const bool last = epoch == options.epochs;
-        if (scoring &&
-            (last || (options.evaluateEvery > 0 && epoch % options.evaluateEvery == 0))) {
-            info.scored = true;
-            info.test =
-                scoreEvaluator(evaluator, vocabulary, test, options.testReplications, options.seed);
-        }
-        if (!options.checkpointDir.empty())
-            writeCheckpoint(options.checkpointDir, evaluator, vocabulary, train, optimizer, info);
-        report.epochs.push_back(info);
-        if (onEpoch)
-            onEpoch(info);
-        if (last && info.scored)
-            report.finalTest = info.test;
-    }
+    EvaluatorTraining training(evaluator, vocabulary, train, options, progress);
+    if (options.movementPretrainEpochs > 0)
+        training.pretrainMovementEncoder(report, onEpoch);
+    training.trainMatching(vocabulary, test, scoring, report, onEpoch);
     evaluator.eval();
     if (scoring && options.epochs == 0)
         report.finalTest = report.initialTest;

@@ -83,11 +83,11 @@ WordVocabulary readT2mGlove(const std::filesystem::path &dir)
         throw InputError(dataPath.string() + ": expected (words, dim) vectors");
     const auto words = readPickleFile(wordsPath);
     if (!words.is(PickleValue::Kind::List))
-        throw InputError(wordsPath.string() + ": expected a pickled list of words, found a " +
+        throw InputError(wordsPath.string() + ": expected a pickled list of words, found " +
                          PickleValue::kindName(words.kind()));
     const auto index = readPickleFile(indexPath);
     if (!index.is(PickleValue::Kind::Dict))
-        throw InputError(indexPath.string() + ": expected a pickled dict word -> row, found a " +
+        throw InputError(indexPath.string() + ": expected a pickled dict word -> row, found " +
                          PickleValue::kindName(index.kind()));
     std::unordered_map<std::string, std::int64_t> rowOf;
     for (const auto &[key, value] : index.toDict()) {
