@@ -245,13 +245,14 @@ PpoLossStats PpoStatsAccumulator::mean() const
 
 namespace {
 
+// TRL's names: "tokens/queries_len_mean" and "_len_std", but "tokens/queries_dist".
 void lengthStats(PpoLossStats &out, const at::Tensor &lengths, const std::string &prefix)
 {
     if (!lengths.defined() || lengths.numel() == 0)
         return;
     const at::Tensor l = lengths.to(torch::kDouble).reshape(-1);
-    out.scalars[prefix + "_mean"] = l.mean().item<double>();
-    out.scalars[prefix + "_std"] =
+    out.scalars[prefix + "_len_mean"] = l.mean().item<double>();
+    out.scalars[prefix + "_len_std"] =
         l.numel() > 1 ? l.std().item<double>() : std::numeric_limits<double>::quiet_NaN();
     out.distributions[prefix + "_dist"] = l;
 }
@@ -282,8 +283,8 @@ PpoStepStats ppoStepStats(const PpoStepInputs &in, const PpoLossStats &train)
     out.scalars["ppo/mean_scores"] = scores.mean().item<double>();
     out.scalars["ppo/std_scores"] =
         scores.numel() > 1 ? scores.std().item<double>() : std::numeric_limits<double>::quiet_NaN();
-    lengthStats(out, in.queryLengths, "tokens/queries_len");
-    lengthStats(out, in.responseLengths, "tokens/responses_len");
+    lengthStats(out, in.queryLengths, "tokens/queries");
+    lengthStats(out, in.responseLengths, "tokens/responses");
     if (in.rawScores.defined() && in.rawScores.numel() > 0) {
         const at::Tensor raw = in.rawScores.detach().to(torch::kDouble).reshape(-1);
         out.scalars["env/reward_mean"] = raw.mean().item<double>();
