@@ -8,3 +8,8 @@ python=${MP_REFERENCE_PYTHON:-$here/.venv/bin/python}
 "$python" "$here/checkpoints.py"
 "$python" "$here/motiongpt.py"
 "$python" "$here/t5_lora.py"
+"$python" "$here/losses.py"
+# TRL 0.8.6 and 0.11.4 run in venvs of their own: tests/reference/setup.sh trl08 trl011.
+"$here/.venv-trl08/bin/python" "$here/losses_trl08.py"
+"$here/.venv-trl08/bin/python" "$here/ppo_trl08.py"
+"$here/.venv-trl011/bin/python" "$here/losses_trl011.py"
