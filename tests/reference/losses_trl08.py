@@ -168,13 +168,17 @@ def metric_cases(golden):
     model = StubSeq2Seq(batch.pop("logits"))
     eps = torch.tensor([0.0, 0.2, 0.3, 0.5], dtype=torch.float64)
     golden.tensor("metric_batch/label_smoothing", eps)
-    runs = [("sigmoid", 0.1, 0.0, False), ("sigmoid", 0.1, 0.2, False), ("hinge", 0.1, 0.0, False),
-            ("ipo", 0.5, 0.0, False), ("kto_pair", 0.1, 0.0, False), ("sigmoid", 0.1, 0.0, True)]
-    for loss_type, beta, ls, per_example in runs:
+    # (loss, beta, scalar ε, per-example ε, through the paper's fork): the fork's own path also
+    # for IPO (its get_batch_logps averages per token) and kto_pair.
+    runs = [("sigmoid", 0.1, 0.0, False, False), ("sigmoid", 0.1, 0.2, False, False),
+            ("hinge", 0.1, 0.0, False, False), ("ipo", 0.5, 0.0, False, False),
+            ("kto_pair", 0.1, 0.0, False, False), ("sigmoid", 0.1, 0.0, True, True),
+            ("ipo", 0.5, 0.0, False, True), ("kto_pair", 0.1, 0.0, False, True)]
+    for loss_type, beta, ls, per_example, fork in runs:
         for train_eval in ("train", "eval"):
-            if per_example:
+            if fork:
                 trainer = stub_trainer(MotiongptDPOTrainer, loss_type=loss_type, beta=beta,
-                                       use_label_smoothing=True)
+                                       use_label_smoothing=per_example)
                 source = "InstructMotion MotiongptDPOTrainer.get_batch_loss_metrics"
                 run_batch = dict(batch, label_smoothing=eps)
             else:
@@ -183,7 +187,8 @@ def metric_cases(golden):
                 run_batch = dict(batch)
             loss, metrics = trainer.get_batch_loss_metrics(model, run_batch, train_eval=train_eval)
             golden.case({
-                "name": f"metrics/{loss_type}/beta{beta}/ls{'_per_example' if per_example else ls}/{train_eval}",
+                "name": f"metrics/{'instructmotion' if fork else 'trl'}/{loss_type}/beta{beta}/"
+                        f"ls{'_per_example' if per_example else ls}/{train_eval}",
                 "kind": "dpo_metrics",
                 "source": source,
                 "loss_type": loss_type,
