@@ -13,8 +13,8 @@
 namespace mp::cli {
 
 struct OptionSpec {
-    std::string name;         // without the leading "--"
-    std::string valueName;    // empty for a flag
+    std::string name;      // without the leading "--"
+    std::string valueName; // empty for a flag
     std::string help;
     std::string defaultValue; // shown in --help; "" for none
 };
@@ -23,7 +23,8 @@ class ParsedArgs;
 
 struct Context {
     c10::Device device{c10::kCPU};
-    bool quiet = false; // no progress bars
+    std::string deviceRequest = "auto"; // --device as given: auto, cpu, cuda[:N]
+    bool quiet = false;                 // no progress bars
 };
 
 struct CommandSpec {
@@ -43,11 +44,11 @@ public:
 
     bool has(const std::string &name) const;
     bool flag(const std::string &name) const { return has(name); }
-    std::string value(const std::string &name) const;          // default from spec, "" if none
-    std::string required(const std::string &name) const;       // InputError when missing
+    std::string value(const std::string &name) const;    // default from spec, "" if none
+    std::string required(const std::string &name) const; // InputError when missing
     std::optional<std::string> optional(const std::string &name) const;
-    long long intValue(const std::string &name) const;         // InputError when not an integer
-    double doubleValue(const std::string &name) const;         // InputError when not a number
+    long long intValue(const std::string &name) const; // InputError when not an integer
+    double doubleValue(const std::string &name) const; // InputError when not a number
     const std::vector<std::string> &positional() const { return m_positional; }
     const std::string &positional(std::size_t index, const std::string &what) const;
 

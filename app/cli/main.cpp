@@ -28,7 +28,7 @@ void printCommandList()
 int run(std::vector<std::string> args)
 {
     mp::cli::Context context;
-    std::string deviceRequest = "auto";
+    std::string &deviceRequest = context.deviceRequest;
     bool wantHelp = false;
     // Global options are accepted anywhere on the line and handled here, once.
     std::vector<std::string> rest;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
 
 namespace mp {
@@ -14,6 +15,34 @@ namespace mp {
 bool cudaAvailable()
 {
     return torch::cuda::is_available();
+}
+
+std::string describeCuda()
+{
+    const auto &hooks = at::detail::getCUDAHooks();
+    long runtime = 0;
+    try {
+        runtime = hooks.versionCUDART(); // throws unless the CUDA part of LibTorch is loaded
+    } catch (const std::exception &) {
+        return "CPU-only LibTorch (built without CUDA)";
+    }
+    const auto version = [](long v, long major, long minor) {
+        return std::to_string(v / major) + "." + std::to_string(v % major / minor);
+    };
+    std::string text = "LibTorch built with CUDA " + version(runtime, 1000, 10);
+    try {
+        if (hooks.compiledWithCuDNN()) {
+            const long cudnn = hooks.versionCuDNN(); // e.g. 92600 for 9.26.0
+            text += ", cuDNN " + version(cudnn, 10000, 100) + "." + std::to_string(cudnn % 100);
+        }
+    } catch (const std::exception &) {
+        // cuDNN is optional; the line stays without it
+    }
+    const auto gpus = torch::cuda::device_count();
+    text += "; " + std::to_string(gpus) + (gpus == 1 ? " GPU visible" : " GPUs visible");
+    if (gpus == 0)
+        text += " (no driver, no device, or CUDA_VISIBLE_DEVICES hides them)";
+    return text;
 }
 
 c10::Device resolveDevice(std::string_view request)

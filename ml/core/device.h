@@ -17,6 +17,10 @@ std::string describeDevice(const c10::Device &device);
 
 bool cudaAvailable();
 
+// What this LibTorch and machine offer for CUDA, in one line: "CPU-only LibTorch (built without
+// CUDA)", or "LibTorch built with CUDA 13.2, cuDNN 9.26.0; 1 GPU visible".
+std::string describeCuda();
+
 // Sets LibTorch's intra-op threads to the machine's hardware threads; call once at start.
 void configureTorchThreads();
 

@@ -23,9 +23,14 @@ echo "$out" | grep -q "no-such-command" || fail "error does not name the command
 out=$("$cli" info --device tpu 2>&1); code=$?
 [[ $code -eq 1 ]] || fail "--device tpu exits $code"
 echo "$out" | grep -q 'tpu' || fail "--device error does not name the value"
-if ! "$cli" info | grep -q 'CUDA      available'; then
+if ! "$cli" info | grep -qE 'CUDA      LibTorch built with CUDA .*; [1-9][0-9]* GPUs? visible'; then
+  # No usable GPU: info still says what it found (this LibTorch's CUDA, the GPUs it sees),
+  # then exits 1 naming the problem.
   out=$("$cli" info --device cuda 2>&1); code=$?
   [[ $code -eq 1 ]] || fail "--device cuda without a GPU exits $code"
+  echo "$out" | grep -qE '^CUDA      (CPU-only LibTorch|LibTorch built with CUDA)' \
+    || fail "info --device cuda does not say what CUDA offers: $out"
+  echo "$out" | grep -q 'no CUDA device is usable' || fail "info --device cuda gives no reason: $out"
 fi
 out=$("$cli" info --bogus 2>&1); code=$?
 [[ $code -eq 1 ]] || fail "unknown option exits $code"
