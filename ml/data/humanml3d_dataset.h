@@ -2,7 +2,8 @@
 // Reader of the HumanML3D directory layout (Guo et al. 2022), for the real data set and for the
 // project's own corpus alike:
 //   ROOT/new_joint_vecs/NAME.npy   features (T, 263) float32
-//   ROOT/new_joints/NAME.npy       joints (T + 1, 22, 3) (optional)
+//   ROOT/new_joints/NAME.npy       joints (optional): HumanML3D's are (T, 22, 3), recover_from_ric
+//                                  of the features; the corpus's (T + 1, 22, 3) source frames
 //   ROOT/texts/NAME.txt            lines "caption#word/POS word/POS ...#start#end"
 //   ROOT/train.txt val.txt test.txt all.txt    one NAME per line
 //   ROOT/Mean.npy ROOT/Std.npy     normalization (optional)

@@ -13,3 +13,6 @@ python=${MP_REFERENCE_PYTHON:-$here/.venv/bin/python}
 "$here/.venv-trl08/bin/python" "$here/losses_trl08.py"
 "$here/.venv-trl08/bin/python" "$here/ppo_trl08.py"
 "$here/.venv-trl011/bin/python" "$here/losses_trl011.py"
+# humanml3d_real.py writes no golden: AMASS's licence keeps real clips out of the repository. It
+# assembles six public HumanML3D clips outside it (default /tmp/mp-humanml3d-real) for the tests
+# that MP_HUMANML3D_DIR enables: "$python" "$here/humanml3d_real.py" [--cli build/app/motionpref-cli]
