@@ -31,9 +31,9 @@ echo "cuda-build: torch $("$python" -c 'import torch; print(torch.__version__)')
 nvidia_libs=$(find "$(dirname "$torch_dir")/nvidia" -maxdepth 3 -name lib -type d 2>/dev/null | paste -sd';')
 # The project compiles no CUDA code itself; naming the architectures spares Caffe2's CMake
 # the GPU detection, which fails on a machine without one (Ampere and Hopper here).
-export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-"8.0;9.0"}
+arch_list=${TORCH_CUDA_ARCH_LIST:-"8.0;9.0"}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DMP_HEADLESS=ON -DMP_BUILD_TESTS=OFF \
+  -DMP_HEADLESS=ON -DMP_BUILD_TESTS=OFF -DMP_TORCH_CUDA_ARCH_LIST="$arch_list" \
   -DTorch_DIR="$torch_dir/share/cmake/Torch" -DCaffe2_DIR="$torch_dir/share/cmake/Caffe2" \
   -DCMAKE_LIBRARY_PATH="$torch_dir/lib" \
   -DCMAKE_CUDA_COMPILER="$nvcc" -DCUDAToolkit_ROOT="$(dirname "$(dirname "$nvcc")")" \

@@ -28,7 +28,7 @@ at::Tensor asDouble2d(const at::Tensor &x, const char *what)
 at::Tensor symmetricSqrt(const at::Tensor &m)
 {
     const auto sym = 0.5 * (m + m.transpose(0, 1));
-    auto [values, vectors] = torch::linalg::eigh(sym, "L");
+    auto [values, vectors] = at::linalg_eigh(sym, "L");
     return torch::matmul(vectors * values.clamp_min(0.0).sqrt().unsqueeze(0),
                          vectors.transpose(0, 1));
 }
@@ -39,7 +39,7 @@ double traceSqrtProduct(const at::Tensor &cov1, const at::Tensor &cov2)
     const auto root1 = symmetricSqrt(cov1);
     const auto inner = torch::matmul(torch::matmul(root1, cov2), root1);
     const auto sym = 0.5 * (inner + inner.transpose(0, 1));
-    const auto values = torch::linalg::eigvalsh(sym, "L");
+    const auto values = at::linalg_eigvalsh(sym, "L");
     return values.clamp_min(0.0).sqrt().sum().item<double>();
 }
 
