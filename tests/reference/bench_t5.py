@@ -14,7 +14,7 @@ committed from its output.
   bench_t5.py run --dir DIR --cases gemm,pair,batch,dpo --reps N --threads N [--tokens 51]
                   [--warmup 1]
       Each case: one untimed warm-up (DPO: --warmup), then N timed repetitions; prints
-      {"side": "python", "case": ..., "threads": ..., "ms": [...]}.
+      {"side": "python", "case": ..., "threads": ..., "ms": [...], "cpu_ms": [...]}.
 
 Decoding: do_sample, top_k 50, top_p 1, temperature 1, use_cache, exactly --tokens new tokens
 (end-of-sequence cannot stop a row early, so both sides do the same number of decoder steps).
@@ -130,14 +130,17 @@ def flops(config, pair, batch_mask, dpo_mask, chosen, rejected):
 
 
 def timed(reps, work, warmup=1):
+    """Wall ms and process CPU ms of each repetition (on a shared machine the CPU time is what
+    the work itself costs; with one thread it is the wall time on an idle core)."""
     for _ in range(warmup):  # allocator, thread pool, first-call dispatch, optimizer state
         work()
-    times = []
+    wall, cpu = [], []
     for _ in range(reps):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         work()
-        times.append(1000.0 * (time.perf_counter() - start))
-    return times
+        cpu.append(1000.0 * (time.process_time() - cpu_start))
+        wall.append(1000.0 * (time.perf_counter() - start))
+    return wall, cpu
 
 
 def run(args):
@@ -148,9 +151,9 @@ def run(args):
     model.generation_config.eos_token_id = None  # every row decodes args.tokens steps
     cases = args.cases.split(",")
 
-    def emit(case, ms, **extra):
-        print(json.dumps({"side": "python", "case": case, "threads": args.threads, "ms": ms,
-                          **extra}), flush=True)
+    def emit(case, times, **extra):
+        print(json.dumps({"side": "python", "case": case, "threads": args.threads,
+                          "ms": times[0], "cpu_ms": times[1], **extra}), flush=True)
 
     if "gemm" in cases:
         a, b = torch.randn(GEMM_N, GEMM_N), torch.randn(GEMM_N, GEMM_N)

@@ -5,7 +5,8 @@ count and round; see bench_t5.py and tests/bench/bench_side_by_side.cpp).
   bench_table.py RESULTS.jsonl [--work /tmp/mp_bench] [--markdown]
 
 ratio = Python median / app median (above 1: the app is faster). spread = (max - min) / median
-over every repetition of every round. GFLOP/s counts the dense layers' FLOPs of the case
+over every repetition of every round. CPU ms: the process CPU time per repetition (what the work
+costs when other jobs share the cores; at one thread, the wall time on an idle core). GFLOP/s counts the dense layers' FLOPs of the case
 (bench_t5.py's work.json, the same work on both sides); "of GEMM" divides it by the same side's
 fp32 GEMM GFLOP/s at the same thread count in the same run.
 """
@@ -31,12 +32,14 @@ def main():
                         "than work.json counts)")
     args = parser.parse_args()
     times = defaultdict(list)  # (size, threads, case, side) -> ms
+    cpu = defaultdict(list)
     for line in Path(args.results).read_text().splitlines():
         if not line.startswith("{"):
             continue
         row = json.loads(line)
         key = (row["size"], row["threads"])
         times[key + (row["case"], row["side"])] += row["ms"]
+        cpu[key + (row["case"], row["side"])] += row.get("cpu_ms", [])
         if "t5_only_ms" in row:
             times[key + ("pair_t5", row["side"])] += row["t5_only_ms"]
     work = {}
@@ -47,6 +50,7 @@ def main():
                                   work[size].get("pair" if case == "pair_t5" else case))
 
     header = ["size", "thr", "case", "app ms", "Python ms", "ratio", "spread app/Py",
+              "CPU ms app/Py", "CPU ratio",
               "GFLOP/s app/Py", "of GEMM app/Py"]
     rows = []
     for size, threads in sorted({k[:2] for k in times}, key=lambda k: (k[0] != "default", k)):
@@ -68,9 +72,13 @@ def main():
                     for s, ms in (("app", app), ("python", py))}
             frac = {s: f"{rate[s] / gemm[s]:.2f}" if rate[s] and s in gemm else "-"
                     for s in rate}
+            app_cpu = cpu.get((size, threads, case, "app"), [])
+            py_cpu = cpu.get((size, threads, case, "python"), [])
             rows.append([size, str(threads), LABELS[case], fmt(med(app)), fmt(med(py)),
                          f"{med(py) / med(app):.2f}x" if app and py else "-",
                          f"{spread(app)} / {spread(py)}",
+                         f"{fmt(med(app_cpu))} / {fmt(med(py_cpu))}",
+                         f"{med(py_cpu) / med(app_cpu):.2f}x" if app_cpu and py_cpu else "-",
                          f"{fmt(rate['app'])} / {fmt(rate['python'])}",
                          f"{frac['app']} / {frac['python']}"])
     if args.markdown:
