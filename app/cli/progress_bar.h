@@ -1,5 +1,6 @@
 #pragma once
-// A terminal progress bar on stderr for long CLI commands (silent with --quiet).
+// Progress of long CLI commands on stderr (silent with --quiet): a bar redrawn in place on a
+// terminal, plain lines (one per stage and per tenth of the work) in a pipe or a log file.
 
 #include "app/cli/command.h"
 #include "ml/core/progress.h"

@@ -9,6 +9,11 @@ trap 'rm -rf "$work"' EXIT
 
 "$cli" --quiet corpus build --out "$work/a" --clips 50 --seed 11 --threads 2 >"$work/build.log" \
   || fail "corpus build: $(cat "$work/build.log")"
+# Progress into a file (not a terminal): plain lines, no carriage returns or escape sequences.
+"$cli" corpus build --out "$work/p" --clips 20 --seed 11 >/dev/null 2>"$work/progress.log" \
+  || fail "corpus build with progress: $(cat "$work/progress.log")"
+grep -q '^corpus 20/20 ' "$work/progress.log" || fail "no final progress line: $(cat "$work/progress.log")"
+if grep -q $'[\r\033]' "$work/progress.log"; then fail "progress wrote \\r or escapes into a file"; fi
 grep -q 'wrote 50 clips' "$work/build.log" || fail "build summary: $(cat "$work/build.log")"
 for f in train.txt val.txt test.txt all.txt Mean.npy Std.npy manifest.json; do
   [[ -s "$work/a/$f" ]] || fail "missing $f"
