@@ -1,9 +1,11 @@
 #include "ml/models/t5_layers.h"
 
 #include "ml/models/t5_config.h"
+#include "ml/models/t5_single_query.h"
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace mp {
@@ -31,6 +33,32 @@ at::Tensor t5RelativePositionBucket(const at::Tensor &relativePosition, bool bid
     large = torch::clamp_max(large, numBuckets - 1);
     return buckets + torch::where(isSmall, distance, large);
 }
+
+namespace {
+
+// cached (B, H, T, d) followed by fresh (B, H, q, d). Without gradient the positions go into a
+// buffer with room to grow (cached is a view of it after the first append), so each decoding step
+// copies its own keys only, where torch::cat would copy the whole cache every step.
+at::Tensor appendToCache(const at::Tensor &cached, const at::Tensor &fresh, at::Tensor &buffer)
+{
+    if (at::GradMode::is_enabled())
+        return torch::cat({cached, fresh}, 2);
+    const auto length = cached.size(2);
+    const auto total = length + fresh.size(2);
+    const bool inBuffer = buffer.defined() && cached.data_ptr() == buffer.data_ptr() &&
+                          cached.sizes() == buffer.narrow(2, 0, length).sizes() &&
+                          cached.strides() == buffer.strides() && buffer.size(2) >= total;
+    if (!inBuffer) {
+        auto sizes = cached.sizes().vec();
+        sizes[2] = std::max<std::int64_t>(2 * total, 64);
+        buffer = torch::empty(sizes, cached.options());
+        buffer.narrow(2, 0, length).copy_(cached);
+    }
+    buffer.narrow(2, length, fresh.size(2)).copy_(fresh);
+    return buffer.narrow(2, 0, total);
+}
+
+} // namespace
 
 T5LayerNormImpl::T5LayerNormImpl(std::int64_t dim, double eps) : m_eps(eps)
 {
@@ -96,20 +124,30 @@ at::Tensor T5AttentionImpl::forward(const at::Tensor &hidden, const at::Tensor &
         key = heads(k->forward(source));
         value = heads(v->forward(source));
         if (!cross && cache && cache->key.defined()) {
-            key = torch::cat({cache->key, key}, 2);
-            value = torch::cat({cache->value, value}, 2);
+            key = appendToCache(cache->key, key, cache->keyBuffer);
+            value = appendToCache(cache->value, value, cache->valueBuffer);
+        } else if (cache) {
+            // Contiguous once here: a head-transposed view would be copied by every later
+            // step's batched product (the cross-attention keys are reused for every token).
+            key = key.contiguous();
+            value = value.contiguous();
         }
         if (cache) {
             cache->key = key;
             cache->value = value;
         }
     }
+    const bool dropout = m_dropout > 0.0 && is_training();
+    if (!dropout && canUseSingleQueryAttention(query, key, value, bias)) {
+        const auto attended = singleQueryAttention(query, key, value, bias);
+        return o->forward(attended.transpose(1, 2).reshape({batch, qLen, m_numHeads * m_dKv}));
+    }
     // T5 folds the 1/sqrt(d_kv) scaling into its initialisation, so scores are unscaled.
     auto scores = torch::matmul(query, key.transpose(-1, -2));
     if (bias.defined())
         scores = scores + bias;
     auto weights = torch::softmax(scores.to(torch::kFloat), -1).to(scores.scalar_type());
-    if (m_dropout > 0.0 && is_training())
+    if (dropout)
         weights = torch::dropout(weights, m_dropout, true);
     const auto context =
         torch::matmul(weights, value).transpose(1, 2).reshape({batch, qLen, m_numHeads * m_dKv});

@@ -36,6 +36,10 @@ TORCH_MODULE(T5LayerNorm);
 struct T5AttentionCache {
     at::Tensor key;
     at::Tensor value;
+    // Self-attention without gradient: key/value are views of these, which have room for more
+    // positions, so a decoding step copies only its own keys (not the whole cache).
+    at::Tensor keyBuffer;
+    at::Tensor valueBuffer;
 };
 
 class T5AttentionImpl : public torch::nn::Module {
