@@ -2,6 +2,7 @@
 
 #include "app/core/settings.h"
 #include "app/export/assimp_info.h"
+#include "app/export/motion_io.h"
 #include "app/study/study_store.h"
 #include "ml/core/device.h"
 #include "ml/core/error.h"
@@ -27,6 +28,8 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QUndoStack>
+
+#include <cstdio>
 
 namespace mp {
 
@@ -64,6 +67,37 @@ bool MainWindow::openStudy(const QString &location, bool create)
     m_datasetPanel->setStore(m_store);
     updateStudyStatus();
     return true;
+}
+
+bool MainWindow::openPath(const QString &path)
+{
+    const QFileInfo info(path);
+    const QString suffix = info.suffix().toLower();
+    const auto refuse = [&](const QString &why) {
+        const QString message = tr("%1: %2").arg(path, why);
+        statusBar()->showMessage(message);
+        std::fprintf(stderr, "motionpref: %s\n", qPrintable(message));
+        return false;
+    };
+    if (StudyStore::isConnectionString(path) ||
+        (info.isFile() && QStringList{"mpstudy", "db", "sqlite"}.contains(suffix))) {
+        m_panels->setCurrentWidget(m_labelPanel);
+        return openStudy(path, false);
+    }
+    if (!info.exists())
+        return refuse(tr("no such file or directory"));
+    if (info.isDir()) {
+        m_panels->setCurrentWidget(m_trainPanel);
+        return m_trainPanel->openRun(info.absoluteFilePath());
+    }
+    for (const MotionFormatInfo &format : kMotionFormats) {
+        if (format.readable &&
+            suffix == QLatin1String(format.suffix.data(), qsizetype(format.suffix.size()))) {
+            m_panels->setCurrentWidget(m_exportPanel);
+            return m_exportPanel->openMotion(info.absoluteFilePath());
+        }
+    }
+    return refuse(tr("not a study, a motion file (.npy, .bvh) or a run directory"));
 }
 
 void MainWindow::closeStudy()
@@ -147,9 +181,11 @@ void MainWindow::buildPanels()
     connect(m_labelPanel, &LabelPanel::openStudyRequested, this, &MainWindow::openStudyFile);
     m_datasetPanel = new DatasetPanel(m_settings, m_panels);
     m_panels->addTab(m_datasetPanel, tr("&Dataset"));
-    m_panels->addTab(new TrainPanel(m_settings, m_panels), tr("&Train"));
+    m_trainPanel = new TrainPanel(m_settings, m_panels);
+    m_panels->addTab(m_trainPanel, tr("&Train"));
     m_panels->addTab(new ComparePanel(m_settings, m_panels), tr("&Compare"));
-    m_panels->addTab(new ExportPanel(m_panels), tr("E&xport"));
+    m_exportPanel = new ExportPanel(m_panels);
+    m_panels->addTab(m_exportPanel, tr("E&xport"));
     setCentralWidget(m_panels);
 }
 

@@ -10,6 +10,8 @@ class QUndoStack;
 namespace mp {
 
 class DatasetPanel;
+class ExportPanel;
+class TrainPanel;
 class LabelPanel;
 class Settings;
 class StudyStore;
@@ -27,6 +29,10 @@ public:
     // the panels; shows the error and returns false when it cannot.
     bool openStudy(const QString &location, bool create);
     void closeStudy();
+    // A file given on the command line: a study (.mpstudy/.db/.sqlite or a PostgreSQL URL) opens
+    // in the Label panel, a motion (.npy, .bvh) in the Export panel, a run directory in the Train
+    // panel. Returns false (the status bar and stderr say why) for anything else.
+    bool openPath(const QString &path);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -50,6 +56,8 @@ private:
     StudyStore *m_store = nullptr;
     LabelPanel *m_labelPanel = nullptr;
     DatasetPanel *m_datasetPanel = nullptr;
+    TrainPanel *m_trainPanel = nullptr;
+    ExportPanel *m_exportPanel = nullptr;
     QList<QAction *> m_studyActions; // enabled only while a study is open
 };
 

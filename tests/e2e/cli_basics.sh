@@ -34,4 +34,11 @@ if ! "$cli" info | grep -qE 'CUDA      LibTorch built with CUDA .*; [1-9][0-9]* 
 fi
 out=$("$cli" info --bogus 2>&1); code=$?
 [[ $code -eq 1 ]] || fail "unknown option exits $code"
+# The GUI executable answers --help and --version without a display (skipped in a headless build).
+gui=${MP_BUILD_DIR:-}/app/motionpref
+if [[ -n "${MP_BUILD_DIR:-}" && -x "$gui" ]]; then
+  env -u DISPLAY -u WAYLAND_DISPLAY "$gui" --help | grep -q 'Usage: .*\[file\]' || fail "motionpref --help"
+  env -u DISPLAY -u WAYLAND_DISPLAY "$gui" --version | grep -q 'MotionPref Studio' \
+    || fail "motionpref --version"
+fi
 echo "cli_basics: ok"

@@ -1,8 +1,11 @@
 #include "app/core/settings.h"
+#include "app/study/study_store.h"
 #include "ui/main_window.h"
 
+#include <QDir>
 #include <QLabel>
 #include <QMenuBar>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -36,6 +39,41 @@ private slots:
                  qPrintable(device->text()));
         auto *model = window.findChild<QLabel *>(QStringLiteral("modelLabel"));
         QVERIFY(model && model->text().startsWith(QStringLiteral("Model: ")));
+    }
+
+    // A file on the command line opens in its panel: a study in Label, a motion in Export, a run
+    // directory in Train; anything else is refused with a reason in the status bar.
+    void opensAPathInItsPanel()
+    {
+        QTemporaryDir dir;
+        mp::Settings settings(dir.filePath(QStringLiteral("s.ini")));
+        mp::MainWindow window(settings);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTabWidget *panels = window.panels();
+        const auto current = [&] { return panels->tabText(panels->currentIndex()).remove('&'); };
+
+        const QString study = dir.filePath(QStringLiteral("lab.mpstudy"));
+        QVERIFY(window.openStudy(study, true));
+        window.closeStudy();
+        panels->setCurrentIndex(4);
+        QVERIFY(window.openPath(study));
+        QCOMPARE(current(), QStringLiteral("Label"));
+        QVERIFY(window.store()->isOpen());
+
+        const QString source = QString::fromLocal8Bit(qgetenv("MP_SOURCE_DIR"));
+        QVERIFY(window.openPath(source + QStringLiteral("/tests/reference/golden/t2m_evaluator/"
+                                                        "humanml3d/new_joint_vecs/000001.npy")));
+        QCOMPARE(current(), QStringLiteral("Export"));
+
+        QVERIFY(!window.openPath(source + QStringLiteral("/tests/e2e/walk_npy.py")));
+        QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("not a study")));
+        QVERIFY(!window.openPath(dir.filePath(QStringLiteral("missing.npy"))));
+        QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("no such file")));
+
+        QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("run")));
+        window.openPath(dir.filePath(QStringLiteral("run"))); // not a run yet: the panel says so
+        QCOMPARE(current(), QStringLiteral("Train"));
     }
 
     void geometryAndPanelAreRemembered()
