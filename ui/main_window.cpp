@@ -63,6 +63,7 @@ bool MainWindow::openStudy(const QString &location, bool create)
         return false;
     }
     m_settings.setLastStudyPath(location);
+    updateRecentStudies();
     m_labelPanel->setStore(m_store);
     m_datasetPanel->setStore(m_store);
     updateStudyStatus();
@@ -98,6 +99,30 @@ bool MainWindow::openPath(const QString &path)
         }
     }
     return refuse(tr("not a study, a motion file (.npy, .bvh) or a run directory"));
+}
+
+// One entry per recent study (a file that no longer exists is dropped when chosen).
+void MainWindow::updateRecentStudies()
+{
+    if (!m_recentMenu)
+        return;
+    m_recentMenu->clear();
+    const QStringList recent = m_settings.recentStudies();
+    for (const QString &location : recent) {
+        const QString name =
+            StudyStore::isConnectionString(location) ? location : QFileInfo(location).fileName();
+        QAction *action = m_recentMenu->addAction(name, this, [this, location] {
+            if (!StudyStore::isConnectionString(location) && !QFileInfo::exists(location)) {
+                statusBar()->showMessage(tr("%1: no longer exists").arg(location));
+                m_settings.removeRecentStudy(location);
+                updateRecentStudies();
+                return;
+            }
+            openStudy(location, false);
+        });
+        action->setStatusTip(location);
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
 }
 
 void MainWindow::closeStudy()
@@ -204,6 +229,9 @@ void MainWindow::buildActions()
     QAction *openShared =
         fileMenu->addAction(tr("Open &Shared Study..."), this, &MainWindow::openSharedStudy);
     openShared->setStatusTip(tr("Open a study shared by a lab on a PostgreSQL server"));
+    m_recentMenu = fileMenu->addMenu(tr("Open &Recent"));
+    m_recentMenu->setObjectName(QStringLiteral("recentStudies"));
+    updateRecentStudies();
     QAction *closeStudyAction =
         fileMenu->addAction(tr("&Close Study"), this, &MainWindow::closeStudy);
     closeStudyAction->setStatusTip(tr("Close the open study (everything is already saved)"));

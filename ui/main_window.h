@@ -4,6 +4,7 @@
 #include <QMainWindow>
 
 class QLabel;
+class QMenu;
 class QTabWidget;
 class QUndoStack;
 
@@ -46,6 +47,7 @@ private:
     void openStudyFile();
     void openSharedStudy();
     void updateStudyStatus();
+    void updateRecentStudies();
 
     Settings &m_settings;
     QTabWidget *m_panels = nullptr;
@@ -58,6 +60,7 @@ private:
     DatasetPanel *m_datasetPanel = nullptr;
     TrainPanel *m_trainPanel = nullptr;
     ExportPanel *m_exportPanel = nullptr;
+    QMenu *m_recentMenu = nullptr;
     QList<QAction *> m_studyActions; // enabled only while a study is open
 };
 

@@ -4,6 +4,7 @@
 #include <QByteArray>
 #include <QSettings>
 #include <QString>
+#include <QStringList>
 
 namespace mp {
 
@@ -22,7 +23,12 @@ public:
     QString labelerName() const; // default: the login name
     void setLabelerName(const QString &name);
     QString lastStudyPath() const; // default empty: no study opened yet
+    // Also puts the study first in recentStudies().
     void setLastStudyPath(const QString &path);
+    // The studies opened last, newest first, at most kMaxRecentStudies; default empty.
+    QStringList recentStudies() const;
+    void removeRecentStudy(const QString &path);
+    static constexpr int kMaxRecentStudies = 8;
     QString modelDir() const; // default: the embedded default bundle
     void setModelDir(const QString &dir);
     QString device() const; // "auto", "cpu" or "cuda"; default "auto"

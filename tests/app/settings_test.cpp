@@ -35,6 +35,26 @@ private slots:
         QCOMPARE(reread.currentPanel(), 3);
         QCOMPARE(reread.windowGeometry(), QByteArray("geometry"));
     }
+
+    // Recent studies: newest first, no duplicates, at most kMaxRecentStudies, removable.
+    void recentStudies()
+    {
+        QTemporaryDir dir;
+        mp::Settings settings(dir.filePath(QStringLiteral("s.ini")));
+        QVERIFY(settings.recentStudies().isEmpty());
+        for (int i = 0; i < 10; ++i)
+            settings.setLastStudyPath(QStringLiteral("/s/%1.mpstudy").arg(i));
+        settings.setLastStudyPath(QStringLiteral("/s/5.mpstudy"));
+        const QStringList recent = settings.recentStudies();
+        QCOMPARE(recent.size(), mp::Settings::kMaxRecentStudies);
+        QCOMPARE(recent.first(), QStringLiteral("/s/5.mpstudy"));
+        QCOMPARE(recent.at(1), QStringLiteral("/s/9.mpstudy"));
+        QCOMPARE(recent.count(QStringLiteral("/s/5.mpstudy")), 1);
+        QVERIFY(!recent.contains(QStringLiteral("/s/0.mpstudy")));
+        settings.removeRecentStudy(QStringLiteral("/s/9.mpstudy"));
+        QCOMPARE(settings.recentStudies().size(), mp::Settings::kMaxRecentStudies - 1);
+        QCOMPARE(settings.lastStudyPath(), QStringLiteral("/s/5.mpstudy"));
+    }
 };
 
 QTEST_GUILESS_MAIN(SettingsTest)

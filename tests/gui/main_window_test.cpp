@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QLabel>
+#include <QMenu>
 #include <QMenuBar>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -70,6 +71,16 @@ private slots:
         QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("not a study")));
         QVERIFY(!window.openPath(dir.filePath(QStringLiteral("missing.npy"))));
         QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("no such file")));
+
+        // The study is first in File > Open Recent, and choosing it reopens it.
+        auto *recent = window.findChild<QMenu *>(QStringLiteral("recentStudies"));
+        QVERIFY(recent && recent->isEnabled());
+        QCOMPARE(recent->actions().size(), 1);
+        QCOMPARE(recent->actions().first()->statusTip(), study);
+        window.closeStudy();
+        recent->actions().first()->trigger();
+        QVERIFY(window.store()->isOpen());
+        QCOMPARE(settings.recentStudies(), QStringList{study});
 
         QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("run")));
         window.openPath(dir.filePath(QStringLiteral("run"))); // not a run yet: the panel says so
