@@ -79,28 +79,26 @@ public:
         return it == m_object.end() ? nullptr : &*it;
     }
 
-    void number(const std::string &key, double &out, std::function<bool(double)> valid = {},
-                const char *rule = "")
+    // A finite number within `bounds`; `note` follows the bounds in the error ("< 100 (<= 0:
+    // greedy)").
+    void number(const std::string &key, double &out, const NumberBounds &bounds,
+                std::string_view note = {})
     {
         if (const Json *v = find(key)) {
             if (!v->is_number())
                 fail(key, "expected a number, got " + v->dump());
             const double value = v->get<double>();
-            if (!std::isfinite(value) || (valid && !valid(value)))
-                fail(key, std::string("must be ") + rule + ", got " + formatDouble(value));
+            if (!std::isfinite(value) || !bounds.contains(value))
+                fail(key, "must be " + boundsText(bounds) +
+                              (note.empty() ? "" : " (" + std::string(note) + ")") + ", got " +
+                              formatDouble(value));
             out = value;
         }
     }
 
-    void number(const std::string &key, double &out, const NumberBounds &bounds)
-    {
-        const std::string rule = boundsText(bounds);
-        number(
-            key, out, [&](double v) { return bounds.contains(v); }, rule.c_str());
-    }
-
+    // The same, or null for none.
     void optionalNumber(const std::string &key, std::optional<double> &out,
-                        std::function<bool(double)> valid, const char *rule)
+                        const NumberBounds &bounds)
     {
         if (const Json *v = find(key)) {
             if (v->is_null()) {
@@ -108,7 +106,7 @@ public:
                 return;
             }
             double value = 0;
-            number(key, value, std::move(valid), rule);
+            number(key, value, bounds, "or null for none");
             out = value;
         }
     }
@@ -222,19 +220,6 @@ private:
     std::set<std::string> m_known;
 };
 
-bool positive(double v)
-{
-    return kPositive.contains(v);
-}
-bool nonNegative(double v)
-{
-    return kNonNegative.contains(v);
-}
-bool unitOpen(double v)
-{
-    return kUnitOpen.contains(v);
-}
-
 void readDegrees(ObjectReader &reader, std::vector<PreferenceDegree> &out)
 {
     std::vector<std::string> names;
@@ -327,14 +312,14 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
     top.integer("epochs", c.epochs, kMinEpochs);
     top.integer("batch_size", c.batchSize, kMinBatchSize);
     top.integer("grad_accum", c.gradAccum, 1);
-    top.optionalNumber("max_grad_norm", c.maxGradNorm, positive, "> 0 (or null for none)");
+    top.optionalNumber("max_grad_norm", c.maxGradNorm, kPositive);
     top.object("optimizer", [&](ObjectReader &r) {
         r.choice("type", c.optimizer.kind, parseOptimizerKind);
         r.number("lr", c.optimizer.lr, kLearningRateBounds);
-        r.number("beta1", c.optimizer.beta1, unitOpen, "in [0, 1)");
-        r.number("beta2", c.optimizer.beta2, unitOpen, "in [0, 1)");
-        r.number("eps", c.optimizer.eps, positive, "> 0");
-        r.number("weight_decay", c.optimizer.weightDecay, nonNegative, ">= 0");
+        r.number("beta1", c.optimizer.beta1, kUnitOpen);
+        r.number("beta2", c.optimizer.beta2, kUnitOpen);
+        r.number("eps", c.optimizer.eps, kPositive);
+        r.number("weight_decay", c.optimizer.weightDecay, kNonNegative);
     });
     top.object("schedule", [&](ObjectReader &r) {
         r.choice("type", c.schedule, parseScheduleKind);
@@ -369,45 +354,42 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
     top.object("rm", [&](ObjectReader &r) {
         r.choice("margin", c.rm.margin, parseMarginScale);
         r.boolean("use_unsure", c.rm.useUnsure);
-        r.number("neftune_alpha", c.rm.neftuneAlpha, nonNegative, ">= 0");
+        r.number("neftune_alpha", c.rm.neftuneAlpha, kNonNegative);
         r.integer("max_length", c.rm.maxLength, 1);
     });
     top.object("ppo", [&](ObjectReader &r) {
         PpoSettings &p = c.ppo;
         r.string("reward_model", p.rewardModel);
-        r.number("learning_rate", p.learningRate, positive, "> 0");
+        r.number("learning_rate", p.learningRate, kPositive);
         r.choice("optimizer", p.optimizer, parseOptimizerKind);
         r.integer("batch_size", p.batchSize, 1);
         r.integer("mini_batch_size", p.miniBatchSize, 1);
         r.integer("grad_accum", p.gradAccum, 1);
         r.integer("ppo_epochs", p.ppoEpochs, 1);
         r.integer("epochs", p.epochs, 1);
-        r.optionalNumber("max_grad_norm", p.maxGradNorm, positive, "> 0 (or null for none)");
+        r.optionalNumber("max_grad_norm", p.maxGradNorm, kPositive);
         r.boolean("adap_kl_ctrl", p.adapKlCtrl);
-        r.number("init_kl_coef", p.initKlCoef, nonNegative, ">= 0");
+        r.number("init_kl_coef", p.initKlCoef, kNonNegative);
         r.choice("kl_penalty", p.klPenalty, parseKlPenalty);
-        r.number("target", p.target, positive, "> 0");
-        r.number("horizon", p.horizon, positive, "> 0");
-        r.number(
-            "gamma", p.gamma, [](double v) { return v >= 0 && v <= 1; }, "in [0, 1]");
-        r.number(
-            "lam", p.lam, [](double v) { return v >= 0 && v <= 1; }, "in [0, 1]");
-        r.number("cliprange", p.cliprange, positive, "> 0");
-        r.number("cliprange_value", p.cliprangeValue, positive, "> 0");
-        r.number("vf_coef", p.vfCoef, nonNegative, ">= 0");
-        r.number("ratio_threshold", p.ratioThreshold, positive, "> 0");
+        r.number("target", p.target, kPositive);
+        r.number("horizon", p.horizon, kPositive);
+        r.number("gamma", p.gamma, kUnitClosed);
+        r.number("lam", p.lam, kUnitClosed);
+        r.number("cliprange", p.cliprange, kPositive);
+        r.number("cliprange_value", p.cliprangeValue, kPositive);
+        r.number("vf_coef", p.vfCoef, kNonNegative);
+        r.number("ratio_threshold", p.ratioThreshold, kPositive);
         r.boolean("early_stopping", p.earlyStopping);
-        r.number("target_kl", p.targetKl, positive, "> 0");
+        r.number("target_kl", p.targetKl, kPositive);
         r.boolean("use_score_scaling", p.useScoreScaling);
         r.boolean("use_score_norm", p.useScoreNorm);
-        r.optionalNumber("score_clip", p.scoreClip, positive, "> 0 (or null for none)");
+        r.optionalNumber("score_clip", p.scoreClip, kPositive);
         r.boolean("whiten_rewards", p.whitenRewards);
         r.boolean("separate_critic", p.separateCritic);
         r.integer("max_new_tokens", p.maxNewTokens, 1);
-        r.number("temperature", p.temperature, positive, "> 0");
+        r.number("temperature", p.temperature, kPositive);
         r.integer("top_k", p.topK, 0);
-        r.number(
-            "top_p", p.topP, [](double v) { return v > 0 && v <= 1; }, "in (0, 1]");
+        r.number("top_p", p.topP, kUnitLeftOpen);
         const std::int64_t backward = p.miniBatchSize * p.gradAccum;
         if (p.batchSize % backward != 0)
             r.fail("batch_size", "must be divisible by mini_batch_size × grad_accum (" +
@@ -417,11 +399,10 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
     top.object("data", [&](ObjectReader &r) {
         r.string("pairs", c.data.pairs);
         readDegrees(r, c.data.degrees);
-        r.number(
-            "percent", c.data.percent, [](double v) { return v > 0 && v <= 1; }, "in (0, 1]");
+        r.number("percent", c.data.percent, kUnitLeftOpen);
         r.string("train_ids", c.data.trainIds);
         r.string("eval_ids", c.data.evalIds);
-        r.number("eval_fraction", c.data.evalFraction, unitOpen, "in [0, 1)");
+        r.number("eval_fraction", c.data.evalFraction, kUnitOpen);
         if (c.data.trainIds.empty() != c.data.evalIds.empty())
             r.fail(c.data.trainIds.empty() ? "train_ids" : "eval_ids",
                    "give both train_ids and eval_ids, or neither");
@@ -437,9 +418,8 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
         r.string("motion_dataset", c.eval.motionDataset);
         r.string("motion_split", c.eval.motionSplit);
         r.integer("motion_max_clips", c.eval.motionMaxClips, 0);
-        r.number(
-            "motion_temperature", c.eval.motionTemperature, [](double v) { return v < 100; },
-            "< 100 (<= 0: greedy)");
+        r.number("motion_temperature", c.eval.motionTemperature, {.max = 100, .maxExclusive = true},
+                 "<= 0: greedy");
         r.string("motion_evaluator", c.eval.motionEvaluator);
         r.integer("motion_mm_texts", c.eval.motionMmTexts, 0);
         if (c.eval.bestMetric.empty())
@@ -478,8 +458,8 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
     top.object("monitor", [&](ObjectReader &r) {
         r.integer("spike_window", c.monitor.spikeWindow, 2);
         r.integer("spike_min_history", c.monitor.spikeMinHistory, 2);
-        r.number("spike_threshold", c.monitor.spikeThreshold, positive, "> 0");
-        r.number("max_kl", c.monitor.maxKl, positive, "> 0");
+        r.number("spike_threshold", c.monitor.spikeThreshold, kPositive);
+        r.number("max_kl", c.monitor.maxKl, kPositive);
     });
     top.finish();
     if (c.method == TrainMethod::Rm && c.eval.motionMetrics)

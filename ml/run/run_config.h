@@ -40,6 +40,8 @@ struct NumberBounds {
 inline constexpr NumberBounds kPositive{.min = 0, .minExclusive = true};
 inline constexpr NumberBounds kNonNegative{.min = 0};
 inline constexpr NumberBounds kUnitOpen{.min = 0, .max = 1, .maxExclusive = true};
+inline constexpr NumberBounds kUnitClosed{.min = 0, .max = 1};
+inline constexpr NumberBounds kUnitLeftOpen{.min = 0, .max = 1, .minExclusive = true};
 inline constexpr NumberBounds kLabelSmoothingBounds{.min = 0, .max = 0.5, .maxExclusive = true};
 // The keys the Train form offers.
 inline constexpr NumberBounds kDpoBetaBounds = kPositive;
