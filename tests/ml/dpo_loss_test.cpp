@@ -6,6 +6,8 @@
 #include "ml/train/preference_degree.h"
 #include "ml/train/running_moments.h"
 
+#include "near.h"
+
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -18,16 +20,13 @@ constexpr double kRtol = 1e-6;
 
 void expectNear(double actual, double expected, const char *what)
 {
-    EXPECT_NEAR(actual, expected, kRtol * std::abs(expected) + 1e-12) << what;
+    mp::test::expectNear(actual, expected, kRtol, 1e-12, what);
 }
 
 void expectTensorNear(const at::Tensor &actual, const std::vector<double> &expected,
                       const char *what)
 {
-    const at::Tensor a = actual.to(torch::kDouble).reshape(-1).contiguous();
-    ASSERT_EQ(a.numel(), static_cast<std::int64_t>(expected.size())) << what;
-    for (size_t i = 0; i < expected.size(); ++i)
-        expectNear(a[static_cast<std::int64_t>(i)].item<double>(), expected[i], what);
+    mp::test::expectTensorNear(actual, expected, kRtol, 1e-12, what);
 }
 
 // Spec cases A-E: pc, pr, rc, rr.

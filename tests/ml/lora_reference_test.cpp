@@ -42,12 +42,6 @@ at::Tensor logitsOf(mp::T5Model &model, const mp::reference::Golden &io)
                           model->shiftRight(io["labels"]));
 }
 
-nlohmann::json readJson(const fs::path &file)
-{
-    std::ifstream in(file);
-    return nlohmann::json::parse(in);
-}
-
 // The app adapter: every kind of projection PEFT can target in T5, another rank and alpha than
 // the PEFT golden, seeded nonzero weights.
 const mp::LoraConfig kAppConfig{.rank = 4,
@@ -91,7 +85,7 @@ TEST(LoraReference, PeftAdapterGivesPeftLogits)
 TEST(LoraReference, OurAdapterFilesHavePeftNamesAndValues)
 {
     const auto peftDir = mp::reference::goldenDir("lora") / "peft_adapter";
-    const auto peftConfig = readJson(peftDir / "adapter_config.json");
+    const auto peftConfig = mp::test::readJsonFile(peftDir / "adapter_config.json");
     auto model = smallModel();
     const mp::LoraConfig config{.rank = 8, .alpha = 16.0, .dropout = 0.05};
     mp::applyLora(*model, config);
@@ -100,7 +94,7 @@ TEST(LoraReference, OurAdapterFilesHavePeftNamesAndValues)
 
     // Every key we write is one PEFT writes, with the same value (numbers as numbers, the
     // target list as a set); the path of the base model is informative only.
-    const auto ours = readJson(dir / "adapter_config.json");
+    const auto ours = mp::test::readJsonFile(dir / "adapter_config.json");
     for (const auto &[key, value] : ours.items()) {
         ASSERT_TRUE(peftConfig.contains(key)) << key;
         if (key == "base_model_name_or_path")
@@ -126,8 +120,8 @@ TEST(LoraReference, OurAdapterFilesHavePeftNamesAndValues)
 // "unexpected tensor", a layer subset on a "missing tensor").
 TEST(LoraReference, PeftOptionsWeCannotHonourAreRefusedByName)
 {
-    const auto peftConfig =
-        readJson(mp::reference::goldenDir("lora") / "peft_adapter" / "adapter_config.json");
+    const auto peftConfig = mp::test::readJsonFile(mp::reference::goldenDir("lora") /
+                                                   "peft_adapter" / "adapter_config.json");
     EXPECT_NO_THROW(mp::LoraConfig::fromJson(peftConfig, "adapter_config.json"));
     for (const auto &[key, value] :
          std::vector<std::pair<std::string, nlohmann::json>>{{"use_dora", true},

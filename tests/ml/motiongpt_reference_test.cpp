@@ -13,6 +13,8 @@
 
 #include "temp_dir.h"
 
+#include "golden_files.h"
+
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -28,8 +30,7 @@ namespace {
 
 fs::path goldenDir()
 {
-    const char *source = std::getenv("MP_SOURCE_DIR");
-    return fs::path(source ? source : ".") / "tests/reference/golden/motiongpt";
+    return mp::test::goldenDir("motiongpt");
 }
 
 class MotionGptReference : public ::testing::Test {

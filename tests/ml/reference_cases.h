@@ -6,6 +6,8 @@
 
 #include "ml/data/safetensors.h"
 
+#include "golden_files.h"
+
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -48,15 +50,9 @@ struct Golden {
 // golden/<topic>/<name>.{json,safetensors} under MP_SOURCE_DIR (set by ctest).
 inline Golden readGolden(const std::string &topic, const std::string &name)
 {
-    const char *source = std::getenv("MP_SOURCE_DIR");
-    if (!source)
-        throw std::runtime_error("MP_SOURCE_DIR is not set (ctest sets it to the source tree)");
-    const auto stem = std::filesystem::path(source) / "tests/reference/golden" / topic / name;
-    std::ifstream in(stem.string() + ".json");
-    if (!in)
-        throw std::runtime_error("cannot read " + stem.string() + ".json");
+    const auto stem = goldenDir(topic) / name;
     Golden golden;
-    golden.json = nlohmann::json::parse(in);
+    golden.json = readJsonFile(stem.string() + ".json");
     golden.tensors = readSafetensors(stem.string() + ".safetensors");
     return golden;
 }

@@ -6,6 +6,8 @@
 #include "ml/data/safetensors.h"
 #include "ml/models/t5.h"
 
+#include "golden_files.h"
+
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -20,13 +22,7 @@
 
 namespace mp::reference {
 
-inline std::filesystem::path goldenDir(const std::string &topic)
-{
-    const char *source = std::getenv("MP_SOURCE_DIR");
-    if (!source)
-        throw std::runtime_error("MP_SOURCE_DIR is not set (ctest sets it to the checkout)");
-    return std::filesystem::path(source) / "tests" / "reference" / "golden" / topic;
-}
+using mp::test::goldenDir;
 
 // A T5 that transformers saved under golden/t5/NAME (config.json + model.safetensors), in eval
 // mode.

@@ -3,6 +3,8 @@
 #include "ml/core/error.h"
 #include "ml/train/reward_loss.h"
 
+#include "near.h"
+
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -19,17 +21,13 @@ thread_local double gAtol = 1e-12;
 
 void expectNear(double actual, double expected, const std::string &what)
 {
-    EXPECT_NEAR(actual, expected, kRtol * std::abs(expected) + gAtol) << what;
+    mp::test::expectNear(actual, expected, kRtol, gAtol, what);
 }
 
 void expectTensorNear(const at::Tensor &actual, const std::vector<double> &expected,
                       const std::string &what)
 {
-    const at::Tensor a = actual.detach().to(torch::kDouble).reshape(-1).contiguous();
-    ASSERT_EQ(a.numel(), static_cast<std::int64_t>(expected.size())) << what;
-    for (size_t i = 0; i < expected.size(); ++i)
-        expectNear(a[static_cast<std::int64_t>(i)].item<double>(), expected[i],
-                   what + "[" + std::to_string(i) + "]");
+    mp::test::expectTensorNear(actual, expected, kRtol, gAtol, what);
 }
 
 class LossVectorTest : public ::testing::TestWithParam<c10::ScalarType> {

@@ -16,6 +16,8 @@
 #include "ml/eval/t2m_import.h"
 #include "tests/ml/temp_dir.h"
 
+#include "golden_files.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -29,16 +31,7 @@ namespace {
 
 std::filesystem::path goldenDir()
 {
-    const char *source = std::getenv("MP_SOURCE_DIR");
-    return std::filesystem::path(source ? source : ".") / "tests/reference/golden/t2m_evaluator";
-}
-
-nlohmann::json readJson(const std::filesystem::path &path)
-{
-    std::ifstream in(path);
-    if (!in)
-        throw std::runtime_error("cannot open " + path.string());
-    return nlohmann::json::parse(in);
+    return mp::test::goldenDir("t2m_evaluator");
 }
 
 std::vector<std::int64_t> indices(const at::Tensor &t)
@@ -57,7 +50,7 @@ protected:
     void SetUp() override
     {
         tensors = mp::readSafetensors(goldenDir() / "metrics.safetensors");
-        values = readJson(goldenDir() / "metrics.json");
+        values = mp::test::readJsonFile(goldenDir() / "metrics.json");
     }
     const at::Tensor &at(const std::string &name) { return tensors.at(name); }
 
@@ -125,7 +118,7 @@ protected:
         loaded = mp::loadEvaluator(options.out);
         loaded.model->eval();
         expected = mp::readSafetensors(golden / "embeddings.safetensors");
-        rows = readJson(golden / "embeddings.json");
+        rows = mp::test::readJsonFile(golden / "embeddings.json");
         mp::HumanMl3dOptions datasetOptions;
         datasetOptions.split = "test";
         dataset = mp::evalDatasetFromHumanMl3d(

@@ -10,6 +10,8 @@
 
 #include "temp_dir.h"
 
+#include "golden_files.h"
+
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -27,14 +29,7 @@ namespace {
 
 fs::path goldenDir()
 {
-    const char *source = std::getenv("MP_SOURCE_DIR");
-    return fs::path(source ? source : ".") / "tests/reference/golden/checkpoints";
-}
-
-nlohmann::json readJson(const fs::path &path)
-{
-    std::ifstream in(path);
-    return nlohmann::json::parse(in);
+    return mp::test::goldenDir("checkpoints");
 }
 
 // Pickle's little-endian two's complement bytes of a positive int, in decimal.
@@ -182,7 +177,7 @@ TEST_P(TorchCheckpointTest, EveryValueEqualsPythons)
     const auto checkpoint = mp::readTorchCheckpoint(goldenDir() / (stem + ".pt"));
     EXPECT_EQ(checkpoint.isLegacy(), stem == "tensors_legacy");
     Compare compare(&checkpoint, mp::readSafetensors(goldenDir() / (stem + ".safetensors")));
-    compare(checkpoint.root(), readJson(goldenDir() / (stem + ".json")), "");
+    compare(checkpoint.root(), mp::test::readJsonFile(goldenDir() / (stem + ".json")), "");
     EXPECT_GE(compare.tensorsCompared, 20);
 
     // Views of one storage share it, as in PyTorch; separate tensors do not.
@@ -213,7 +208,7 @@ TEST(TorchCheckpoint, LightningCheckpointKeepsTheModelAndNamesWhatItSkips)
 {
     const auto checkpoint = mp::readTorchCheckpoint(goldenDir() / "lightning.ckpt");
     Compare compare(&checkpoint, mp::readSafetensors(goldenDir() / "lightning.safetensors"));
-    compare(checkpoint.root(), readJson(goldenDir() / "lightning.json"), "");
+    compare(checkpoint.root(), mp::test::readJsonFile(goldenDir() / "lightning.json"), "");
     EXPECT_GE(compare.tensorsCompared, 4 + 3 + 4 * 3); // model, callback scores, Adam state
 
     const auto state = checkpoint.tensors("state_dict");
@@ -236,7 +231,8 @@ TEST(TorchCheckpoint, LightningCheckpointKeepsTheModelAndNamesWhatItSkips)
 
 TEST(PickleFile, PlainPicklesOfEveryProtocol)
 {
-    const auto words = readJson(goldenDir() / "words.json").get<std::vector<std::string>>();
+    const auto words =
+        mp::test::readJsonFile(goldenDir() / "words.json").get<std::vector<std::string>>();
     for (const char *protocol : {"2", "3", "4", "5"}) {
         SCOPED_TRACE(protocol);
         const auto list =
