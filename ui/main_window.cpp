@@ -33,6 +33,12 @@
 
 namespace mp {
 
+namespace {
+// The files a study can be opened from: the Open dialog's filter and a path on the command line.
+const QStringList kStudySuffixes = {QStringLiteral("mpstudy"), QStringLiteral("db"),
+                                    QStringLiteral("sqlite")};
+} // namespace
+
 MainWindow::MainWindow(Settings &settings, QWidget *parent)
     : QMainWindow(parent), m_settings(settings), m_undoStack(new QUndoStack(this)),
       m_store(new StudyStore(this))
@@ -81,7 +87,7 @@ bool MainWindow::openPath(const QString &path)
         return false;
     };
     if (StudyStore::isConnectionString(path) ||
-        (info.isFile() && QStringList{"mpstudy", "db", "sqlite"}.contains(suffix))) {
+        (info.isFile() && kStudySuffixes.contains(suffix))) {
         m_panels->setCurrentWidget(m_labelPanel);
         return openStudy(path, false);
     }
@@ -156,7 +162,9 @@ void MainWindow::newStudy()
 void MainWindow::openStudyFile()
 {
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open study"), QString(), tr("Studies (*.mpstudy *.db *.sqlite);;All files (*)"));
+        this, tr("Open study"), QString(),
+        tr("Studies (%1);;All files (*)")
+            .arg(QStringLiteral("*.") + kStudySuffixes.join(QStringLiteral(" *."))));
     if (!path.isEmpty())
         openStudy(path, false);
 }

@@ -71,8 +71,8 @@ std::optional<Choice> choiceFromName(const QString &name)
 }
 QString degreeName(PreferenceDegree degree)
 {
-    return QString::fromUtf8(degreePaperName(degree).data(),
-                             static_cast<qsizetype>(degreePaperName(degree).size()));
+    const std::string_view name = degreePaperName(degree);
+    return QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size()));
 }
 std::optional<PreferenceDegree> degreeFromName(const QString &name)
 {
