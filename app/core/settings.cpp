@@ -2,6 +2,8 @@
 
 #include "ml/core/paths.h"
 
+#include <QDir>
+#include <QStandardPaths>
 #include <QtGlobal>
 
 namespace mp {
@@ -13,6 +15,7 @@ const char *const kPanel = "window/panel";
 const char *const kLabeler = "label/labeler";
 const char *const kStudy = "study/last";
 const char *const kRecentStudies = "study/recent";
+const char *const kNewStudyDir = "study/newStudyDir";
 const char *const kModelDir = "model/dir";
 const char *const kDevice = "compute/device";
 const char *const kCorpusDir = "data/corpusDir";
@@ -86,6 +89,19 @@ void Settings::removeRecentStudy(const QString &path)
     QStringList recent = recentStudies();
     recent.removeAll(path);
     m_settings.setValue(kRecentStudies, recent);
+}
+
+QString Settings::newStudyDir() const
+{
+    const QString value = m_settings.value(kNewStudyDir).toString();
+    if (!value.isEmpty())
+        return value;
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+        .filePath(QStringLiteral("studies"));
+}
+void Settings::setNewStudyDir(const QString &dir)
+{
+    m_settings.setValue(kNewStudyDir, dir);
 }
 
 QString Settings::modelDir() const

@@ -29,6 +29,11 @@ public:
     QStringList recentStudies() const;
     void removeRecentStudy(const QString &path);
     static constexpr int kMaxRecentStudies = 8;
+    // Where "Start labeling" makes its dated studies; default: "studies" in the user's data
+    // directory (QStandardPaths::AppDataLocation, e.g. ~/.local/share/MotionPref/MotionPref
+    // Studio/studies; $XDG_DATA_HOME moves it).
+    QString newStudyDir() const;
+    void setNewStudyDir(const QString &dir);
     QString modelDir() const; // default: the embedded default bundle
     void setModelDir(const QString &dir);
     QString device() const; // "auto", "cpu" or "cuda"; default "auto"

@@ -17,6 +17,24 @@ private slots:
         QVERIFY(settings.lastStudyPath().isEmpty());
     }
 
+    // New studies go to the user's data directory unless the settings name another folder.
+    void newStudyDir()
+    {
+        QTemporaryDir dir;
+        const QByteArray saved = qgetenv("XDG_DATA_HOME");
+        qputenv("XDG_DATA_HOME", dir.filePath(QStringLiteral("share")).toUtf8());
+        mp::Settings settings(dir.filePath(QStringLiteral("s.ini")));
+        QVERIFY2(settings.newStudyDir().startsWith(dir.filePath(QStringLiteral("share/"))),
+                 qPrintable(settings.newStudyDir()));
+        QVERIFY(settings.newStudyDir().endsWith(QStringLiteral("/studies")));
+        settings.setNewStudyDir(QStringLiteral("/elsewhere"));
+        QCOMPARE(settings.newStudyDir(), QStringLiteral("/elsewhere"));
+        if (saved.isNull())
+            qunsetenv("XDG_DATA_HOME");
+        else
+            qputenv("XDG_DATA_HOME", saved);
+    }
+
     void roundTrip()
     {
         QTemporaryDir dir;

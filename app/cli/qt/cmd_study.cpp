@@ -10,6 +10,7 @@
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "app/study/agreement.h"
+#include "app/study/new_study.h"
 #include "app/study/study_io.h"
 #include "app/study/study_simulation.h"
 #include "app/study/study_split.h"
@@ -17,7 +18,6 @@
 
 #include <QCoreApplication>
 #include <QDir>
-#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -65,10 +65,8 @@ int runCreate(const ParsedArgs &args, const Context &)
 {
     const QtApplicationScope qt;
     const QString location = qs(args.positional(0, "STUDY"));
-    if (!StudyStore::isConnectionString(location) && QFileInfo::exists(location))
-        throw InputError(location.toStdString() + ": exists already; a new study needs a new file");
     StudyStore store;
-    store.open(location, true);
+    createStudy(store, location); // refuses an existing file
     if (args.has("name"))
         store.setMeta(QStringLiteral("name"), qs(args.value("name")));
     std::cout << "created study " << store.location().toStdString() << " (schema version "
