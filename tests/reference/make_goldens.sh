@@ -9,6 +9,7 @@ python=${MP_REFERENCE_PYTHON:-$here/.venv/bin/python}
 "$python" "$here/motiongpt.py"
 "$python" "$here/t5_lora.py"
 "$python" "$here/losses.py"
+"$python" "$here/bradley_terry.py"
 # TRL 0.8.6 and 0.11.4 run in venvs of their own: tests/reference/setup.sh trl08 trl011.
 "$here/.venv-trl08/bin/python" "$here/losses_trl08.py"
 "$here/.venv-trl08/bin/python" "$here/ppo_trl08.py"
