@@ -109,10 +109,42 @@ const char *const kSchemaV2[] = {
          PRIMARY KEY (split_name, pair_id)))",
 };
 
+// Checks a reviewer trusts (issue 22). Pairs get a kind: "normal" (the study's data), "gold" (a
+// known answer made by the app: gold_expected is the sample that should win) or "repeat" (a pair
+// labeled earlier by the same labeler, shown again with sides swapped: repeats_pair is it).
+// Gold and repeat pairs are quality checks, never training data nor agreement items. A label
+// records whether both motions had been watched to the end before the vote (NULL: not known,
+// as for imported labels), and a skip carries reason tags in label_tags (append-only too).
+// PostgreSQL expands "l.*" of a view when it is made, so the label views are made again to
+// show the new column.
+const char *const kSchemaV3[] = {
+    R"(ALTER TABLE pairs ADD COLUMN kind TEXT NOT NULL DEFAULT 'normal'
+         CHECK (kind IN ('normal', 'gold', 'repeat')))",
+    "ALTER TABLE pairs ADD COLUMN gold_expected BIGINT REFERENCES samples(id)",
+    "ALTER TABLE pairs ADD COLUMN repeats_pair BIGINT REFERENCES pairs(id)",
+    "CREATE INDEX pairs_kind ON pairs(kind)",
+    "ALTER TABLE labels ADD COLUMN watched_both INTEGER CHECK (watched_both IN (0, 1))",
+    R"(CREATE TABLE label_tags (
+         label_id BIGINT NOT NULL REFERENCES labels(id),
+         tag TEXT NOT NULL CHECK (tag IN ('wrong_action', 'wrong_count_direction', 'jitter',
+                                          'foot_skating', 'physically_impossible', 'too_short')),
+         PRIMARY KEY (label_id, tag)))",
+    "DROP VIEW pair_labels",
+    "DROP VIEW current_labels",
+    R"(CREATE VIEW current_labels AS
+         SELECT l.* FROM labels l
+         WHERE l.retracted = 0
+           AND l.id = (SELECT MAX(l2.id) FROM labels l2
+                       WHERE l2.pair_id = l.pair_id AND l2.labeler = l.labeler))",
+    R"(CREATE VIEW pair_labels AS
+         SELECT c.* FROM current_labels c
+         WHERE c.id = (SELECT MAX(c2.id) FROM current_labels c2 WHERE c2.pair_id = c.pair_id))",
+};
+
 struct Migration {
     int version;
     QStringList statements;
-    bool appendOnlyGuard; // add the dialect's label guard after the statements
+    QString appendOnlyTable; // a table that gets the dialect's append-only guard, if any
 };
 
 template <std::size_t N> QStringList toList(const char *const (&statements)[N])
@@ -126,8 +158,9 @@ template <std::size_t N> QStringList toList(const char *const (&statements)[N])
 std::vector<Migration> migrations()
 {
     return {
-        {1, toList(kSchemaV1), true},
-        {2, toList(kSchemaV2), false},
+        {1, toList(kSchemaV1), QStringLiteral("labels")},
+        {2, toList(kSchemaV2), QString()},
+        {3, toList(kSchemaV3), QStringLiteral("label_tags")},
     };
 }
 
@@ -174,22 +207,28 @@ QString SqlDialect::lockForAssignment() const
                                            : QStringLiteral(" FOR UPDATE OF p SKIP LOCKED");
 }
 
-QStringList SqlDialect::appendOnlyGuard() const
+QStringList SqlDialect::appendOnlyGuard(const QString &table) const
 {
+    // The names and message of version 1's labels guard, so its statements did not change.
+    const QString message = QStringLiteral("%1 are append-only").arg(table);
     if (backend == StudyBackend::Sqlite) {
         return {
-            QStringLiteral("CREATE TRIGGER labels_no_update BEFORE UPDATE ON labels "
-                           "BEGIN SELECT RAISE(ABORT, 'labels are append-only'); END"),
-            QStringLiteral("CREATE TRIGGER labels_no_delete BEFORE DELETE ON labels "
-                           "BEGIN SELECT RAISE(ABORT, 'labels are append-only'); END"),
+            QStringLiteral("CREATE TRIGGER %1_no_update BEFORE UPDATE ON %1 "
+                           "BEGIN SELECT RAISE(ABORT, '%2'); END")
+                .arg(table, message),
+            QStringLiteral("CREATE TRIGGER %1_no_delete BEFORE DELETE ON %1 "
+                           "BEGIN SELECT RAISE(ABORT, '%2'); END")
+                .arg(table, message),
         };
     }
     return {
-        QStringLiteral("CREATE FUNCTION mp_labels_append_only() RETURNS trigger "
+        QStringLiteral("CREATE FUNCTION mp_%1_append_only() RETURNS trigger "
                        "LANGUAGE plpgsql AS $$ BEGIN "
-                       "RAISE EXCEPTION 'labels are append-only'; END $$"),
-        QStringLiteral("CREATE TRIGGER labels_append_only BEFORE UPDATE OR DELETE ON labels "
-                       "FOR EACH ROW EXECUTE FUNCTION mp_labels_append_only()"),
+                       "RAISE EXCEPTION '%2'; END $$")
+            .arg(table, message),
+        QStringLiteral("CREATE TRIGGER %1_append_only BEFORE UPDATE OR DELETE ON %1 "
+                       "FOR EACH ROW EXECUTE FUNCTION mp_%1_append_only()")
+            .arg(table),
     };
 }
 
@@ -215,12 +254,15 @@ int storedSchemaVersion(QSqlDatabase &db)
     return query.value(0).isNull() ? 0 : query.value(0).toInt();
 }
 
-void migrateStudy(QSqlDatabase &db, const SqlDialect &dialect)
+void migrateStudy(QSqlDatabase &db, const SqlDialect &dialect, int targetVersion)
 {
+    const int target = targetVersion > 0 ? targetVersion : latestSchemaVersion();
     // Up to date (the usual case): no write transaction, so opening never waits for a writer.
     if (storedSchemaVersion(db) == latestSchemaVersion())
         return;
     for (const Migration &migration : migrations()) {
+        if (migration.version > target)
+            break;
         exec(db, dialect.beginWrite());
         try {
             if (!dialect.migrationLock().isEmpty())
@@ -237,8 +279,9 @@ void migrateStudy(QSqlDatabase &db, const SqlDialect &dialect)
             if (stored < migration.version) {
                 for (const QString &statement : migration.statements)
                     exec(db, dialect.expand(statement));
-                if (migration.appendOnlyGuard) {
-                    for (const QString &statement : dialect.appendOnlyGuard())
+                if (!migration.appendOnlyTable.isEmpty()) {
+                    for (const QString &statement :
+                         dialect.appendOnlyGuard(migration.appendOnlyTable))
                         exec(db, statement);
                 }
                 QSqlQuery record(db);

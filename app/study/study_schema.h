@@ -25,17 +25,18 @@ struct SqlDialect {
     // Appended to the SELECT that picks a pair to assign: PostgreSQL rows are locked and
     // others skip them; SQLite needs nothing since BEGIN IMMEDIATE serializes writers.
     QString lockForAssignment() const;
-    // Statements that make the labels table reject UPDATE and DELETE.
-    QStringList appendOnlyGuard() const;
+    // Statements that make a table (labels, label_tags) reject UPDATE and DELETE.
+    QStringList appendOnlyGuard(const QString &table) const;
     // Serializes concurrent migrations of one database (two labelers opening a fresh study).
     QString migrationLock() const;
 };
 
 int latestSchemaVersion();
 
-// Brings db up to latestSchemaVersion(). Throws std::runtime_error on an SQL failure and
+// Brings db up to targetVersion (latestSchemaVersion() when 0; an older one only for tests that
+// make a study as an older build did). Throws std::runtime_error on an SQL failure and
 // mp::InputError when the database was written by a newer MotionPref (unknown version).
-void migrateStudy(QSqlDatabase &db, const SqlDialect &dialect);
+void migrateStudy(QSqlDatabase &db, const SqlDialect &dialect, int targetVersion = 0);
 
 // The version recorded in db, 0 for an empty database.
 int storedSchemaVersion(QSqlDatabase &db);

@@ -27,15 +27,12 @@ using namespace studysql;
 
 namespace {
 
-// A writer that finds the study locked waits this long before failing: long enough for
-// another labeler's commit (milliseconds) or an import (seconds), short enough to report.
-constexpr int kBusyTimeoutMs = 15000;
-
 QAtomicInt connectionCounter;
 
 const QString kPairSelect =
     QStringLiteral("SELECT p.id, p.prompt_id, pr.text, p.sample1_id, p.sample2_id, p.left_sample, "
-                   "p.external_id, p.assigned_to, p.assigned_at, p.created_at "
+                   "p.external_id, p.assigned_to, p.assigned_at, p.created_at, p.kind, "
+                   "p.gold_expected, p.repeats_pair "
                    "FROM pairs p JOIN prompts pr ON pr.id = p.prompt_id ");
 
 // Unlabeled: no labeler has a current label on the pair.
@@ -73,6 +70,9 @@ PairInfo readPair(const QSqlQuery &query)
     pair.assignedTo = query.value(7).toString();
     pair.assignedAtMs = query.value(8).toLongLong();
     pair.createdAtMs = query.value(9).toLongLong();
+    pair.kind = pairKindFromName(query.value(10).toString()).value_or(PairKind::Normal);
+    pair.goldExpected = optionalInt(query.value(11));
+    pair.repeatsPair = optionalInt(query.value(12));
     return pair;
 }
 
@@ -144,7 +144,7 @@ void StudyStore::open(const QString &location, bool create)
         configurePostgres(m_db, location);
     } else {
         m_db.setDatabaseName(location);
-        m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(kBusyTimeoutMs));
+        m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(m_busyTimeoutMs));
     }
     if (!m_db.open()) {
         const std::string why = m_db.lastError().text().simplified().toStdString();
@@ -260,7 +260,19 @@ void StudyStore::requireOpen() const
             QSqlQuery(m_db).exec(m_dialect->beginWrite());
         }
     }
+    // SQLITE_BUSY (5) and SQLITE_LOCKED (6): another program holds the lock; worth a retry.
+    const QString code = query.lastError().nativeErrorCode();
+    if (backend() == StudyBackend::Sqlite &&
+        (code == QLatin1String("5") || code == QLatin1String("6")))
+        throw StudyBusyError(message);
     throw std::runtime_error(message);
+}
+
+void StudyStore::setBusyTimeoutMs(int ms)
+{
+    m_busyTimeoutMs = ms;
+    if (isOpen() && backend() == StudyBackend::Sqlite)
+        exec(QStringLiteral("PRAGMA busy_timeout = %1").arg(ms));
 }
 
 QSqlQuery StudyStore::run(const QString &sql, const QVariantList &values) const
@@ -517,9 +529,48 @@ std::optional<PairInfo> StudyStore::pairByExternalId(const QString &externalId) 
     return findPair(QStringLiteral("WHERE p.external_id = ?"), {externalId});
 }
 
+qint64 StudyStore::addCheckPair(const CheckPair &check)
+{
+    if (check.kind == PairKind::Normal)
+        throw InputError("a check pair is a gold or a repeat pair");
+    if (check.leftSample != 1 && check.leftSample != 2)
+        throw InputError("leftSample must be 1 or 2, got " + std::to_string(check.leftSample));
+    if (check.sample1Id == check.sample2Id)
+        throw InputError("a pair needs two different samples");
+    if (check.kind == PairKind::Gold &&
+        (!check.goldExpected ||
+         (*check.goldExpected != check.sample1Id && *check.goldExpected != check.sample2Id)))
+        throw InputError("a gold pair's expected sample must be one of its two samples");
+    if (check.kind == PairKind::Repeat && !check.repeatsPair)
+        throw InputError("a repeat pair must name the pair it repeats");
+    Transaction tx(*this);
+    if (check.repeatsPair && pair(*check.repeatsPair).kind != PairKind::Normal)
+        throw InputError("only a normal pair can be repeated");
+    const QVariant assigned = textOrNull(check.assignedTo);
+    const QVariant assignedAt = check.assignedTo.isEmpty() ? nullInt() : QVariant(nowMs());
+    const qint64 id = insert(
+        QStringLiteral("INSERT INTO pairs (prompt_id, sample1_id, sample2_id, left_sample, "
+                       "assigned_to, assigned_at, created_at, kind, gold_expected, repeats_pair) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        {check.promptId, check.sample1Id, check.sample2Id, check.leftSample, assigned, assignedAt,
+         nowMs(), pairKindName(check.kind), intOrNull(check.goldExpected),
+         intOrNull(check.repeatsPair)});
+    tx.commit();
+    return id;
+}
+
+std::vector<PairInfo> StudyStore::checkPairs() const
+{
+    QSqlQuery query = run(kPairSelect + QStringLiteral("WHERE p.kind <> 'normal' ORDER BY p.id"));
+    std::vector<PairInfo> out;
+    while (query.next())
+        out.push_back(readPair(query));
+    return out;
+}
+
 std::vector<PairInfo> StudyStore::pairs() const
 {
-    QSqlQuery query = run(kPairSelect + QStringLiteral("ORDER BY p.id"));
+    QSqlQuery query = run(kPairSelect + QStringLiteral("WHERE p.kind = 'normal' ORDER BY p.id"));
     std::vector<PairInfo> out;
     while (query.next())
         out.push_back(readPair(query));
@@ -534,16 +585,19 @@ std::optional<PairInfo> StudyStore::assignNextPair(const QString &labeler, qint6
     const qint64 now = nowMs();
     std::optional<qint64> id;
     {
-        QSqlQuery own =
-            run(QStringLiteral("SELECT p.id FROM pairs p WHERE p.assigned_to = ? AND ") +
-                    kUnlabeled + QStringLiteral(" ORDER BY p.id LIMIT 1"),
-                {labeler});
+        QSqlQuery own = run(
+            QStringLiteral("SELECT p.id FROM pairs p WHERE p.assigned_to = ? AND ") + kUnlabeled +
+                QStringLiteral(" ORDER BY CASE WHEN p.kind = 'normal' THEN 1 ELSE 0 END, "
+                               "p.id LIMIT 1"),
+            {labeler});
         if (own.next())
             id = own.value(0).toLongLong();
     }
     if (!id) {
-        QSqlQuery free = run(QStringLiteral("SELECT p.id FROM pairs p WHERE (p.assigned_to IS "
-                                            "NULL OR p.assigned_at < ?) AND ") +
+        // Check pairs are made for one labeler (StudyStore::addCheckPair), never handed out.
+        QSqlQuery free = run(QStringLiteral("SELECT p.id FROM pairs p WHERE p.kind = 'normal' "
+                                            "AND (p.assigned_to IS NULL OR p.assigned_at < ?) "
+                                            "AND ") +
                                  kUnlabeled + QStringLiteral(" ORDER BY p.id LIMIT 1") +
                                  m_dialect->lockForAssignment(),
                              {now - reclaimAfterMs});

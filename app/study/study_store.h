@@ -33,6 +33,26 @@ class QSqlQuery;
 
 namespace mp {
 
+// A gold or repeat pair (schema v3), made for one labeler: StudyStore::addCheckPair.
+struct CheckPair {
+    PairKind kind = PairKind::Gold;
+    qint64 promptId = 0;
+    qint64 sample1Id = 0;
+    qint64 sample2Id = 0;
+    int leftSample = 1;
+    std::optional<qint64> goldExpected; // gold: sample1Id or sample2Id
+    std::optional<qint64> repeatsPair;  // repeat: a normal pair
+    QString assignedTo;                 // the labeler it is made for (held by them at once)
+};
+
+// A write that found the study locked by another connection or program for longer than the
+// busy timeout (SQLite's SQLITE_BUSY): nothing was written, and the same write can be tried
+// again later.
+class StudyBusyError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 struct SavedSplit {
     QString name;
     qint64 seed = 0;
@@ -46,6 +66,9 @@ class StudyStore : public QObject {
 public:
     // A pair held by a labeler who has not labeled it for this long goes back to the pool.
     static constexpr qint64 kDefaultReclaimMs = 30 * 60 * 1000;
+    // A writer that finds the study locked waits this long before failing by default: long
+    // enough for another labeler's commit (milliseconds) or an import (seconds).
+    static constexpr int kDefaultBusyTimeoutMs = 15000;
 
     explicit StudyStore(QObject *parent = nullptr);
     ~StudyStore() override;
@@ -59,6 +82,10 @@ public:
     StudyBackend backend() const;
     int schemaVersion();
     static bool isConnectionString(const QString &location);
+    // How long a write waits for another connection's lock before StudyBusyError (SQLite;
+    // 15 s by default). The GUI thread's store waits briefly and queues what it could not write.
+    void setBusyTimeoutMs(int ms);
+    int busyTimeoutMs() const { return m_busyTimeoutMs; }
     // Hex SHA-256 of a file, or of a directory's files (names and contents, sorted): identifies
     // a model bundle or an adapter whatever its path.
     static QString contentHash(const QString &path);
@@ -88,19 +115,25 @@ public:
     qint64 addPair(qint64 promptId, qint64 sample1Id, qint64 sample2Id, int leftSample,
                    const QString &externalId = {});
     static int randomLeftSample();
-    PairInfo pair(qint64 id) const;
+    // A gold or repeat pair, assigned to check.assignedTo; returns its id.
+    qint64 addCheckPair(const CheckPair &check);
+    PairInfo pair(qint64 id) const; // any kind
     std::optional<PairInfo> pairByExternalId(const QString &externalId) const;
+    // The study's data: normal pairs only, in id order. Gold and repeat pairs are checks of the
+    // labelers (checkPairs()), never training data, exports of the data or agreement items.
     std::vector<PairInfo> pairs() const;
+    std::vector<PairInfo> checkPairs() const; // gold and repeat pairs, in id order
 
-    // The labeler's own unlabeled pair if they hold one (resume after restart), else the
-    // lowest-id pair nobody labeled and nobody holds (or held longer than reclaimAfterMs);
-    // nullopt when none is left. One transaction: no pair goes to two labelers.
+    // The labeler's own unlabeled pair if they hold one (resume after restart; a check pair
+    // too), else the lowest-id normal pair nobody labeled and nobody holds (or held longer than
+    // reclaimAfterMs); nullopt when none is left. One transaction: no pair goes to two labelers.
+    // A held check pair comes before a held normal pair (check_pairs.h puts one in front).
     std::optional<PairInfo> assignNextPair(const QString &labeler,
                                            qint64 reclaimAfterMs = kDefaultReclaimMs);
     void releaseAssignment(qint64 pairId, const QString &labeler);
 
     // Returns the new label id. A previous label of the same labeler on the pair is
-    // superseded (recorded in the new row).
+    // superseded (recorded in the new row). input.tags (skips only) go to label_tags with it.
     qint64 addLabel(qint64 pairId, const QString &labeler, const LabelInput &input);
     // The same, from what was pressed: left/right are mapped through the pair's leftSample.
     // `stored`, when given, receives the label as stored (in the pair's own terms), so that an
@@ -108,13 +141,17 @@ public:
     qint64 addShownLabel(qint64 pairId, const QString &labeler, ShownChoice shown,
                          std::optional<PreferenceDegree> degree,
                          SkipReason skipReason = SkipReason::None, qint64 timeOnTaskMs = 0,
-                         const QString &comment = {}, LabelInput *stored = nullptr);
+                         const QString &comment = {}, LabelInput *stored = nullptr,
+                         const std::vector<ReasonTag> &tags = {},
+                         std::optional<bool> watchedBoth = std::nullopt);
     // Undo: appends a retraction of the labeler's current label on the pair; returns its id.
     qint64 retractLabel(qint64 pairId, const QString &labeler);
 
     std::optional<LabelRecord> currentLabel(qint64 pairId) const; // newest of any labeler
     std::optional<LabelRecord> currentLabel(qint64 pairId, const QString &labeler) const;
-    std::vector<LabelRecord> currentLabels() const; // per (pair, labeler), by pair then id
+    // Per (pair, labeler), by pair then id; of the pairs of that kind (the study's data by
+    // default); nullopt: of every kind.
+    std::vector<LabelRecord> currentLabels(std::optional<PairKind> kind = PairKind::Normal) const;
     std::vector<LabelRecord> labelHistory(qint64 pairId) const; // every row, oldest first
     std::vector<LabelRecord> allLabelRows() const;
     QStringList labelers() const;
@@ -150,6 +187,7 @@ private:
     QString m_connectionName;
     QString m_location;
     std::unique_ptr<SqlDialect> m_dialect;
+    int m_busyTimeoutMs = kDefaultBusyTimeoutMs;
     int m_txDepth = 0;
     int m_batchDepth = 0; // runInTransaction nesting: item signals give way to studyChanged
     mutable bool m_txBroken = false; // an inner write failed: the outer commit must not happen

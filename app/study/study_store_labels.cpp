@@ -8,6 +8,10 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 namespace mp {
 
 using namespace studysql;
@@ -16,7 +20,7 @@ namespace {
 
 const QString kLabelColumns = QStringLiteral(
     "id, pair_id, labeler, choice, degree, skip_reason, comment, time_on_task_ms, created_at, "
-    "supersedes, retracted");
+    "supersedes, retracted, watched_both");
 
 LabelRecord readLabel(const QSqlQuery &query)
 {
@@ -34,7 +38,18 @@ LabelRecord readLabel(const QSqlQuery &query)
     label.createdAtMs = query.value(8).toLongLong();
     label.supersedes = optionalInt(query.value(9));
     label.retracted = query.value(10).toInt() != 0;
+    if (!query.value(11).isNull())
+        label.watchedBoth = query.value(11).toInt() != 0;
     return label;
+}
+
+// kLabelColumns with each column prefixed by a table alias, for joins.
+QString labelColumns(const QString &alias)
+{
+    QStringList columns;
+    for (const QString &column : kLabelColumns.split(QStringLiteral(", ")))
+        columns << alias + QLatin1Char('.') + column;
+    return columns.join(QStringLiteral(", "));
 }
 
 } // namespace
@@ -59,6 +74,8 @@ qint64 StudyStore::addLabel(qint64 pairId, const QString &labeler, const LabelIn
     }
     if (input.choice != Choice::Skipped && input.skipReason != SkipReason::None)
         throw InputError("a skip reason belongs to a skipped pair only");
+    if (input.choice != Choice::Skipped && !input.tags.empty())
+        throw InputError("reason tags belong to a skipped pair only");
     if (input.timeOnTaskMs < 0)
         throw InputError("time on task cannot be negative");
 
@@ -74,12 +91,18 @@ qint64 StudyStore::addLabel(qint64 pairId, const QString &labeler, const LabelIn
     }
     const qint64 id =
         insert(QStringLiteral("INSERT INTO labels (pair_id, labeler, choice, degree, skip_reason, "
-                              "comment, time_on_task_ms, created_at, supersedes, retracted) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"),
+                              "comment, time_on_task_ms, created_at, supersedes, retracted, "
+                              "watched_both) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"),
                {pairId, labeler, choiceName(input.choice),
                 degree ? QVariant(static_cast<int>(*degree)) : QVariant(QMetaType::fromType<int>()),
                 textOrNull(skipReasonName(input.skipReason)), textOrNull(input.comment),
-                input.timeOnTaskMs, nowMs(), intOrNull(previous)});
+                input.timeOnTaskMs, nowMs(), intOrNull(previous),
+                input.watchedBoth ? QVariant(*input.watchedBoth ? 1 : 0)
+                                  : QVariant(QMetaType::fromType<int>())});
+    std::set<ReasonTag> tags(input.tags.begin(), input.tags.end()); // each tag once
+    for (ReasonTag tag : tags)
+        run(QStringLiteral("INSERT INTO label_tags (label_id, tag) VALUES (?, ?)"),
+            {id, reasonTagName(tag)});
     tx.commit();
     notify([this, id, pairId] { emit labelStored(id, pairId); });
     return id;
@@ -87,7 +110,9 @@ qint64 StudyStore::addLabel(qint64 pairId, const QString &labeler, const LabelIn
 
 qint64 StudyStore::addShownLabel(qint64 pairId, const QString &labeler, ShownChoice shown,
                                  std::optional<PreferenceDegree> degree, SkipReason skipReason,
-                                 qint64 timeOnTaskMs, const QString &comment, LabelInput *stored)
+                                 qint64 timeOnTaskMs, const QString &comment, LabelInput *stored,
+                                 const std::vector<ReasonTag> &tags,
+                                 std::optional<bool> watchedBoth)
 {
     // Reading leftSample and writing the label in one transaction keeps them consistent.
     Transaction tx(*this);
@@ -96,7 +121,9 @@ qint64 StudyStore::addShownLabel(qint64 pairId, const QString &labeler, ShownCho
                            .degree = degree,
                            .skipReason = skipReason,
                            .comment = comment,
-                           .timeOnTaskMs = timeOnTaskMs};
+                           .timeOnTaskMs = timeOnTaskMs,
+                           .tags = tags,
+                           .watchedBoth = watchedBoth};
     const qint64 id = addLabel(pairId, labeler, input);
     tx.commit();
     if (stored)
@@ -127,6 +154,26 @@ std::vector<LabelRecord> StudyStore::readLabels(const QString &sql,
     std::vector<LabelRecord> out;
     while (query.next())
         out.push_back(readLabel(query));
+    query.finish();
+    // Tags are few (skips only): one read of the table, matched by label id.
+    std::map<qint64, std::vector<ReasonTag>> tags;
+    bool anySkip = false;
+    for (const LabelRecord &label : out)
+        anySkip = anySkip || label.choice == Choice::Skipped;
+    if (anySkip) {
+        QSqlQuery rows = run(QStringLiteral("SELECT label_id, tag FROM label_tags"));
+        while (rows.next()) {
+            if (auto tag = reasonTagFromName(rows.value(1).toString()))
+                tags[rows.value(0).toLongLong()].push_back(*tag);
+        }
+    }
+    for (LabelRecord &label : out) {
+        const auto found = tags.find(label.id);
+        if (found == tags.end())
+            continue;
+        label.tags = found->second;
+        std::sort(label.tags.begin(), label.tags.end());
+    }
     return out;
 }
 
@@ -151,11 +198,17 @@ std::optional<LabelRecord> StudyStore::currentLabel(qint64 pairId, const QString
     return labels.front();
 }
 
-std::vector<LabelRecord> StudyStore::currentLabels() const
+std::vector<LabelRecord> StudyStore::currentLabels(std::optional<PairKind> kind) const
 {
-    return readLabels(
-        QStringLiteral("SELECT %1 FROM current_labels ORDER BY pair_id, id").arg(kLabelColumns),
-        {});
+    if (!kind) {
+        return readLabels(
+            QStringLiteral("SELECT %1 FROM current_labels ORDER BY pair_id, id").arg(kLabelColumns),
+            {});
+    }
+    return readLabels(QStringLiteral("SELECT %1 FROM current_labels c JOIN pairs p ON p.id = "
+                                     "c.pair_id WHERE p.kind = ? ORDER BY c.pair_id, c.id")
+                          .arg(labelColumns(QStringLiteral("c"))),
+                      {pairKindName(*kind)});
 }
 
 std::vector<LabelRecord> StudyStore::labelHistory(qint64 pairId) const
@@ -188,10 +241,13 @@ StudyCounts StudyStore::counts() const
     StudyCounts counts;
     counts.prompts = count(QStringLiteral("SELECT COUNT(*) FROM prompts"));
     counts.samples = count(QStringLiteral("SELECT COUNT(*) FROM samples"));
-    counts.pairs = count(QStringLiteral("SELECT COUNT(*) FROM pairs"));
-    counts.labeledPairs = count(QStringLiteral("SELECT COUNT(*) FROM pair_labels"));
-    counts.skippedPairs =
-        count(QStringLiteral("SELECT COUNT(*) FROM pair_labels WHERE choice = 'skipped'"));
+    // Pairs are the study's data: normal pairs (gold and repeat pairs are checks).
+    counts.pairs = count(QStringLiteral("SELECT COUNT(*) FROM pairs WHERE kind = 'normal'"));
+    const QString normalLabels = QStringLiteral(
+        "SELECT COUNT(*) FROM pair_labels c JOIN pairs p ON p.id = c.pair_id WHERE p.kind = "
+        "'normal'");
+    counts.labeledPairs = count(normalLabels);
+    counts.skippedPairs = count(normalLabels + QStringLiteral(" AND c.choice = 'skipped'"));
     counts.labelRows = count(QStringLiteral("SELECT COUNT(*) FROM labels"));
     counts.labelers = count(QStringLiteral("SELECT COUNT(DISTINCT labeler) FROM current_labels"));
     return counts;

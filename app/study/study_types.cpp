@@ -51,7 +51,59 @@ constexpr std::array<std::pair<SkipReason, const char *>, 6> kSkipReasons{{
     {SkipReason::Other, "other"},
 }};
 
+constexpr std::array<std::pair<PairKind, const char *>, 3> kPairKinds{{
+    {PairKind::Normal, "normal"},
+    {PairKind::Gold, "gold"},
+    {PairKind::Repeat, "repeat"},
+}};
+
+constexpr std::array<std::pair<ReasonTag, const char *>, kNumReasonTags> kReasonTags{{
+    {ReasonTag::WrongAction, "wrong_action"},
+    {ReasonTag::WrongCountOrDirection, "wrong_count_direction"},
+    {ReasonTag::Jitter, "jitter"},
+    {ReasonTag::FootSkating, "foot_skating"},
+    {ReasonTag::PhysicallyImpossible, "physically_impossible"},
+    {ReasonTag::TooShort, "too_short"},
+}};
+
+constexpr std::array<std::pair<ReasonTag, const char *>, kNumReasonTags> kReasonTitles{{
+    {ReasonTag::WrongAction, "Wrong action"},
+    {ReasonTag::WrongCountOrDirection, "Wrong count or direction"},
+    {ReasonTag::Jitter, "Jitter"},
+    {ReasonTag::FootSkating, "Foot skating"},
+    {ReasonTag::PhysicallyImpossible, "Physically impossible"},
+    {ReasonTag::TooShort, "Too short"},
+}};
+
 } // namespace
+
+QString pairKindName(PairKind kind)
+{
+    return nameOf(kPairKinds, kind);
+}
+std::optional<PairKind> pairKindFromName(const QString &name)
+{
+    return lookup(kPairKinds, name);
+}
+QString reasonTagName(ReasonTag tag)
+{
+    return nameOf(kReasonTags, tag);
+}
+QString reasonTagTitle(ReasonTag tag)
+{
+    return nameOf(kReasonTitles, tag);
+}
+std::optional<ReasonTag> reasonTagFromName(const QString &name)
+{
+    return lookup(kReasonTags, name.trimmed());
+}
+std::vector<ReasonTag> allReasonTags()
+{
+    std::vector<ReasonTag> out;
+    for (const auto &[tag, name] : kReasonTags)
+        out.push_back(tag);
+    return out;
+}
 
 QString promptSourceName(PromptSource source)
 {

@@ -24,6 +24,22 @@ enum class ShownChoice { Left, Right, Unsure, Skip };
 
 enum class SkipReason { None, BrokenMotion, PromptUnclear, BothBad, Identical, Other };
 
+// What a pair is for (schema v3). Normal pairs are the study's data; gold and repeat pairs are
+// checks of the labeler (a known answer; a pair labeled before, shown again with sides
+// swapped) and never become training data or agreement items.
+enum class PairKind { Normal, Gold, Repeat };
+
+// Why a skip (a "both bad" included): one or more tags, chosen with keys in the Label panel.
+enum class ReasonTag {
+    WrongAction,
+    WrongCountOrDirection,
+    Jitter,
+    FootSkating,
+    PhysicallyImpossible,
+    TooShort
+};
+inline constexpr int kNumReasonTags = 6;
+
 QString promptSourceName(PromptSource source);
 std::optional<PromptSource> promptSourceFromName(const QString &name);
 QString choiceName(Choice choice); // "sample_1", "sample_2", "unsure", "skipped" (paper form)
@@ -33,6 +49,14 @@ QString degreeName(PreferenceDegree degree); // "Much better" ... "Negligibly be
 std::optional<PreferenceDegree> degreeFromName(const QString &name); // also "much", "3", ...
 QString skipReasonName(SkipReason reason); // "broken_motion", ...; "" for None
 std::optional<SkipReason> skipReasonFromName(const QString &name);
+QString pairKindName(PairKind kind); // "normal", "gold", "repeat"
+std::optional<PairKind> pairKindFromName(const QString &name);
+// Stored and exported names ("wrong_action", "wrong_count_direction", "jitter", "foot_skating",
+// "physically_impossible", "too_short") and the words the Label panel shows.
+QString reasonTagName(ReasonTag tag);
+QString reasonTagTitle(ReasonTag tag); // "Wrong action", ...
+std::optional<ReasonTag> reasonTagFromName(const QString &name);
+std::vector<ReasonTag> allReasonTags(); // in the order above
 
 // leftSample is 1 or 2: which sample the pair shows on the left.
 Choice choiceFromShown(ShownChoice shown, int leftSample);
@@ -83,6 +107,9 @@ struct PairInfo {
     QString assignedTo; // empty when nobody holds it
     qint64 assignedAtMs = 0;
     qint64 createdAtMs = 0;
+    PairKind kind = PairKind::Normal;
+    std::optional<qint64> goldExpected; // gold: the sample that should be chosen
+    std::optional<qint64> repeatsPair;  // repeat: the pair shown again (sides swapped)
 };
 
 struct LabelInput {
@@ -91,6 +118,8 @@ struct LabelInput {
     SkipReason skipReason = SkipReason::None; // required (not None) for Skipped
     QString comment;
     qint64 timeOnTaskMs = 0;
+    std::vector<ReasonTag> tags;     // skips only (a "both bad" is a skip)
+    std::optional<bool> watchedBoth; // both motions played to the end before the vote
 };
 
 struct LabelRecord {
@@ -105,6 +134,8 @@ struct LabelRecord {
     qint64 createdAtMs = 0;
     std::optional<qint64> supersedes; // the label this row replaces or retracts
     bool retracted = false;           // an undo: the superseded label no longer counts
+    std::vector<ReasonTag> tags;      // of a skip, in tag order
+    std::optional<bool> watchedBoth;  // empty: not recorded (imported, before schema v3)
 };
 
 struct StudyCounts {

@@ -561,6 +561,139 @@ private slots:
         QCOMPARE(store.counts().labelRows, kPairs);
     }
 
+    // Schema v3 (issue 22): gold and repeat pairs stay out of the data and of the free pool;
+    // reason tags and the watched-both flag are stored with a label and are append-only.
+    void checkPairsTagsAndWatchedBoth()
+    {
+        QFETCH_GLOBAL(QString, backend);
+        const QString location = freshLocation(backend);
+        StudyStore store;
+        store.open(location, true);
+        const Fixture f = addPairs(store, 2);
+        const PairInfo base = store.pair(f.pairs[0]);
+        QCOMPARE(base.kind, PairKind::Normal);
+        QVERIFY_THROWS_EXCEPTION(InputError, store.addCheckPair({.kind = PairKind::Gold,
+                                                                 .promptId = f.prompt,
+                                                                 .sample1Id = base.sample1Id,
+                                                                 .sample2Id = base.sample2Id,
+                                                                 .goldExpected = 999999}));
+        const qint64 gold = store.addCheckPair({.kind = PairKind::Gold,
+                                                .promptId = f.prompt,
+                                                .sample1Id = base.sample1Id,
+                                                .sample2Id = base.sample2Id,
+                                                .leftSample = 2,
+                                                .goldExpected = base.sample2Id,
+                                                .assignedTo = QStringLiteral("ana")});
+        const qint64 repeat = store.addCheckPair({.kind = PairKind::Repeat,
+                                                  .promptId = f.prompt,
+                                                  .sample1Id = base.sample1Id,
+                                                  .sample2Id = base.sample2Id,
+                                                  .leftSample = 3 - base.leftSample,
+                                                  .repeatsPair = base.id,
+                                                  .assignedTo = QStringLiteral("bo")});
+        QVERIFY_THROWS_EXCEPTION(InputError, store.addCheckPair({.kind = PairKind::Repeat,
+                                                                 .promptId = f.prompt,
+                                                                 .sample1Id = base.sample1Id,
+                                                                 .sample2Id = base.sample2Id,
+                                                                 .repeatsPair = gold}));
+        QCOMPARE(store.pair(gold).kind, PairKind::Gold);
+        QCOMPARE(store.pair(gold).goldExpected, std::optional<qint64>(base.sample2Id));
+        QCOMPARE(store.pair(gold).assignedTo, QStringLiteral("ana"));
+        QCOMPARE(store.pair(repeat).repeatsPair, std::optional<qint64>(base.id));
+        QCOMPARE(store.pairs().size(), std::size_t(2)); // the data: normal pairs only
+        QCOMPARE(store.checkPairs().size(), std::size_t(2));
+        QCOMPARE(store.counts().pairs, 2);
+        // The labeler for whom a check pair was made gets it; nobody else ever does.
+        QCOMPARE(store.assignNextPair(QStringLiteral("ana"))->id, gold);
+        QCOMPARE(store.assignNextPair(QStringLiteral("cy"))->id, f.pairs[0]);
+        QCOMPARE(store.assignNextPair(QStringLiteral("dee"), -1000)->id, f.pairs[0]);
+
+        store.addLabel(gold, QStringLiteral("ana"),
+                       {.choice = Choice::Sample2,
+                        .degree = PreferenceDegree::MuchBetter,
+                        .watchedBoth = true});
+        QVERIFY_THROWS_EXCEPTION(InputError, store.addLabel(f.pairs[0], QStringLiteral("ana"),
+                                                            {.choice = Choice::Sample1,
+                                                             .degree = PreferenceDegree::Better,
+                                                             .tags = {ReasonTag::Jitter}}));
+        const qint64 skip = store.addShownLabel(
+            f.pairs[0], QStringLiteral("ana"), ShownChoice::Skip, std::nullopt, SkipReason::BothBad,
+            1200, {}, nullptr, {ReasonTag::TooShort, ReasonTag::Jitter, ReasonTag::Jitter}, false);
+        const auto current = store.currentLabel(f.pairs[0], QStringLiteral("ana"));
+        QVERIFY(current);
+        QCOMPARE(current->id, skip);
+        QCOMPARE(current->tags, (std::vector<ReasonTag>{ReasonTag::Jitter, ReasonTag::TooShort}));
+        QCOMPARE(current->watchedBoth, std::optional<bool>(false));
+        // The data's labels leave the gold pair out; every kind together holds it.
+        QCOMPARE(store.currentLabels().size(), std::size_t(1));
+        QCOMPARE(store.currentLabels(PairKind::Gold).size(), std::size_t(1));
+        QCOMPARE(store.currentLabels(PairKind::Gold).front().watchedBoth,
+                 std::optional<bool>(true));
+        QCOMPARE(store.currentLabels(std::nullopt).size(), std::size_t(2));
+        QCOMPARE(store.counts().labeledPairs, 1);
+        {
+            QSqlDatabase raw = rawConnection(location, QStringLiteral("raw_tags"));
+            QVERIFY(raw.open());
+            QSqlQuery query(raw);
+            QVERIFY(!query.exec(QStringLiteral("UPDATE label_tags SET tag = 'jitter'")));
+            QVERIFY(query.lastError().text().contains(QLatin1String("append-only")));
+            QVERIFY(!query.exec(QStringLiteral("DELETE FROM label_tags")));
+            QVERIFY(!query.exec(QStringLiteral("UPDATE labels SET watched_both = 1")));
+            QVERIFY(query.exec(QStringLiteral("SELECT COUNT(*) FROM label_tags")) && query.next());
+            QCOMPARE(query.value(0).toInt(), 2);
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("raw_tags"));
+    }
+
+    // A study made by a version-2 build (labels in it) opens, migrates to the latest version
+    // and keeps its labels: they read as normal pairs with no watched-both record.
+    void migratesAVersion2Study()
+    {
+        QFETCH_GLOBAL(QString, backend);
+        const QString location = freshLocation(backend);
+        {
+            QSqlDatabase raw = rawConnection(location, QStringLiteral("raw_v2"));
+            QVERIFY(raw.open());
+            if (backend == QLatin1String("sqlite"))
+                QVERIFY(QSqlQuery(raw).exec(QStringLiteral("PRAGMA foreign_keys=ON")));
+            SqlDialect dialect{backend == QLatin1String("sqlite") ? StudyBackend::Sqlite
+                                                                  : StudyBackend::Postgres};
+            migrateStudy(raw, dialect, 2);
+            QCOMPARE(storedSchemaVersion(raw), 2);
+            QSqlQuery query(raw);
+            for (const char *sql :
+                 {"INSERT INTO prompts (text, source, created_at) VALUES ('a man runs', 'typed', "
+                  "1)",
+                  "INSERT INTO samples (prompt_id, seed, temperature, top_k, top_p, tokens, "
+                  "created_at) VALUES (1, 1, 1.0, 0, 1.0, '1 2', 1)",
+                  "INSERT INTO samples (prompt_id, seed, temperature, top_k, top_p, tokens, "
+                  "created_at) VALUES (1, 2, 1.0, 0, 1.0, '3 4', 1)",
+                  "INSERT INTO pairs (prompt_id, sample1_id, sample2_id, left_sample, created_at) "
+                  "VALUES (1, 1, 2, 2, 1)",
+                  "INSERT INTO labels (pair_id, labeler, choice, degree, created_at) VALUES "
+                  "(1, 'ana', 'sample_2', 2, 1)"})
+                QVERIFY2(query.exec(QString::fromLatin1(sql)),
+                         qPrintable(query.lastError().text()));
+            raw.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("raw_v2"));
+        StudyStore store;
+        store.open(location);
+        QCOMPARE(store.schemaVersion(), latestSchemaVersion());
+        QCOMPARE(store.pairs().size(), std::size_t(1));
+        QCOMPARE(store.pairs().front().kind, PairKind::Normal);
+        const auto labels = store.currentLabels();
+        QCOMPARE(labels.size(), std::size_t(1));
+        QCOMPARE(labels.front().choice, std::optional<Choice>(Choice::Sample2));
+        QVERIFY(!labels.front().watchedBoth);
+        QVERIFY(labels.front().tags.empty());
+        store.addLabel(1, QStringLiteral("bo"),
+                       {.choice = Choice::Skipped,
+                        .skipReason = SkipReason::BothBad,
+                        .tags = {ReasonTag::FootSkating}});
+        QCOMPARE(store.currentLabel(1)->tags, std::vector<ReasonTag>{ReasonTag::FootSkating});
+    }
+
     void splitsAreSavedInOrder()
     {
         QFETCH_GLOBAL(QString, backend);
