@@ -15,8 +15,11 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Nominal category for kappa; nullopt for a skip.
-std::optional<int> category(Choice choice)
+constexpr int kCategories = 3;
+
+} // namespace
+
+std::optional<int> choiceCategory(Choice choice)
 {
     switch (choice) {
     case Choice::Sample1:
@@ -30,10 +33,6 @@ std::optional<int> category(Choice choice)
     }
     return std::nullopt;
 }
-
-constexpr int kCategories = 3;
-
-} // namespace
 
 double cohenKappa(const std::vector<int> &a, const std::vector<int> &b)
 {
@@ -240,7 +239,7 @@ AgreementReport computeAgreement(const StudyStore &store)
         std::vector<int> ordinal;
         std::vector<int> nominal;
         for (const auto &[labeler, label] : labels) {
-            const int c = *category(*label.choice);
+            const int c = *choiceCategory(*label.choice);
             ++row[static_cast<std::size_t>(c)];
             nominal.push_back(c);
             ordinal.push_back(*signedPreference(*label.choice, label.degree));
@@ -262,8 +261,8 @@ AgreementReport computeAgreement(const StudyStore &store)
                 const auto lb = labels.find(b->first);
                 if (la == labels.end() || lb == labels.end())
                     continue;
-                ratingsA.push_back(*category(*la->second.choice));
-                ratingsB.push_back(*category(*lb->second.choice));
+                ratingsA.push_back(*choiceCategory(*la->second.choice));
+                ratingsB.push_back(*choiceCategory(*lb->second.choice));
             }
             if (ratingsA.empty())
                 continue;

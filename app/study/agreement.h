@@ -7,13 +7,20 @@
 // that "Better" vs "Much better" counts as a small disagreement. Skips are not judgments and are
 // left out everywhere. Agreement is measured on the overlap: pairs with two or more labelers.
 
+#include "app/study/study_types.h"
+
 #include <QString>
 
+#include <optional>
 #include <vector>
 
 namespace mp {
 
 class StudyStore;
+
+// The nominal category of a choice for kappa: sample_1 0, sample_2 1, unsure 2; nullopt for a
+// skip.
+std::optional<int> choiceCategory(Choice choice);
 
 // Cohen's kappa of two raters over the same items (categories are small non-negative ints).
 // NaN when chance agreement is 1 (both raters always used one and the same category).

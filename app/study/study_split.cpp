@@ -19,14 +19,18 @@ namespace mp {
 
 namespace {
 
-std::map<qint64, LabelRecord> pairLabels(const StudyStore &store)
+std::map<qint64, LabelRecord> pairLabels(const StudyStore &store,
+                                         const TrainingLabelOptions &options)
 {
-    // The pair's current label is the newest current label of any labeler.
+    // The pair's training label under the rule (label_aggregation.h; by default the newest
+    // current label of any labeler). Only normal pairs: gold and repeat pairs are checks.
+    std::map<qint64, std::vector<LabelRecord>> byPair;
+    for (LabelRecord &label : store.currentLabels())
+        byPair[label.pairId].push_back(std::move(label));
     std::map<qint64, LabelRecord> out;
-    for (LabelRecord &label : store.currentLabels()) {
-        auto &slot = out[label.pairId];
-        if (label.id > slot.id)
-            slot = std::move(label);
+    for (const auto &[pairId, labels] : byPair) {
+        if (auto label = aggregateLabels(labels, options))
+            out.emplace(pairId, std::move(*label));
     }
     return out;
 }
@@ -54,10 +58,10 @@ void seededShuffle(std::vector<qint64> &ids, quint64 seed)
     ids.assign(shuffled.begin(), shuffled.end());
 }
 
-std::vector<qint64> trainablePairs(const StudyStore &store)
+std::vector<qint64> trainablePairs(const StudyStore &store, const TrainingLabelOptions &options)
 {
     std::vector<qint64> ids;
-    for (const auto &[pairId, label] : pairLabels(store)) {
+    for (const auto &[pairId, label] : pairLabels(store, options)) {
         if (prefersASample(label))
             ids.push_back(pairId);
     }
@@ -69,7 +73,7 @@ SavedSplit makeSplit(const StudyStore &store, const SplitOptions &options)
     if (!(options.testFraction > 0 && options.testFraction < 1))
         throw InputError("test fraction must be between 0 and 1, got " +
                          std::to_string(options.testFraction));
-    std::vector<qint64> ids = trainablePairs(store);
+    std::vector<qint64> ids = trainablePairs(store, options.labels);
     if (ids.size() < 2)
         throw InputError("a split needs at least 2 pairs labeled with a preference, the study "
                          "has " +
@@ -103,7 +107,7 @@ std::vector<qint64> selectSubset(const StudyStore &store, const std::vector<qint
     if (!(options.percent > 0 && options.percent <= 100))
         throw InputError("subset percentage must be in (0, 100], got " +
                          std::to_string(options.percent));
-    const auto labels = pairLabels(store);
+    const auto labels = pairLabels(store, options.labels);
     const std::set<PreferenceDegree> wanted(options.degrees.begin(), options.degrees.end());
     std::vector<qint64> kept;
     for (qint64 id : ids) {
@@ -130,9 +134,10 @@ std::vector<qint64> selectSubset(const StudyStore &store, const std::vector<qint
     return out;
 }
 
-int writeTrainingJsonl(const StudyStore &store, const std::vector<qint64> &ids, const QString &file)
+int writeTrainingJsonl(const StudyStore &store, const std::vector<qint64> &ids, const QString &file,
+                       const TrainingLabelOptions &options)
 {
-    const auto labels = pairLabels(store);
+    const auto labels = pairLabels(store, options);
     QSaveFile out(file);
     if (!out.open(QIODevice::WriteOnly))
         throw InputError(file.toStdString() + ": " + out.errorString().toStdString());
@@ -140,8 +145,9 @@ int writeTrainingJsonl(const StudyStore &store, const std::vector<qint64> &ids, 
     for (qint64 id : ids) {
         const auto found = labels.find(id);
         if (found == labels.end() || !prefersASample(found->second))
-            throw InputError("pair " + std::to_string(id) +
-                             " has no current preference label; it cannot be trained on");
+            throw InputError("pair " + std::to_string(id) + " has no preference label under the '" +
+                             labelAggregationName(options.rule).toStdString() +
+                             "' rule; it cannot be trained on");
         const LabelRecord &label = found->second;
         const PairInfo pair = store.pair(id);
         const bool first = label.choice == Choice::Sample1;

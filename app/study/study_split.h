@@ -21,6 +21,7 @@
 // Id list files (writeIdList) hold one pair id per line; readIdList is the trainer's reader
 // (ml/train/preference_data.h).
 
+#include "app/study/label_aggregation.h"
 #include "app/study/study_types.h"
 
 #include <QString>
@@ -36,12 +37,16 @@ struct SavedSplit;
 
 struct SplitOptions {
     QString name = QStringLiteral("default");
-    double testFraction = 0.1; // test size = ceil(fraction * pairs), as HF train_test_split
-    quint64 seed = 2222;       // the paper's DPO seed; its RM/PPO split uses 42
+    double testFraction = 0.1;   // test size = ceil(fraction * pairs), as HF train_test_split
+    quint64 seed = 2222;         // the paper's DPO seed; its RM/PPO split uses 42
+    TrainingLabelOptions labels; // which pairs are trainable
 };
 
-// Pairs usable for training: current label prefers sample_1 or sample_2; in id order.
-std::vector<qint64> trainablePairs(const StudyStore &store);
+// Pairs usable for training: the study's normal pairs whose label under options (by default
+// the newest current label, the paper's rule) prefers sample_1 or sample_2; in id order.
+// Gold and repeat pairs never take part.
+std::vector<qint64> trainablePairs(const StudyStore &store,
+                                   const TrainingLabelOptions &options = {});
 
 // A new split of trainablePairs(); not saved.
 SavedSplit makeSplit(const StudyStore &store, const SplitOptions &options);
@@ -54,6 +59,7 @@ struct SubsetOptions {
         degrees;          // keep pairs whose current label has one of these; empty: all
     double percent = 100; // then keep this share (rounded), chosen by seed
     quint64 seed = 2222;
+    TrainingLabelOptions labels; // the pair's label (and whether it has one) under this rule
 };
 // Filters ids (keeping their order) by degree, then takes the percentage.
 std::vector<qint64> selectSubset(const StudyStore &store, const std::vector<qint64> &ids,
@@ -62,8 +68,10 @@ std::vector<qint64> selectSubset(const StudyStore &store, const std::vector<qint
 // Deterministic Fisher-Yates shuffle (see above): shufflePairIds on qint64 ids.
 void seededShuffle(std::vector<qint64> &ids, quint64 seed);
 
-int writeTrainingJsonl(const StudyStore &store, const std::vector<qint64> &ids,
-                       const QString &file);
+// Each pair's label under options; "labeler" names every labeler whose vote made it
+// (comma-separated) for the majority, mean and unanimous rules.
+int writeTrainingJsonl(const StudyStore &store, const std::vector<qint64> &ids, const QString &file,
+                       const TrainingLabelOptions &options = {});
 void writeIdList(const std::vector<qint64> &ids, const QString &file);
 std::vector<qint64> readIdList(const QString &file);
 
