@@ -255,21 +255,6 @@ QString sampleKey(int sample)
     return sample == 2 ? QStringLiteral("sample_2") : QStringLiteral("sample_1");
 }
 
-// Quotes a CSV cell when needed; a text cell that a spreadsheet would run as a formula gets a
-// leading apostrophe (the usual CSV-injection guard).
-QString csvCell(const QString &value, bool text = false)
-{
-    QString cell = value;
-    if (text && !cell.isEmpty() && QStringLiteral("=+-@").contains(cell.front()))
-        cell.prepend(QLatin1Char('\''));
-    if (cell.contains(QLatin1Char(',')) || cell.contains(QLatin1Char('"')) ||
-        cell.contains(QLatin1Char('\n')) || cell.contains(QLatin1Char('\r'))) {
-        cell.replace(QLatin1String("\""), QLatin1String("\"\""));
-        cell = QLatin1Char('"') + cell + QLatin1Char('"');
-    }
-    return cell;
-}
-
 std::vector<PairInfo> selectedPairs(const StudyStore &store, const ExportOptions &options)
 {
     std::vector<PairInfo> all = store.pairs();
@@ -297,6 +282,19 @@ std::map<qint64, std::vector<LabelRecord>> currentLabelsByPair(const StudyStore 
 }
 
 } // namespace
+
+QString csvCell(const QString &value, bool text)
+{
+    QString cell = value;
+    if (text && !cell.isEmpty() && QStringLiteral("=+-@").contains(cell.front()))
+        cell.prepend(QLatin1Char('\''));
+    if (cell.contains(QLatin1Char(',')) || cell.contains(QLatin1Char('"')) ||
+        cell.contains(QLatin1Char('\n')) || cell.contains(QLatin1Char('\r'))) {
+        cell.replace(QLatin1String("\""), QLatin1String("\"\""));
+        cell = QLatin1Char('"') + cell + QLatin1Char('"');
+    }
+    return cell;
+}
 
 QString tokenPathFor(const QString &featuresPath)
 {

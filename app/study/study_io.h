@@ -72,6 +72,9 @@ struct ExportOptions {
 int exportStudy(const StudyStore &store, const QString &file, ExportFormat format,
                 const ExportOptions &options = {});
 
+// Quotes a CSV cell when needed (RFC 4180); a text cell that a spreadsheet would run as a
+// formula gets a leading apostrophe (the usual CSV-injection guard).
+QString csvCell(const QString &value, bool text = false);
 // The paper's token file for a features path: drop ".npy", data2 -> data3, append
 // "_token.npy", then features -> tokens (every occurrence, as Python's str.replace).
 QString tokenPathFor(const QString &featuresPath);
