@@ -14,6 +14,8 @@ packages=(
   # ML and formats
   libtorch-dev libopenblas0-pthread libassimp-dev nlohmann-json3-dev
   libsentencepiece-dev sentencepiece
+  # c10d's Gloo backend headers (data-parallel training; the gloo LibTorch was built against)
+  libgloo-dev
   # headless GUI tests and screenshots
   xvfb xauth imagemagick fonts-dejavu-core
 )

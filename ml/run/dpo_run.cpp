@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include "ml/core/distributed.h"
 #include "ml/core/error.h"
 #include "ml/models/bundle.h"
 #include "ml/run/events.h"
@@ -27,23 +28,30 @@ namespace {
 // frozen, so they never change).
 class ReferenceCache {
 public:
+    // Data-parallel ranks compute their shard of the pairs and exchange the values.
     void fill(RunContext &context, PolicyModel &policy, const std::vector<PreferencePair> &pairs,
               const LogProbOptions &logProbs)
     {
-        const std::int64_t chunk = 64;
-        for (std::size_t begin = 0; begin < pairs.size(); begin += chunk) {
+        const auto [first, last] = context.distributed->shard(pairs.size());
+        std::vector<at::Tensor> values{
+            torch::zeros({static_cast<std::int64_t>(pairs.size()), 2}, torch::kDouble)};
+        const std::size_t chunk = 64;
+        for (std::size_t begin = first; begin < last; begin += chunk) {
+            const std::size_t end = std::min(last, begin + chunk);
             const std::vector<PreferencePair> slice(
                 pairs.begin() + static_cast<std::ptrdiff_t>(begin),
-                pairs.begin() + static_cast<std::ptrdiff_t>(std::min(
-                                    pairs.size(), begin + static_cast<std::size_t>(chunk))));
-            const auto batch = makePreferenceBatches(context, slice, chunk).front();
+                pairs.begin() + static_cast<std::ptrdiff_t>(end));
+            const auto batch =
+                makePreferenceBatches(context, slice, static_cast<std::int64_t>(chunk)).front();
             const auto ref = referenceLogProbs(policy, batch, logProbs);
-            const auto chosen = ref.chosen.to(torch::kCPU, torch::kDouble);
-            const auto rejected = ref.rejected.to(torch::kCPU, torch::kDouble);
-            for (std::size_t i = 0; i < slice.size(); ++i)
-                m_logps[slice[i].pairId] = {chosen[static_cast<std::int64_t>(i)].item<double>(),
-                                            rejected[static_cast<std::int64_t>(i)].item<double>()};
+            values[0].slice(0, static_cast<std::int64_t>(begin), static_cast<std::int64_t>(end)) =
+                torch::stack({ref.chosen, ref.rejected}, 1).to(torch::kCPU, torch::kDouble);
         }
+        context.distributed->allReduceSum(values);
+        const auto all = values[0].contiguous();
+        const double *row = all.data_ptr<double>();
+        for (std::size_t i = 0; i < pairs.size(); ++i)
+            m_logps[pairs[i].pairId] = {row[2 * i], row[2 * i + 1]};
     }
 
     void attach(PreferenceBatch &batch, const std::vector<PreferencePair> &pairs,
@@ -88,6 +96,11 @@ RunOutcome runDpo(RunContext &context)
         .maxGradNorm = config.maxGradNorm,
         .rpoAlpha = config.dpo.rpoAlpha,
     };
+    Distributed &distributed = *context.distributed;
+    if (distributed.active() && config.dpo.loss == DpoLossType::BcoPair)
+        throw InputError("config: dpo.loss bco_pair keeps running moments of each batch's "
+                         "rewards, which data-parallel ranks would each see only a shard of; run "
+                         "it as one process");
     DpoTrainer trainer(policy, trainerOptions);
     if (context.options.resume)
         if (const auto checkpoint = latestCheckpoint(runDir))
@@ -114,26 +127,48 @@ RunOutcome runDpo(RunContext &context)
             }
         return batches;
     };
-    const auto evalBatches = batchesOf(context.data.eval);
+    // Each rank evaluates its share of the held-out batches; the means are reduced.
+    const auto allEvalBatches = batchesOf(context.data.eval);
+    const auto [evalBegin, evalEnd] = distributed.shard(allEvalBatches.size());
+    const std::vector<PreferenceBatch> evalBatches(
+        allEvalBatches.begin() + static_cast<std::ptrdiff_t>(evalBegin),
+        allEvalBatches.begin() + static_cast<std::ptrdiff_t>(evalEnd));
 
     StepLoopHooks hooks{
         .stage = "dpo",
         .startStep = trainer.globalStep(),
         .step =
             [&](const std::vector<std::vector<PreferencePair>> &pairs) {
+                // This rank's shard of every micro-batch (the whole of it in a plain run).
+                StepShards shards{.distributed = &distributed,
+                                  .numMicro = static_cast<std::int64_t>(pairs.size())};
                 std::vector<PreferenceBatch> micro;
-                for (const auto &batchPairs : pairs)
-                    micro.push_back(batchesOf(batchPairs).front());
-                return trainer.step(micro);
+                for (const auto &batchPairs : pairs) {
+                    const auto [begin, end] = distributed.shard(batchPairs.size());
+                    if (begin == end)
+                        continue;
+                    micro.push_back(
+                        batchesOf(std::vector<PreferencePair>(
+                                      batchPairs.begin() + static_cast<std::ptrdiff_t>(begin),
+                                      batchPairs.begin() + static_cast<std::ptrdiff_t>(end)))
+                            .front());
+                    shards.shares.push_back(static_cast<double>(end - begin) /
+                                            static_cast<double>(batchPairs.size()));
+                }
+                return trainer.step(micro, shards);
             },
         .evaluate =
-            [&]() { return evalBatches.empty() ? MetricMap{} : trainer.evaluate(evalBatches); },
+            [&]() {
+                return allEvalBatches.empty() ? MetricMap{}
+                                              : trainer.evaluate(evalBatches, &distributed);
+            },
         .saveCheckpoint = [&](const fs::path &directory) { trainer.saveCheckpoint(directory); },
         .saveModel =
             [&](const fs::path &directory) {
                 saveLoraAdapter(*context.bundle.t5(), context.lora, directory);
             },
         .policyMotionMetrics = true,
+        .rankRandomStreams = true,
     };
     return runStepLoop(context, plan, hooks);
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 
 namespace mp {
 
@@ -93,7 +94,7 @@ Event eventFromJson(std::string_view line)
 {
     nlohmann::json j;
     try {
-        j = nlohmann::json::parse(line);
+        j = parseJsonLimited("event", line);
     } catch (const nlohmann::json::exception &e) {
         throw InputError(std::string("not JSON: ") + e.what());
     }
@@ -161,6 +162,15 @@ EventWriter::EventWriter(std::filesystem::path path) : m_path(std::move(path))
     }
 }
 
+EventWriter::EventWriter(std::filesystem::path path, Discard) : m_path(std::move(path))
+{
+}
+
+EventWriter EventWriter::discarding(std::filesystem::path path)
+{
+    return EventWriter(std::move(path), Discard{});
+}
+
 EventWriter::~EventWriter()
 {
     if (m_file) {
@@ -172,6 +182,8 @@ EventWriter::~EventWriter()
 
 void EventWriter::write(Event event)
 {
+    if (!m_file)
+        return;
     if (event.time == 0.0)
         event.time = nowSeconds();
     const std::string line = eventToJson(event) + "\n";
@@ -184,6 +196,8 @@ void EventWriter::write(Event event)
 
 void EventWriter::sync()
 {
+    if (!m_file)
+        return;
     std::fflush(m_file);
     ::fsync(::fileno(m_file));
 }

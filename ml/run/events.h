@@ -49,6 +49,9 @@ public:
     // Opens for append, creating the file; a partial last line left by a killed writer is ended
     // first so the next event starts on its own line. InputError when it cannot be opened.
     explicit EventWriter(std::filesystem::path path);
+    // A writer that opens nothing and drops every event: a data-parallel rank other than 0,
+    // which runs the same loop as rank 0 but leaves the run directory to it.
+    static EventWriter discarding(std::filesystem::path path);
     ~EventWriter();
     EventWriter(const EventWriter &) = delete;
     EventWriter &operator=(const EventWriter &) = delete;
@@ -58,6 +61,9 @@ public:
     const std::filesystem::path &path() const { return m_path; }
 
 private:
+    struct Discard {};
+    EventWriter(std::filesystem::path path, Discard);
+
     std::filesystem::path m_path;
     std::FILE *m_file = nullptr;
 };

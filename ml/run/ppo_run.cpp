@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include "ml/core/distributed.h"
 #include "ml/core/error.h"
 #include "ml/models/bundle.h"
 #include "ml/models/sampler_loop.h"
@@ -70,10 +71,19 @@ public:
         m_reward->eval();
     }
 
-    // One PPO step on the prompts of these pairs (the pairs' motions are not used).
+    // One PPO step on the prompts of these pairs (the pairs' motions are not used). Data-parallel
+    // ranks each sample, score and evaluate their shard of the prompts (the costly part), then
+    // exchange the rollouts; the PPO epochs run on the whole rollout on every rank, their
+    // gradients averaged over the ranks, so every rank holds the same weights. (The update does
+    // not split by example: its losses are token means over each mini-batch.)
     MetricMap step(const std::vector<PreferencePair> &pairs, std::int64_t stepIndex)
     {
-        Rollout rollout = collect(pairs, stepIndex, m_settings.temperature);
+        const auto [first, last] = m_context.distributed->shard(pairs.size());
+        Rollout rollout = gather(
+            collect(std::vector<PreferencePair>(pairs.begin() + static_cast<std::ptrdiff_t>(first),
+                                                pairs.begin() + static_cast<std::ptrdiff_t>(last)),
+                    stepIndex, m_settings.temperature, static_cast<std::int64_t>(first)),
+            static_cast<std::int64_t>(first), static_cast<std::int64_t>(pairs.size()));
         const double klCoef = m_kl.value();
         const ScoreTransformOptions transform{.useScaling = m_settings.useScoreScaling,
                                               .useNorm = m_settings.useScoreNorm,
@@ -136,28 +146,33 @@ public:
     {
         if (pairs.empty())
             return {};
-        std::vector<double> scores, kls;
+        // Chunks of the batch size, each seeded by its start; data-parallel ranks take their
+        // share of the chunks and sum the (score, KL) rows, zero where another rank wrote.
         const std::size_t chunk =
             static_cast<std::size_t>(std::max<std::int64_t>(1, m_settings.batchSize));
-        for (std::size_t begin = 0; begin < pairs.size(); begin += chunk) {
+        const std::size_t numChunks = (pairs.size() + chunk - 1) / chunk;
+        const auto [firstChunk, lastChunk] = m_context.distributed->shard(numChunks);
+        std::vector<at::Tensor> rows{
+            torch::zeros({static_cast<std::int64_t>(pairs.size()), 2}, torch::kDouble)};
+        for (std::size_t c = firstChunk; c < lastChunk; ++c) {
+            const std::size_t begin = c * chunk, end = std::min(pairs.size(), begin + chunk);
             const std::vector<PreferencePair> slice(
                 pairs.begin() + static_cast<std::ptrdiff_t>(begin),
-                pairs.begin() + static_cast<std::ptrdiff_t>(std::min(pairs.size(), begin + chunk)));
+                pairs.begin() + static_cast<std::ptrdiff_t>(end));
             const Rollout rollout =
                 collect(slice, -1 - static_cast<std::int64_t>(begin), m_settings.temperature);
             const auto kl =
                 maskedMean(klPenalty(rollout.logprobs, rollout.refLogprobs, KlPenalty::Kl),
                            rollout.mask, 1) *
                 rollout.mask.sum(1);
-            for (std::int64_t i = 0; i < rollout.rawScores.size(0); ++i) {
-                scores.push_back(rollout.rawScores[i].item<double>());
-                kls.push_back(kl[i].item<double>());
-            }
+            rows[0].slice(0, static_cast<std::int64_t>(begin), static_cast<std::int64_t>(end)) =
+                torch::stack({rollout.rawScores.to(torch::kDouble), kl.to(torch::kDouble)}, 1)
+                    .cpu();
         }
-        const auto mean = [](const std::vector<double> &v) {
-            return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-        };
-        return {{"env/reward_mean", mean(scores)}, {"objective/kl", mean(kls)}};
+        m_context.distributed->allReduceSum(rows);
+        const auto mean = rows[0].mean(0);
+        return {{"env/reward_mean", mean[0].item<double>()},
+                {"objective/kl", mean[1].item<double>()}};
     }
 
     void saveCheckpoint(const fs::path &directory)
@@ -217,11 +232,72 @@ private:
                             torch::TensorOptions().dtype(torch::kFloat).device(labels.device()));
     }
 
+    // Rows [first, first + local rows) of a [total, ...] tensor whose other rows the other ranks
+    // hold: summed over the ranks, each padded to the longest row with `pad`.
+    at::Tensor gatherRows(const at::Tensor &local, std::int64_t first, std::int64_t total,
+                          double pad)
+    {
+        Distributed &distributed = *m_context.distributed;
+        const auto world = static_cast<std::int64_t>(distributed.worldSize());
+        std::vector<at::Tensor> widths{torch::zeros({world}, torch::kLong)};
+        if (local.dim() > 1)
+            widths[0][distributed.rank()] = local.size(1);
+        distributed.allReduceSum(widths);
+        std::vector<std::int64_t> shape = local.sizes().vec();
+        shape[0] = total;
+        if (local.dim() > 1)
+            shape[1] = widths[0].max().item<std::int64_t>();
+        // (x - pad) is zero in every rank's padding and in the other ranks' rows; + pad after.
+        std::vector<at::Tensor> sum{torch::zeros(shape, local.options())};
+        if (local.size(0) > 0) {
+            at::Tensor rows = sum[0].slice(0, first, first + local.size(0));
+            if (local.dim() > 1)
+                rows = rows.slice(1, 0, local.size(1));
+            rows.copy_(local - pad);
+        }
+        distributed.allReduceSum(sum);
+        return (sum[0] + pad).to(local.dtype());
+    }
+
+    // Every rank's rollout rows in one rollout (this rank's are rows first...).
+    Rollout gather(Rollout local, std::int64_t first, std::int64_t total)
+    {
+        if (!m_context.distributed->active())
+            return local;
+        const double padId = static_cast<double>(m_context.bundle.tokenizer().padId());
+        Rollout all;
+        all.promptIds = gatherRows(local.promptIds, first, total, padId);
+        all.promptMask = gatherRows(local.promptMask, first, total, 0);
+        all.labels = gatherRows(local.labels, first, total, kIgnoreLabel);
+        all.mask = gatherRows(local.mask, first, total, 0);
+        all.rawScores = gatherRows(local.rawScores, first, total, 0);
+        all.logprobs = gatherRows(local.logprobs, first, total, 0);
+        all.refLogprobs = gatherRows(local.refLogprobs, first, total, 0);
+        all.values = gatherRows(local.values, first, total, 0);
+        return all;
+    }
+
+    // Rollouts of these prompts; prompt i is sampled with the seed of index firstIndex + i of
+    // the step, so a shard samples what one process does for the same prompts.
     Rollout collect(const std::vector<PreferencePair> &pairs, std::int64_t stepIndex,
-                    double temperature)
+                    double temperature, std::int64_t firstIndex = 0)
     {
         const auto &bundle = m_context.bundle;
         const auto &tokenizer = bundle.tokenizer();
+        if (pairs.empty()) { // a data-parallel rank whose shard of a short batch is empty
+            const auto longs = torch::TensorOptions().dtype(torch::kLong).device(m_context.device);
+            const auto floats = longs.dtype(torch::kFloat);
+            Rollout none;
+            none.promptIds = torch::zeros({0, 0}, longs);
+            none.promptMask = torch::zeros({0, 0}, longs);
+            none.labels = torch::zeros({0, 0}, longs);
+            none.mask = torch::zeros({0, 0}, floats);
+            none.rawScores = torch::zeros({0}, floats);
+            none.logprobs = torch::zeros({0, 0}, floats);
+            none.refLogprobs = torch::zeros({0, 0}, floats);
+            none.values = torch::zeros({0, 0}, floats);
+            return none;
+        }
         std::vector<std::vector<std::int64_t>> prompts, masks, responses;
         const std::vector<std::int64_t> stops = {bundle.config().tokens.eomId(), tokenizer.eosId()};
         for (std::size_t i = 0; i < pairs.size(); ++i) {
@@ -229,9 +305,9 @@ private:
             GenerateOptions options;
             options.sampling = {
                 .temperature = temperature, .topK = m_settings.topK, .topP = m_settings.topP};
-            options.seeds = {
-                static_cast<std::uint64_t>(m_context.config.seed) * 1000003ULL +
-                static_cast<std::uint64_t>(stepIndex * 4096 + static_cast<std::int64_t>(i))};
+            options.seeds = {static_cast<std::uint64_t>(m_context.config.seed) * 1000003ULL +
+                             static_cast<std::uint64_t>(stepIndex * 4096 + firstIndex +
+                                                        static_cast<std::int64_t>(i))};
             options.maxMotionTokens = m_settings.maxNewTokens;
             auto generated = generateTokens(policy(), ids, stops, options).sequences.front();
             // The reward model was trained on SOM codes EOM </s>: end every response alike.
@@ -291,6 +367,7 @@ private:
         if (result.skipped)
             return true;
         result.loss.backward();
+        averageGradients();
         const double norm = clipGradNorm(m_params, m_settings.maxGradNorm);
         if (!std::isfinite(norm)) {
             m_optimizer->zero_grad();
@@ -298,6 +375,20 @@ private:
         }
         m_optimizer->step();
         return true;
+    }
+
+    // Every rank ran the same mini-batch: the mean of the ranks' gradients keeps their weights
+    // identical even where floating-point results differ between machines.
+    void averageGradients()
+    {
+        Distributed &distributed = *m_context.distributed;
+        if (!distributed.active())
+            return;
+        distributed.allReduceGradients(m_params);
+        torch::NoGradGuard noGrad;
+        for (auto &param : m_params)
+            if (param.grad().defined())
+                param.mutable_grad().div_(static_cast<double>(distributed.worldSize()));
     }
 
     RunContext &m_context;
@@ -333,13 +424,15 @@ fs::path rewardModelPhase(RunContext &context)
 {
     const fs::path phaseDir = context.options.runDir / "reward_model_run";
     const fs::path finalDir = phaseDir / "reward_model";
-    fs::create_directories(phaseDir / "checkpoints");
+    if (context.writer())
+        fs::create_directories(phaseDir / "checkpoints");
     ModelBundle rmBundle(context.modelDir, context.device);
     applyLora(*rmBundle.t5(), context.lora);
     TrainRunOptions phaseOptions = context.options;
     phaseOptions.runDir = phaseDir;
     phaseOptions.resume = context.options.resume && fs::exists(phaseDir / "events.jsonl");
-    EventWriter events(phaseDir / "events.jsonl");
+    EventWriter events = context.writer() ? EventWriter(phaseDir / "events.jsonl")
+                                          : EventWriter::discarding(phaseDir / "events.jsonl");
     RunMonitor monitor(events);
     RunContext phase{.config = context.config,
                      .options = phaseOptions,
@@ -349,7 +442,8 @@ fs::path rewardModelPhase(RunContext &context)
                      .modelDir = context.modelDir,
                      .device = context.device,
                      .data = context.data,
-                     .lora = context.lora};
+                     .lora = context.lora,
+                     .distributed = context.distributed};
     const RunOutcome outcome = trainRewardModel(phase, finalDir);
     if (outcome != RunOutcome::Finished)
         throw InputError(std::string("the reward-model phase ") +

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "ml/core/distributed.h"
 #include "ml/core/error.h"
 #include "ml/models/bundle.h"
 #include "ml/run/run_config.h"
@@ -72,29 +73,39 @@ public:
         return out;
     }
 
+    // One optimizer step; a data-parallel rank takes its shard of each micro-batch's usable
+    // pairs, with the loss scaled by the shard's share (StepShards).
     MetricMap step(const std::vector<std::vector<PreferencePair>> &micro)
     {
         m_model->train();
         m_optimizer->zero_grad();
+        Distributed &distributed = *m_context.distributed;
         MetricAverager averager;
         bool finite = true;
         for (const auto &pairsIn : micro) {
-            const auto pairs = usable(pairsIn);
-            if (pairs.empty())
+            const auto all = usable(pairsIn);
+            const auto [begin, end] = distributed.shard(all.size());
+            if (begin == end)
                 continue;
+            const double share = static_cast<double>(end - begin) / static_cast<double>(all.size());
+            const std::vector<PreferencePair> pairs(all.begin() +
+                                                        static_cast<std::ptrdiff_t>(begin),
+                                                    all.begin() + static_cast<std::ptrdiff_t>(end));
             auto f = forward(pairs, true);
             const double loss = f.loss.item<double>();
             averager.add({{"loss", loss},
                           {"rewards/chosen", f.chosen.mean().item<double>()},
                           {"rewards/rejected", f.rejected.mean().item<double>()},
                           {"rewards/margins", (f.chosen - f.rejected).mean().item<double>()},
-                          {"accuracy", rewardAccuracy(f.chosen.detach(), f.rejected.detach())}});
+                          {"accuracy", rewardAccuracy(f.chosen.detach(), f.rejected.detach())}},
+                         share);
             if (!std::isfinite(loss)) {
                 finite = false;
                 continue;
             }
-            (f.loss / static_cast<double>(micro.size())).backward();
+            ((f.loss * share) / static_cast<double>(micro.size())).backward();
         }
+        finite = reduceStep(&distributed, finite, m_params, averager);
         MetricMap metrics = averager.mean();
         if (finishOptimizerStep(metrics, finite, m_params, m_context.config.maxGradNorm,
                                 *m_optimizer, *m_scheduler))
@@ -196,6 +207,7 @@ RunOutcome trainRewardModel(RunContext &context, const fs::path &finalDirectory)
         .saveCheckpoint = [&](const fs::path &directory) { trainer.saveCheckpoint(directory); },
         .saveModel = [&](const fs::path &directory) { model->save(directory, context.lora); },
         .finalDirectory = finalDirectory.filename().string(),
+        .rankRandomStreams = true,
     };
     return runStepLoop(context, plan, hooks);
 }

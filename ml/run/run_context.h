@@ -14,6 +14,7 @@
 
 namespace mp {
 
+class Distributed;
 class EventWriter;
 class ModelBundle;
 class PolicyMotionEvaluator;
@@ -32,8 +33,18 @@ struct RunContext {
     LoraConfig lora;
     // HumanML3D metrics during training (eval.motion_metrics); null when off.
     const PolicyMotionEvaluator *motion = nullptr;
+    // The job's process group; world size 1 for a plain run (never null).
+    Distributed *distributed = nullptr;
 
-    bool stopRequested() const { return options.stopRequested && options.stopRequested->load(); }
+    // Whether this rank writes the run directory (rank 0, or a plain run).
+    bool writer() const;
+    // Whether a stop was requested, on any rank (a collective: every rank calls it at the same
+    // points, the step boundaries).
+    bool stopRequested() const;
+    // Whether a long replicated stage (the HumanML3D metrics) may stop midway: a plain run whose
+    // stop was requested. Data-parallel ranks finish it and stop at the next step boundary, all
+    // together.
+    bool stopWithinStage() const;
 };
 
 // The LoRA config of run.json's "lora" section.

@@ -125,7 +125,7 @@ void prepareRunDirectory(const RunConfig &config, const fs::path &runDir, bool r
     saveRunConfig(config, configPath);
 }
 
-RunData loadRunData(const RunConfig &config, const fs::path &runDir, bool resume)
+RunData loadRunData(const RunConfig &config, const fs::path &runDir, bool resume, bool writeLists)
 {
     if (config.data.pairs.empty())
         throw InputError("config: data.pairs (the preference pairs file) is required to train");
@@ -139,7 +139,9 @@ RunData loadRunData(const RunConfig &config, const fs::path &runDir, bool resume
     const fs::path trainList = runDir / "train_ids.txt";
     const fs::path evalList = runDir / "eval_ids.txt";
     RunData data;
+    std::string trainSource = config.data.pairs; // what an empty training split comes from
     if (resume && fs::exists(trainList)) {
+        trainSource = trainList.string();
         data.train = idsOrThrow(selected, trainList);
         data.eval = idsOrThrow(all, evalList);
     } else if (!config.data.trainIds.empty()) {
@@ -154,15 +156,17 @@ RunData loadRunData(const RunConfig &config, const fs::path &runDir, bool resume
         data.eval = pairsWithIds(selected, split.evalIds, config.data.pairs);
     }
     if (data.train.empty())
-        throw InputError(config.data.pairs + ": the training split is empty");
+        throw InputError(trainSource + ": the training split is empty");
     const auto ids = [](const std::vector<PreferencePair> &pairs) {
         std::vector<std::int64_t> out;
         for (const auto &pair : pairs)
             out.push_back(pair.pairId);
         return out;
     };
-    writePairIdList(ids(data.train), trainList);
-    writePairIdList(ids(data.eval), evalList);
+    if (writeLists) {
+        writePairIdList(ids(data.train), trainList);
+        writePairIdList(ids(data.eval), evalList);
+    }
     return data;
 }
 

@@ -28,12 +28,14 @@ void prepareRunDirectory(const RunConfig &config, const std::filesystem::path &r
 
 // The pairs a run trains and evaluates on: read, selected by degree and percentage, split by
 // the configured id lists or a seeded split. The lists are written to train_ids.txt and
-// eval_ids.txt on a new run and read back from them on a resume.
+// eval_ids.txt on a new run and read back from them on a resume. writeLists false leaves the
+// files alone (a data-parallel rank other than 0, which reads rank 0's lists as a resume does).
 struct RunData {
     std::vector<PreferencePair> train;
     std::vector<PreferencePair> eval;
 };
-RunData loadRunData(const RunConfig &config, const std::filesystem::path &runDir, bool resume);
+RunData loadRunData(const RunConfig &config, const std::filesystem::path &runDir, bool resume,
+                    bool writeLists = true);
 
 // Best-so-far by one metric, persisted in best/best.json so a resumed run keeps comparing
 // against the value it had.

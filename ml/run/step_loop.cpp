@@ -1,5 +1,8 @@
 #include "ml/run/step_loop.h"
 
+#include <torch/torch.h>
+
+#include "ml/core/distributed.h"
 #include "ml/core/error.h"
 #include "ml/run/events.h"
 #include "ml/run/policy_motion_eval.h"
@@ -32,14 +35,24 @@ RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoop
                                                               config.eval.bestMode == BestMode::Max)
                                                 : BestTracker(runDir, hooks.bestMetric, true);
 
+    // Rank 0 alone writes the run directory; the others run the same loop and skip the writes.
+    const bool writer = context.writer();
     const auto saveCheckpoint = [&](std::int64_t step) {
         const fs::path directory = checkpointDir(runDir, step);
-        hooks.saveCheckpoint(directory);
-        pruneCheckpoints(runDir, config.checkpoint.keepLast);
+        if (writer) {
+            hooks.saveCheckpoint(directory);
+            pruneCheckpoints(runDir, config.checkpoint.keepLast);
+        }
         context.events.write({.type = EventType::Checkpoint,
                               .step = step,
                               .epoch = plan.epochAt(step),
                               .text = {{"path", directory.string()}}});
+    };
+    const auto saveBest = [&](const MetricMap &metrics, std::int64_t step) {
+        if (!writer)
+            return;
+        hooks.saveModel(best.directory());
+        best.record(metrics, step);
     };
     const auto evaluate = [&](std::int64_t step) {
         const MetricMap metrics = hooks.evaluate();
@@ -49,10 +62,8 @@ RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoop
                               .step = step,
                               .epoch = plan.epochAt(step),
                               .metrics = metrics});
-        if (best.improves(metrics)) {
-            hooks.saveModel(best.directory());
-            best.record(metrics, step);
-        }
+        if (best.improves(metrics))
+            saveBest(metrics, step);
     };
 
     // HumanML3D metrics of the policy; a stop request during one stops the run (the step's
@@ -64,20 +75,18 @@ RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoop
             "HumanML3D metrics, epoch " + std::to_string(plan.epochOf(step - 1) + 1) + ": ";
         const ProgressFn progress = [&](std::int64_t done, std::int64_t total,
                                         std::string_view what) {
-            if (context.stopRequested())
+            if (context.stopWithinStage())
                 return false;
-            return !context.options.progress ||
+            return !writer || !context.options.progress ||
                    context.options.progress(done, total, stage + std::string(what));
         };
         try {
             const Event event = motion->evaluate(context.bundle, step, epoch, progress);
             context.events.write(event);
-            if (best.improves(event.metrics)) {
-                hooks.saveModel(best.directory());
-                best.record(event.metrics, step);
-            }
+            if (best.improves(event.metrics))
+                saveBest(event.metrics, step);
         } catch (const Cancelled &) {
-            if (!context.stopRequested())
+            if (!context.stopWithinStage())
                 throw;
             context.events.write(
                 {.type = EventType::Warning,
@@ -95,6 +104,11 @@ RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoop
         !evaluateMotion(hooks.startStep))
         return RunOutcome::Stopped;
 
+    if (hooks.rankRandomStreams && context.distributed && context.distributed->rank() > 0)
+        torch::manual_seed(static_cast<std::uint64_t>(config.seed) +
+                           0x9E3779B97F4A7C15ULL *
+                               static_cast<std::uint64_t>(context.distributed->rank()) +
+                           static_cast<std::uint64_t>(hooks.startStep));
     MetricAverager logWindow;
     std::int64_t lastCheckpoint = hooks.startStep;
     const auto seed = static_cast<std::uint64_t>(config.seed);
@@ -147,9 +161,14 @@ RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoop
             if (!evaluateMotion(done))
                 return RunOutcome::Stopped;
         }
-        reportProgress(context.options.progress, done, plan.totalSteps, hooks.stage);
+        if (writer)
+            reportProgress(context.options.progress, done, plan.totalSteps, hooks.stage);
     }
-    hooks.saveModel(runDir / hooks.finalDirectory);
+    if (writer)
+        hooks.saveModel(runDir / hooks.finalDirectory);
+    // The final model is on disk before any rank goes on (an rlhf run's PPO phase loads it).
+    if (context.distributed)
+        context.distributed->barrier("for rank 0 to write " + hooks.finalDirectory);
     return RunOutcome::Finished;
 }
 

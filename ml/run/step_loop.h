@@ -35,6 +35,11 @@ struct StepLoopHooks {
     // The step's model is the policy (the bundle's T5 with the run's adapter): the HumanML3D
     // metrics of eval.motion_metrics apply (not to a reward model's phase).
     bool policyMotionMetrics = false;
+    // Data-parallel ranks other than 0 draw dropout and noise from their own random stream
+    // (seeded by the config's seed, the rank and the start step), not rank 0's: their shards
+    // are other examples (DPO, the reward model). Off where every rank computes the same batch
+    // (PPO's update), whose draws must then be equal.
+    bool rankRandomStreams = false;
 };
 
 RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoopHooks &hooks);

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "ml/core/device.h"
+#include "ml/core/distributed.h"
 #include "ml/core/error.h"
 #include "ml/core/paths.h"
 #include "ml/models/bundle.h"
@@ -89,20 +90,50 @@ std::vector<PreferenceBatch> makePreferenceBatches(const RunContext &context,
     return batches;
 }
 
+bool RunContext::writer() const
+{
+    return !distributed || distributed->isWriter();
+}
+
+bool RunContext::stopRequested() const
+{
+    const bool here = options.stopRequested && options.stopRequested->load();
+    return distributed ? distributed->anyTrue(here) : here;
+}
+
+bool RunContext::stopWithinStage() const
+{
+    return (!distributed || !distributed->active()) && options.stopRequested &&
+           options.stopRequested->load();
+}
+
 RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
 {
     if (options.runDir.empty())
         throw InputError("train: an output run directory is required");
-    const fs::path modelDir = config.model.empty() ? defaultModelDir() : fs::path(config.model);
-    const c10::Device device = resolveDevice(config.device);
+    const fs::path modelDir = config.model.empty() ? requireDefaultModelDir() : fs::path(config.model);
+    c10::Device device = resolveDevice(config.device);
+    // One GPU per rank of a node, as torchrun's LOCAL_RANK says.
+    if (device.is_cuda() && options.ranks.worldSize > 1)
+        device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(options.ranks.localRank));
+    // Joined before the run directory is touched: a rank that cannot join writes nothing.
+    Distributed distributed(options.ranks, options.distributed, device);
+    const bool writer = distributed.isWriter();
     // Loaded before the run directory is touched: a bad dataset or evaluator is an input error.
     std::unique_ptr<PolicyMotionEvaluator> motion;
     if (config.eval.motionMetrics)
         motion = std::make_unique<PolicyMotionEvaluator>(config, modelDir, device);
     torch::manual_seed(static_cast<std::uint64_t>(config.seed));
 
-    prepareRunDirectory(config, options.runDir, options.resume);
-    RunData data = loadRunData(config, options.runDir, options.resume);
+    // Rank 0 prepares the run directory and writes the id lists; the other ranks then read them.
+    if (writer)
+        prepareRunDirectory(config, options.runDir, options.resume);
+    RunData data;
+    if (writer)
+        data = loadRunData(config, options.runDir, options.resume);
+    distributed.barrier("for rank 0 to prepare the run directory");
+    if (!writer)
+        data = loadRunData(config, options.runDir, true, false);
     ModelBundle bundle(modelDir, device);
     const LoraConfig lora = loraConfigOf(config);
     if (config.lora.enabled)
@@ -111,7 +142,8 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
         throw InputError("config: lora.enabled false (full fine-tuning) is not supported; the "
                          "DPO reference is the model with its adapter disabled");
 
-    EventWriter events(options.runDir / "events.jsonl");
+    EventWriter events = writer ? EventWriter(options.runDir / "events.jsonl")
+                                : EventWriter::discarding(options.runDir / "events.jsonl");
     RunMonitor monitor(events, monitorOptionsOf(config));
     RunContext context{.config = config,
                        .options = options,
@@ -122,7 +154,8 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
                        .device = device,
                        .data = std::move(data),
                        .lora = lora,
-                       .motion = motion.get()};
+                       .motion = motion.get(),
+                       .distributed = &distributed};
     if (!options.resume)
         events.write(
             {.type = EventType::Warning,
@@ -131,6 +164,10 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
                            std::to_string(context.data.train.size()) + " pairs (" +
                            std::to_string(context.data.eval.size()) + " held out), " +
                            describeDevice(device) +
+                           (distributed.active()
+                                ? ", " + std::to_string(distributed.worldSize()) +
+                                      " data-parallel ranks (" + distributed.backendName() + ")"
+                                : std::string()) +
                            (motion ? "; HumanML3D metrics every " +
                                          std::to_string(config.eval.motionEveryEpochs) +
                                          " epochs on " + std::to_string(motion->numSamples()) +

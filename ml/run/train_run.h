@@ -9,11 +9,13 @@
 //   best/              the adapter (PEFT layout) of the best evaluation, with best.json
 //   adapter/           the final adapter (PEFT layout)
 // A stop request is honoured at the next step boundary with a checkpoint; `resume` continues
-// from the newest checkpoint exactly as the uninterrupted run would have.
+// from the newest checkpoint exactly as the uninterrupted run would have, with any number of
+// data-parallel ranks (the global batch, and so the result, does not depend on it).
 
 #include <atomic>
 #include <filesystem>
 
+#include "ml/core/distributed.h"
 #include "ml/core/progress.h"
 
 namespace mp {
@@ -26,6 +28,11 @@ struct TrainRunOptions {
     // Set (e.g. by a SIGTERM handler) to stop at the next step boundary.
     const std::atomic<bool> *stopRequested = nullptr;
     ProgressFn progress; // optimizer steps done of the run's total
+    // Data parallelism (ml/core/distributed.h): this process's rank in the job; world size 1 is
+    // a plain run. Every rank runs the same loop on its shard of each batch; rank 0 alone writes
+    // the run directory, which must be one path all ranks see.
+    RankEnvironment ranks;
+    DistributedOptions distributed;
 };
 
 enum class RunOutcome { Finished, Stopped, Failed };

@@ -106,24 +106,26 @@ DpoTrainer::Forward DpoTrainer::forward(const PreferenceBatch &batch)
     return out;
 }
 
-MetricMap DpoTrainer::step(const std::vector<PreferenceBatch> &microBatches)
+MetricMap DpoTrainer::step(const std::vector<PreferenceBatch> &microBatches,
+                           const StepShards &shards)
 {
-    if (microBatches.empty())
+    if (microBatches.empty() && !shards.distributed)
         throw std::invalid_argument("DpoTrainer::step: no micro-batches");
     m_policy.module().train();
     m_optimizer->zero_grad();
-    const double scale = 1.0 / static_cast<double>(microBatches.size());
+    const double perMicro = 1.0 / static_cast<double>(shards.microCount(microBatches.size()));
     MetricAverager averager;
     bool finite = true;
-    for (const PreferenceBatch &batch : microBatches) {
-        Forward f = forward(batch);
-        averager.add(f.metrics);
+    for (std::size_t i = 0; i < microBatches.size(); ++i) {
+        Forward f = forward(microBatches[i]);
+        averager.add(f.metrics, shards.share(i));
         if (!std::isfinite(f.metrics["loss"])) {
             finite = false;
             continue;
         }
-        (f.loss * scale).backward();
+        (f.loss * (shards.share(i) * perMicro)).backward();
     }
+    finite = reduceStep(shards.distributed, finite, m_params, averager);
     MetricMap metrics = averager.mean();
     if (finishOptimizerStep(metrics, finite, m_params, m_options.maxGradNorm, *m_optimizer,
                             *m_scheduler))
@@ -131,7 +133,8 @@ MetricMap DpoTrainer::step(const std::vector<PreferenceBatch> &microBatches)
     return metrics;
 }
 
-MetricMap DpoTrainer::evaluate(const std::vector<PreferenceBatch> &batches)
+MetricMap DpoTrainer::evaluate(const std::vector<PreferenceBatch> &batches,
+                               Distributed *distributed)
 {
     torch::NoGradGuard noGrad;
     const bool wasTraining = m_policy.module().is_training();
@@ -140,6 +143,8 @@ MetricMap DpoTrainer::evaluate(const std::vector<PreferenceBatch> &batches)
     for (const PreferenceBatch &batch : batches)
         averager.add(forward(batch).metrics);
     m_policy.module().train(wasTraining);
+    if (distributed)
+        averager.allReduce(*distributed);
     MetricMap out;
     mergeMetrics(out, averager.mean(), "eval_");
     return out;

@@ -13,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "ml/train/dpo_loss.h"
+#include "ml/train/guarded_step.h"
 #include "ml/train/logprobs.h"
 #include "ml/train/metrics.h"
 #include "ml/train/running_moments.h"
@@ -20,6 +21,7 @@
 
 namespace mp {
 
+class Distributed;
 class PolicyModel;
 
 // One (micro-)batch of preference pairs. Labels are -100 padded; chosen and rejected may differ
@@ -76,10 +78,15 @@ public:
     // loss divided by their count). Returns the averaged metrics plus "loss", "grad_norm" and
     // "learning_rate" (the rate this step used). A non-finite loss or gradient skips the update
     // (the weights stay as they were) and is reported as it is, for the divergence guard.
-    MetricMap step(const std::vector<PreferenceBatch> &microBatches);
+    // On a data-parallel rank, microBatches are its shards (possibly none) and `shards` says
+    // their shares; gradients and metrics are reduced over the ranks before the update.
+    MetricMap step(const std::vector<PreferenceBatch> &microBatches, const StepShards &shards = {});
 
-    // Metrics averaged over the batches, prefixed "eval_" (eval_loss, eval_rewards/...).
-    MetricMap evaluate(const std::vector<PreferenceBatch> &batches);
+    // Metrics averaged over the batches, prefixed "eval_" (eval_loss, eval_rewards/...). With
+    // `distributed`, each rank passes its share of the batches and every rank gets the mean over
+    // all of them.
+    MetricMap evaluate(const std::vector<PreferenceBatch> &batches,
+                       Distributed *distributed = nullptr);
 
     std::int64_t globalStep() const { return m_step; }
     double currentLr() const;

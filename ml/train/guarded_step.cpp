@@ -5,9 +5,22 @@
 
 #include <torch/torch.h>
 
+#include "ml/core/distributed.h"
 #include "ml/train/schedule.h"
 
 namespace mp {
+
+bool reduceStep(Distributed *distributed, bool finiteLoss, const std::vector<at::Tensor> &params,
+                MetricAverager &metrics)
+{
+    if (!distributed || !distributed->active())
+        return finiteLoss;
+    const bool finite = distributed->allTrue(finiteLoss);
+    if (finite)
+        distributed->allReduceGradients(params);
+    metrics.allReduce(*distributed);
+    return finite;
+}
 
 bool finishOptimizerStep(MetricMap &metrics, bool finiteLoss, const std::vector<at::Tensor> &params,
                          std::optional<double> maxGradNorm, torch::optim::Optimizer &optimizer,

@@ -1,5 +1,7 @@
 #include "ml/train/metrics.h"
 
+#include "ml/core/distributed.h"
+
 namespace mp {
 
 void mergeMetrics(MetricMap &into, const MetricMap &from, const std::string &prefix)
@@ -8,12 +10,12 @@ void mergeMetrics(MetricMap &into, const MetricMap &from, const std::string &pre
         into[prefix + name] = value;
 }
 
-void MetricAverager::add(const MetricMap &metrics)
+void MetricAverager::add(const MetricMap &metrics, double weight)
 {
     for (const auto &[name, value] : metrics) {
         auto &slot = m_sums[name];
-        slot.first += value;
-        slot.second += 1;
+        slot.first += weight * value;
+        slot.second += weight;
     }
 }
 
@@ -21,8 +23,14 @@ MetricMap MetricAverager::mean() const
 {
     MetricMap out;
     for (const auto &[name, slot] : m_sums)
-        out[name] = slot.first / static_cast<double>(slot.second);
+        if (slot.second > 0)
+            out[name] = slot.first / slot.second;
     return out;
+}
+
+void MetricAverager::allReduce(Distributed &distributed)
+{
+    m_sums = distributed.allReduceWeighted(m_sums);
 }
 
 void MetricAverager::clear()
