@@ -1,6 +1,7 @@
 #include "ml/data/safetensors.h"
 
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 
 #include <torch/torch.h>
 
@@ -156,7 +157,7 @@ SafetensorsReader::SafetensorsReader(const std::filesystem::path &path) : m_path
         const std::uint64_t dataSize = m_mapSize - m_dataStart;
         nlohmann::json header;
         try {
-            header = nlohmann::json::parse(m_map + 8, m_map + m_dataStart);
+            header = parseJsonLimited(path.string(), m_map + 8, m_map + m_dataStart);
         } catch (const nlohmann::json::exception &e) {
             fail(path, std::string("header is not valid JSON: ") + e.what());
         }

@@ -1,6 +1,7 @@
 #include "ml/eval/evaluator.h"
 
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 #include "ml/data/safetensors.h"
 
 #include <torch/torch.h>
@@ -114,7 +115,7 @@ EvaluatorConfig evaluatorConfigFromJson(const std::string &text, const std::stri
 {
     nlohmann::json j;
     try {
-        j = nlohmann::json::parse(text);
+        j = parseJsonLimited(source, text);
     } catch (const nlohmann::json::exception &e) {
         throw InputError(source + ": not valid JSON: " + e.what());
     }

@@ -33,7 +33,7 @@ nlohmann::json readJson(const fs::path &path)
     if (!in)
         throw InputError(path.filename().string() + ": cannot open");
     try {
-        return nlohmann::json::parse(in);
+        return parseJsonLimited(path.filename().string(), in);
     } catch (const nlohmann::json::exception &e) {
         throw InputError(path.filename().string() + ": not valid JSON: " + e.what());
     }
@@ -52,7 +52,7 @@ void refuseForeignDirectory(const fs::path &directory)
         nlohmann::json json;
         try {
             std::ifstream in(config);
-            json = nlohmann::json::parse(in);
+            json = parseJsonLimited(config.string(), in);
         } catch (const nlohmann::json::exception &) {
             return; // reported as invalid JSON by the loader
         }

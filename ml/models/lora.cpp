@@ -234,20 +234,25 @@ void saveLoraAdapter(torch::nn::Module &model, const LoraConfig &config,
         throw InputError(configPath.string() + ": cannot write: " + ec.message());
 }
 
-LoraConfig loadLoraAdapter(torch::nn::Module &model, const std::filesystem::path &directory)
+LoraConfig LoraConfig::read(const std::filesystem::path &directory)
 {
     const auto configPath = directory / "adapter_config.json";
-    const auto weightsPath = directory / "adapter_model.safetensors";
     std::ifstream in(configPath);
     if (!in)
         throw InputError(configPath.string() + ": missing (not a LoRA adapter directory)");
     nlohmann::json json;
     try {
-        json = nlohmann::json::parse(in);
+        json = parseJsonLimited(configPath.string(), in);
     } catch (const nlohmann::json::exception &e) {
         throw InputError(configPath.string() + ": not valid JSON: " + e.what());
     }
-    const auto config = LoraConfig::fromJson(json, "adapter_config.json");
+    return fromJson(json, "adapter_config.json");
+}
+
+LoraConfig loadLoraAdapter(torch::nn::Module &model, const std::filesystem::path &directory)
+{
+    const auto weightsPath = directory / "adapter_model.safetensors";
+    const auto config = LoraConfig::read(directory);
     if (!std::filesystem::exists(weightsPath))
         throw InputError(weightsPath.string() + ": missing");
     const auto tensors = readSafetensors(weightsPath);

@@ -33,6 +33,8 @@ struct LoraConfig {
 
     nlohmann::json toJson() const; // PEFT's adapter_config.json
     static LoraConfig fromJson(const nlohmann::json &json, const std::string &source);
+    // DIR/adapter_config.json read and checked; InputError naming the file.
+    static LoraConfig read(const std::filesystem::path &directory);
 };
 
 // The LoraLinear layers a config targets, by module name, in module order.

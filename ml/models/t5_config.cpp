@@ -79,7 +79,7 @@ T5Config T5Config::load(const std::filesystem::path &configJson)
         throw InputError(configJson.string() + ": cannot open");
     nlohmann::json json;
     try {
-        json = nlohmann::json::parse(in);
+        json = parseJsonLimited(configJson.string(), in);
     } catch (const nlohmann::json::exception &e) {
         throw InputError(configJson.string() + ": not valid JSON: " + e.what());
     }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 
 namespace mp {
 
@@ -297,7 +298,7 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
 {
     Json root;
     try {
-        root = Json::parse(jsonText);
+        root = parseJsonLimited(source, jsonText);
     } catch (const Json::exception &e) {
         throw InputError(source + ": not valid JSON: " + e.what());
     }

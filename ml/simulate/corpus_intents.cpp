@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 #include "ml/data/npy.h"
 #include "ml/simulate/motion_alignment.h"
 #include "ml/simulate/motion_descriptor.h"
@@ -35,7 +36,7 @@ std::vector<ManifestClip> readManifestSplit(const fs::path &corpusDir, const std
                          " is not a corpus made by `motionpref-cli corpus build`");
     nlohmann::json manifest;
     try {
-        manifest = nlohmann::json::parse(in);
+        manifest = parseJsonLimited(path.string(), in);
     } catch (const nlohmann::json::exception &e) {
         throw InputError(path.string() + ": not JSON (" + e.what() + ")");
     }

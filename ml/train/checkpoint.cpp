@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 #include "ml/train/schedule.h"
 
 namespace fs = std::filesystem;
@@ -89,7 +90,7 @@ loadTrainingCheckpoint(const fs::path &directory, const TrainerIdentity &identit
     nlohmann::json extra;
     try {
         std::ifstream in(statePath, std::ios::binary);
-        const nlohmann::json state = nlohmann::json::parse(in);
+        const nlohmann::json state = parseJsonLimited(statePath.string(), in);
         // DPO checkpoints of version 1 wrote no method and kept their fields at the top level.
         const auto method = state.value("method", std::string("dpo"));
         if (method != identity.method)

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 #include "ml/models/tokenizer.h"
 
 namespace mp {
@@ -35,7 +36,7 @@ PreferencePair parsePairLine(const std::string &line, const std::string &where)
 {
     nlohmann::json json;
     try {
-        json = nlohmann::json::parse(line);
+        json = parseJsonLimited(where, line);
     } catch (const nlohmann::json::exception &e) {
         throw InputError(where + ": not JSON (" + e.what() + ")");
     }

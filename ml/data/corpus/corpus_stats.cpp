@@ -1,6 +1,7 @@
 #include "ml/data/corpus/corpus_stats.h"
 
 #include "ml/core/error.h"
+#include "ml/core/json_read.h"
 #include "ml/data/npy.h"
 #include "ml/motion/quality.h"
 #include "ml/motion/skeleton.h"
@@ -137,7 +138,7 @@ CorpusStats corpusStats(const fs::path &directory, const ProgressFn &progress)
     if (fs::exists(manifestPath)) {
         std::ifstream in(manifestPath);
         try {
-            const auto manifest = nlohmann::json::parse(in);
+            const auto manifest = parseJsonLimited(manifestPath.string(), in);
             for (const auto &[name, count] : manifest.at("action_counts").items())
                 stats.actionCounts[name] = count.get<int>();
         } catch (const nlohmann::json::exception &e) {
