@@ -4,7 +4,6 @@
 
 #include "app/core/settings.h"
 #include "ml/core/device.h"
-#include "ml/core/threading.h"
 #include "ml/core/version.h"
 #include "ui/main_window.h"
 
@@ -43,7 +42,6 @@ bool printsOnly(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    mp::useSleepingThreadPools(argv);
     QCoreApplication::setOrganizationName(QStringLiteral("MotionPref"));
     QCoreApplication::setApplicationName(QStringLiteral("MotionPref Studio"));
     QCoreApplication::setApplicationVersion(QString::fromStdString(mp::projectVersion()));

@@ -78,7 +78,7 @@ int runEval(const ParsedArgs &args, const Context &context)
 {
     BundleEvaluationJob job;
     job.modelDir =
-        args.has("model") ? std::filesystem::path(args.value("model")) : defaultModelDir();
+        args.has("model") ? std::filesystem::path(args.value("model")) : requireDefaultModelDir();
     if (const auto adapter = args.optional("adapter"))
         job.adapterDir = *adapter;
     // --pairs alone scores the held-out pairs without the HumanML3D metrics (seconds, not

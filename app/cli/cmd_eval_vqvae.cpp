@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 int runEvalVqVae(const ParsedArgs &args, const Context &context)
 {
     const fs::path data = args.required("dataset");
-    const auto modelDir = args.has("model") ? fs::path(args.value("model")) : defaultModelDir();
+    const auto modelDir =
+        args.has("model") ? fs::path(args.value("model")) : requireDefaultModelDir();
     const auto split = args.value("split");
     const auto maxClips = args.intValue("max-clips");
     if (maxClips < 0)

@@ -61,7 +61,8 @@ int runGenerate(const ParsedArgs &args, const Context &context)
     const auto npyContent = args.value("npy");
     if (npyContent != "features" && npyContent != "joints")
         throw InputError("--npy must be 'features' or 'joints', got '" + npyContent + "'");
-    const auto modelDir = args.has("model") ? fs::path(args.value("model")) : defaultModelDir();
+    const auto modelDir =
+        args.has("model") ? fs::path(args.value("model")) : requireDefaultModelDir();
     const auto samples = args.intValue("samples");
     if (samples < 1 || samples > 64)
         throw InputError("--samples must be between 1 and 64");

@@ -4,7 +4,6 @@
 #include "app/cli/command.h"
 #include "ml/core/device.h"
 #include "ml/core/error.h"
-#include "ml/core/threading.h"
 #include "ml/core/version.h"
 
 #include <iostream>
@@ -84,7 +83,6 @@ int run(std::vector<std::string> args)
 
 int main(int argc, char **argv)
 {
-    mp::useSleepingThreadPools(argv);
     try {
         return run(std::vector<std::string>(argv + 1, argv + argc));
     } catch (const mp::InputError &e) {

@@ -1,14 +1,35 @@
 #include "ml/core/paths.h"
 
+#include "ml/core/error.h"
+
 #include <cstdlib>
+#include <optional>
 #include <system_error>
-#include <vector>
 
 namespace mp {
+namespace fs = std::filesystem;
 
-std::filesystem::path defaultModelDir()
+namespace {
+
+const fs::path &sourceTreeModelDir()
 {
-    namespace fs = std::filesystem;
+    static const fs::path path = fs::path(MP_SOURCE_DIR) / "resources/models/default";
+    return path;
+}
+
+std::optional<fs::path> firstExisting()
+{
+    std::error_code error;
+    for (const auto &candidate : defaultModelCandidates())
+        if (fs::is_directory(candidate, error))
+            return candidate;
+    return std::nullopt;
+}
+
+} // namespace
+
+std::vector<fs::path> defaultModelCandidates()
+{
     std::vector<fs::path> candidates;
     if (const char *env = std::getenv("MOTIONPREF_MODEL_DIR"); env && *env)
         candidates.emplace_back(env);
@@ -16,12 +37,24 @@ std::filesystem::path defaultModelDir()
     const fs::path exe = fs::read_symlink("/proc/self/exe", error);
     if (!error)
         candidates.push_back(exe.parent_path().parent_path() / "share/motionpref/models/default");
-    const fs::path sourceTree = fs::path(MP_SOURCE_DIR) / "resources/models/default";
-    candidates.push_back(sourceTree);
-    for (const auto &candidate : candidates)
-        if (fs::is_directory(candidate, error))
-            return candidate;
-    return sourceTree;
+    candidates.push_back(sourceTreeModelDir());
+    return candidates;
+}
+
+fs::path defaultModelDir()
+{
+    return firstExisting().value_or(sourceTreeModelDir());
+}
+
+fs::path requireDefaultModelDir()
+{
+    if (auto found = firstExisting())
+        return *found;
+    std::string places;
+    for (const auto &candidate : defaultModelCandidates())
+        places += (places.empty() ? "" : ", ") + candidate.string();
+    throw InputError("the default model bundle is missing (looked in " + places +
+                     "); pass --model DIR or set MOTIONPREF_MODEL_DIR");
 }
 
 } // namespace mp

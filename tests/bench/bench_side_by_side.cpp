@@ -15,7 +15,6 @@
 //          disabled, sigmoid loss beta 0.1, gradient clipping 1.0, AdamW
 
 #include "ml/core/paths.h"
-#include "ml/core/threading.h"
 #include "ml/data/safetensors.h"
 #include "ml/models/bundle.h"
 #include "ml/models/lora.h"
@@ -168,7 +167,6 @@ mp::TensorMap syntheticInputs(const mp::MotionTokenLayout &layout)
 
 int main(int argc, char **argv)
 {
-    mp::useSleepingThreadPools(argv); // as the app's executables start (ml/core/threading.h)
     try {
         const Args args = parseArgs(argc, argv);
         torch::set_num_threads(args.threads);

@@ -34,11 +34,20 @@ if ! "$cli" info | grep -qE 'CUDA      LibTorch built with CUDA .*; [1-9][0-9]* 
 fi
 out=$("$cli" info --bogus 2>&1); code=$?
 [[ $code -eq 1 ]] || fail "unknown option exits $code"
+# The thread pools sleep while they wait (ml/core/thread_policy): libgomp, which reads its
+# environment once as it loads, reports a spin count of 0 (OMP_WAIT_POLICY=PASSIVE; unset, it
+# says PASSIVE too but spins 300000 times first); a policy the user set stays.
+spins() { env -u OMP_WAIT_POLICY -u OPENBLAS_NUM_THREADS -u GOMP_SPINCOUNT OMP_DISPLAY_ENV=verbose \
+  "$@" 2>&1 >/dev/null | sed -n "s/^ *GOMP_SPINCOUNT = '\(.*\)'/\1/p"; }
+[[ $(spins "$cli" --version) == 0 ]] || fail "libgomp spins while waiting: $(spins "$cli" --version)"
+[[ $(spins env OMP_WAIT_POLICY=active "$cli" --version) != 0 ]] \
+  || fail "a user's OMP_WAIT_POLICY=active is not kept"
 # The GUI executable answers --help and --version without a display (skipped in a headless build).
 gui=${MP_BUILD_DIR:-}/app/motionpref
 if [[ -n "${MP_BUILD_DIR:-}" && -x "$gui" ]]; then
   env -u DISPLAY -u WAYLAND_DISPLAY "$gui" --help | grep -q 'Usage: .*\[file\]' || fail "motionpref --help"
   env -u DISPLAY -u WAYLAND_DISPLAY "$gui" --version | grep -q 'MotionPref Studio' \
     || fail "motionpref --version"
+  [[ $(spins "$gui" --version) == 0 ]] || fail "motionpref: libgomp spins while waiting"
 fi
 echo "cli_basics: ok"

@@ -292,7 +292,7 @@ int runSimulate(const ParsedArgs &args, const Context &context)
     options.labeler.seed = options.seed;
     options.labelerName = qs(args.value("labeler"));
     const std::filesystem::path modelDir =
-        args.has("model") ? std::filesystem::path(args.value("model")) : defaultModelDir();
+        args.has("model") ? std::filesystem::path(args.value("model")) : requireDefaultModelDir();
     ModelBundle bundle(modelDir, context.device);
     const auto summary = simulateStudy(store, bundle, qs(modelDir.string()), options,
                                        makeProgressBar(context, "simulate"));
