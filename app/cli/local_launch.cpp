@@ -123,7 +123,7 @@ int launchLocalRanks(const LocalLaunch &launch)
     std::optional<std::size_t> firstFailure;
     std::optional<std::chrono::steady_clock::time_point> killAt;
     bool forwarded = false;
-    const auto grace = std::chrono::seconds(30);
+    const auto grace = std::chrono::seconds(5);
     for (;;) {
         bool running = false;
         for (std::size_t i = 0; i < pids.size(); ++i) {

@@ -4,7 +4,7 @@
 // /proc/self/cmdline) with RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR=127.0.0.1
 // and a free MASTER_PORT set, and OMP_NUM_THREADS = hardware threads / N unless set. It forwards
 // SIGTERM/SIGINT to them and waits for all. When a rank fails, the others stop on their own (a
-// collective fails within the timeout); any still running after the timeout and a grace period
+// collective fails within the timeout); any still running 5 s after that
 // are killed. The ranks die with this process (PR_SET_PDEATHSIG). POSIX only, no Qt.
 
 #include <atomic>
