@@ -9,6 +9,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 
 #include <cstring>
 
@@ -54,6 +55,12 @@ int main(int argc, char **argv)
     }
 
     QApplication application(argc, argv);
+    // The window icon (packaging/icons) and the desktop entry it belongs to (Wayland, task bars).
+    QIcon icon;
+    for (const int size : {32, 64, 256})
+        icon.addFile(QStringLiteral(":/icons/motionpref-%1.png").arg(size));
+    QApplication::setWindowIcon(icon);
+    QGuiApplication::setDesktopFileName(QStringLiteral("motionpref"));
     parser.process(application); // an unknown option: a message and exit 1
     mp::configureTorchThreads();
 
