@@ -3,6 +3,7 @@
 #include "ml/core/paths.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QStandardPaths>
 #include <QtGlobal>
 
@@ -128,6 +129,18 @@ QString Settings::corpusDir() const
 void Settings::setCorpusDir(const QString &dir)
 {
     m_settings.setValue(kCorpusDir, dir);
+}
+
+QString modelDisplayName(const QString &dir)
+{
+    if (dir.isEmpty())
+        return QStringLiteral("none");
+    const QFileInfo info(dir);
+    const QFileInfo embedded(QString::fromStdString(defaultModelDir().string()));
+    if (info.absoluteFilePath() == embedded.absoluteFilePath() ||
+        (info.exists() && info.canonicalFilePath() == embedded.canonicalFilePath()))
+        return QStringLiteral("embedded default");
+    return QDir(dir).dirName();
 }
 
 } // namespace mp

@@ -48,4 +48,9 @@ private:
     QSettings m_settings;
 };
 
+// How the GUI names a model bundle directory, never by its path: "embedded default" for the
+// bundle shipped with the program (defaultModelDir()), else the directory's name; "none" when
+// dir is empty.
+QString modelDisplayName(const QString &dir);
+
 } // namespace mp

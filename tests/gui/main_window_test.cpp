@@ -1,11 +1,17 @@
 #include "app/core/settings.h"
 #include "app/study/study_store.h"
+#include "ui/label/label_panel.h"
 #include "ui/main_window.h"
 
+#include <QApplication>
+#include <QCommandLinkButton>
+#include <QDate>
 #include <QDir>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
+#include <QPushButton>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -85,6 +91,79 @@ private slots:
         QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("run")));
         window.openPath(dir.filePath(QStringLiteral("run"))); // not a run yet: the panel says so
         QCOMPARE(current(), QStringLiteral("Train"));
+    }
+
+    // A first run (no study in the settings, no file given) offers to start labeling at once:
+    // Start makes one dated study in the data directory, opens it and puts the keyboard in the
+    // prompt box; a second start the same day makes a second file, never reusing the first.
+    void firstRunStartsLabelingInANewStudy()
+    {
+        QTemporaryDir dir;
+        qputenv("XDG_DATA_HOME", dir.filePath(QStringLiteral("share")).toUtf8());
+        mp::Settings settings(dir.filePath(QStringLiteral("s.ini")));
+        const QString studies = settings.newStudyDir();
+        QVERIFY2(studies.startsWith(dir.path()), qPrintable(studies));
+        mp::MainWindow window(settings);
+        window.resize(1150, 800);
+        window.show();
+        window.activateWindow(); // no window manager under Xvfb to do it
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QVERIFY(!window.store()->isOpen());
+        QCOMPARE(window.panels()->currentIndex(), 0);
+        auto *start = window.findChild<QCommandLinkButton *>(QStringLiteral("startLabelingButton"));
+        QVERIFY(start && start->isVisible());
+        QVERIFY(!window.findChild<QWidget *>(QStringLiteral("welcomeRecent"))->isVisible());
+        auto *panel = window.findChild<mp::LabelPanel *>();
+        QVERIFY(panel && !panel->promptEdit()->isVisible());
+
+        const QString today = QDate::currentDate().toString(Qt::ISODate);
+        const QString first = QStringLiteral("study-%1.mpstudy").arg(today);
+        QTest::mouseClick(start, Qt::LeftButton);
+        QVERIFY(window.store()->isOpen());
+        QCOMPARE(QDir(studies).entryList({QStringLiteral("*.mpstudy")}, QDir::Files),
+                 QStringList{first});
+        QCOMPARE(window.store()->location(), QDir(studies).filePath(first));
+        QCOMPARE(settings.lastStudyPath(), QDir(studies).filePath(first));
+        QVERIFY(panel->promptEdit()->isVisible());
+        QTRY_VERIFY(panel->promptEdit()->hasFocus());
+        QTest::keyClicks(QApplication::focusWidget(), QStringLiteral("a person jumps"));
+        QCOMPARE(panel->promptEdit()->text(), QStringLiteral("a person jumps"));
+
+        // Closed again: the welcome page lists the study; Start makes the day's second one.
+        window.closeStudy();
+        QVERIFY(start->isVisible());
+        auto *recent = window.findChild<QWidget *>(QStringLiteral("welcomeRecent"));
+        QVERIFY(recent->isVisible());
+        QStringList listed;
+        for (auto *button : recent->findChildren<QPushButton *>())
+            listed << button->text();
+        QCOMPARE(listed, QStringList{first});
+        QVERIFY(window.startLabeling());
+        const QString second = QStringLiteral("study-%1-2.mpstudy").arg(today);
+        QCOMPARE(QDir(studies).entryList({QStringLiteral("*.mpstudy")}, QDir::Files),
+                 (QStringList{first, second}));
+        QCOMPARE(window.store()->location(), QDir(studies).filePath(second));
+        qunsetenv("XDG_DATA_HOME");
+    }
+
+    // The status bar names the model the Label panel uses, never by a path.
+    void modelStatusNamesTheModelWithoutAPath()
+    {
+        QTemporaryDir dir;
+        mp::Settings settings(dir.filePath(QStringLiteral("s.ini")));
+        {
+            mp::MainWindow window(settings);
+            auto *model = window.findChild<QLabel *>(QStringLiteral("modelLabel"));
+            QVERIFY2(model->text().startsWith(QStringLiteral("Model: embedded default")),
+                     qPrintable(model->text()));
+            QVERIFY2(!model->text().contains(QLatin1Char('/')), qPrintable(model->text()));
+        }
+        settings.setModelDir(dir.filePath(QStringLiteral("nowhere")));
+        mp::MainWindow window(settings);
+        auto *model = window.findChild<QLabel *>(QStringLiteral("modelLabel"));
+        QCOMPARE(model->text(),
+                 QStringLiteral("Model: nowhere cannot be used (Label panel: Model...)"));
+        QCOMPARE(model->toolTip(), dir.filePath(QStringLiteral("nowhere")));
     }
 
     void geometryAndPanelAreRemembered()

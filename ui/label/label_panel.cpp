@@ -9,6 +9,8 @@
 #include "viewer/playback_clock.h"
 
 #include <QAction>
+#include <QCommandLinkButton>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -77,7 +79,7 @@ LabelPanel::LabelPanel(Settings &settings, QUndoStack *undoStack, QWidget *paren
     setObjectName(QStringLiteral("labelPanel"));
     setFocusPolicy(Qt::StrongFocus);
     m_pages = new QStackedWidget(this);
-    m_pages->addWidget(buildNoStudyPage());
+    m_pages->addWidget(buildWelcomePage());
     m_pages->addWidget(buildLabelPage());
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -101,33 +103,97 @@ LabelPanel::LabelPanel(Settings &settings, QUndoStack *undoStack, QWidget *paren
 
 LabelPanel::~LabelPanel() = default;
 
-QWidget *LabelPanel::buildNoStudyPage()
+// Shown while no study is open, on a first run above all: one button starts labeling in a new
+// study of the user's data directory; an existing study opens from here or from the recent list.
+QWidget *LabelPanel::buildWelcomePage()
 {
     auto *page = new QWidget(this);
+    page->setObjectName(QStringLiteral("welcomePage"));
     auto *text = new QLabel(
-        tr("<h3>No study is open</h3><p>Labels are kept in a study: one file that holds the "
-           "prompts, the generated motions, the pairs and every label.</p>"),
+        tr("<h2>Welcome to MotionPref Studio</h2><p>Type a prompt, watch the two motions the "
+           "model makes for it, and press a key for the one that fits the prompt better. The "
+           "labels are kept in a study (one file with the prompts, the motions and every label) "
+           "and train the model in the Train panel.</p>"),
         page);
     text->setObjectName(QStringLiteral("noStudyMessage"));
     text->setAlignment(Qt::AlignCenter);
     text->setWordWrap(true);
+    auto *start = new QCommandLinkButton(tr("&Start labeling"), page);
+    start->setObjectName(QStringLiteral("startLabelingButton"));
+    start->setDefault(true);
+    QString folder = QDir::toNativeSeparators(m_settings.newStudyDir());
+    const QString home = QDir::toNativeSeparators(QDir::homePath());
+    if (folder.startsWith(home + QDir::separator()))
+        folder = QStringLiteral("~") + folder.mid(home.size());
+    start->setDescription(
+        tr("A new study named by today's date in %1, opened at once").arg(folder));
+    start->setToolTip(m_settings.newStudyDir());
+    m_welcomeModel = new QLabel(page);
+    m_welcomeModel->setObjectName(QStringLiteral("welcomeModel"));
+    m_welcomeModel->setAlignment(Qt::AlignCenter);
+    auto *openStudy = new QPushButton(tr("&Open a Study..."), page);
+    openStudy->setObjectName(QStringLiteral("openStudyButton"));
     auto *newStudy = new QPushButton(tr("&New Study..."), page);
     newStudy->setObjectName(QStringLiteral("newStudyButton"));
-    auto *openStudy = new QPushButton(tr("&Open Study..."), page);
-    openStudy->setObjectName(QStringLiteral("openStudyButton"));
+    newStudy->setToolTip(tr("Create a study file where you choose"));
+    connect(start, &QPushButton::clicked, this, &LabelPanel::startLabelingRequested);
     connect(newStudy, &QPushButton::clicked, this, &LabelPanel::newStudyRequested);
     connect(openStudy, &QPushButton::clicked, this, &LabelPanel::openStudyRequested);
     auto *buttons = new QHBoxLayout;
     buttons->addStretch(1);
-    buttons->addWidget(newStudy);
     buttons->addWidget(openStudy);
+    buttons->addWidget(newStudy);
     buttons->addStretch(1);
+
+    m_recentBox = new QWidget(page);
+    m_recentBox->setObjectName(QStringLiteral("welcomeRecent"));
+    m_recentList = new QVBoxLayout(m_recentBox);
+    m_recentList->setContentsMargins(0, 0, 0, 0);
+
+    auto *column = new QVBoxLayout;
+    column->addWidget(text);
+    column->addSpacing(12);
+    column->addWidget(start);
+    column->addWidget(m_welcomeModel);
+    column->addSpacing(12);
+    column->addLayout(buttons);
+    column->addSpacing(12);
+    column->addWidget(m_recentBox);
+    auto *centered = new QHBoxLayout;
+    centered->addStretch(1);
+    centered->addLayout(column, 3);
+    centered->addStretch(1);
     auto *layout = new QVBoxLayout(page);
     layout->addStretch(1);
-    layout->addWidget(text);
-    layout->addLayout(buttons);
+    layout->addLayout(centered);
     layout->addStretch(2);
     return page;
+}
+
+// The recent studies that still exist, as buttons (the model line follows updateModelStatus).
+void LabelPanel::updateWelcome()
+{
+    while (QLayoutItem *item = m_recentList->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    int shown = 0;
+    for (const QString &location : m_settings.recentStudies()) {
+        const bool shared = StudyStore::isConnectionString(location);
+        if (!shared && !QFileInfo::exists(location))
+            continue;
+        if (shown++ == 0)
+            m_recentList->addWidget(new QLabel(tr("<b>Recent studies</b>"), m_recentBox));
+        auto *open =
+            new QPushButton(shared ? location : QFileInfo(location).fileName(), m_recentBox);
+        open->setFlat(true);
+        open->setToolTip(location);
+        open->setStyleSheet(QStringLiteral("text-align: left;"));
+        connect(open, &QPushButton::clicked, this,
+                [this, location] { emit recentStudyRequested(location); });
+        m_recentList->addWidget(open);
+    }
+    m_recentBox->setVisible(shown > 0);
 }
 
 QWidget *LabelPanel::buildLabelPage()
@@ -424,9 +490,16 @@ void LabelPanel::setStore(StudyStore *store)
     cancelSkip();
     m_session->setStore(store);
     m_pages->setCurrentIndex(store && store->isOpen() ? 1 : 0);
+    if (m_pages->currentIndex() == 0)
+        updateWelcome();
     m_reveal->clear();
     m_error->hide();
     updateEnabled();
+}
+
+void LabelPanel::focusPrompt()
+{
+    m_prompt->setFocus(Qt::OtherFocusReason);
 }
 
 void LabelPanel::generateForPrompt(const QString &prompt)
@@ -608,7 +681,8 @@ void LabelPanel::updateProgress()
 
 void LabelPanel::updateModelStatus()
 {
-    const QString name = m_session->modelName();
+    const QString name = modelDisplayName(m_session->modelDir());
+    m_welcomeModel->setText(tr("Model: %1").arg(name));
     switch (m_session->modelState()) {
     case LabelSession::ModelState::NotLoaded:
         m_model->setText(tr("Model: %1 (loads when needed)").arg(name));

@@ -55,16 +55,24 @@ public:
     // The model bundle directory (saved in the settings); loads it in the background.
     void setModelDir(const QString &dir);
 
+    // The prompt box, given the keyboard focus (after "Start labeling" opened a new study).
+    void focusPrompt();
+    QLineEdit *promptEdit() const { return m_prompt; }
+
     bool isChoosingSkipReason() const { return m_skipMode; }
     QString statusText() const; // progress, last reveal and errors, for tests and screenshots
 
 signals:
+    // The welcome page's buttons (shown while no study is open); the main window opens studies.
+    void startLabelingRequested();
     void newStudyRequested();
     void openStudyRequested();
+    void recentStudyRequested(const QString &location);
 
 private:
     void buildKeys();
-    QWidget *buildNoStudyPage();
+    QWidget *buildWelcomePage();
+    void updateWelcome();
     QWidget *buildLabelPage();
     QLayout *buildPromptRow(QWidget *page);
     void buildPromptLabels(QWidget *page, QVBoxLayout *layout);
@@ -93,6 +101,9 @@ private:
     LabelSession *m_session = nullptr;
     PlaybackClock *m_clock = nullptr;
     QStackedWidget *m_pages = nullptr;
+    QLabel *m_welcomeModel = nullptr;
+    QWidget *m_recentBox = nullptr;
+    QVBoxLayout *m_recentList = nullptr;
     MotionViewport *m_left = nullptr;
     MotionViewport *m_right = nullptr;
     PlaybackBar *m_bar = nullptr;
