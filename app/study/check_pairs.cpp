@@ -161,15 +161,19 @@ SampleInfo corruptedSample(const SampleInfo &sample, GoldCorruption corruption,
     if (corruption == GoldCorruption::Mismatched && !other)
         throw InputError("a mismatched gold sample needs a sample of another prompt");
     const SampleInfo &source = corruption == GoldCorruption::Mismatched ? *other : sample;
+    // The copy looks like its source wherever the app shows a sample (the vote's reveal names
+    // model and seed): a gold pair is never told apart on screen. The pair's external id
+    // records the corruption.
     SampleInfo out;
     out.promptId = sample.promptId;
+    out.modelId = source.modelId;
+    out.adapterId = source.adapterId;
+    out.origin = source.origin;
     out.seed = source.seed;
     out.temperature = source.temperature;
     out.topK = source.topK;
     out.topP = source.topP;
     out.featuresPath = corruption == GoldCorruption::Mismatched ? source.featuresPath : QString();
-    out.origin =
-        QStringLiteral("gold:%1 of sample %2").arg(goldCorruptionName(corruption)).arg(source.id);
     out.tokens = corruptTokens(source.tokens, corruption, rng);
     if (!source.features.isEmpty()) {
         const std::string name = "sample " + std::to_string(source.id) + " (stored features)";
@@ -225,7 +229,10 @@ std::optional<qint64> makeGoldPair(StudyStore &store, const QString &labeler, st
                                      .sample2Id = originalFirst ? corruptedId : original.id,
                                      .leftSample = std::uniform_int_distribution<int>(1, 2)(rng),
                                      .goldExpected = original.id,
-                                     .assignedTo = labeler});
+                                     .assignedTo = labeler,
+                                     .externalId = QStringLiteral("gold:%1:%2")
+                                                       .arg(goldCorruptionName(corruption))
+                                                       .arg(corruptedId)});
         });
         return id;
     }

@@ -40,14 +40,15 @@ void setCheckRates(StudyStore &store, const CheckRates &rates);
 enum class GoldCorruption { Reversed, Frozen, Jittered, Mismatched };
 QString goldCorruptionName(GoldCorruption corruption); // "reversed", "frozen", ...
 
-// A corrupted copy of sample for prompt promptId (not stored): features and codes as above.
+// A corrupted copy of sample for its prompt (not stored): features and codes as above; model,
+// adapter, origin, seed and sampling of the source, so that nothing on screen tells it apart.
 // Mismatched needs `other` (a sample of another prompt), which it copies.
 SampleInfo corruptedSample(const SampleInfo &sample, GoldCorruption corruption,
                            std::mt19937_64 &rng, const SampleInfo *other = nullptr);
 
 // A gold pair made for labeler from a random sample of the study's normal pairs, with a random
-// corruption (mismatched only where another prompt has samples); nullopt when the study has
-// no sample with features or codes.
+// corruption (mismatched only where another prompt has samples); its external id is
+// "gold:<corruption>:<corrupted sample id>". nullopt when no sample has features or codes.
 std::optional<qint64> makeGoldPair(StudyStore &store, const QString &labeler, std::mt19937_64 &rng);
 // A repeat of a random pair the labeler labeled (not skipped) at least kMinRepeatGap labels
 // ago and was not shown again yet; nullopt when there is none.

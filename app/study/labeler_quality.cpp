@@ -210,4 +210,49 @@ QualityReport computeLabelerQuality(const StudyStore &store, int goldBlockSize)
     return report;
 }
 
+std::vector<ModelReasonCounts> reasonTagsByModel(const StudyStore &store)
+{
+    std::map<qint64, QString> modelNames;
+    for (const ModelInfo &model : store.models())
+        modelNames[model.id] = model.name;
+    std::map<qint64, QString> adapterNames;
+    for (const ModelInfo &adapter : store.adapters())
+        adapterNames[adapter.id] = adapter.name;
+    std::map<qint64, QString> sampleModel; // sample id -> model name, read once each
+    auto modelOf = [&](qint64 sampleId) {
+        const auto known = sampleModel.find(sampleId);
+        if (known != sampleModel.end())
+            return known->second;
+        const SampleInfo sample = store.sample(sampleId);
+        QString name = sample.modelId
+                           ? modelNames[*sample.modelId]
+                           : (sample.origin.isEmpty() ? QStringLiteral("imported") : sample.origin);
+        if (sample.adapterId)
+            name += QStringLiteral(" + ") + adapterNames[*sample.adapterId];
+        sampleModel[sampleId] = name;
+        return name;
+    };
+    std::map<qint64, PairInfo> pairs;
+    for (PairInfo &pair : store.pairs())
+        pairs.emplace(pair.id, std::move(pair));
+    std::map<QString, ModelReasonCounts> out;
+    for (const LabelRecord &label : store.currentLabels()) {
+        if (label.choice != Choice::Skipped)
+            continue;
+        const PairInfo &pair = pairs.at(label.pairId);
+        const std::set<QString> models = {modelOf(pair.sample1Id), modelOf(pair.sample2Id)};
+        for (const QString &model : models) {
+            ModelReasonCounts &counts = out[model];
+            counts.model = model;
+            ++counts.skips;
+            for (ReasonTag tag : label.tags)
+                ++counts.tags[static_cast<std::size_t>(tag)];
+        }
+    }
+    std::vector<ModelReasonCounts> result;
+    for (auto &[name, counts] : out)
+        result.push_back(counts);
+    return result;
+}
+
 } // namespace mp

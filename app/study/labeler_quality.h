@@ -69,4 +69,15 @@ struct QualityReport {
 // Every labeler who labeled anything (check pairs included). goldBlockSize >= 1.
 QualityReport computeLabelerQuality(const StudyStore &store, int goldBlockSize = 10);
 
+// Reason tags of skips (a "both bad" included) per model: a skipped pair's tags count once for
+// each model that made one of its samples (both samples of one model: once). A model is the
+// bundle's name, "+ adapter" when an adapter made it, or the sample's origin ("imported") when
+// the study does not know the model. Current labels of normal pairs only.
+struct ModelReasonCounts {
+    QString model;
+    int skips = 0;                          // skipped labels on this model's pairs
+    std::array<int, kNumReasonTags> tags{}; // indexed by ReasonTag
+};
+std::vector<ModelReasonCounts> reasonTagsByModel(const StudyStore &store); // by model name
+
 } // namespace mp

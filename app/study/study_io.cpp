@@ -178,6 +178,25 @@ void parseChosen(const QJsonObject &record, const PaperImportOptions &options, P
             }
             label.input.skipReason = *parsed;
         }
+        const QJsonValue tags = entry.value(QLatin1String("reason_tags"));
+        if (!tags.isUndefined()) {
+            if (!tags.isArray() || *choice != Choice::Skipped) {
+                check.fail(where + QStringLiteral(": \"reason_tags\" must be a list, on a skip"));
+                return;
+            }
+            for (const QJsonValue &tag : tags.toArray()) {
+                const auto parsed = reasonTagFromName(tag.toString());
+                if (!parsed) {
+                    check.fail(where + QStringLiteral(": unknown reason tag '%1'")
+                                           .arg(tag.toVariant().toString()));
+                    return;
+                }
+                label.input.tags.push_back(*parsed);
+            }
+        }
+        const QJsonValue watched = entry.value(QLatin1String("watched_both"));
+        if (watched.isBool())
+            label.input.watchedBoth = watched.toBool();
         label.input.comment = entry.value(QLatin1String("comment")).toString();
         label.input.timeOnTaskMs =
             static_cast<qint64>(entry.value(QLatin1String("time_on_task_ms")).toDouble(0));
@@ -451,7 +470,7 @@ int exportStudy(const StudyStore &store, const QString &file, ExportFormat forma
     if (format == ExportFormat::Csv) {
         writeLine("pair_id,external_id,prompt,labeler,choice,shown_side,degree,sample_1_preference,"
                   "skip_reason,time_on_task_ms,created_at,left_is,sample_1_seed,sample_2_seed,"
-                  "comment");
+                  "comment,reason_tags,watched_both");
     }
     for (const PairInfo &pair : pairs) {
         const auto found = labels.find(pair.id);
@@ -473,6 +492,14 @@ int exportStudy(const StudyStore &store, const QString &file, ExportFormat forma
                 entry.insert(QStringLiteral("user"), label.labeler);
                 if (label.skipReason != SkipReason::None)
                     entry.insert(QStringLiteral("skip_reason"), skipReasonName(label.skipReason));
+                if (!label.tags.empty()) {
+                    QJsonArray tags;
+                    for (ReasonTag tag : label.tags)
+                        tags.append(reasonTagName(tag));
+                    entry.insert(QStringLiteral("reason_tags"), tags);
+                }
+                if (label.watchedBoth)
+                    entry.insert(QStringLiteral("watched_both"), *label.watchedBoth);
                 if (!label.comment.isEmpty())
                     entry.insert(QStringLiteral("comment"), label.comment);
                 entry.insert(QStringLiteral("time_on_task_ms"),
@@ -516,6 +543,9 @@ int exportStudy(const StudyStore &store, const QString &file, ExportFormat forma
                                                      : QStringLiteral("right");
                 }
                 const auto margin = signedPreference(*label.choice, label.degree);
+                QStringList tagNames;
+                for (ReasonTag tag : label.tags)
+                    tagNames << reasonTagName(tag);
                 const QStringList cells{
                     QString::number(pair.id),
                     csvCell(pair.externalId, true),
@@ -532,6 +562,8 @@ int exportStudy(const StudyStore &store, const QString &file, ExportFormat forma
                     QString::number(s1.seed),
                     QString::number(s2.seed),
                     csvCell(label.comment, true),
+                    tagNames.join(QLatin1Char(';')),
+                    label.watchedBoth ? QString::number(*label.watchedBoth ? 1 : 0) : QString(),
                 };
                 writeLine(cells.join(QLatin1Char(',')).toUtf8());
                 ++written;

@@ -9,14 +9,17 @@
 // choice is sample_1, sample_2 or skipped (plus unsure, which this program writes for a tie);
 // the latest chosen[] entry counts. Extensions this program writes and reads back: sample
 // "tokens" (VQ codes), "temperature", "top_k", "top_p"; record "left" (which sample was shown on
-// the left); entry "skip_reason", "time_on_task_ms", "comment", "created_at".
+// the left); entry "skip_reason", "reason_tags" (a skip's tags: wrong_action,
+// wrong_count_direction, jitter, foot_skating, physically_impossible, too_short),
+// "watched_both" (both motions played to the end before the vote), "time_on_task_ms",
+// "comment", "created_at". Gold and repeat pairs (checks of the labelers) are not exported.
 // Tokens on import: a sample's inline "tokens", else the token file the paper derives from the
 // features path (tokenPathFor), an .npy of shape (1, T) with codes 0..511.
 //
 // TRL form: {"prompt", "chosen", "rejected"} with motion strings ("<motion_id_512>" codes
 // "<motion_id_513>", spec §1.3), plus "margin" (0..3), "degree", "annotator", "time_on_task_ms",
 // "left_is", "pair_id". Only pairs whose current label prefers a sample.
-// CSV: one row per current label of every labeler, for spreadsheets.
+// CSV: one row per current label of every labeler, for spreadsheets (reason_tags joined by ';').
 
 #include "ml/core/error.h"
 

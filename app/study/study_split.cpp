@@ -50,6 +50,33 @@ QJsonArray codes(const std::vector<int> &tokens)
 
 } // namespace
 
+TrainingLabelOptions studyTrainingLabels(const StudyStore &store)
+{
+    TrainingLabelOptions options;
+    const QString rule = store.meta(QStringLiteral("training_rule"));
+    if (!rule.isEmpty()) {
+        const auto parsed = labelAggregationFromName(rule);
+        if (!parsed)
+            throw InputError("study_meta training_rule '" + rule.toStdString() +
+                             "' is not one of " +
+                             labelAggregationNames().join(QStringLiteral(", ")).toStdString());
+        options.rule = *parsed;
+    }
+    options.excludedLabelers = store.meta(QStringLiteral("training_excluded_labelers"))
+                                   .split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    return options;
+}
+
+void setStudyTrainingLabels(StudyStore &store, const TrainingLabelOptions &options)
+{
+    store.runInTransaction([&] {
+        store.setMeta(QStringLiteral("training_rule"), labelAggregationName(options.rule));
+        // One name a line: a labeler's name may hold a comma.
+        store.setMeta(QStringLiteral("training_excluded_labelers"),
+                      options.excludedLabelers.join(QLatin1Char('\n')));
+    });
+}
+
 void seededShuffle(std::vector<qint64> &ids, quint64 seed)
 {
     // The trainer's shuffle: the same seed splits alike in the study and in a training job.

@@ -42,6 +42,12 @@ struct SplitOptions {
     TrainingLabelOptions labels; // which pairs are trainable
 };
 
+// The study's own choice of training labels (study_meta "training_rule" and
+// "training_excluded_labelers", set in the Dataset panel's labeler table): what `study split`
+// uses unless --aggregate or --exclude-labelers say otherwise. Default: last, nobody left out.
+TrainingLabelOptions studyTrainingLabels(const StudyStore &store);
+void setStudyTrainingLabels(StudyStore &store, const TrainingLabelOptions &options);
+
 // Pairs usable for training: the study's normal pairs whose label under options (by default
 // the newest current label, the paper's rule) prefers sample_1 or sample_2; in id order.
 // Gold and repeat pairs never take part.

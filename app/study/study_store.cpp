@@ -550,11 +550,11 @@ qint64 StudyStore::addCheckPair(const CheckPair &check)
     const QVariant assignedAt = check.assignedTo.isEmpty() ? nullInt() : QVariant(nowMs());
     const qint64 id = insert(
         QStringLiteral("INSERT INTO pairs (prompt_id, sample1_id, sample2_id, left_sample, "
-                       "assigned_to, assigned_at, created_at, kind, gold_expected, repeats_pair) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                       "assigned_to, assigned_at, created_at, kind, gold_expected, repeats_pair, "
+                       "external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         {check.promptId, check.sample1Id, check.sample2Id, check.leftSample, assigned, assignedAt,
          nowMs(), pairKindName(check.kind), intOrNull(check.goldExpected),
-         intOrNull(check.repeatsPair)});
+         intOrNull(check.repeatsPair), textOrNull(check.externalId)});
     tx.commit();
     return id;
 }

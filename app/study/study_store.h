@@ -43,6 +43,7 @@ struct CheckPair {
     std::optional<qint64> goldExpected; // gold: sample1Id or sample2Id
     std::optional<qint64> repeatsPair;  // repeat: a normal pair
     QString assignedTo;                 // the labeler it is made for (held by them at once)
+    QString externalId;                 // optional, unique: e.g. what a gold pair was made of
 };
 
 // A write that found the study locked by another connection or program for longer than the

@@ -7,6 +7,7 @@
 #include "app/study/check_pairs.h"
 #include "app/study/label_aggregation.h"
 #include "app/study/labeler_quality.h"
+#include "app/study/study_io.h"
 #include "app/study/study_split.h"
 #include "app/study/study_store.h"
 #include "ml/core/error.h"
@@ -193,14 +194,30 @@ private slots:
         QVERIFY(std::isnan(bo.selfConsistency));
         QCOMPARE(bo.labels, 4);
 
+        // Reason tags per model: bo's skip of the gold pair is a check, not counted; one skip
+        // with tags on a normal pair counts once for its one model.
+        store.addLabel(p[3], kCy,
+                       {.choice = Choice::Skipped,
+                        .skipReason = SkipReason::BothBad,
+                        .tags = {ReasonTag::Jitter, ReasonTag::FootSkating}});
+        const auto reasons = reasonTagsByModel(store);
+        QCOMPARE(reasons.size(), std::size_t(1));
+        QCOMPARE(reasons[0].model, QStringLiteral("imported"));
+        QCOMPARE(reasons[0].skips, 1);
+        QCOMPARE(reasons[0].tags[static_cast<std::size_t>(ReasonTag::Jitter)], 1);
+        QCOMPARE(reasons[0].tags[static_cast<std::size_t>(ReasonTag::TooShort)], 0);
+
         // Alpha without cy: the units of ana and bo alone.
         const std::vector<std::vector<int>> withoutCy = {{2, 3}, {-3, -2}, {2, -2}, {1, 2}};
         QVERIFY(close(report.labelers[2].alphaWithout,
                       krippendorffAlpha(withoutCy, AlphaMetric::Ordinal), 1e-12));
         // The study's agreement and training data never see the check pairs.
         QCOMPARE(computeAgreement(store).overlapPairs, 4);
-        const auto trainable = trainablePairs(store);
-        QCOMPARE(trainable, p);
+        // (p[3]'s newest label is cy's skip: not trainable under "last".)
+        QCOMPARE(trainablePairs(store), (std::vector<qint64>{p[0], p[1], p[2]}));
+        // Majority: p[2] is a tie of ana and bo; cy's skip on p[3] is no vote.
+        QCOMPARE(trainablePairs(store, {.rule = LabelAggregation::Majority}),
+                 (std::vector<qint64>{p[0], p[1], p[3]}));
     }
 
     void aggregation_data()
@@ -299,6 +316,46 @@ private slots:
             writeTrainingJsonl(store, {p[1]}, file, {.rule = LabelAggregation::Majority}));
     }
 
+    // Tags and the watched-both flag go out in the paper JSONL and CSV and come back on import;
+    // gold pairs stay out of the exports.
+    void tagsAreExported()
+    {
+        StudyStore store;
+        store.open(freshStudy(), true);
+        const auto p = addPairs(store, 2, QStringLiteral("a man kicks"));
+        store.addLabel(p[0], kAna,
+                       {.choice = Choice::Skipped,
+                        .skipReason = SkipReason::BothBad,
+                        .tags = {ReasonTag::TooShort, ReasonTag::WrongAction},
+                        .watchedBoth = true});
+        store.addLabel(gold(store, p[1], true, kAna), kAna,
+                       prefer(Choice::Sample1, PreferenceDegree::Better));
+        const QString paper = m_dir.filePath(QStringLiteral("tags.jsonl"));
+        QCOMPARE(exportStudy(store, paper, ExportFormat::Paper), 2); // the gold pair left out
+        QFile in(paper);
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        const QByteArray text = in.readAll();
+        QVERIFY2(text.contains("\"reason_tags\":[\"wrong_action\",\"too_short\"]"),
+                 text.constData());
+        QVERIFY(text.contains("\"watched_both\":true"));
+        const QString csv = m_dir.filePath(QStringLiteral("tags.csv"));
+        exportStudy(store, csv, ExportFormat::Csv);
+        QFile csvIn(csv);
+        QVERIFY(csvIn.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = csvIn.readAll().split('\n');
+        QVERIFY(lines[0].endsWith("comment,reason_tags,watched_both"));
+        QVERIFY2(lines[1].endsWith(",wrong_action;too_short,1"), lines[1].constData());
+
+        StudyStore again;
+        again.open(freshStudy(), true);
+        importPaperJsonl(again, paper);
+        const auto label = again.currentLabel(again.pairs().front().id);
+        QVERIFY(label);
+        QCOMPARE(label->tags,
+                 (std::vector<ReasonTag>{ReasonTag::WrongAction, ReasonTag::TooShort}));
+        QCOMPARE(label->watchedBoth, std::optional<bool>(true));
+    }
+
     void corruptions()
     {
         std::mt19937_64 rng(3);
@@ -314,7 +371,8 @@ private slots:
         const at::Tensor r = featuresOf(reversed);
         QVERIFY(at::equal(r[0].narrow(0, 3, 64), features[4].narrow(0, 3, 64))); // ric of the end
         QVERIFY(at::equal(r[0].narrow(0, 0, 3), -features[4].narrow(0, 0, 3)));  // velocities
-        QVERIFY(reversed.origin.startsWith(QStringLiteral("gold:reversed")));
+        QCOMPARE(reversed.origin, sample.origin); // nothing on screen tells the copy apart
+        QCOMPARE(reversed.seed, sample.seed);
 
         const SampleInfo frozen = corruptedSample(sample, GoldCorruption::Frozen, rng);
         QCOMPARE(frozen.tokens, (std::vector<int>{12, 12, 12, 12}));
@@ -368,10 +426,11 @@ private slots:
                 ++golds;
                 QVERIFY(pair->goldExpected == pair->sample1Id ||
                         pair->goldExpected == pair->sample2Id);
-                const SampleInfo a = store.sample(pair->sample1Id);
-                const SampleInfo b = store.sample(pair->sample2Id);
-                QVERIFY(a.origin.startsWith(QStringLiteral("gold:")) !=
-                        b.origin.startsWith(QStringLiteral("gold:")));
+                QVERIFY2(pair->externalId.startsWith(QStringLiteral("gold:")),
+                         qPrintable(pair->externalId));
+                const qint64 corrupted =
+                    pair->goldExpected == pair->sample1Id ? pair->sample2Id : pair->sample1Id;
+                QVERIFY(pair->externalId.endsWith(QLatin1Char(':') + QString::number(corrupted)));
             } else if (pair->kind == PairKind::Repeat) {
                 ++repeats;
                 const PairInfo original = store.pair(*pair->repeatsPair);
