@@ -10,6 +10,9 @@
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "app/study/agreement.h"
+#include "app/study/check_pairs.h"
+#include "app/study/label_aggregation.h"
+#include "app/study/labeler_quality.h"
 #include "app/study/new_study.h"
 #include "app/study/study_io.h"
 #include "app/study/study_simulation.h"
@@ -238,6 +241,26 @@ std::vector<PreferenceDegree> parseDegrees(const std::string &text)
     return degrees;
 }
 
+// The study's saved choice (Dataset panel), overridden by --aggregate / --exclude-labelers.
+TrainingLabelOptions trainingLabels(const StudyStore &store, const ParsedArgs &args)
+{
+    TrainingLabelOptions options = studyTrainingLabels(store);
+    if (args.has("aggregate")) {
+        const auto rule = labelAggregationFromName(qs(args.value("aggregate")));
+        if (!rule)
+            throw InputError("--aggregate '" + args.value("aggregate") + "': expected one of " +
+                             labelAggregationNames().join(QStringLiteral(", ")).toStdString());
+        options.rule = *rule;
+    }
+    if (args.has("exclude-labelers")) {
+        options.excludedLabelers.clear();
+        for (const QString &name :
+             qs(args.value("exclude-labelers")).split(QLatin1Char(','), Qt::SkipEmptyParts))
+            options.excludedLabelers << name.trimmed();
+    }
+    return options;
+}
+
 int runSplit(const ParsedArgs &args, const Context &)
 {
     const QtApplicationScope qt;
@@ -247,27 +270,124 @@ int runSplit(const ParsedArgs &args, const Context &)
     options.name = qs(args.value("name"));
     options.testFraction = args.doubleValue("test-fraction");
     options.seed = static_cast<quint64>(args.intValue("seed"));
+    options.labels = trainingLabels(store, args);
     const SavedSplit split = ensureSplit(store, options, args.flag("replace"));
     const std::vector<qint64> train = selectSubset(store, split.train,
                                                    {.degrees = parseDegrees(args.value("degrees")),
                                                     .percent = args.doubleValue("percent"),
-                                                    .seed = options.seed});
+                                                    .seed = options.seed,
+                                                    .labels = options.labels});
+    // A saved split keeps its ids: under another rule or without a labeler, a test pair may
+    // have no preference left, and is left out.
+    const std::vector<qint64> test =
+        selectSubset(store, split.test, {.seed = options.seed, .labels = options.labels});
     const QDir out(qs(args.required("out")));
     if (!QDir().mkpath(out.path()))
         throw InputError(out.path().toStdString() + ": cannot make the directory");
     writeIdList(train, out.filePath(QStringLiteral("train.txt")));
-    writeIdList(split.test, out.filePath(QStringLiteral("test.txt")));
-    writeTrainingJsonl(store, train, out.filePath(QStringLiteral("train.jsonl")));
-    writeTrainingJsonl(store, split.test, out.filePath(QStringLiteral("test.jsonl")));
+    writeIdList(test, out.filePath(QStringLiteral("test.txt")));
+    writeTrainingJsonl(store, train, out.filePath(QStringLiteral("train.jsonl")), options.labels);
+    writeTrainingJsonl(store, test, out.filePath(QStringLiteral("test.jsonl")), options.labels);
     // One file with both parts, so a run.json names it as data.pairs and the id lists as
     // data.train_ids / data.eval_ids.
     std::vector<qint64> both = train;
-    both.insert(both.end(), split.test.begin(), split.test.end());
-    writeTrainingJsonl(store, both, out.filePath(QStringLiteral("all.jsonl")));
+    both.insert(both.end(), test.begin(), test.end());
+    writeTrainingJsonl(store, both, out.filePath(QStringLiteral("all.jsonl")), options.labels);
     std::cout << "split '" << split.name.toStdString() << "' (seed " << split.seed
               << "): " << split.train.size() << " train, " << split.test.size() << " test; "
-              << train.size() << " train pairs after the subset, written to "
-              << out.path().toStdString() << "/{train,test}.{txt,jsonl} and all.jsonl\n";
+              << train.size() << " train and " << test.size() << " test pairs with a '"
+              << labelAggregationName(options.labels.rule).toStdString()
+              << "' label after the subset, written to " << out.path().toStdString()
+              << "/{train,test}.{txt,jsonl} and all.jsonl\n";
+    return 0;
+}
+
+int runChecks(const ParsedArgs &args, const Context &)
+{
+    const QtApplicationScope qt;
+    StudyStore store;
+    openStudy(store, args);
+    CheckRates rates = checkRates(store);
+    if (args.has("gold-rate") || args.has("repeat-rate")) {
+        if (args.has("gold-rate"))
+            rates.gold = args.doubleValue("gold-rate");
+        if (args.has("repeat-rate"))
+            rates.repeat = args.doubleValue("repeat-rate");
+        setCheckRates(store, rates);
+    }
+    std::cout << "gold pairs    " << number(100.0 * rates.gold, 1) << "% of the pairs shown\n"
+              << "repeat pairs  " << number(100.0 * rates.repeat, 1) << "% of the pairs shown\n";
+    return 0;
+}
+
+int runLabelers(const ParsedArgs &args, const Context &)
+{
+    const QtApplicationScope qt;
+    StudyStore store;
+    openStudy(store, args);
+    const QualityReport report =
+        computeLabelerQuality(store, static_cast<int>(args.intValue("gold-block")));
+    if (args.flag("json")) {
+        QJsonArray labelers;
+        for (const LabelerQuality &q : report.labelers) {
+            QJsonArray blocks;
+            for (const GoldBlock &block : q.goldBlocks)
+                blocks.append(
+                    QJsonObject{{QStringLiteral("judged"), block.judged},
+                                {QStringLiteral("correct"), block.correct},
+                                {QStringLiteral("first_ms"), static_cast<double>(block.firstMs)},
+                                {QStringLiteral("last_ms"), static_cast<double>(block.lastMs)}});
+            QJsonArray byDegree;
+            for (double share : q.agreementByDegree)
+                byDegree.append(std::isnan(share) ? QJsonValue() : QJsonValue(share));
+            auto value = [](double x) { return std::isnan(x) ? QJsonValue() : QJsonValue(x); };
+            labelers.append(
+                QJsonObject{{QStringLiteral("labeler"), q.labeler},
+                            {QStringLiteral("labels"), q.labels},
+                            {QStringLiteral("gold_judged"), q.goldJudged},
+                            {QStringLiteral("gold_correct"), q.goldCorrect},
+                            {QStringLiteral("gold_accuracy"), value(q.goldAccuracy)},
+                            {QStringLiteral("gold_blocks"), blocks},
+                            {QStringLiteral("repeats"), q.repeats},
+                            {QStringLiteral("self_consistency"), value(q.selfConsistency)},
+                            {QStringLiteral("degree_consistency"), value(q.degreeConsistency)},
+                            {QStringLiteral("repeat_mean_abs_diff"), value(q.repeatMeanAbsDiff)},
+                            {QStringLiteral("mean_kappa"), value(q.meanKappa)},
+                            {QStringLiteral("alpha_without"), value(q.alphaWithout)},
+                            {QStringLiteral("agreement_by_degree"), byDegree},
+                            {QStringLiteral("median_time_ms"), q.medianTimeMs},
+                            {QStringLiteral("watched_both_share"), value(q.watchedShare)},
+                            {QStringLiteral("left_share"), value(q.leftShare)},
+                            {QStringLiteral("position_bias_p"), q.positionBiasP}});
+        }
+        const QJsonObject out{
+            {QStringLiteral("alpha_ordinal"),
+             std::isnan(report.alphaOrdinal) ? QJsonValue() : QJsonValue(report.alphaOrdinal)},
+            {QStringLiteral("gold_block"), report.goldBlockSize},
+            {QStringLiteral("labelers"), labelers}};
+        std::cout << QJsonDocument(out).toJson(QJsonDocument::Indented).toStdString();
+        return 0;
+    }
+    std::cout << "Krippendorff's alpha, ordinal, everybody: " << number(report.alphaOrdinal)
+              << "\n\nlabeler          labels  gold acc (n)   self-cons (n)  mean kappa  "
+                 "alpha w/o  median s  watched  left%\n";
+    for (const LabelerQuality &q : report.labelers) {
+        char line[200];
+        std::snprintf(
+            line, sizeof line, "%-16s %6d  %7s (%3d)  %7s (%3d)  %10s  %9s  %8.1f  %7s  %5s\n",
+            q.labeler.left(16).toStdString().c_str(), q.labels,
+            number(100.0 * q.goldAccuracy, 1).c_str(), q.goldJudged,
+            number(100.0 * q.selfConsistency, 1).c_str(), q.repeats, number(q.meanKappa).c_str(),
+            number(q.alphaWithout).c_str(), q.medianTimeMs / 1000.0,
+            number(100.0 * q.watchedShare, 0).c_str(), number(100.0 * q.leftShare, 1).c_str());
+        std::cout << line;
+        if (q.goldBlocks.size() > 1) {
+            std::cout << "  gold accuracy by block of " << report.goldBlockSize << ":";
+            for (const GoldBlock &block : q.goldBlocks)
+                std::cout << " " << number(100.0 * block.accuracy, 0) << "%";
+            std::cout << "\n";
+        }
+    }
     return 0;
 }
 
@@ -387,9 +507,44 @@ const CommandRegistration splitCommand{{
                 {"seed", "N", "shuffle seed (the paper: 2222 for DPO, 42 for RM/PPO)", "2222"},
                 {"replace", "", "make the split anew even if it is saved", ""},
                 {"degrees", "LIST", "comma-separated degrees to train on", ""},
-                {"percent", "P", "share of the (filtered) train pairs to keep", "100"}},
+                {"percent", "P", "share of the (filtered) train pairs to keep", "100"},
+                {"aggregate", "RULE",
+                 "several labels per pair -> one: last (the paper's), majority, mean (signed "
+                 "degree), unanimous (drop disagreements)",
+                 "the study's choice, else last"},
+                {"exclude-labelers", "LIST",
+                 "comma-separated labelers whose labels are left out of the training data "
+                 "('' for nobody)",
+                 "the study's choice"}},
     .usesTorch = false,
     .run = runSplit,
+}};
+
+const CommandRegistration checksCommand{{
+    .path = "study checks",
+    .summary = "show or set the shares of gold and repeated pairs mixed into labeling",
+    .usage = "STUDY",
+    .description = kStudyHelp +
+                   "\nGold pairs have a known answer (a sample against a reversed, frozen or "
+                   "jittered copy of itself,\nor against a clip of another prompt); repeated "
+                   "pairs are pairs a labeler labeled before, shown\nagain with sides swapped. "
+                   "Neither is marked on screen nor used for training or agreement.\nRates are "
+                   "shares of the pairs shown, together at most 0.5.",
+    .options = {{"gold-rate", "R", "share of gold pairs (0..0.5)", "unchanged"},
+                {"repeat-rate", "R", "share of repeated pairs (0..0.5)", "unchanged"}},
+    .usesTorch = false,
+    .run = runChecks,
+}};
+
+const CommandRegistration labelersCommand{{
+    .path = "study labelers",
+    .summary = "per labeler: gold accuracy, self-consistency, agreement, time, watching, side",
+    .usage = "STUDY",
+    .description = kStudyHelp + "\nThe measures are defined in app/study/labeler_quality.h.",
+    .options = {{"gold-block", "N", "gold labels per block of the accuracy-over-time line", "10"},
+                {"json", "", "print JSON instead of a table", ""}},
+    .usesTorch = false,
+    .run = runLabelers,
 }};
 
 const CommandRegistration simulateCommand{{
