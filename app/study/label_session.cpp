@@ -1,5 +1,6 @@
 #include "app/study/label_session.h"
 
+#include "app/study/check_pairs.h"
 #include "app/study/sample_motion.h"
 #include "app/study/study_store.h"
 #include "ml/core/device.h"
@@ -9,6 +10,8 @@
 #include <QFileInfo>
 #include <QRandomGenerator>
 #include <QTextStream>
+
+#include <utility>
 #include <QtConcurrent/QtConcurrentRun>
 
 // LibTorch's jit headers have a member named slots(), which Qt's keyword macro would eat.
@@ -293,6 +296,12 @@ void LabelSession::fail(const QString &message)
     emit errorOccurred(message);
 }
 
+void LabelSession::setLabelDetails(std::vector<ReasonTag> tags, std::optional<bool> watchedBoth)
+{
+    m_nextTags = std::move(tags);
+    m_nextWatchedBoth = watchedBoth;
+}
+
 void LabelSession::advance()
 {
     m_current.reset();
@@ -323,7 +332,8 @@ void LabelSession::advance()
         return;
     case Mode::Study:
         try {
-            const std::optional<PairInfo> next = m_store->assignNextPair(m_labeler);
+            const std::optional<PairInfo> next =
+                assignNextWithChecks(*m_store, m_labeler, m_checkRng);
             if (next)
                 showStoredPair(next->id);
             else
@@ -596,7 +606,9 @@ qint64 LabelSession::labelCurrent(ShownChoice shown, std::optional<PreferenceDeg
         return 0;
     const qint64 elapsedMs = m_shownAt.isValid() ? m_shownAt.elapsed() : 0;
     const qint64 labelId = m_store->addShownLabel(m_current->pairId, m_labeler, shown, degree,
-                                                  skipReason, elapsedMs, {}, stored);
+                                                  skipReason, elapsedMs, {}, stored,
+                                                  std::exchange(m_nextTags, {}),
+                                                  std::exchange(m_nextWatchedBoth, std::nullopt));
     ++m_labeledThisSession;
     m_labelMsTotal += elapsedMs;
     const Item done = std::move(*m_current);

@@ -8,6 +8,8 @@
 // - Generated pairs are prefetched: while one pair is being labeled the next one is generated,
 //   and it is stored in the study (prompt, samples, pair with a random left side) only when it
 //   is shown.
+// - In a study session, gold and repeated pairs are mixed in at the study's rates
+//   (check_pairs.h: assignNextWithChecks), shown like any other pair.
 // - A pair of the study (imported, simulated, generated earlier) is shown from its stored
 //   features, or from its codes decoded by the model.
 // - Labels go to the store through addShownLabel (left/right mapped by the pair's leftSample)
@@ -29,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 
 namespace mp {
 
@@ -107,6 +110,13 @@ public:
     // receives the label as stored (StudyStore::addShownLabel).
     qint64 labelCurrent(ShownChoice shown, std::optional<PreferenceDegree> degree,
                         SkipReason skipReason = SkipReason::None, LabelInput *stored = nullptr);
+
+    // Reason tags of the next label (a skip) and whether both motions were played to the end
+    // before it (the Label panel knows the playback); labelCurrent takes and clears them.
+    void setLabelDetails(std::vector<ReasonTag> tags, std::optional<bool> watchedBoth);
+    // Seeds the draw of gold and repeated pairs (check_pairs.h) in a study session; random
+    // otherwise. For tests.
+    void setCheckSeed(quint64 seed) { m_checkRng.seed(seed); }
 
     // Undo support: after a retraction, show that pair again (the pair on screen waits and
     // comes next); after a redo, leave it if it is on screen.
@@ -187,6 +197,10 @@ private:
     std::optional<StoredRequest> m_waitingForModel;    // a stored pair that needs the model
     std::optional<StoredRequest> m_pendingStored;      // waits for the worker to be free
     qint64 m_loadingPairId = 0;                        // the stored pair being decoded
+
+    std::vector<ReasonTag> m_nextTags;
+    std::optional<bool> m_nextWatchedBoth;
+    std::mt19937_64 m_checkRng{std::random_device{}()};
 
     int m_labeledThisSession = 0;
     qint64 m_labelMsTotal = 0;

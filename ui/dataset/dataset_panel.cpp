@@ -5,6 +5,7 @@
 #include "app/study/pair_table_model.h"
 #include "app/study/study_store.h"
 #include "ml/core/error.h"
+#include "ui/dataset/labeler_view.h"
 #include "ui/dataset/pair_filter_proxy.h"
 #include "ui/dataset/revise_label_dialog.h"
 
@@ -16,6 +17,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTextBrowser>
 #include <QVBoxLayout>
@@ -83,10 +85,21 @@ DatasetPanel::DatasetPanel(Settings &settings, QWidget *parent)
     buttons->addWidget(m_summary, 1);
     buttons->addWidget(m_revise);
 
+    // Pairs, and the labelers' measures (issue 22) in a second tab.
+    auto *pairsPage = new QWidget(this);
+    auto *pairsLayout = new QVBoxLayout(pairsPage);
+    pairsLayout->setContentsMargins(0, 0, 0, 0);
+    pairsLayout->addLayout(filters);
+    pairsLayout->addWidget(splitter, 1);
+    pairsLayout->addLayout(buttons);
+    m_labelers = new LabelerView(this);
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("datasetTabs"));
+    m_tabs->addTab(pairsPage, tr("&Pairs"));
+    m_tabs->addTab(m_labelers, tr("La&belers"));
+
     auto *layout = new QVBoxLayout(this);
-    layout->addLayout(filters);
-    layout->addWidget(splitter, 1);
-    layout->addLayout(buttons);
+    layout->addWidget(m_tabs, 1);
 
     connect(m_search, &QLineEdit::textChanged, m_filter, &PairFilterProxy::setText);
     connect(m_degree, &QComboBox::currentIndexChanged, this,
@@ -102,6 +115,10 @@ DatasetPanel::DatasetPanel(Settings &settings, QWidget *parent)
         refreshAgreement();
         updateButtons();
     });
+    // Queued: an edit in the labeler table itself changes the study, and its table must not be
+    // refilled inside that edit's signal.
+    connect(m_model, &QAbstractItemModel::modelReset, m_labelers, &LabelerView::refresh,
+            Qt::QueuedConnection);
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &DatasetPanel::updateButtons);
     setStore(nullptr);
@@ -111,6 +128,7 @@ void DatasetPanel::setStore(StudyStore *store)
 {
     m_store = store;
     m_model->setStore(store);
+    m_labelers->setStore(store);
     setEnabled(true);
     m_table->setEnabled(store != nullptr);
     if (!store)

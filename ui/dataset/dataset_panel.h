@@ -1,6 +1,7 @@
 #pragma once
 // The Dataset panel: the study's pairs in a filterable table, label revision, and the
-// agreement and position-bias summary.
+// agreement and position-bias summary; a Labelers tab with each labeler's measures, the
+// training-label choices and the check-pair rates (labeler_view.h).
 
 #include <QWidget>
 
@@ -8,11 +9,13 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
+class QTabWidget;
 class QTableView;
 class QTextBrowser;
 
 namespace mp {
 
+class LabelerView;
 class PairFilterProxy;
 class PairTableModel;
 class Settings;
@@ -26,6 +29,8 @@ public:
     void setStore(StudyStore *store);
     QTableView *table() const { return m_table; }
     PairFilterProxy *filter() const { return m_filter; }
+    LabelerView *labelers() const { return m_labelers; }
+    QTabWidget *tabs() const { return m_tabs; }
 
 private:
     void refreshFilters();
@@ -45,6 +50,8 @@ private:
     QTextBrowser *m_agreement = nullptr;
     QPushButton *m_revise = nullptr;
     QLabel *m_summary = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    LabelerView *m_labelers = nullptr;
 };
 
 } // namespace mp

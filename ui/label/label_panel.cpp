@@ -60,6 +60,17 @@ const SkipKey kSkipKeys[5] = {
     {SkipReason::Other, "Other"},
 };
 
+// Reason tags of a skip, with their keys (letters: the digits choose, S skips, Esc cancels).
+struct TagKey {
+    ReasonTag tag;
+    Qt::Key key;
+};
+const TagKey kTagKeys[kNumReasonTags] = {
+    {ReasonTag::WrongAction, Qt::Key_W},  {ReasonTag::WrongCountOrDirection, Qt::Key_C},
+    {ReasonTag::Jitter, Qt::Key_J},       {ReasonTag::FootSkating, Qt::Key_F},
+    {ReasonTag::PhysicallyImpossible, Qt::Key_P}, {ReasonTag::TooShort, Qt::Key_T},
+};
+
 // The prompt list compiled into the application (resources/prompts/default.txt).
 const QString kBuiltInPrompts = QStringLiteral(":/prompts/default.txt");
 
@@ -295,6 +306,11 @@ QLayout *LabelPanel::buildViews(QWidget *page)
     m_left = new MotionViewport(page);
     m_left->setObjectName(QStringLiteral("leftViewport"));
     m_left->setTitle(tr("Left"));
+    // Both motions watched to the end: the clock runs to the longer one's last frame.
+    connect(m_clock, &PlaybackClock::frameChanged, this, [this](int frame) {
+        if (m_clock->frameCount() > 0 && frame >= m_clock->frameCount() - 1)
+            m_watchedBoth = true;
+    });
     m_left->setClock(m_clock);
     m_right = new MotionViewport(page);
     m_right->setObjectName(QStringLiteral("rightViewport"));
@@ -353,17 +369,39 @@ QWidget *LabelPanel::buildSkipRow(QWidget *page)
 {
     m_skipRow = new QWidget(page);
     m_skipRow->setObjectName(QStringLiteral("skipReasons"));
-    auto *skipLayout = new QHBoxLayout(m_skipRow);
+    // Two rows: the reasons (a digit stores the skip) and, first, any tags of what is wrong.
+    auto *skipRows = new QVBoxLayout(m_skipRow);
+    skipRows->setContentsMargins(0, 0, 0, 0);
+    auto *reasonRow = new QWidget(m_skipRow);
+    auto *tagRow = new QWidget(m_skipRow);
+    tagRow->setObjectName(QStringLiteral("skipTags"));
+    skipRows->addWidget(tagRow);
+    skipRows->addWidget(reasonRow);
+    auto *tagLayout = new QHBoxLayout(tagRow);
+    tagLayout->setContentsMargins(0, 0, 0, 0);
+    tagLayout->addWidget(new QLabel(tr("<b>What is wrong:</b>"), tagRow));
+    for (const TagKey &tag : kTagKeys) {
+        const QString key = QKeySequence(tag.key).toString();
+        QPushButton *button = keyButton(key, reasonTagTitle(tag.tag), tagRow);
+        button->setObjectName(QStringLiteral("tag_") + reasonTagName(tag.tag));
+        button->setCheckable(true);
+        button->setToolTip(
+            tr("Tag the skip: %1 (key %2; again to untag)").arg(reasonTagTitle(tag.tag), key));
+        tagLayout->addWidget(button);
+        m_tagButtons << button;
+    }
+    tagLayout->addStretch(1);
+    auto *skipLayout = new QHBoxLayout(reasonRow);
     skipLayout->setContentsMargins(0, 0, 0, 0);
-    skipLayout->addWidget(new QLabel(tr("<b>Skip because:</b>"), m_skipRow));
+    skipLayout->addWidget(new QLabel(tr("<b>Skip because:</b>"), reasonRow));
     for (int key = 1; key <= 5; ++key) {
         const SkipKey &reason = kSkipKeys[key - 1];
-        QPushButton *button = keyButton(QString::number(key), tr(reason.label), m_skipRow);
+        QPushButton *button = keyButton(QString::number(key), tr(reason.label), reasonRow);
         connect(button, &QPushButton::clicked, this,
                 [this, reason = reason.reason] { skipWith(reason); });
         skipLayout->addWidget(button);
     }
-    QPushButton *cancel = keyButton(tr("Esc"), tr("Cancel"), m_skipRow);
+    QPushButton *cancel = keyButton(tr("Esc"), tr("Cancel"), reasonRow);
     connect(cancel, &QPushButton::clicked, this, &LabelPanel::cancelSkip);
     skipLayout->addWidget(cancel);
     skipLayout->addStretch(1);
@@ -482,6 +520,17 @@ void LabelPanel::buildKeys()
     QAction *escape =
         addKey(tr("Cancel the skip"), {QKeySequence(Qt::Key_Escape)}, [this] { cancelSkip(); });
     escape->setEnabled(false);
+    // Tag keys work while the skip row shows (after 0/S); not in m_keyActions, whose last is Esc.
+    for (int t = 0; t < kNumReasonTags; ++t) {
+        auto *action = new QAction(tr("Tag the skip: %1").arg(reasonTagTitle(kTagKeys[t].tag)), this);
+        action->setShortcut(QKeySequence(kTagKeys[t].key));
+        action->setShortcutContext(Qt::ApplicationShortcut);
+        action->setStatusTip(action->text());
+        action->setEnabled(false);
+        connect(action, &QAction::triggered, this, [this, t] { m_tagButtons[t]->toggle(); });
+        addAction(action);
+        m_tagActions << action;
+    }
 }
 
 void LabelPanel::setStore(StudyStore *store)
@@ -583,30 +632,48 @@ void LabelPanel::startSkip()
     m_skipRow->show();
     m_choiceRow->hide();
     m_keyActions.last()->setEnabled(true); // Esc
+    for (QAction *action : m_tagActions)
+        action->setEnabled(true);
 }
 
 void LabelPanel::cancelSkip()
 {
     m_skipMode = false;
+    for (QPushButton *button : m_tagButtons)
+        button->setChecked(false);
     if (m_skipRow) {
         m_skipRow->hide();
         m_choiceRow->show();
     }
     if (!m_keyActions.isEmpty())
         m_keyActions.last()->setEnabled(false);
+    for (QAction *action : m_tagActions)
+        action->setEnabled(false);
+}
+
+std::vector<ReasonTag> LabelPanel::checkedTags() const
+{
+    std::vector<ReasonTag> tags;
+    for (int t = 0; t < m_tagButtons.size(); ++t) {
+        if (m_tagButtons[t]->isChecked())
+            tags.push_back(kTagKeys[t].tag);
+    }
+    return tags;
 }
 
 void LabelPanel::skipWith(SkipReason reason)
 {
+    const std::vector<ReasonTag> tags = checkedTags(); // cancelSkip clears them
     cancelSkip();
-    storeLabel(ShownChoice::Skip, std::nullopt, reason);
+    storeLabel(ShownChoice::Skip, std::nullopt, reason, tags);
 }
 
 void LabelPanel::storeLabel(ShownChoice shown, std::optional<PreferenceDegree> degree,
-                            SkipReason reason)
+                            SkipReason reason, const std::vector<ReasonTag> &tags)
 {
     if (!m_session->current() || !m_store)
         return;
+    m_session->setLabelDetails(tags, m_watchedBoth);
     m_error->hide();
     const auto onError = [this](const QString &message) { showError(message); };
     if (m_undoStack) {
@@ -632,6 +699,7 @@ void LabelPanel::showCurrent()
             if (!view->hasMotion())
                 view->showMessage(tr("This sample has no motion to show: skip the pair (0, "
                                      "then 1 broken motion)."));
+        m_watchedBoth = false;
         m_clock->seek(0);
         m_clock->play();
     } else {

@@ -60,6 +60,8 @@ public:
     QLineEdit *promptEdit() const { return m_prompt; }
 
     bool isChoosingSkipReason() const { return m_skipMode; }
+    // The reason tags toggled for the skip being chosen, in ReasonTag order.
+    std::vector<ReasonTag> checkedTags() const;
     QString statusText() const; // progress, last reveal and errors, for tests and screenshots
 
 signals:
@@ -85,7 +87,8 @@ private:
     void startSkip();
     void skipWith(SkipReason reason);
     void cancelSkip();
-    void storeLabel(ShownChoice shown, std::optional<PreferenceDegree> degree, SkipReason reason);
+    void storeLabel(ShownChoice shown, std::optional<PreferenceDegree> degree, SkipReason reason,
+                    const std::vector<ReasonTag> &tags = {});
     void showCurrent();
     void updateProgress();
     void updateModelStatus();
@@ -123,6 +126,10 @@ private:
     QList<QPushButton *> m_choiceButtons; // keys 1-9, then skip
     QList<QAction *> m_keyActions;
     bool m_skipMode = false;
+    // Reason tags of a skip (issue 22): toggled with their letter keys while the skip row shows.
+    QList<QPushButton *> m_tagButtons; // in ReasonTag order
+    QList<QAction *> m_tagActions;
+    bool m_watchedBoth = false; // the clock reached the end of the longer motion on this pair
 };
 
 } // namespace mp

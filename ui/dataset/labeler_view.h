@@ -1,0 +1,63 @@
+#pragma once
+// The Dataset panel's Labelers tab (issue 22): one row per labeler with the measures of
+// app/study/labeler_quality.h, a "Train" check per labeler (unchecked: their labels are left
+// out of the training data), the rule that makes one training label of several, the shares of
+// gold and repeated pairs mixed into labeling, and the reason tags of skips per model.
+// The training choices are the study's own (study_split.h studyTrainingLabels), which
+// `motionpref-cli study split` uses unless told otherwise.
+
+#include <QWidget>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QTableWidget;
+
+namespace mp {
+
+class StudyStore;
+
+class LabelerView : public QWidget {
+    Q_OBJECT
+public:
+    enum Column {
+        NameColumn,
+        TrainColumn,
+        LabelsColumn,
+        GoldColumn,
+        GoldBlocksColumn,
+        SelfColumn,
+        KappaColumn,
+        AlphaWithoutColumn,
+        ByDegreeColumn,
+        TimeColumn,
+        WatchedColumn,
+        SideColumn,
+        NumColumns
+    };
+
+    explicit LabelerView(QWidget *parent = nullptr);
+    void setStore(StudyStore *store);
+    void refresh();
+
+    QTableWidget *labelers() const { return m_labelers; }
+    QTableWidget *reasons() const { return m_reasons; }
+    QComboBox *rule() const { return m_rule; }
+    QDoubleSpinBox *goldRate() const { return m_goldRate; }
+    QDoubleSpinBox *repeatRate() const { return m_repeatRate; }
+
+private:
+    void saveTraining();
+    void saveRates();
+
+    StudyStore *m_store = nullptr;
+    QTableWidget *m_labelers = nullptr;
+    QTableWidget *m_reasons = nullptr;
+    QComboBox *m_rule = nullptr;
+    QDoubleSpinBox *m_goldRate = nullptr;
+    QDoubleSpinBox *m_repeatRate = nullptr;
+    QLabel *m_message = nullptr;
+    bool m_filling = false; // refresh() fills the widgets: their signals are not edits
+};
+
+} // namespace mp
