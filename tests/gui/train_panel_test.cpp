@@ -235,6 +235,58 @@ private slots:
         qunsetenv("OMP_NUM_THREADS");
     }
 
+    // The Processes box starts data-parallel ranks (`train --nproc 2`); the run is charted and
+    // finishes like any other, rank 0 alone writing it.
+    void startsALocalMultiProcessRun()
+    {
+        const QString cli = qEnvironmentVariable("MP_CLI");
+        if (cli.isEmpty() || !QFile::exists(cli))
+            QSKIP("MP_CLI does not name a built motionpref-cli");
+        QTemporaryDir dir;
+        const auto bundle = mp::test::writeTinyBundle(dir.filePath("bundle").toStdString());
+        std::vector<PreferencePair> pairs;
+        for (int i = 0; i < 12; ++i)
+            pairs.push_back({.pairId = i + 1,
+                             .prompt = i % 2 ? "a person walks forward" : "someone jumps twice",
+                             .chosen = {1, 2, 3, 4},
+                             .rejected = {5, 5, 6},
+                             .degree = PreferenceDegree::Better});
+        writePreferencePairs(pairs, dir.filePath("pairs.jsonl").toStdString());
+        qputenv("MOTIONPREF_CLI", cli.toUtf8());
+        Settings settings(dir.filePath("s.ini"));
+        TrainPanel panel(settings);
+        QSignalSpy known(&panel, &TrainPanel::trainingAvailabilityKnown);
+        QVERIFY(known.wait(10000));
+        RunConfig config = panel.form()->config();
+        config.model = bundle.string();
+        config.device = "cpu";
+        config.epochs = 2;
+        config.batchSize = 3;
+        config.eval.logEverySteps = 1;
+        config.data.pairs = dir.filePath("pairs.jsonl").toStdString();
+        config.data.evalFraction = 0.25;
+        panel.form()->setConfig(config);
+        auto *processes = panel.form()->findChild<QSpinBox *>(QStringLiteral("processes"));
+        QVERIFY(processes);
+        QCOMPARE(processes->value(), 1);
+        processes->setValue(2);
+        QCOMPARE(panel.form()->processes(), 2);
+        if (const QString shots = qEnvironmentVariable("MP_SCREENSHOT_DIR"); !shots.isEmpty())
+            panel.form()->grab().save(QDir(shots).filePath(QStringLiteral("train-form.png")));
+        const QString runDir = dir.filePath("ranks");
+        QVERIFY(panel.startRun(runDir));
+        QTRY_COMPARE_WITH_TIMEOUT(panel.job()->state(), JobRunner::State::Finished, 60000);
+        panel.charts()->redrawNow();
+        QCOMPARE(panel.charts()->pointCount("Loss", "ranks (ipo) loss"), 6); // 3 steps x 2 epochs
+        QFile events(QDir(runDir).filePath("events.jsonl"));
+        QVERIFY(events.open(QIODevice::ReadOnly));
+        const QByteArray text = events.readAll();
+        QVERIFY(text.contains("2 data-parallel ranks (Gloo)"));
+        QCOMPARE(text.count("\"type\":\"step\""), 6);
+        QVERIFY(QFile::exists(QDir(runDir).filePath("adapter/adapter_model.safetensors")));
+        qunsetenv("MOTIONPREF_CLI");
+    }
+
     void reopensAFinishedRunAndSaysWhenTrainingIsMissing()
     {
         QTemporaryDir dir;

@@ -1,5 +1,6 @@
 #include "ui/train/train_form.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <QCheckBox>
@@ -17,6 +18,7 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QThread>
 #include <QVBoxLayout>
 
 namespace mp {
@@ -162,6 +164,13 @@ TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig
     m_device->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
     computeForm->addRow(tr("Model:"), modelRow);
     computeForm->addRow(tr("Device:"), m_device);
+    m_processes = intSpin(compute, 1, std::max(1, QThread::idealThreadCount()));
+    m_processes->setObjectName(QStringLiteral("processes"));
+    m_processes->setToolTip(
+        tr("Data-parallel processes on this machine: each takes a shard of every batch and the "
+           "gradients are summed, so the result equals one process (motionpref-cli train "
+           "--nproc). Each gets its share of the CPU threads."));
+    computeForm->addRow(tr("Processes:"), m_processes);
 
     auto *motion = new QGroupBox(tr("HumanML3D metrics"), this);
     auto *motionForm = new QFormLayout(motion);
@@ -216,6 +225,16 @@ TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig
     connect(m_motionDataset, &QLineEdit::textChanged, this, &TrainForm::updateEnabled);
     connect(m_motionMetrics, &QCheckBox::toggled, this, &TrainForm::updateEnabled);
     connect(m_motionMetrics, &QCheckBox::toggled, this, &TrainForm::changed);
+}
+
+int TrainForm::processes() const
+{
+    return m_processes->value();
+}
+
+void TrainForm::setProcesses(int processes)
+{
+    m_processes->setValue(processes);
 }
 
 QString TrainForm::motionMetricsBlocker() const

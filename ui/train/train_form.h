@@ -24,6 +24,10 @@ public:
     void setConfig(const RunConfig &config);
     // Why HumanML3D metrics cannot be turned on now (no dataset, ...); empty when they can.
     QString motionMetricsBlocker() const;
+    // Data-parallel ranks to start on this machine (`train --nproc`); not part of the config:
+    // a run resumes with any number.
+    int processes() const;
+    void setProcesses(int processes);
 
 signals:
     void changed();
@@ -50,6 +54,7 @@ private:
     QLineEdit *m_pairs = nullptr;
     QLineEdit *m_model = nullptr;
     QComboBox *m_device = nullptr;
+    QSpinBox *m_processes = nullptr;
     QSpinBox *m_seed = nullptr;
     QCheckBox *m_motionMetrics = nullptr;
     QSpinBox *m_motionEvery = nullptr;

@@ -252,6 +252,15 @@ void TrainPanel::runToggled(QListWidgetItem *item)
     item->setIcon(swatch(charted ? m_charts->runColour(follower) : QColor()));
 }
 
+QStringList TrainPanel::processArguments() const
+{
+    // One process is the plain run; more are data-parallel ranks (a run resumes with any number).
+    const int processes = m_form->processes();
+    if (processes <= 1)
+        return {};
+    return {QStringLiteral("--nproc"), QString::number(processes)};
+}
+
 bool TrainPanel::startRun(const QString &runDir)
 {
     if (!m_trainingAvailable) {
@@ -277,8 +286,9 @@ bool TrainPanel::startRun(const QString &runDir)
     }
     m_log->clear();
     if (!m_job->start(m_cliPath,
-                      {QStringLiteral("train"), QStringLiteral("--config"), configPath,
-                       QStringLiteral("--out"), runDir},
+                      QStringList{QStringLiteral("train"), QStringLiteral("--config"), configPath,
+                                  QStringLiteral("--out"), runDir} +
+                          processArguments(),
                       runDir)) {
         showMessage(m_job->errorString(), true);
         return false;
@@ -303,10 +313,11 @@ void TrainPanel::resumeClicked()
     if (!follower)
         return;
     const QString runDir = follower->runDir();
-    if (!m_job->start(
-            m_cliPath,
-            {QStringLiteral("train"), QStringLiteral("--out"), runDir, QStringLiteral("--resume")},
-            runDir)) {
+    if (!m_job->start(m_cliPath,
+                      QStringList{QStringLiteral("train"), QStringLiteral("--out"), runDir,
+                                  QStringLiteral("--resume")} +
+                          processArguments(),
+                      runDir)) {
         showMessage(m_job->errorString(), true);
         return;
     }

@@ -39,6 +39,8 @@ signals:
     void trainingAvailabilityKnown(bool available);
 
 private:
+    // `--nproc N` when the form asks for more than one process.
+    QStringList processArguments() const;
     void probeTrainingCommand();
     void startClicked();
     void resumeClicked();
