@@ -248,6 +248,11 @@ std::string readFile(const std::filesystem::path &path, std::size_t limit)
         buffer << in.rdbuf();
         bytes = buffer.str();
     } else {
+        // A header may announce up to 4 GiB: never ask for more than the file holds.
+        std::error_code error;
+        const auto fileSize = std::filesystem::file_size(path, error);
+        if (!error)
+            limit = std::min<std::uintmax_t>(limit, fileSize);
         bytes.resize(limit);
         in.read(bytes.data(), static_cast<std::streamsize>(limit));
         bytes.resize(static_cast<std::size_t>(in.gcount()));
