@@ -180,7 +180,7 @@ private slots:
         QVERIFY(waitForPair(panel, -1));
         const qint64 pairId = panel.session()->current()->pairId;
         // Both 20-frame motions play to the end (1 s at 20 fps) before the vote.
-        QTRY_VERIFY_WITH_TIMEOUT(panel.clock()->frame() >= panel.clock()->frameCount() - 1, 5000);
+        QTest::qWait(1500); // the clock loops: its last frame passes in 50 ms
 
         QTest::keyClick(&panel, Qt::Key_W); // not skipping yet: no tag
         QVERIFY(panel.checkedTags().empty());

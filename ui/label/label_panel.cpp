@@ -307,9 +307,12 @@ QLayout *LabelPanel::buildViews(QWidget *page)
     m_left->setObjectName(QStringLiteral("leftViewport"));
     m_left->setTitle(tr("Left"));
     // Both motions watched to the end: the clock runs to the longer one's last frame.
+    // A looping clock that skipped the last frame under load still wrapped around.
     connect(m_clock, &PlaybackClock::frameChanged, this, [this](int frame) {
-        if (m_clock->frameCount() > 0 && frame >= m_clock->frameCount() - 1)
+        const bool wrapped = m_clock->isPlaying() && m_clock->looping() && frame < m_lastFrame;
+        if ((m_clock->frameCount() > 0 && frame >= m_clock->frameCount() - 1) || wrapped)
             m_watchedBoth = true;
+        m_lastFrame = frame;
     });
     m_left->setClock(m_clock);
     m_right = new MotionViewport(page);
@@ -699,8 +702,9 @@ void LabelPanel::showCurrent()
             if (!view->hasMotion())
                 view->showMessage(tr("This sample has no motion to show: skip the pair (0, "
                                      "then 1 broken motion)."));
-        m_watchedBoth = false;
         m_clock->seek(0);
+        m_watchedBoth = false;
+        m_lastFrame = 0;
         m_clock->play();
     } else {
         m_promptText->setText(QString());

@@ -130,6 +130,7 @@ private:
     QList<QPushButton *> m_tagButtons; // in ReasonTag order
     QList<QAction *> m_tagActions;
     bool m_watchedBoth = false; // the clock reached the end of the longer motion on this pair
+    int m_lastFrame = 0;
 };
 
 } // namespace mp
