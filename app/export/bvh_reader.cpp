@@ -5,6 +5,7 @@
 #include "ml/core/error.h"
 #include "ml/motion/motion_clip.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -142,9 +143,18 @@ std::optional<BvhChannel> channelFromName(std::string_view name)
     return std::nullopt;
 }
 
+// Limits on what a file may claim, far past any rig (SMPL 22 joints, CMU 31, game rigs a few
+// hundred): a nesting this deep would overflow the stack of the recursive descent, and a joint
+// count this high is a broken or hostile file, not a skeleton.
+constexpr int kMaxJointDepth = 256;
+constexpr int kMaxJoints = 10000;
+
 class Parser {
 public:
-    Parser(std::string_view text, const std::string &source) : m_scan(text, source) {}
+    Parser(std::string_view text, const std::string &source)
+        : m_scan(text, source), m_textSize(text.size())
+    {
+    }
 
     BvhMotion parse()
     {
@@ -152,7 +162,7 @@ public:
         bool anyRoot = false;
         while (equalsNoCase(m_scan.peek().text, "ROOT")) {
             m_scan.next();
-            parseJoint(-1);
+            parseJoint(-1, 1);
             anyRoot = true;
         }
         if (!anyRoot) {
@@ -212,10 +222,15 @@ private:
             m_scan.fail(t.line, "expected '{' after " + what + ", found " + quoted(t.text));
     }
 
-    void parseJoint(int parent)
+    void parseJoint(int parent, int depth)
     {
         const int keywordLine = m_scan.line();
+        if (depth > kMaxJointDepth)
+            m_scan.fail(keywordLine, "joints nested deeper than " +
+                                         std::to_string(kMaxJointDepth) + " levels");
         const int index = static_cast<int>(m_motion.joints.size());
+        if (index >= kMaxJoints)
+            m_scan.fail(keywordLine, "more than " + std::to_string(kMaxJoints) + " joints");
         m_motion.joints.push_back({});
         m_motion.joints[index].parent = parent;
         m_motion.joints[index].name = parseName(keywordLine);
@@ -240,7 +255,7 @@ private:
                 parseChannels(index, t.line);
                 haveChannels = true;
             } else if (equalsNoCase(t.text, "JOINT")) {
-                parseJoint(index);
+                parseJoint(index, depth + 1);
             } else if (equalsNoCase(t.text, "End")) {
                 parseEndSite(index, t.line);
             } else if (equalsNoCase(t.text, "MOTION") || equalsNoCase(t.text, "ROOT")) {
@@ -350,7 +365,10 @@ private:
     void parseFrames(int framesLine)
     {
         const int width = m_motion.numChannels;
-        m_motion.values.reserve(static_cast<std::size_t>(m_motion.numFrames) * width);
+        // Every value takes at least two bytes of text: room for no more than the file holds,
+        // whatever 'Frames:' claims (a truncated file fails below, naming the line).
+        m_motion.values.reserve(std::min(static_cast<std::size_t>(m_motion.numFrames) * width,
+                                         m_textSize / 2 + 1));
         int frame = 0;
         while (!m_scan.atEnd()) {
             const int line = m_scan.line();
@@ -393,6 +411,7 @@ private:
     }
 
     Scanner m_scan;
+    std::size_t m_textSize = 0;
     BvhMotion m_motion;
     bool m_pendingBrace = false;
 };

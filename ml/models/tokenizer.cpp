@@ -82,6 +82,9 @@ std::int64_t Tokenizer::numPieces() const
 
 std::vector<std::int64_t> Tokenizer::encodeText(std::string_view text, std::int64_t maxLength) const
 {
+    if (text.size() > kMaxTextBytes)
+        throw InputError("a prompt of " + std::to_string(text.size()) + " bytes (at most " +
+                         std::to_string(kMaxTextBytes) + ")");
     auto ids = m_model->encode(text);
     if (maxLength > 0 && static_cast<std::int64_t>(ids.size()) > maxLength - 1)
         ids.resize(static_cast<std::size_t>(std::max<std::int64_t>(0, maxLength - 1)));

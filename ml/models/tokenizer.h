@@ -58,6 +58,9 @@ public:
     std::int64_t eosId() const { return m_eosId; }
     std::int64_t unkId() const { return m_unkId; }
 
+    // A prompt is cut to maxLength tokens anyway (256 tokens: about 1 KB of text); a text past
+    // this many bytes is refused before segmenting it (InputError).
+    static constexpr std::size_t kMaxTextBytes = 64 * 1024;
     // Text ids + </s>, truncated to maxLength including the </s> (as HF's truncation does).
     std::vector<std::int64_t> encodeText(std::string_view text, std::int64_t maxLength = 256) const;
     // Text pieces back to a string; motion and special ids are skipped.
