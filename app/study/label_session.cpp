@@ -1,5 +1,7 @@
 #include "app/study/label_session.h"
 
+#include "app/study/label_write_queue.h"
+
 #include "app/study/check_pairs.h"
 #include "app/study/sample_motion.h"
 #include "app/study/study_store.h"
@@ -12,6 +14,7 @@
 #include <QTextStream>
 
 #include <utility>
+#include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
 // LibTorch's jit headers have a member named slots(), which Qt's keyword macro would eat.
@@ -53,6 +56,9 @@ LabelSession::LabelSession(QObject *parent) : QObject(parent)
     connect(&m_storedWatcher, &QFutureWatcher<StoredResult>::finished, this,
             &LabelSession::onStoredLoaded);
     m_waiting = tr("No study is open.");
+    m_writes = new LabelWriteQueue(this);
+    connect(m_writes, &LabelWriteQueue::failed, this, &LabelSession::errorOccurred);
+    connect(m_writes, &LabelWriteQueue::pendingChanged, this, &LabelSession::progressChanged);
 }
 
 LabelSession::~LabelSession()
@@ -64,6 +70,9 @@ LabelSession::~LabelSession()
 
 void LabelSession::setStore(StudyStore *store)
 {
+    if (store && store->isOpen())
+        store->setBusyTimeoutMs(kBusyTimeoutMs);
+    m_writes->setStore(store);
     m_store = store;
     m_history.clear();
     m_returns.clear();
@@ -339,12 +348,28 @@ void LabelSession::advance()
             else
                 setCurrent(std::nullopt, tr("Every pair of the study is labeled or held by "
                                             "another labeler."));
+        } catch (const StudyBusyError &) {
+            retryAfterLock(tr("to hand out the next pair"));
         } catch (const std::exception &error) {
             fail(QString::fromUtf8(error.what()));
         }
         return;
     }
     ensureGenerating();
+}
+
+void LabelSession::retryAfterLock(const QString &what)
+{
+    setCurrent(std::nullopt,
+               tr("The study is locked by another program; waiting for it %1...").arg(what));
+    if (m_lockRetryPending)
+        return;
+    m_lockRetryPending = true;
+    QTimer::singleShot(LabelWriteQueue::kRetryMs, this, [this] {
+        m_lockRetryPending = false;
+        if (!m_current)
+            advance();
+    });
 }
 
 QString LabelSession::waitingForGeneration() const
@@ -479,6 +504,10 @@ bool LabelSession::showReady()
                                   .arg(qint64(pair.request.seeds[i]))
                                   .arg(pair.request.sampling.temperature);
         setCurrent(std::move(item));
+    } catch (const StudyBusyError &) {
+        // Nothing was stored: the pair waits at the front for the lock to go.
+        m_ready.emplace_front(std::move(pair), listIndex);
+        retryAfterLock(tr("to store the next pair"));
     } catch (const std::exception &error) {
         fail(QString::fromUtf8(error.what()));
     }
@@ -605,10 +634,22 @@ qint64 LabelSession::labelCurrent(ShownChoice shown, std::optional<PreferenceDeg
     if (!m_current || !m_store)
         return 0;
     const qint64 elapsedMs = m_shownAt.isValid() ? m_shownAt.elapsed() : 0;
-    const qint64 labelId = m_store->addShownLabel(m_current->pairId, m_labeler, shown, degree,
-                                                  skipReason, elapsedMs, {}, stored,
-                                                  std::exchange(m_nextTags, {}),
-                                                  std::exchange(m_nextWatchedBoth, std::nullopt));
+    // As addShownLabel maps it (a read: a locked SQLite study in WAL mode still answers).
+    const LabelInput input{.choice =
+                               choiceFromShown(shown, m_store->pair(m_current->pairId).leftSample),
+                           .degree = degree,
+                           .skipReason = skipReason,
+                           .timeOnTaskMs = elapsedMs,
+                           .tags = std::exchange(m_nextTags, {}),
+                           .watchedBoth = std::exchange(m_nextWatchedBoth, std::nullopt)};
+    qint64 labelId = m_writes->submit({.kind = LabelWriteQueue::Write::Kind::Label,
+                                       .pairId = m_current->pairId,
+                                       .labeler = m_labeler,
+                                       .input = input});
+    if (labelId == 0)
+        labelId = kLabelQueued;
+    if (stored)
+        *stored = input;
     ++m_labeledThisSession;
     m_labelMsTotal += elapsedMs;
     const Item done = std::move(*m_current);

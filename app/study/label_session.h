@@ -12,9 +12,11 @@
 //   (check_pairs.h: assignNextWithChecks), shown like any other pair.
 // - A pair of the study (imported, simulated, generated earlier) is shown from its stored
 //   features, or from its codes decoded by the model.
-// - Labels go to the store through addShownLabel (left/right mapped by the pair's leftSample)
-//   with the time spent on the pair. Which model and seed made which side is told only after the
-//   label is stored (labelStored's reveal text).
+// - Labels go to the store (left/right mapped by the pair's leftSample) with the time spent on
+//   the pair, through a LabelWriteQueue: a study locked by another program never blocks the
+//   GUI thread longer than kBusyTimeoutMs; the label waits in the queue, in order, and the next
+//   pair is shown. setStore() gives the store that short busy timeout. Which model and seed made
+//   which side is told only after the label is stored (labelStored's reveal text).
 
 #include "app/study/pair_generation.h"
 #include "app/study/study_types.h"
@@ -35,6 +37,7 @@
 
 namespace mp {
 
+class LabelWriteQueue;
 class StudyStore;
 
 class LabelSession : public QObject {
@@ -65,6 +68,10 @@ public:
 
     // How many generated pairs wait ready behind the one on screen.
     static constexpr int kPrefetchDepth = 1;
+    // How long a write of the GUI thread waits for another program's lock before it is queued.
+    static constexpr int kBusyTimeoutMs = 50;
+    // labelCurrent's result for a label queued behind a lock (stored later, in order).
+    static constexpr qint64 kLabelQueued = -1;
 
     explicit LabelSession(QObject *parent = nullptr);
     ~LabelSession() override; // waits for the worker thread
@@ -105,9 +112,10 @@ public:
     bool isBusy() const;                                 // a worker job is running
     Progress progress() const;
 
-    // Stores the label of the pair on screen and shows the next one; returns the label id, or 0
-    // when no pair is on screen. Store errors are thrown (nothing is stored then). `stored`
-    // receives the label as stored (StudyStore::addShownLabel).
+    // Stores the label of the pair on screen and shows the next one; returns the label id,
+    // kLabelQueued when the study is locked (the label waits in writeQueue()), or 0 when no pair
+    // is on screen. Other store errors are thrown (nothing is stored then). `stored` receives
+    // the label in the pair's own terms (StudyStore::addShownLabel).
     qint64 labelCurrent(ShownChoice shown, std::optional<PreferenceDegree> degree,
                         SkipReason skipReason = SkipReason::None, LabelInput *stored = nullptr);
 
@@ -122,6 +130,8 @@ public:
     // comes next); after a redo, leave it if it is on screen.
     void revisit(qint64 pairId);
     void relabeled(qint64 pairId);
+    // Labels, undo retractions and redos, in order (see LabelWriteQueue).
+    LabelWriteQueue *writeQueue() const { return m_writes; }
 
 signals:
     void modelStateChanged();
@@ -215,6 +225,9 @@ private:
     QFutureWatcher<StoredResult> m_storedWatcher;
     int m_generationEpoch = 0;
     int m_storedTicket = 0; // only the latest stored-pair load is shown
+    LabelWriteQueue *m_writes = nullptr;
+    bool m_lockRetryPending = false; // advance() again once the study's lock may be gone
+    void retryAfterLock(const QString &what);
 };
 
 } // namespace mp

@@ -1,6 +1,7 @@
 #include "ui/label/label_command.h"
 
 #include "app/study/label_session.h"
+#include "app/study/label_write_queue.h"
 #include "app/study/study_store.h"
 
 #include <QCoreApplication>
@@ -58,10 +59,13 @@ void LabelCommand::storeFirst()
 
 void LabelCommand::undo()
 {
-    if (!m_store || !m_store->isOpen() || !m_stored)
+    if (!m_store || !m_store->isOpen() || !m_stored || !m_session)
         return;
     try {
-        m_store->retractLabel(m_pairId, m_labeler);
+        // Through the session's queue: after the label it retracts, even if that still waits.
+        m_session->writeQueue()->submit({.kind = LabelWriteQueue::Write::Kind::Retraction,
+                                         .pairId = m_pairId,
+                                         .labeler = m_labeler});
         m_stored = false;
         if (m_session)
             m_session->revisit(m_pairId);
@@ -75,10 +79,13 @@ void LabelCommand::redo()
 {
     if (m_pairId == 0)
         return storeFirst();
-    if (m_stored || !m_store || !m_store->isOpen())
+    if (m_stored || !m_store || !m_store->isOpen() || !m_session)
         return;
     try {
-        m_store->addLabel(m_pairId, m_labeler, m_input);
+        m_session->writeQueue()->submit({.kind = LabelWriteQueue::Write::Kind::Label,
+                                         .pairId = m_pairId,
+                                         .labeler = m_labeler,
+                                         .input = m_input});
         m_stored = true;
         if (m_session)
             m_session->relabeled(m_pairId);

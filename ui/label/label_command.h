@@ -2,7 +2,9 @@
 // The undoable edit of the Label panel: one label of the pair on screen. The first redo() stores
 // it through the label session (which shows the next pair) and keeps the label as stored; undo
 // appends a retraction and shows the pair again; a later redo stores the kept label again.
-// Nothing is ever deleted. A first redo that stores nothing (no pair on screen, a store error,
+// Nothing is ever deleted. Every write goes through the session's LabelWriteQueue, so a label,
+// its undo and its redo reach a locked study in that order once the lock is gone.
+// A first redo that stores nothing (no pair on screen, a store error,
 // reported through ErrorFn) makes the command obsolete, so QUndoStack drops it.
 
 #include "app/study/study_types.h"
