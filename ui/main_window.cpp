@@ -5,6 +5,7 @@
 #include "app/export/motion_io.h"
 #include "app/study/label_session.h"
 #include "app/study/label_write_queue.h"
+#include "app/study/new_study.h"
 #include "app/study/study_store.h"
 #include "ml/core/device.h"
 #include "ml/core/error.h"
@@ -19,6 +20,7 @@
 #include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDate>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -62,11 +64,35 @@ MainWindow::MainWindow(Settings &settings, QWidget *parent)
 
 bool MainWindow::openStudy(const QString &location, bool create)
 {
-    closeStudy();
-    try {
+    return showStudy(tr("Open study"), [&] {
         m_store->open(location, create);
+        return location;
+    });
+}
+
+bool MainWindow::startLabeling()
+{
+    const bool started = showStudy(tr("Start labeling"), [this] {
+        return createDatedStudy(*m_store, m_settings.newStudyDir(), QDate::currentDate());
+    });
+    if (started) {
+        m_panels->setCurrentWidget(m_labelPanel);
+        m_labelPanel->focusPrompt();
+        statusBar()->showMessage(tr("New study %1: type a prompt and press Enter")
+                                     .arg(QFileInfo(m_store->location()).fileName()),
+                                 10000);
+    }
+    return started;
+}
+
+bool MainWindow::showStudy(const QString &title, const std::function<QString()> &open)
+{
+    closeStudy();
+    QString location;
+    try {
+        location = open();
     } catch (const std::exception &error) {
-        QMessageBox::warning(this, tr("Open study"), QString::fromUtf8(error.what()));
+        QMessageBox::warning(this, title, QString::fromUtf8(error.what()));
         updateStudyStatus();
         return false;
     }
@@ -119,18 +145,24 @@ void MainWindow::updateRecentStudies()
     for (const QString &location : recent) {
         const QString name =
             StudyStore::isConnectionString(location) ? location : QFileInfo(location).fileName();
-        QAction *action = m_recentMenu->addAction(name, this, [this, location] {
-            if (!StudyStore::isConnectionString(location) && !QFileInfo::exists(location)) {
-                statusBar()->showMessage(tr("%1: no longer exists").arg(location));
-                m_settings.removeRecentStudy(location);
-                updateRecentStudies();
-                return;
-            }
-            openStudy(location, false);
-        });
+        QAction *action =
+            m_recentMenu->addAction(name, this, [this, location] { openRecentStudy(location); });
         action->setStatusTip(location);
     }
     m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+// A study of the recent list (File menu or the welcome page); a file that no longer exists is
+// dropped from the list.
+void MainWindow::openRecentStudy(const QString &location)
+{
+    if (!StudyStore::isConnectionString(location) && !QFileInfo::exists(location)) {
+        statusBar()->showMessage(tr("%1: no longer exists").arg(location));
+        m_settings.removeRecentStudy(location);
+        updateRecentStudies();
+        return;
+    }
+    openStudy(location, false);
 }
 
 void MainWindow::closeStudy()
@@ -152,13 +184,10 @@ void MainWindow::newStudy()
     QString file = path;
     if (QFileInfo(file).suffix().isEmpty())
         file += QStringLiteral(".mpstudy");
-    if (QFileInfo::exists(file)) {
-        QMessageBox::warning(
-            this, tr("New study"),
-            tr("%1 already exists; open it instead (a study is never overwritten).").arg(file));
-        return;
-    }
-    openStudy(file, true);
+    showStudy(tr("New study"), [&] {
+        createStudy(*m_store, file); // an existing file is refused, never overwritten
+        return file;
+    });
 }
 
 void MainWindow::openStudyFile()
@@ -212,6 +241,8 @@ void MainWindow::buildPanels()
     m_panels->setDocumentMode(true);
     m_labelPanel = new LabelPanel(m_settings, m_undoStack, m_panels);
     m_panels->addTab(m_labelPanel, tr("&Label"));
+    connect(m_labelPanel, &LabelPanel::startLabelingRequested, this, &MainWindow::startLabeling);
+    connect(m_labelPanel, &LabelPanel::recentStudyRequested, this, &MainWindow::openRecentStudy);
     connect(m_labelPanel, &LabelPanel::newStudyRequested, this, &MainWindow::newStudy);
     connect(m_labelPanel, &LabelPanel::openStudyRequested, this, &MainWindow::openStudyFile);
     m_datasetPanel = new DatasetPanel(m_settings, m_panels);
@@ -311,13 +342,9 @@ void MainWindow::buildStatusBar()
         deviceText = tr("no device: %1").arg(QString::fromUtf8(e.what()));
     }
     m_deviceLabel->setText(tr("Device: %1").arg(deviceText));
-    const QString modelDir = m_settings.modelDir();
-    if (QFileInfo::exists(QDir(modelDir).filePath(QStringLiteral("config.json"))))
-        m_modelLabel->setText(tr("Model: %1").arg(QDir(modelDir).dirName()));
-    else
-        m_modelLabel->setText(
-            tr("Model: none (no bundle at %1)").arg(QDir::toNativeSeparators(modelDir)));
-    m_modelLabel->setToolTip(modelDir);
+    updateModelStatus();
+    connect(m_labelPanel->session(), &LabelSession::modelStateChanged, this,
+            &MainWindow::updateModelStatus);
     m_studyLabel = new QLabel(this);
     m_studyLabel->setObjectName(QStringLiteral("studyLabel"));
     statusBar()->addPermanentWidget(m_studyLabel);
@@ -326,6 +353,23 @@ void MainWindow::buildStatusBar()
     statusBar()->addPermanentWidget(m_modelLabel);
     statusBar()->addPermanentWidget(m_deviceLabel);
     statusBar()->showMessage(tr("Ready"), 3000);
+}
+
+// The model the Label panel generates with (the embedded default unless another was chosen),
+// named without its path; the tooltip has the path.
+void MainWindow::updateModelStatus()
+{
+    const LabelSession *session = m_labelPanel->session();
+    const QString dir = session->modelDir();
+    const QString name = modelDisplayName(dir);
+    if (dir.isEmpty())
+        m_modelLabel->setText(tr("Model: none set (Label panel: Model...)"));
+    else if (session->modelState() == LabelSession::ModelState::Failed ||
+             !QFileInfo::exists(QDir(dir).filePath(QStringLiteral("config.json"))))
+        m_modelLabel->setText(tr("Model: %1 cannot be used (Label panel: Model...)").arg(name));
+    else
+        m_modelLabel->setText(tr("Model: %1").arg(name));
+    m_modelLabel->setToolTip(dir.isEmpty() ? QString() : QDir::toNativeSeparators(dir));
 }
 
 void MainWindow::showAbout()

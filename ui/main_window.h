@@ -3,6 +3,8 @@
 
 #include <QMainWindow>
 
+#include <functional>
+
 class QLabel;
 class QMenu;
 class QTabWidget;
@@ -29,6 +31,9 @@ public:
     // Opens (or with create, makes) a study file or PostgreSQL connection string and hands it to
     // the panels; shows the error and returns false when it cannot.
     bool openStudy(const QString &location, bool create);
+    // "Start labeling": a new study named by date in Settings::newStudyDir() (never over an
+    // existing file), opened in the Label panel with the keyboard in the prompt box.
+    bool startLabeling();
     // False when labels still wait for a locked study and the user chose to stay.
     bool queuedLabelsStored();
     void closeStudy();
@@ -44,6 +49,11 @@ private:
     void buildPanels();
     void buildActions();
     void buildStatusBar();
+    // Runs open, which leaves a study open in m_store and returns its location, then hands the
+    // study to the panels; on an error shows it under title and returns false.
+    bool showStudy(const QString &title, const std::function<QString()> &open);
+    void openRecentStudy(const QString &location);
+    void updateModelStatus();
     void showAbout();
     void newStudy();
     void openStudyFile();

@@ -10,6 +10,8 @@
 #include "viewer/playback_clock.h"
 
 #include <QAction>
+#include <QCommandLinkButton>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -59,6 +61,17 @@ const SkipKey kSkipKeys[5] = {
     {SkipReason::Other, "Other"},
 };
 
+// Reason tags of a skip, with their keys (letters: the digits choose, S skips, Esc cancels).
+struct TagKey {
+    ReasonTag tag;
+    Qt::Key key;
+};
+const TagKey kTagKeys[kNumReasonTags] = {
+    {ReasonTag::WrongAction, Qt::Key_W},  {ReasonTag::WrongCountOrDirection, Qt::Key_C},
+    {ReasonTag::Jitter, Qt::Key_J},       {ReasonTag::FootSkating, Qt::Key_F},
+    {ReasonTag::PhysicallyImpossible, Qt::Key_P}, {ReasonTag::TooShort, Qt::Key_T},
+};
+
 // The prompt list compiled into the application (resources/prompts/default.txt).
 const QString kBuiltInPrompts = QStringLiteral(":/prompts/default.txt");
 
@@ -78,7 +91,7 @@ LabelPanel::LabelPanel(Settings &settings, QUndoStack *undoStack, QWidget *paren
     setObjectName(QStringLiteral("labelPanel"));
     setFocusPolicy(Qt::StrongFocus);
     m_pages = new QStackedWidget(this);
-    m_pages->addWidget(buildNoStudyPage());
+    m_pages->addWidget(buildWelcomePage());
     m_pages->addWidget(buildLabelPage());
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -103,33 +116,97 @@ LabelPanel::LabelPanel(Settings &settings, QUndoStack *undoStack, QWidget *paren
 
 LabelPanel::~LabelPanel() = default;
 
-QWidget *LabelPanel::buildNoStudyPage()
+// Shown while no study is open, on a first run above all: one button starts labeling in a new
+// study of the user's data directory; an existing study opens from here or from the recent list.
+QWidget *LabelPanel::buildWelcomePage()
 {
     auto *page = new QWidget(this);
+    page->setObjectName(QStringLiteral("welcomePage"));
     auto *text = new QLabel(
-        tr("<h3>No study is open</h3><p>Labels are kept in a study: one file that holds the "
-           "prompts, the generated motions, the pairs and every label.</p>"),
+        tr("<h2>Welcome to MotionPref Studio</h2><p>Type a prompt, watch the two motions the "
+           "model makes for it, and press a key for the one that fits the prompt better. The "
+           "labels are kept in a study (one file with the prompts, the motions and every label) "
+           "and train the model in the Train panel.</p>"),
         page);
     text->setObjectName(QStringLiteral("noStudyMessage"));
     text->setAlignment(Qt::AlignCenter);
     text->setWordWrap(true);
+    auto *start = new QCommandLinkButton(tr("&Start labeling"), page);
+    start->setObjectName(QStringLiteral("startLabelingButton"));
+    start->setDefault(true);
+    QString folder = QDir::toNativeSeparators(m_settings.newStudyDir());
+    const QString home = QDir::toNativeSeparators(QDir::homePath());
+    if (folder.startsWith(home + QDir::separator()))
+        folder = QStringLiteral("~") + folder.mid(home.size());
+    start->setDescription(
+        tr("A new study named by today's date in %1, opened at once").arg(folder));
+    start->setToolTip(m_settings.newStudyDir());
+    m_welcomeModel = new QLabel(page);
+    m_welcomeModel->setObjectName(QStringLiteral("welcomeModel"));
+    m_welcomeModel->setAlignment(Qt::AlignCenter);
+    auto *openStudy = new QPushButton(tr("&Open a Study..."), page);
+    openStudy->setObjectName(QStringLiteral("openStudyButton"));
     auto *newStudy = new QPushButton(tr("&New Study..."), page);
     newStudy->setObjectName(QStringLiteral("newStudyButton"));
-    auto *openStudy = new QPushButton(tr("&Open Study..."), page);
-    openStudy->setObjectName(QStringLiteral("openStudyButton"));
+    newStudy->setToolTip(tr("Create a study file where you choose"));
+    connect(start, &QPushButton::clicked, this, &LabelPanel::startLabelingRequested);
     connect(newStudy, &QPushButton::clicked, this, &LabelPanel::newStudyRequested);
     connect(openStudy, &QPushButton::clicked, this, &LabelPanel::openStudyRequested);
     auto *buttons = new QHBoxLayout;
     buttons->addStretch(1);
-    buttons->addWidget(newStudy);
     buttons->addWidget(openStudy);
+    buttons->addWidget(newStudy);
     buttons->addStretch(1);
+
+    m_recentBox = new QWidget(page);
+    m_recentBox->setObjectName(QStringLiteral("welcomeRecent"));
+    m_recentList = new QVBoxLayout(m_recentBox);
+    m_recentList->setContentsMargins(0, 0, 0, 0);
+
+    auto *column = new QVBoxLayout;
+    column->addWidget(text);
+    column->addSpacing(12);
+    column->addWidget(start);
+    column->addWidget(m_welcomeModel);
+    column->addSpacing(12);
+    column->addLayout(buttons);
+    column->addSpacing(12);
+    column->addWidget(m_recentBox);
+    auto *centered = new QHBoxLayout;
+    centered->addStretch(1);
+    centered->addLayout(column, 3);
+    centered->addStretch(1);
     auto *layout = new QVBoxLayout(page);
     layout->addStretch(1);
-    layout->addWidget(text);
-    layout->addLayout(buttons);
+    layout->addLayout(centered);
     layout->addStretch(2);
     return page;
+}
+
+// The recent studies that still exist, as buttons (the model line follows updateModelStatus).
+void LabelPanel::updateWelcome()
+{
+    while (QLayoutItem *item = m_recentList->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    int shown = 0;
+    for (const QString &location : m_settings.recentStudies()) {
+        const bool shared = StudyStore::isConnectionString(location);
+        if (!shared && !QFileInfo::exists(location))
+            continue;
+        if (shown++ == 0)
+            m_recentList->addWidget(new QLabel(tr("<b>Recent studies</b>"), m_recentBox));
+        auto *open =
+            new QPushButton(shared ? location : QFileInfo(location).fileName(), m_recentBox);
+        open->setFlat(true);
+        open->setToolTip(location);
+        open->setStyleSheet(QStringLiteral("text-align: left;"));
+        connect(open, &QPushButton::clicked, this,
+                [this, location] { emit recentStudyRequested(location); });
+        m_recentList->addWidget(open);
+    }
+    m_recentBox->setVisible(shown > 0);
 }
 
 QWidget *LabelPanel::buildLabelPage()
@@ -231,6 +308,14 @@ QLayout *LabelPanel::buildViews(QWidget *page)
     m_left = new MotionViewport(page);
     m_left->setObjectName(QStringLiteral("leftViewport"));
     m_left->setTitle(tr("Left"));
+    // Both motions watched to the end: the clock runs to the longer one's last frame.
+    // A looping clock that skipped the last frame under load still wrapped around.
+    connect(m_clock, &PlaybackClock::frameChanged, this, [this](int frame) {
+        const bool wrapped = m_clock->isPlaying() && m_clock->looping() && frame < m_lastFrame;
+        if ((m_clock->frameCount() > 0 && frame >= m_clock->frameCount() - 1) || wrapped)
+            m_watchedBoth = true;
+        m_lastFrame = frame;
+    });
     m_left->setClock(m_clock);
     m_right = new MotionViewport(page);
     m_right->setObjectName(QStringLiteral("rightViewport"));
@@ -289,17 +374,39 @@ QWidget *LabelPanel::buildSkipRow(QWidget *page)
 {
     m_skipRow = new QWidget(page);
     m_skipRow->setObjectName(QStringLiteral("skipReasons"));
-    auto *skipLayout = new QHBoxLayout(m_skipRow);
+    // Two rows: the reasons (a digit stores the skip) and, first, any tags of what is wrong.
+    auto *skipRows = new QVBoxLayout(m_skipRow);
+    skipRows->setContentsMargins(0, 0, 0, 0);
+    auto *reasonRow = new QWidget(m_skipRow);
+    auto *tagRow = new QWidget(m_skipRow);
+    tagRow->setObjectName(QStringLiteral("skipTags"));
+    skipRows->addWidget(tagRow);
+    skipRows->addWidget(reasonRow);
+    auto *tagLayout = new QHBoxLayout(tagRow);
+    tagLayout->setContentsMargins(0, 0, 0, 0);
+    tagLayout->addWidget(new QLabel(tr("<b>What is wrong:</b>"), tagRow));
+    for (const TagKey &tag : kTagKeys) {
+        const QString key = QKeySequence(tag.key).toString();
+        QPushButton *button = keyButton(key, reasonTagTitle(tag.tag), tagRow);
+        button->setObjectName(QStringLiteral("tag_") + reasonTagName(tag.tag));
+        button->setCheckable(true);
+        button->setToolTip(
+            tr("Tag the skip: %1 (key %2; again to untag)").arg(reasonTagTitle(tag.tag), key));
+        tagLayout->addWidget(button);
+        m_tagButtons << button;
+    }
+    tagLayout->addStretch(1);
+    auto *skipLayout = new QHBoxLayout(reasonRow);
     skipLayout->setContentsMargins(0, 0, 0, 0);
-    skipLayout->addWidget(new QLabel(tr("<b>Skip because:</b>"), m_skipRow));
+    skipLayout->addWidget(new QLabel(tr("<b>Skip because:</b>"), reasonRow));
     for (int key = 1; key <= 5; ++key) {
         const SkipKey &reason = kSkipKeys[key - 1];
-        QPushButton *button = keyButton(QString::number(key), tr(reason.label), m_skipRow);
+        QPushButton *button = keyButton(QString::number(key), tr(reason.label), reasonRow);
         connect(button, &QPushButton::clicked, this,
                 [this, reason = reason.reason] { skipWith(reason); });
         skipLayout->addWidget(button);
     }
-    QPushButton *cancel = keyButton(tr("Esc"), tr("Cancel"), m_skipRow);
+    QPushButton *cancel = keyButton(tr("Esc"), tr("Cancel"), reasonRow);
     connect(cancel, &QPushButton::clicked, this, &LabelPanel::cancelSkip);
     skipLayout->addWidget(cancel);
     skipLayout->addStretch(1);
@@ -418,6 +525,17 @@ void LabelPanel::buildKeys()
     QAction *escape =
         addKey(tr("Cancel the skip"), {QKeySequence(Qt::Key_Escape)}, [this] { cancelSkip(); });
     escape->setEnabled(false);
+    // Tag keys work while the skip row shows (after 0/S); not in m_keyActions, whose last is Esc.
+    for (int t = 0; t < kNumReasonTags; ++t) {
+        auto *action = new QAction(tr("Tag the skip: %1").arg(reasonTagTitle(kTagKeys[t].tag)), this);
+        action->setShortcut(QKeySequence(kTagKeys[t].key));
+        action->setShortcutContext(Qt::ApplicationShortcut);
+        action->setStatusTip(action->text());
+        action->setEnabled(false);
+        connect(action, &QAction::triggered, this, [this, t] { m_tagButtons[t]->toggle(); });
+        addAction(action);
+        m_tagActions << action;
+    }
 }
 
 void LabelPanel::setStore(StudyStore *store)
@@ -426,9 +544,16 @@ void LabelPanel::setStore(StudyStore *store)
     cancelSkip();
     m_session->setStore(store);
     m_pages->setCurrentIndex(store && store->isOpen() ? 1 : 0);
+    if (m_pages->currentIndex() == 0)
+        updateWelcome();
     m_reveal->clear();
     m_error->hide();
     updateEnabled();
+}
+
+void LabelPanel::focusPrompt()
+{
+    m_prompt->setFocus(Qt::OtherFocusReason);
 }
 
 void LabelPanel::generateForPrompt(const QString &prompt)
@@ -512,30 +637,48 @@ void LabelPanel::startSkip()
     m_skipRow->show();
     m_choiceRow->hide();
     m_keyActions.last()->setEnabled(true); // Esc
+    for (QAction *action : m_tagActions)
+        action->setEnabled(true);
 }
 
 void LabelPanel::cancelSkip()
 {
     m_skipMode = false;
+    for (QPushButton *button : m_tagButtons)
+        button->setChecked(false);
     if (m_skipRow) {
         m_skipRow->hide();
         m_choiceRow->show();
     }
     if (!m_keyActions.isEmpty())
         m_keyActions.last()->setEnabled(false);
+    for (QAction *action : m_tagActions)
+        action->setEnabled(false);
+}
+
+std::vector<ReasonTag> LabelPanel::checkedTags() const
+{
+    std::vector<ReasonTag> tags;
+    for (int t = 0; t < m_tagButtons.size(); ++t) {
+        if (m_tagButtons[t]->isChecked())
+            tags.push_back(kTagKeys[t].tag);
+    }
+    return tags;
 }
 
 void LabelPanel::skipWith(SkipReason reason)
 {
+    const std::vector<ReasonTag> tags = checkedTags(); // cancelSkip clears them
     cancelSkip();
-    storeLabel(ShownChoice::Skip, std::nullopt, reason);
+    storeLabel(ShownChoice::Skip, std::nullopt, reason, tags);
 }
 
 void LabelPanel::storeLabel(ShownChoice shown, std::optional<PreferenceDegree> degree,
-                            SkipReason reason)
+                            SkipReason reason, const std::vector<ReasonTag> &tags)
 {
     if (!m_session->current() || !m_store)
         return;
+    m_session->setLabelDetails(tags, m_watchedBoth);
     m_error->hide();
     const auto onError = [this](const QString &message) { showError(message); };
     if (m_undoStack) {
@@ -562,6 +705,8 @@ void LabelPanel::showCurrent()
                 view->showMessage(tr("This sample has no motion to show: skip the pair (0, "
                                      "then 1 broken motion)."));
         m_clock->seek(0);
+        m_watchedBoth = false;
+        m_lastFrame = 0;
         m_clock->play();
     } else {
         m_promptText->setText(QString());
@@ -613,7 +758,8 @@ void LabelPanel::updateProgress()
 
 void LabelPanel::updateModelStatus()
 {
-    const QString name = m_session->modelName();
+    const QString name = modelDisplayName(m_session->modelDir());
+    m_welcomeModel->setText(tr("Model: %1").arg(name));
     switch (m_session->modelState()) {
     case LabelSession::ModelState::NotLoaded:
         m_model->setText(tr("Model: %1 (loads when needed)").arg(name));
