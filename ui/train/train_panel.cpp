@@ -2,6 +2,7 @@
 
 #include "app/core/settings.h"
 #include "app/jobs/job_runner.h"
+#include "app/jobs/run_ending.h"
 #include "app/jobs/run_follower.h"
 #include "ml/core/error.h"
 #include "ml/run/run_config.h"
@@ -137,8 +138,11 @@ TrainPanel::TrainPanel(Settings &settings, QWidget *parent)
         m_log->insertPlainText(text);
     });
     connect(m_job, &JobRunner::stateChanged, this, [this](JobRunner::State state) {
-        if (state == JobRunner::State::Finished)
-            showMessage(tr("The job in %1 has ended.").arg(m_job->runDir()), false);
+        if (state == JobRunner::State::Finished) {
+            const RunEnding ending = readRunEnding(m_job->runDir());
+            showMessage(ending.message, ending.kind != RunEnding::Kind::Finished &&
+                                            ending.kind != RunEnding::Kind::Stopped);
+        }
         updateButtons();
     });
     probeTrainingCommand();
