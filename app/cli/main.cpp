@@ -79,6 +79,19 @@ int run(std::vector<std::string> args)
     return command->run(parsed, context);
 }
 
+// The error as one line of text: a message may quote bytes of a damaged file (a BVH token, a
+// TorchScript excerpt), and control characters there would break the one-line contract or the
+// terminal. Each is shown as '?'.
+std::string oneLine(std::string message)
+{
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
+        message.pop_back();
+    for (char &c : message)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = '?';
+    return message;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -86,13 +99,13 @@ int main(int argc, char **argv)
     try {
         return run(std::vector<std::string>(argv + 1, argv + argc));
     } catch (const mp::InputError &e) {
-        std::cerr << "motionpref-cli: error: " << e.what() << "\n";
+        std::cerr << "motionpref-cli: error: " << oneLine(e.what()) << "\n";
         return 1;
     } catch (const mp::Cancelled &) {
         std::cerr << "motionpref-cli: cancelled\n";
         return 1;
     } catch (const std::exception &e) {
-        std::cerr << "motionpref-cli: internal error: " << e.what() << "\n";
+        std::cerr << "motionpref-cli: internal error: " << oneLine(e.what()) << "\n";
         return 2;
     }
 }

@@ -107,7 +107,8 @@ WordVocabulary readT2mGlove(const std::filesystem::path &dir)
             continue; // T2M's dict keeps one entry per word
         const auto it = rowOf.find(word);
         if (it == rowOf.end())
-            throw InputError(indexPath.string() + ": no row for the word '" + word + "'");
+            throw InputError(indexPath.string() + ": no row for the word '" + word + "' of " +
+                             wordsPath.filename().string());
         if (it->second < 0 || it->second >= data.size(0))
             throw InputError(indexPath.string() + ": row " + std::to_string(it->second) + " of '" +
                              word + "' is outside " + dataPath.string() + "'s " +

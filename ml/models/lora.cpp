@@ -237,6 +237,8 @@ void saveLoraAdapter(torch::nn::Module &model, const LoraConfig &config,
 LoraConfig LoraConfig::read(const std::filesystem::path &directory)
 {
     const auto configPath = directory / "adapter_config.json";
+    if (std::filesystem::is_directory(configPath))
+        throw InputError(configPath.string() + ": a directory, not a file");
     std::ifstream in(configPath);
     if (!in)
         throw InputError(configPath.string() + ": missing (not a LoRA adapter directory)");

@@ -163,7 +163,8 @@ MotionGptImportResult importMotionGpt(const MotionGptImportOptions &options,
 
     const auto mean = readMeta(options.metaDirectory, "mean.npy");
     const auto std = readMeta(options.metaDirectory, "std.npy");
-    checkNormalization(mean, std, config.vqvae.inputDim, options.metaDirectory.string());
+    checkNormalization(mean, std, config.vqvae.inputDim,
+                       (options.metaDirectory / "mean.npy").string() + " and std.npy");
 
     reportProgress(progress, 3, 4, "writing the bundle");
     t5->eval();

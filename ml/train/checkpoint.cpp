@@ -14,6 +14,13 @@ namespace fs = std::filesystem;
 
 namespace mp {
 
+namespace {
+std::string firstLine(const std::string &text)
+{
+    return text.substr(0, text.find('\n'));
+}
+} // namespace
+
 void saveTrainingCheckpoint(const fs::path &directory, const TrainerIdentity &identity,
                             const std::function<void(torch::serialize::OutputArchive &)> &saveModel,
                             torch::optim::Optimizer &optimizer, const LrScheduler &scheduler,
@@ -108,20 +115,36 @@ loadTrainingCheckpoint(const fs::path &directory, const TrainerIdentity &identit
     } catch (const nlohmann::json::exception &e) {
         throw InputError(statePath.string() + ": " + e.what());
     }
-    try {
+    // Each file is read on its own, so that an error names it. A damaged archive can fail in
+    // the zip reader (c10::Error) or in TorchScript's unpickler (other std::exceptions, with a
+    // source excerpt over several lines): the first line says what it is.
+    const auto loading = [](const fs::path &file, const auto &load) {
+        try {
+            load(file.string());
+        } catch (const InputError &) {
+            throw;
+        } catch (const c10::Error &e) {
+            throw InputError(file.string() + ": cannot load the checkpoint: " +
+                             firstLine(e.what_without_backtrace()));
+        } catch (const std::exception &e) {
+            throw InputError(file.string() + ": cannot load the checkpoint: " +
+                             firstLine(e.what()));
+        }
+    };
+    loading(directory / "model.pt", [&](const std::string &file) {
         torch::serialize::InputArchive archive;
-        archive.load_from((directory / "model.pt").string());
+        archive.load_from(file);
         loadModel(archive);
-        torch::load(optimizer, (directory / "optimizer.pt").string());
+    });
+    loading(directory / "optimizer.pt",
+            [&](const std::string &file) { torch::load(optimizer, file); });
+    loading(directory / "rng.pt", [&](const std::string &file) {
         at::Tensor rngState;
-        torch::load(rngState, (directory / "rng.pt").string());
+        torch::load(rngState, file);
         auto generator = at::detail::getDefaultCPUGenerator();
         std::lock_guard<std::mutex> lock(generator.mutex());
         generator.set_state(rngState);
-    } catch (const c10::Error &e) {
-        throw InputError(directory.string() +
-                         ": cannot load the checkpoint: " + e.what_without_backtrace());
-    }
+    });
     // Restoring the optimizer's saved groups brought back their saved lrs; re-apply the step's.
     scheduler.setStepCount(schedulerStep);
     if (restoreExtra) {
