@@ -190,10 +190,10 @@ std::string Distributed::backendName() const
     return m_device.is_cuda() ? "NCCL" : "Gloo";
 }
 
-std::pair<std::size_t, std::size_t> Distributed::shard(std::size_t n) const
+std::pair<std::size_t, std::size_t> shardRange(std::size_t n, int rankIndex, int worldSize)
 {
-    const auto world = static_cast<std::size_t>(m_env.worldSize);
-    const auto rank = static_cast<std::size_t>(m_env.rank);
+    const auto world = static_cast<std::size_t>(std::max(1, worldSize));
+    const auto rank = static_cast<std::size_t>(rankIndex);
     const std::size_t base = n / world, extra = n % world;
     const std::size_t begin = rank * base + std::min(rank, extra);
     return {begin, begin + base + (rank < extra ? 1 : 0)};

@@ -45,6 +45,10 @@ struct RankEnvironment {
 // is malformed (not a number, rank outside the world, no MASTER_PORT with WORLD_SIZE > 1).
 RankEnvironment rankEnvironmentFromEnv();
 
+// Rank `rank`'s part [begin, end) of n items among worldSize ranks: contiguous, sizes differ by at
+// most one, the lower ranks take the remainder.
+std::pair<std::size_t, std::size_t> shardRange(std::size_t n, int rank, int worldSize);
+
 struct DistributedOptions {
     // How long one collective (and the rendezvous) may wait for the other ranks.
     std::chrono::seconds timeout{600};
@@ -72,9 +76,11 @@ public:
     std::string backendName() const;
     std::chrono::seconds timeout() const { return m_timeout; }
 
-    // This rank's part [begin, end) of n items: contiguous, sizes differ by at most one, the
-    // lower ranks take the remainder.
-    std::pair<std::size_t, std::size_t> shard(std::size_t n) const;
+    // This rank's part of n items (shardRange).
+    std::pair<std::size_t, std::size_t> shard(std::size_t n) const
+    {
+        return shardRange(n, m_env.rank, m_env.worldSize);
+    }
 
     // Sums every rank's gradients of `params` into each rank's, in flattened buckets of about
     // bucketBytes. A gradient that is undefined here but defined on another rank counts as zero;
