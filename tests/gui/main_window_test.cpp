@@ -140,8 +140,9 @@ private slots:
         QCOMPARE(listed, QStringList{first});
         QVERIFY(window.startLabeling());
         const QString second = QStringLiteral("study-%1-2.mpstudy").arg(today);
-        QCOMPARE(QDir(studies).entryList({QStringLiteral("*.mpstudy")}, QDir::Files),
-                 (QStringList{first, second}));
+        QStringList both{first, second};
+        both.sort(); // as entryList sorts: "-2.mpstudy" before ".mpstudy"
+        QCOMPARE(QDir(studies).entryList({QStringLiteral("*.mpstudy")}, QDir::Files), both);
         QCOMPARE(window.store()->location(), QDir(studies).filePath(second));
         qunsetenv("XDG_DATA_HOME");
     }

@@ -97,7 +97,7 @@ private slots:
     void labelPanel()
     {
         auto *panel = showPanel<LabelPanel>();
-        QVERIFY(panel->openPromptList(QStringLiteral(":/prompts/default.txt")));
+        QVERIFY(panel->openPromptList(ComparePanel::defaultPromptFile()));
         QVERIFY2(QTest::qWaitFor([&] { return panel->session()->current() != nullptr; }, 120000),
                  qPrintable(panel->statusText()));
         saveWindow(QStringLiteral("label-panel.png"), 1800);
