@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retakes every README screenshot (resources/screenshots/*.png) from a realistic study, in one
-# command; not part of ctest (it trains two short runs: about 5 minutes on 2 cores).
+# command; not part of ctest (it trains two short runs: about 10 minutes on 2 loaded cores).
 #
 #   tests/gui/retake_screenshots.sh [BUILD_DIR]       (default: build/)
 #
