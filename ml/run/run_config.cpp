@@ -87,7 +87,7 @@ public:
     {
         if (const Json *v = find(key)) {
             if (!v->is_number())
-                fail(key, "expected a number, got " + v->dump());
+                fail(key, "expected a number, got " + jsonExcerpt(*v));
             const double value = v->get<double>();
             if (!std::isfinite(value) || !bounds.contains(value))
                 fail(key, "must be " + boundsText(bounds) +
@@ -116,7 +116,7 @@ public:
     {
         if (const Json *v = find(key)) {
             if (!v->is_number_integer())
-                fail(key, "expected an integer, got " + v->dump());
+                fail(key, "expected an integer, got " + jsonExcerpt(*v));
             const auto value = v->get<std::int64_t>();
             if (value < minimum)
                 fail(key, "must be at least " + std::to_string(minimum) + ", got " +
@@ -129,7 +129,7 @@ public:
     {
         if (const Json *v = find(key)) {
             if (!v->is_boolean())
-                fail(key, "expected true or false, got " + v->dump());
+                fail(key, "expected true or false, got " + jsonExcerpt(*v));
             out = v->get<bool>();
         }
     }
@@ -138,7 +138,7 @@ public:
     {
         if (const Json *v = find(key)) {
             if (!v->is_string())
-                fail(key, "expected a string, got " + v->dump());
+                fail(key, "expected a string, got " + jsonExcerpt(*v));
             out = v->get<std::string>();
         }
     }
@@ -147,11 +147,11 @@ public:
     {
         if (const Json *v = find(key)) {
             if (!v->is_array())
-                fail(key, "expected a list of strings, got " + v->dump());
+                fail(key, "expected a list of strings, got " + jsonExcerpt(*v));
             std::vector<std::string> values;
             for (const Json &item : *v) {
                 if (!item.is_string())
-                    fail(key, "expected a list of strings, got " + v->dump());
+                    fail(key, "expected a list of strings, got " + jsonExcerpt(*v));
                 values.push_back(item.get<std::string>());
             }
             out = std::move(values);
@@ -163,7 +163,7 @@ public:
     {
         if (const Json *v = find(key)) {
             if (!v->is_string())
-                fail(key, "expected a string, got " + v->dump());
+                fail(key, "expected a string, got " + jsonExcerpt(*v));
             try {
                 const auto parsed = parse(v->get<std::string>());
                 if constexpr (std::is_same_v<std::decay_t<decltype(parsed)>, std::optional<T>>) {
