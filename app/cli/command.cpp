@@ -44,9 +44,12 @@ ParsedArgs::ParsedArgs(const CommandSpec &spec, const std::vector<std::string> &
                 m_values[name] = *inlineValue;
             } else {
                 if (i + 1 >= tokens.size())
-                    throw InputError("option --" + name + " needs a value (" + option->valueName + ")");
+                    throw InputError("option --" + name + " needs a value (" + option->valueName +
+                                     ")");
                 m_values[name] = tokens[++i];
             }
+            if (!option->valueName.empty())
+                m_repeated[name].push_back(m_values[name]);
         } else {
             m_positional.push_back(token);
         }
@@ -72,6 +75,13 @@ std::optional<std::string> ParsedArgs::optional(const std::string &name) const
     if (auto it = m_values.find(name); it != m_values.end())
         return it->second;
     return std::nullopt;
+}
+
+std::vector<std::string> ParsedArgs::values(const std::string &name) const
+{
+    if (auto it = m_repeated.find(name); it != m_repeated.end())
+        return it->second;
+    return {};
 }
 
 std::string ParsedArgs::required(const std::string &name) const

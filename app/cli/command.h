@@ -47,6 +47,9 @@ public:
     std::string value(const std::string &name) const;    // default from spec, "" if none
     std::string required(const std::string &name) const; // InputError when missing
     std::optional<std::string> optional(const std::string &name) const;
+    // Every value of an option given several times (--ab a.json --ab b.json), in order;
+    // value() and optional() give the last.
+    std::vector<std::string> values(const std::string &name) const;
     long long intValue(const std::string &name) const; // InputError when not an integer
     double doubleValue(const std::string &name) const; // InputError when not a number
     const std::vector<std::string> &positional() const { return m_positional; }
@@ -55,6 +58,7 @@ public:
 private:
     const CommandSpec &m_spec;
     std::map<std::string, std::string> m_values;
+    std::map<std::string, std::vector<std::string>> m_repeated;
     std::vector<std::string> m_positional;
 };
 

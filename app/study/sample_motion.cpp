@@ -46,38 +46,46 @@ bool sampleNeedsModel(const SampleInfo &sample)
            (sample.featuresPath.isEmpty() || !QFileInfo(sample.featuresPath).isFile());
 }
 
-MotionClip sampleMotion(const SampleInfo &sample, ModelBundle *bundle, double fps)
+at::Tensor sampleArray(const SampleInfo &sample, ModelBundle *bundle, std::string *source)
 {
-    at::Tensor joints;
+    std::string name;
+    std::string &where = source ? *source : name;
     if (!sample.features.isEmpty()) {
-        const std::string source = sampleName(sample) + " (stored features)";
-        joints = jointsFrom(
-            npy::fromBytes(std::string_view(sample.features.constData(),
-                                            static_cast<std::size_t>(sample.features.size())),
-                           source),
-            source);
-    } else if (!sampleNeedsModel(sample)) {
+        where = sampleName(sample) + " (stored features)";
+        return npy::fromBytes(std::string_view(sample.features.constData(),
+                                               static_cast<std::size_t>(sample.features.size())),
+                              where);
+    }
+    if (!sampleNeedsModel(sample)) {
         const std::string path = sample.featuresPath.toStdString();
-        joints = jointsFrom(npy::read(path), sampleName(sample) + ": " + path);
-    } else if (sample.tokens.empty()) {
+        where = sampleName(sample) + ": " + path;
+        return npy::read(path);
+    }
+    if (sample.tokens.empty()) {
         throw InputError(sampleName(sample) + " has neither features nor motion codes" +
                          (sample.featuresPath.isEmpty()
                               ? std::string()
                               : " (" + sample.featuresPath.toStdString() + " does not exist)"));
-    } else if (!bundle) {
+    }
+    if (!bundle)
         throw InputError(sampleName(sample) +
                          " has only motion codes: a model is needed to show it");
-    } else {
-        const std::vector<std::int64_t> codes(sample.tokens.begin(), sample.tokens.end());
-        const std::int64_t numCodes = bundle->config().vqvae.numCodes;
-        for (const std::int64_t code : codes)
-            if (code < 0 || code >= numCodes)
-                throw InputError(sampleName(sample) + ": motion code " + std::to_string(code) +
-                                 " is outside this model's codebook (0.." +
-                                 std::to_string(numCodes - 1) + ")");
-        joints = jointsFrom(bundle->decodeCodes(codes), sampleName(sample) + " (decoded codes)");
-    }
-    return toMotionClip(joints.contiguous(), smpl22(), fps);
+    const std::vector<std::int64_t> codes(sample.tokens.begin(), sample.tokens.end());
+    const std::int64_t numCodes = bundle->config().vqvae.numCodes;
+    for (const std::int64_t code : codes)
+        if (code < 0 || code >= numCodes)
+            throw InputError(sampleName(sample) + ": motion code " + std::to_string(code) +
+                             " is outside this model's codebook (0.." +
+                             std::to_string(numCodes - 1) + ")");
+    where = sampleName(sample) + " (decoded codes)";
+    return bundle->decodeCodes(codes);
+}
+
+MotionClip sampleMotion(const SampleInfo &sample, ModelBundle *bundle, double fps)
+{
+    std::string source;
+    const at::Tensor array = sampleArray(sample, bundle, &source);
+    return toMotionClip(jointsFrom(array, source).contiguous(), smpl22(), fps);
 }
 
 } // namespace mp

@@ -7,12 +7,25 @@
 #include "app/study/study_types.h"
 #include "ml/motion/motion_clip.h"
 
+#include <string>
+
+namespace at {
+class Tensor;
+}
+
 namespace mp {
 
 class ModelBundle;
 
 // True when only the codes can give the motion: no stored features and no readable file.
 bool sampleNeedsModel(const SampleInfo &sample);
+
+// Features (T, 263) denormalised, or joints (T, 22, 3), whichever the sample holds: the stored
+// .npy bytes, else the file at featuresPath, else the codes decoded by bundle (denormalised
+// features). source, when given, receives where it came from (for error messages). InputError
+// naming the sample as sampleMotion does. Include <ATen/core/Tensor.h> to call it.
+at::Tensor sampleArray(const SampleInfo &sample, ModelBundle *bundle,
+                       std::string *source = nullptr);
 
 // Joints for the viewer at fps. Features (T, 263) are recovered with recover_from_ric; a
 // (T, 22, 3) array is taken as joints. bundle may be null when the sample has features.

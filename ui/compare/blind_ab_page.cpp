@@ -413,6 +413,7 @@ bool BlindAbPage::saveAs(const QString &path)
     }
     m_savePath = path;
     autosave(); // the status line
+    emit sessionFileChosen(path);
     return true;
 }
 
@@ -427,6 +428,7 @@ bool BlindAbPage::open(const QString &path)
     m_savePath = path;
     afterSessionChange();
     autosave();
+    emit sessionFileChosen(path);
     showStatus(tr("Opened %1: %2 of %3 trials answered.")
                    .arg(QFileInfo(path).fileName())
                    .arg(m_session.answeredCount())

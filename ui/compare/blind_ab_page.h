@@ -61,6 +61,8 @@ public:
 signals:
     void trialShown(int index);
     void sessionCompleted();
+    // The session is saved to (Save As) or was opened from this file.
+    void sessionFileChosen(const QString &path);
 
 private:
     QWidget *buildTrialSide();

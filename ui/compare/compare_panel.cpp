@@ -4,6 +4,7 @@
 #include "app/core/settings.h"
 #include "ml/core/paths.h"
 #include "ui/compare/blind_ab_page.h"
+#include "ui/compare/leaderboard_page.h"
 #include "ui/compare/metrics_page.h"
 #include "ui/compare/model_picker.h"
 #include "ui/compare/side_by_side_page.h"
@@ -37,6 +38,11 @@ ComparePanel::ComparePanel(Settings &settings, QWidget *parent)
     m_modes->addTab(m_sideBySide, tr("Side by side"));
     m_modes->addTab(m_blind, tr("Blind A/B"));
     m_modes->addTab(m_metrics, tr("Metrics"));
+    m_leaderboard = new LeaderboardPage(settings, this);
+    m_modes->addTab(m_leaderboard, tr("Leaderboard"));
+    // A blind session saved or opened here is one more source of comparisons.
+    connect(m_blind, &BlindAbPage::sessionFileChosen, m_leaderboard,
+            [this](const QString &path) { m_leaderboard->addAbFiles({path}); });
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(pickers);

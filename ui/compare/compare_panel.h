@@ -1,8 +1,9 @@
 #pragma once
 // The Compare panel: models A (baseline) and B (fine-tuned), each a bundle directory and an
 // optional LoRA adapter, compared three ways: side by side on the same prompt and seed, in a
-// blind A/B evaluation over a prompt set at several temperatures (the paper's Figure 3), and by
-// their HumanML3D metrics. Generation runs on one worker (CompareGenerator), models loaded once.
+// blind A/B evaluation over a prompt set at several temperatures (the paper's Figure 3), by
+// their HumanML3D metrics, and on a leaderboard of every model a study or A/B session compared.
+// Generation runs on one worker (CompareGenerator), models loaded once.
 
 #include <QWidget>
 
@@ -12,6 +13,7 @@ namespace mp {
 
 class BlindAbPage;
 class CompareGenerator;
+class LeaderboardPage;
 class MetricsPage;
 class ModelPicker;
 class Settings;
@@ -28,6 +30,7 @@ public:
     SideBySidePage *sideBySide() const { return m_sideBySide; }
     BlindAbPage *blind() const { return m_blind; }
     MetricsPage *metrics() const { return m_metrics; }
+    LeaderboardPage *leaderboard() const { return m_leaderboard; }
     QTabWidget *modes() const { return m_modes; }
     CompareGenerator *generator() const { return m_generator; }
 
@@ -42,6 +45,7 @@ private:
     SideBySidePage *m_sideBySide = nullptr;
     BlindAbPage *m_blind = nullptr;
     MetricsPage *m_metrics = nullptr;
+    LeaderboardPage *m_leaderboard = nullptr;
 };
 
 } // namespace mp

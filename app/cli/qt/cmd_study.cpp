@@ -1,5 +1,5 @@
-// motionpref-cli study create|info|import|export|agreement|split|simulate: the study store,
-// headless.
+// motionpref-cli study create|info|import|export|agreement|split|simulate|leaderboard: the
+// study store, headless.
 // STUDY is a file path (SQLite) or a postgresql:// connection string. The work is in app/study.
 
 // LibTorch before Qt: Qt's keyword macros clash with names in torch headers.
@@ -9,7 +9,9 @@
 
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
+#include "app/compare/leaderboard.h"
 #include "app/study/agreement.h"
+#include "app/study/feature_export.h"
 #include "app/study/check_pairs.h"
 #include "app/study/label_aggregation.h"
 #include "app/study/labeler_quality.h"
@@ -144,15 +146,27 @@ std::optional<std::vector<qint64>> splitPart(StudyStore &store, const ParsedArgs
     throw InputError("--part '" + part + "': expected train or test");
 }
 
-int runExport(const ParsedArgs &args, const Context &)
+int runExport(const ParsedArgs &args, const Context &context)
 {
     const QtApplicationScope qt;
     StudyStore store;
     openStudy(store, args);
     const QString file = qs(args.positional(1, "FILE"));
+    if (args.value("format") == "features") {
+        // A directory: pairs.jsonl and each motion's HumanML3D features and joints (.npy).
+        const FeatureExportReport report = exportFeatures(
+            store, file, {.pairIds = splitPart(store, args), .modelDir = qs(args.value("model"))},
+            args.flag("overwrite"), makeProgressBar(context, "export"));
+        std::cout << "wrote " << report.records << " records and " << report.motions << " motions ("
+                  << report.decoded << " decoded from codes) to " << file.toStdString() << "\n";
+        return 0;
+    }
+    if (args.has("model") || args.has("overwrite"))
+        throw InputError("--model and --overwrite are for --format features");
     const auto format = exportFormatFromName(qs(args.value("format")));
     if (!format)
-        throw InputError("--format '" + args.value("format") + "': expected paper, trl or csv");
+        throw InputError("--format '" + args.value("format") +
+                         "': expected paper, trl, csv or features");
     const int written = exportStudy(store, file, *format, {.pairIds = splitPart(store, args)});
     std::cout << "wrote " << written << " records to " << file.toStdString() << "\n";
     return 0;
@@ -225,6 +239,43 @@ int runAgreement(const ParsedArgs &args, const Context &)
                       number(s.positionBiasP, 4).c_str(), s.meanTimeOnTaskMs / 1000.0);
         std::cout << line;
     }
+    return 0;
+}
+
+int runLeaderboard(const ParsedArgs &args, const Context &)
+{
+    const QtApplicationScope qt;
+    const std::string format = args.value("format");
+    if (format != "table" && format != "json" && format != "csv")
+        throw InputError("--format '" + format + "': expected table, json or csv");
+    LeaderboardData data;
+    const std::string location = args.positional(0, "STUDY");
+    if (location != "-") {
+        StudyStore store;
+        store.open(qs(location));
+        data.addStudy(store);
+    }
+    for (const std::string &file : args.values("ab"))
+        data.addAbSessionFile(qs(file));
+    LeaderboardOptions options;
+    options.ridge = args.doubleValue("ridge");
+    options.replicates = static_cast<int>(args.intValue("replicates"));
+    options.seed = static_cast<std::uint64_t>(args.intValue("seed"));
+    options.anchor = qs(args.value("anchor"));
+    if (options.replicates < 1 || options.replicates > 100000)
+        throw InputError("--replicates must be in 1..100000");
+    const Leaderboard board = computeLeaderboard(data, options);
+    if (format == "json")
+        std::cout << QJsonDocument(leaderboardToJson(board))
+                         .toJson(QJsonDocument::Indented)
+                         .toStdString();
+    else if (format == "csv")
+        std::cout << leaderboardToCsv(board).toStdString();
+    else
+        std::cout << leaderboardToText(board).toStdString();
+    if (data.labelsWithoutModel() > 0)
+        std::cerr << data.labelsWithoutModel()
+                  << " labels left out: a sample records no model (imported samples)\n";
     return 0;
 }
 
@@ -470,14 +521,50 @@ const CommandRegistration importCommand{{
 
 const CommandRegistration exportCommand{{
     .path = "study export",
-    .summary = "write a study's pairs and labels as paper JSONL, TRL JSONL or CSV",
-    .usage = "STUDY FILE",
-    .description = kStudyHelp,
-    .options = {{"format", "paper|trl|csv", "output form", "paper"},
+    .summary = "write a study's pairs and labels as paper JSONL, TRL JSONL, CSV or features",
+    .usage = "STUDY FILE|DIR",
+    .description =
+        kStudyHelp +
+        "\n--format features writes a directory for diffusion models (MDM, MLD, MoMask): "
+        "pairs.jsonl\n(prompt, chosen/rejected, degree, labeler, models) and per motion "
+        "HumanML3D features (T, 263),\nnot normalised, and joints (T, 22, 3) as .npy at 20 fps; "
+        "codes are decoded with the sample's\nmodel (or --model DIR). See README, Export for "
+        "other model families.",
+    .options = {{"format", "paper|trl|csv|features", "output form", "paper"},
+                {"model", "DIR", "features: a bundle to decode samples whose model is not there",
+                 ""},
+                {"overwrite", "", "features: write into a directory that holds an export", ""},
                 {"split", "NAME", "only the pairs of this saved split", ""},
                 {"part", "train|test", "which part of --split", "train"}},
     .usesTorch = false,
     .run = runExport,
+}};
+
+const CommandRegistration leaderboardCommand{{
+    .path = "study leaderboard",
+    .summary = "rank models by Bradley-Terry on labels across models and blind A/B sessions",
+    .usage = "STUDY|-",
+    .description =
+        kStudyHelp +
+        "\n'-' reads no study (A/B sessions only). Every label between samples of two different "
+        "models\n(bundle + optional adapter) and every answered trial of the --ab sessions "
+        "(the Compare panel's\nBlind A/B files) is one comparison; a tie (unsure) is half a win "
+        "each. Ratings are log-odds\nfrom the anchor (Elo = 1000 + 400/ln10 * rating), with "
+        "percentile-bootstrap intervals.",
+    .options = {{"ab", "FILE", "a blind A/B session (JSON); repeat for several", ""},
+                {"format", "table|json|csv", "output form", "table"},
+                {"anchor", "NAME",
+                 "the model rated 0 (default: the bundle without adapter "
+                 "compared most)",
+                 ""},
+                {"ridge", "X",
+                 "prior precision on each log-odds rating (keeps an undefeated "
+                 "model finite)",
+                 "0.1"},
+                {"replicates", "N", "bootstrap replicates", "1000"},
+                {"seed", "N", "bootstrap seed", "1"}},
+    .usesTorch = false,
+    .run = runLeaderboard,
 }};
 
 const CommandRegistration agreementCommand{{
