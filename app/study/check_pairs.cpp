@@ -6,7 +6,6 @@
 
 #include <ATen/ATen.h>
 
-#include <QDateTime>
 
 #include <algorithm>
 #include <cmath>
@@ -283,11 +282,13 @@ std::optional<qint64> makeRepeatPair(StudyStore &store, const QString &labeler,
 std::optional<PairInfo> assignNextWithChecks(StudyStore &store, const QString &labeler,
                                              std::mt19937_64 &rng)
 {
-    const qint64 calledAt = QDateTime::currentMSecsSinceEpoch();
-    const std::optional<PairInfo> next = store.assignNextPair(labeler);
-    // Nothing left, a check pair held, or a pair held since before this call (a resume): no
-    // draw, so that asking again does not stack checks.
-    if (!next || next->kind != PairKind::Normal || next->assignedAtMs < calledAt)
+    bool alreadyHeld = false;
+    const std::optional<PairInfo> next =
+        store.assignNextPair(labeler, StudyStore::kDefaultReclaimMs, &alreadyHeld);
+    // Nothing left, a check pair held, or a pair held before this call (a resume): no draw, so
+    // that asking again does not stack checks. (Assignment times cannot tell a resume from a
+    // new assignment made within the same millisecond.)
+    if (!next || next->kind != PairKind::Normal || alreadyHeld)
         return next;
     const CheckRates rates = checkRates(store);
     const double normalShare = 1.0 - rates.gold - rates.repeat;

@@ -577,7 +577,8 @@ std::vector<PairInfo> StudyStore::pairs() const
     return out;
 }
 
-std::optional<PairInfo> StudyStore::assignNextPair(const QString &labeler, qint64 reclaimAfterMs)
+std::optional<PairInfo> StudyStore::assignNextPair(const QString &labeler, qint64 reclaimAfterMs,
+                                                   bool *alreadyHeld)
 {
     if (labeler.isEmpty())
         throw InputError("a labeler name is required");
@@ -593,6 +594,8 @@ std::optional<PairInfo> StudyStore::assignNextPair(const QString &labeler, qint6
         if (own.next())
             id = own.value(0).toLongLong();
     }
+    if (alreadyHeld)
+        *alreadyHeld = id.has_value();
     if (!id) {
         // Check pairs are made for one labeler (StudyStore::addCheckPair), never handed out.
         QSqlQuery free = run(QStringLiteral("SELECT p.id FROM pairs p WHERE p.kind = 'normal' "

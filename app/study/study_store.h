@@ -129,8 +129,10 @@ public:
     // too), else the lowest-id normal pair nobody labeled and nobody holds (or held longer than
     // reclaimAfterMs); nullopt when none is left. One transaction: no pair goes to two labelers.
     // A held check pair comes before a held normal pair (check_pairs.h puts one in front).
+    // alreadyHeld, when given, says whether the pair was the labeler's before this call.
     std::optional<PairInfo> assignNextPair(const QString &labeler,
-                                           qint64 reclaimAfterMs = kDefaultReclaimMs);
+                                           qint64 reclaimAfterMs = kDefaultReclaimMs,
+                                           bool *alreadyHeld = nullptr);
     void releaseAssignment(qint64 pairId, const QString &labeler);
 
     // Returns the new label id. A previous label of the same labeler on the pair is

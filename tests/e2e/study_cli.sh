@@ -61,7 +61,10 @@ grep -q '"degree":"' "$dir/split/train.jsonl" || fail "train jsonl"
 cp "$dir/split/test.txt" "$dir/first_test.txt"
 "$cli" study split "$dir/s.sqlite" --out "$dir/split2" --seed 5 >/dev/null || fail "split again"
 cmp -s "$dir/first_test.txt" "$dir/split2/test.txt" || fail "a saved split was not reused"
-"$cli" study split "$dir/s.sqlite" --out "$dir/split3" --degrees "Much better" --percent 50 | grep -q "train pairs after the subset" || fail "subset"
+# bo's "Better" is each pair's last label, so no train pair is "Much better" under the default
+# rule ('last', the paper's chosen[-1]).
+out=$("$cli" study split "$dir/s.sqlite" --out "$dir/split3" --degrees "Much better" --percent 50)
+echo "$out" | grep -q "0 train and 2 test pairs with a 'last' label after the subset" || fail "subset: $out"
 out=$("$cli" study split "$dir/s.sqlite" --out "$dir/s4" --degrees "Huge" 2>&1); code=$?
 [[ $code -eq 1 ]] && echo "$out" | grep -q "Huge" || fail "bad degree: $code $out"
 "$cli" study export "$dir/s.sqlite" "$dir/test.jsonl" --split default --part test | grep -q "wrote 2 records" || fail "export split part"
