@@ -288,13 +288,7 @@ bool Distributed::allTrue(bool value)
 
 bool Distributed::anyTrue(bool value)
 {
-    if (!active())
-        return value;
-    const at::Tensor count =
-        allReduceBucket({toBackend(at::full({1}, value ? 1.0f : 0.0f, at::kFloat))},
-                        "agreement between ranks")
-            .front();
-    return count.item<float>() > 0.0f;
+    return !allTrue(!value); // some rank holds true = not every rank holds false
 }
 
 std::vector<std::string> Distributed::allGather(const std::string &value)
