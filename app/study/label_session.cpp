@@ -340,6 +340,12 @@ void LabelSession::advance()
             setCurrent(std::nullopt, waitingForGeneration());
         return;
     case Mode::Study:
+        // A label still queued behind a lock leaves its pair unlabeled, and the store would hand
+        // that same pair back: wait until the queue is empty.
+        if (writeQueue()->pendingCount() > 0) {
+            retryAfterLock(tr("to hand out the next pair"));
+            return;
+        }
         try {
             const std::optional<PairInfo> next =
                 assignNextWithChecks(*m_store, m_labeler, m_checkRng);
