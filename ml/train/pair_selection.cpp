@@ -1,0 +1,211 @@
+#include "ml/train/pair_selection.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+#include "ml/core/error.h"
+#include "ml/models/bundle.h"
+#include "ml/models/lora.h"
+#include "ml/train/logprobs.h"
+#include "ml/train/preference_data.h"
+
+namespace mp {
+
+std::string_view pairRuleName(PairRule rule)
+{
+    for (const PairRuleName &entry : kPairRuleNames)
+        if (entry.rule == rule)
+            return entry.name;
+    throw std::invalid_argument("pairRuleName: unknown rule");
+}
+
+PairRule parsePairRule(std::string_view name)
+{
+    std::string accepted;
+    for (const PairRuleName &entry : kPairRuleNames) {
+        if (entry.name == name)
+            return entry.rule;
+        accepted += (accepted.empty() ? "" : ", ") + std::string(entry.name);
+    }
+    throw InputError("unknown pair selection rule '" + std::string(name) + "' (expected one of " +
+                     accepted + ")");
+}
+
+double maxCosineSimilarity(const std::vector<float> &embedding,
+                           const std::vector<std::vector<float>> &chosen)
+{
+    const auto norm = [](const std::vector<float> &v) {
+        double sum = 0.0;
+        for (float x : v)
+            sum += static_cast<double>(x) * x;
+        return std::sqrt(sum);
+    };
+    const double own = norm(embedding);
+    if (chosen.empty() || own == 0.0)
+        return 0.0;
+    double best = 0.0;
+    bool any = false;
+    for (const auto &other : chosen) {
+        if (other.size() != embedding.size())
+            throw std::invalid_argument("maxCosineSimilarity: embeddings of different sizes (" +
+                                        std::to_string(embedding.size()) + " and " +
+                                        std::to_string(other.size()) + ")");
+        const double otherNorm = norm(other);
+        if (otherNorm == 0.0)
+            continue;
+        double dot = 0.0;
+        for (std::size_t i = 0; i < embedding.size(); ++i)
+            dot += static_cast<double>(embedding[i]) * other[i];
+        const double similarity = dot / (own * otherNorm);
+        best = any ? std::max(best, similarity) : similarity;
+        any = true;
+    }
+    return best;
+}
+
+PairPick pickPair(const std::vector<CandidatePool> &pools,
+                  const std::vector<std::vector<float>> &chosenEmbeddings,
+                  const SelectionOptions &options, std::mt19937_64 &rng)
+{
+    if (pools.empty())
+        throw std::invalid_argument("pickPair: no prompt to choose from");
+    if (!(options.diversity >= 0.0) || !std::isfinite(options.diversity))
+        throw std::invalid_argument("pickPair: the diversity weight must be finite and >= 0");
+    const bool diverse = options.diversity > 0.0;
+    std::vector<PairPick> picks;
+    for (std::size_t p = 0; p < pools.size(); ++p) {
+        const CandidatePool &pool = pools[p];
+        const std::size_t k = pool.rewards.empty() ? pool.size : pool.rewards.size();
+        if (k < 2)
+            throw std::invalid_argument("pickPair: prompt " + std::to_string(p) + " has " +
+                                        std::to_string(k) + " candidates; a pair needs 2");
+        if (diverse && pool.embedding.empty())
+            throw std::invalid_argument("pickPair: diversity needs the prompts' embeddings");
+        PairPick pick;
+        pick.pool = p;
+        if (options.rule == PairRule::Margin) {
+            if (pool.rewards.empty())
+                throw std::invalid_argument("pickPair: the margin rule needs rewards");
+            double best = std::numeric_limits<double>::infinity();
+            for (std::size_t i = 0; i < k; ++i)
+                for (std::size_t j = i + 1; j < k; ++j) {
+                    const double margin = pool.rewards[i] - pool.rewards[j];
+                    if (std::abs(margin) < best) {
+                        best = std::abs(margin);
+                        pick.first = i;
+                        pick.second = j;
+                        pick.margin = margin;
+                    }
+                }
+            pick.score = -best;
+        } else {
+            const auto first = std::uniform_int_distribution<std::size_t>(0, k - 1)(rng);
+            auto second = std::uniform_int_distribution<std::size_t>(0, k - 2)(rng);
+            if (second >= first)
+                ++second;
+            pick.first = std::min(first, second);
+            pick.second = std::max(first, second);
+            if (!pool.rewards.empty())
+                pick.margin = pool.rewards[pick.first] - pool.rewards[pick.second];
+        }
+        if (diverse) {
+            pick.similarity = maxCosineSimilarity(pool.embedding, chosenEmbeddings);
+            pick.score = pick.score.value_or(0.0) - options.diversity * pick.similarity;
+        }
+        picks.push_back(pick);
+    }
+    // The best score wins; ties (and the random rule without diversity: no score) are drawn.
+    std::vector<std::size_t> best;
+    double bestScore = -std::numeric_limits<double>::infinity();
+    for (std::size_t p = 0; p < picks.size(); ++p) {
+        const double score = picks[p].score.value_or(0.0);
+        if (score > bestScore + 1e-12) {
+            bestScore = score;
+            best = {p};
+        } else if (std::abs(score - bestScore) <= 1e-12) {
+            best.push_back(p);
+        }
+    }
+    const std::size_t chosen =
+        best.size() == 1
+            ? best.front()
+            : best[std::uniform_int_distribution<std::size_t>(0, best.size() - 1)(rng)];
+    return picks[chosen];
+}
+
+T5CandidateScorer::T5CandidateScorer(ModelBundle &bundle, double beta)
+    : m_bundle(bundle), m_beta(beta)
+{
+    if (!(beta > 0.0) || !std::isfinite(beta))
+        throw InputError("the selection's beta must be a positive number (got " +
+                         std::to_string(beta) + ")");
+}
+
+std::vector<double>
+T5CandidateScorer::implicitRewards(const std::string &prompt,
+                                   const std::vector<std::vector<std::int64_t>> &codes)
+{
+    if (codes.empty())
+        return {};
+    torch::NoGradGuard noGrad;
+    T5Model &model = m_bundle.t5();
+    model->eval();
+    const auto k = static_cast<std::int64_t>(codes.size());
+    const std::vector<std::int64_t> ids = m_bundle.encodePrompt(prompt);
+    const auto device = m_bundle.device();
+    const at::Tensor encoderIds =
+        torch::tensor(ids, torch::kLong).unsqueeze(0).repeat({k, 1}).to(device);
+    const at::Tensor encoderMask = torch::ones_like(encoderIds);
+    std::vector<std::vector<std::int64_t>> rows;
+    for (const auto &sample : codes)
+        rows.push_back(motionLabels(m_bundle.tokenizer(), sample,
+                                    static_cast<std::int64_t>(sample.size()) + 3));
+    const at::Tensor labels = padRows(rows, kIgnoreLabel).to(device);
+    const at::Tensor decoderIds = model->shiftRight(labels);
+    const at::Tensor encoded =
+        model->encode(encoderIds.slice(0, 0, 1), encoderMask.slice(0, 0, 1)).repeat({k, 1, 1});
+    const auto logps = [&] {
+        return sequenceLogProbs(model->decode(decoderIds, encoded, encoderMask), labels)
+            .to(torch::kCPU, torch::kDouble);
+    };
+    const at::Tensor policy = logps();
+    at::Tensor reference;
+    if (loraLayers(*model).empty()) {
+        reference = policy; // no adapter: the policy is the reference
+    } else {
+        const LoraDisabledScope base(*model);
+        // The encoder carries adapters too: the reference encodes the prompt without them.
+        const at::Tensor baseEncoded =
+            model->encode(encoderIds.slice(0, 0, 1), encoderMask.slice(0, 0, 1)).repeat({k, 1, 1});
+        reference = sequenceLogProbs(model->decode(decoderIds, baseEncoded, encoderMask), labels)
+                        .to(torch::kCPU, torch::kDouble);
+    }
+    const at::Tensor rewards = (policy - reference) * m_beta;
+    return std::vector<double>(rewards.data_ptr<double>(), rewards.data_ptr<double>() + k);
+}
+
+std::vector<float> T5CandidateScorer::promptEmbedding(const std::string &prompt)
+{
+    torch::NoGradGuard noGrad;
+    T5Model &model = m_bundle.t5();
+    model->eval();
+    const std::vector<std::int64_t> ids = m_bundle.encodePrompt(prompt);
+    const at::Tensor encoderIds =
+        torch::tensor(ids, torch::kLong).unsqueeze(0).to(m_bundle.device());
+    // The base model's states, so that the embedding of a prompt does not move between rounds.
+    std::optional<LoraDisabledScope> base;
+    if (!loraLayers(*model).empty())
+        base.emplace(*model);
+    const at::Tensor mean = model->encode(encoderIds, torch::ones_like(encoderIds))
+                                .mean(1)
+                                .squeeze(0)
+                                .to(torch::kCPU, torch::kFloat)
+                                .contiguous();
+    return std::vector<float>(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
+}
+
+} // namespace mp
