@@ -85,9 +85,12 @@ bool LabelWriteQueue::flush(int waitMs)
         } catch (const std::exception &error) {
             m_pending.pop_front();
             changed = true;
-            emit failed(tr("A queued label of pair %1 could not be stored: %2")
-                            .arg(write.pairId)
-                            .arg(QString::fromUtf8(error.what())));
+            QString message = tr("A queued label of pair %1 could not be stored: %2")
+                                  .arg(write.pairId)
+                                  .arg(QString::fromUtf8(error.what()));
+            if (write.kind == Write::Kind::Label && dropUndoOf(write))
+                message += tr(" Its undo was dropped too, so the label before it stays.");
+            emit failed(message);
         }
     }
     if (waitMs != busyTimeout && m_store)
@@ -97,6 +100,19 @@ bool LabelWriteQueue::flush(int waitMs)
     if (changed)
         emit pendingChanged();
     return m_pending.empty();
+}
+
+bool LabelWriteQueue::dropUndoOf(const Write &label)
+{
+    for (auto it = m_pending.begin(); it != m_pending.end(); ++it) {
+        if (it->pairId != label.pairId || it->labeler != label.labeler)
+            continue;
+        if (it->kind != Write::Kind::Retraction)
+            return false; // the next write of that pair is a new label: it stands on its own
+        m_pending.erase(it);
+        return true;
+    }
+    return false;
 }
 
 void LabelWriteQueue::retry()

@@ -7,7 +7,8 @@
 // given after it, and the queue tries again every kRetryMs until the lock is gone; the caller
 // never waits longer than the store's busy timeout (the GUI sets a short one). Any other error
 // of a write given directly is thrown to the caller (nothing is queued); of a queued write, it
-// is reported by failed() and that write is dropped, so that the rest can follow.
+// is reported by failed() and that write is dropped (a label with the undo queued for it), so
+// that the rest can follow.
 //
 // Lives on the thread of its store. flush() writes what is queued, waiting up to a given time
 // for the lock: before the window closes, so that a queued label is stored or the user told.
@@ -65,6 +66,10 @@ signals:
 
 private:
     qint64 store(const Write &write); // throws
+    // A label that could not be stored takes the undo queued after it along: that undo meant to
+    // retract this label, and with it missing would retract the labeler's previous one. True
+    // when an undo was dropped.
+    bool dropUndoOf(const Write &label);
     void retry();
 
     QPointer<StudyStore> m_store;
