@@ -102,6 +102,7 @@ int runEval(const ParsedArgs &args, const Context &context)
     o.mmReplications = static_cast<int>(args.intValue("mm-replications"));
     o.mmNumTexts = positiveInt(args, "mm-texts", 0);
     job.generationBatchRows = positiveInt(args, "gen-batch");
+    job.generationThreads = positiveInt(args, "gen-threads", 0);
 
     // The learned-preference metric: how often the model (or a reward model) ranks the chosen
     // motion of a held-out pair first.
@@ -173,6 +174,8 @@ const CommandRegistration evalCommand{{
                 {"mm-texts", "N", "MultiModality texts (0: skip)", "100"},
                 {"mm-replications", "N", "replications that compute MultiModality (-1: all)", "-1"},
                 {"gen-batch", "N", "captions sampled per batch (1: one at a time)", "64"},
+                {"gen-threads", "N",
+                 "batches sampled at once, one core each (0: the intra-op thread count)", "0"},
                 {"out", "FILE", "metrics.json to write", ""}},
     .usesTorch = true,
     .run = runEval,

@@ -42,7 +42,8 @@ MotionGeneratorFn bundleGenerator(ModelBundle &bundle, int batchRows)
                 auto options = bundle.defaultOptions(seeds);
                 options.sampling.temperature = temperature;
                 options.sampling.greedy = temperature <= 0.0;
-                const auto samples = bundle.generateBatch(prompts, options);
+                const auto samples =
+                    bundle.generateBatch(prompts, options, {}, /*withJoints=*/false);
                 if (samples.size() != prompts.size())
                     throw std::runtime_error("bundle generator: wrong number of samples");
                 for (auto k = begin; k < end; ++k)
@@ -76,6 +77,7 @@ struct BundleEvaluator::State {
     EvalDataset dataset;
     EvaluationOptions options;
     int generationBatchRows = kGenerationBatchRows;
+    int generationThreads = 1;
 };
 
 BundleEvaluator::BundleEvaluator(const BundleEvaluationJob &job)
@@ -111,6 +113,11 @@ BundleEvaluator::BundleEvaluator(const BundleEvaluationJob &job)
     m_state->generationBatchRows = job.generationBatchRows;
     m_state->options.generationBatchSize =
         std::max(m_state->options.generationBatchSize, job.generationBatchRows);
+    // The CPU's cores each run their own batches (one GEMM thread each); a GPU takes one stream.
+    m_state->options.generationThreads =
+        job.device.is_cpu() ? (job.generationThreads > 0 ? job.generationThreads
+                                                         : std::max(1, at::get_num_threads()))
+                            : 1;
     if (job.footSkating && !m_state->options.footSkating)
         m_state->options.footSkating = footSkatingOfFeatures;
 }
@@ -124,6 +131,24 @@ std::int64_t BundleEvaluator::numSamples() const
 
 EvaluationResult BundleEvaluator::evaluate(ModelBundle &bundle, const ProgressFn &progress) const
 {
+    // Generator threads share the models: in eval mode for the whole evaluation, generation
+    // itself writes no module state (the caller's modes come back afterwards).
+    const bool t5Training = bundle.t5()->is_training();
+    const bool vqvaeTraining = bundle.vqvae()->is_training();
+    bundle.t5()->eval();
+    bundle.vqvae()->eval();
+    struct RestoreModes {
+        ModelBundle &bundle;
+        bool t5;
+        bool vqvae;
+        ~RestoreModes()
+        {
+            if (t5)
+                bundle.t5()->train(true);
+            if (vqvae)
+                bundle.vqvae()->train(true);
+        }
+    } restore{bundle, t5Training, vqvaeTraining};
     return evaluateModel(*m_state->evaluator.model, m_state->evaluator.vocabulary, m_state->dataset,
                          bundleGenerator(bundle, m_state->generationBatchRows), m_state->options,
                          progress);

@@ -25,7 +25,7 @@ constexpr int kGenerationBatchRows = 64;
 // Requests are sampled in batches of up to batchRows different captions, one seed each (the
 // bundle's sampler gives each row its own generator, so a motion depends on its seed only).
 // Temperature comes from the request (<= 0: greedy); other sampling settings are the bundle's
-// defaults.
+// defaults. Threads may call it at once while the bundle's models are in eval mode.
 MotionGeneratorFn bundleGenerator(ModelBundle &bundle, int batchRows = kGenerationBatchRows);
 
 struct BundleEvaluationJob {
@@ -39,6 +39,9 @@ struct BundleEvaluationJob {
     std::filesystem::path evaluatorDir; // empty: MODEL/evaluator, else the default bundle's
     EvaluationOptions options;
     int generationBatchRows = kGenerationBatchRows; // captions per batched generation
+    // Generation batches run at once on the CPU, one GEMM thread each (0: as many as LibTorch's
+    // intra-op threads; a GPU runs one). The motions do not depend on it.
+    int generationThreads = 0;
     bool footSkating = true;
     std::filesystem::path outJson; // metrics.json; empty: not written
     c10::Device device{c10::kCPU};

@@ -9,12 +9,16 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <exception>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 namespace mp {
 namespace {
@@ -271,26 +275,111 @@ private:
         }
     }
 
-    // The requests in batches of generationBatchSize (a motion depends only on its seed).
+    // The requests in batches of generationBatchSize (a motion depends only on its seed), on
+    // generationThreads threads; the batches are the same whatever the thread count.
     std::vector<at::Tensor> generateAll(const Replication &r,
                                         const std::vector<GenerationRequest> &all,
                                         std::int64_t stage, const std::string &what)
     {
-        std::vector<at::Tensor> motions;
-        for (std::size_t begin = 0; begin < all.size(); begin += m_generationBatch) {
-            const auto end = std::min(all.size(), begin + m_generationBatch);
-            const std::vector<GenerationRequest> part(all.begin() + begin, all.begin() + end);
+        std::vector<std::pair<std::size_t, std::size_t>> batches;
+        for (std::size_t begin = 0; begin < all.size(); begin += m_generationBatch)
+            batches.emplace_back(begin, std::min(all.size(), begin + m_generationBatch));
+        std::vector<at::Tensor> motions(all.size());
+        const auto generate = [&](std::size_t b) {
+            const auto [begin, end] = batches[b];
+            const std::vector<GenerationRequest> part(all.begin() + std::ptrdiff_t(begin),
+                                                      all.begin() + std::ptrdiff_t(end));
             auto out = m_generator(part);
             if (out.size() != part.size())
                 throw std::runtime_error("evaluation: the generator returned " +
                                          std::to_string(out.size()) + " motions for " +
                                          std::to_string(part.size()) + " requests");
-            for (auto &m : out)
-                motions.push_back(m.defined() ? m.detach().to(torch::kCPU, torch::kFloat32)
-                                              : torch::zeros({0, kFeatureDim}));
-            report(r, stage, what);
+            for (std::size_t k = 0; k < out.size(); ++k)
+                motions[begin + k] = out[k].defined()
+                                         ? out[k].detach().to(torch::kCPU, torch::kFloat32)
+                                         : torch::zeros({0, kFeatureDim});
+        };
+        const auto threads = std::min<std::size_t>(
+            batches.size(), static_cast<std::size_t>(std::max(1, m_options.generationThreads)));
+        if (threads <= 1) {
+            for (std::size_t b = 0; b < batches.size(); ++b) {
+                generate(b);
+                report(r, stage, what);
+            }
+            return motions;
         }
+        runOnThreads(threads, batches.size(), generate, [&] { report(r, stage, what); });
         return motions;
+    }
+
+    // work(0 .. count-1) on `threads` threads, each with one intra-op thread and no gradient;
+    // done() after each item, on this thread (progress callbacks need not be thread-safe). The
+    // first exception (a worker's, or done()'s, e.g. a cancellation) stops the rest and is
+    // rethrown here.
+    static void runOnThreads(std::size_t threads, std::size_t count,
+                             const std::function<void(std::size_t)> &work,
+                             const std::function<void()> &done)
+    {
+        std::mutex mutex;
+        std::condition_variable changed;
+        std::size_t next = 0;
+        std::size_t finished = 0;
+        bool stop = false;
+        std::exception_ptr failure;
+        const auto worker = [&] {
+            at::set_num_threads(1);
+            torch::NoGradGuard noGrad;
+            while (true) {
+                std::size_t item = 0;
+                {
+                    std::lock_guard lock(mutex);
+                    if (stop || next >= count)
+                        return;
+                    item = next++;
+                }
+                try {
+                    work(item);
+                } catch (...) {
+                    std::lock_guard lock(mutex);
+                    if (!failure)
+                        failure = std::current_exception();
+                    stop = true;
+                }
+                {
+                    std::lock_guard lock(mutex);
+                    ++finished;
+                }
+                changed.notify_one();
+            }
+        };
+        const int intraOpThreads = at::get_num_threads();
+        std::vector<std::thread> pool;
+        for (std::size_t t = 0; t < threads; ++t)
+            pool.emplace_back(worker);
+        std::size_t reported = 0;
+        try {
+            std::unique_lock lock(mutex);
+            while (!stop && reported < count) {
+                changed.wait(lock, [&] { return stop || finished > reported; });
+                while (!stop && reported < finished) {
+                    ++reported;
+                    lock.unlock();
+                    done();
+                    lock.lock();
+                }
+            }
+        } catch (...) {
+            std::lock_guard lock(mutex);
+            if (!failure)
+                failure = std::current_exception();
+            stop = true;
+        }
+        for (auto &t : pool)
+            t.join();
+        // The workers' set_num_threads(1) also set the count new threads start with.
+        at::set_num_threads(intraOpThreads);
+        if (failure)
+            std::rethrow_exception(failure);
     }
 
     // Generated motions normalised and cut to the lengths the evaluator sees, embedded.

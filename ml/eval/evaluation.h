@@ -81,6 +81,10 @@ struct EvaluationOptions {
     // Requests per generator call (0: batchSize). The default bundle generator samples a call's
     // different captions in one batch, so larger calls run faster.
     int generationBatchSize = 64;
+    // Generator calls running at once, each on its own thread with one intra-op thread. Above 1
+    // the generator must be safe to call from several threads. Each call gets the same requests
+    // whatever the count, so the motions do not depend on it.
+    int generationThreads = 1;
     bool computeGroundTruth = true;
     // Optional per-motion measure of generated (and real) motions, e.g. the foot-skating ratio
     // of ml/motion/quality.h; takes (T, 263) un-normalised features.

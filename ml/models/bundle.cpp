@@ -316,7 +316,7 @@ std::vector<MotionSample> ModelBundle::generate(const std::string &prompt,
 
 std::vector<MotionSample> ModelBundle::generateBatch(const std::vector<std::string> &prompts,
                                                      const GenerateOptions &options,
-                                                     const ProgressFn &progress)
+                                                     const ProgressFn &progress, bool withJoints)
 {
     std::vector<std::vector<std::int64_t>> ids;
     std::map<std::string, std::size_t> encodedAt; // a caption repeated is tokenized once
@@ -327,6 +327,7 @@ std::vector<MotionSample> ModelBundle::generateBatch(const std::vector<std::stri
     const std::vector<std::int64_t> stops = {m_config.tokens.eomId(), m_tokenizer->eosId()};
     const auto generated = generateTokensBatch(m_t5, ids, stops, options, progress);
     std::vector<MotionSample> samples;
+    std::vector<std::vector<std::int64_t>> codes;
     for (std::size_t i = 0; i < generated.sequences.size(); ++i) {
         MotionSample sample;
         sample.seed = options.seeds[i];
@@ -334,28 +335,84 @@ std::vector<MotionSample> ModelBundle::generateBatch(const std::vector<std::stri
         const auto decoded = m_tokenizer->decodeMotion(sample.tokens);
         sample.codes = decoded.codes;
         sample.degenerate = decoded.degenerate();
-        sample.features =
-            decodeCodes(sample.degenerate ? std::vector<std::int64_t>{} : sample.codes);
-        if (m_config.vqvae.inputDim == 263)
-            sample.joints = recoverFromRic(sample.features);
+        codes.push_back(sample.degenerate ? std::vector<std::int64_t>{} : sample.codes);
         samples.push_back(std::move(sample));
+    }
+    auto features = decodeCodesBatch(codes);
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+        samples[i].features = std::move(features[i]);
+        if (withJoints && m_config.vqvae.inputDim == 263)
+            samples[i].joints = recoverFromRic(samples[i].features);
     }
     return samples;
 }
 
+namespace {
+
+// Sets a module to eval mode for a scope if it is training; one in eval mode is not written to.
+class EvalModeScope {
+public:
+    explicit EvalModeScope(torch::nn::Module &module)
+        : m_module(module), m_wasTraining(module.is_training())
+    {
+        if (m_wasTraining)
+            m_module.eval();
+    }
+    ~EvalModeScope()
+    {
+        if (m_wasTraining)
+            m_module.train(true);
+    }
+    EvalModeScope(const EvalModeScope &) = delete;
+    EvalModeScope &operator=(const EvalModeScope &) = delete;
+
+private:
+    torch::nn::Module &m_module;
+    bool m_wasTraining;
+};
+
+} // namespace
+
 at::Tensor ModelBundle::decodeCodes(const std::vector<std::int64_t> &codes)
 {
-    if (codes.size() <= 1) {
-        const auto zeros = torch::zeros({m_config.vqvae.downsampling(), m_config.vqvae.inputDim});
-        return denormalize(zeros);
+    return decodeCodesBatch({codes}).front();
+}
+
+std::vector<at::Tensor>
+ModelBundle::decodeCodesBatch(const std::vector<std::vector<std::int64_t>> &codes)
+{
+    std::vector<at::Tensor> out(codes.size());
+    // Code count -> the lists of that length (the VQ-VAE's convolutions see each motion's own
+    // frames only when a batch has no padding).
+    std::map<std::size_t, std::vector<std::size_t>> byLength;
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+        if (codes[i].size() <= 1) {
+            const auto zeros =
+                torch::zeros({m_config.vqvae.downsampling(), m_config.vqvae.inputDim});
+            out[i] = denormalize(zeros);
+        } else {
+            byLength[codes[i].size()].push_back(i);
+        }
     }
+    if (byLength.empty())
+        return out;
     torch::NoGradGuard noGrad;
-    const bool wasTraining = m_vqvae->is_training();
-    m_vqvae->eval();
-    auto clamped = torch::tensor(codes, torch::kLong).clamp(0, m_config.vqvae.numCodes - 1);
-    const auto features = m_vqvae->decode(clamped.to(device())).squeeze(0).to(torch::kCPU);
-    m_vqvae->train(wasTraining);
-    return denormalize(features);
+    EvalModeScope evalMode(*m_vqvae);
+    for (const auto &[length, members] : byLength) {
+        auto batch = torch::empty(
+            {static_cast<std::int64_t>(members.size()), static_cast<std::int64_t>(length)},
+            torch::kLong);
+        auto rows = batch.accessor<std::int64_t, 2>();
+        for (std::size_t r = 0; r < members.size(); ++r)
+            for (std::size_t j = 0; j < length; ++j)
+                rows[static_cast<std::int64_t>(r)][static_cast<std::int64_t>(j)] =
+                    codes[members[r]][j];
+        batch = batch.clamp(0, m_config.vqvae.numCodes - 1);
+        const auto features = m_vqvae->decode(batch.to(device())).to(torch::kCPU);
+        for (std::size_t r = 0; r < members.size(); ++r)
+            out[members[r]] = denormalize(features[static_cast<std::int64_t>(r)]);
+    }
+    return out;
 }
 
 at::Tensor ModelBundle::normalize(const at::Tensor &features) const

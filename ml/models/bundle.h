@@ -94,12 +94,18 @@ public:
                                        const ProgressFn &progress = {});
     // One sample per (prompts[i], options.seeds[i]), in one batch; sample i is the one
     // generate(prompts[i]) gives for that seed (up to float rounding).
+    // withJoints false leaves MotionSample::joints undefined (the evaluation needs features only).
+    // The model may be used by several threads at once if it is in eval mode.
     std::vector<MotionSample> generateBatch(const std::vector<std::string> &prompts,
                                             const GenerateOptions &options,
-                                            const ProgressFn &progress = {});
+                                            const ProgressFn &progress = {},
+                                            bool withJoints = true);
     // Codes -> features (T, inputDim), denormalised; an empty list or a degenerate one gives a
     // zero motion in normalised space (the mean pose) of one code's length, as MotionGPT does.
     at::Tensor decodeCodes(const std::vector<std::int64_t> &codes);
+    // decodeCodes of each list; lists of equal length go through the VQ-VAE in one batch (the
+    // same features as one at a time, up to float rounding).
+    std::vector<at::Tensor> decodeCodesBatch(const std::vector<std::vector<std::int64_t>> &codes);
 
     at::Tensor normalize(const at::Tensor &features) const;
     at::Tensor denormalize(const at::Tensor &features) const;

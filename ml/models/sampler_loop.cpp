@@ -12,13 +12,19 @@ namespace mp {
 
 namespace {
 
-// Puts the model back in training mode when generation ends, however it ends.
+// Puts the model back in training mode when generation ends, however it ends. A model already
+// in eval mode is not written to, so threads may generate with it at once.
 struct EvalScope {
     explicit EvalScope(T5Model &model) : m_model(model), m_wasTraining(model->is_training())
     {
-        m_model->eval();
+        if (m_wasTraining)
+            m_model->eval();
     }
-    ~EvalScope() { m_model->train(m_wasTraining); }
+    ~EvalScope()
+    {
+        if (m_wasTraining)
+            m_model->train(true);
+    }
     T5Model &m_model;
     bool m_wasTraining;
 };

@@ -116,6 +116,32 @@ TEST_F(Bundle, DecodingFollowsMotionGptRules)
     EXPECT_TRUE(torch::allclose(bundle.denormalize(bundle.normalize(x)), x, 1e-5, 1e-5));
 }
 
+// Lists of equal length share one VQ-VAE batch: each motion as decoded alone, in its place.
+TEST_F(Bundle, BatchedDecodingEqualsOneAtATime)
+{
+    mp::ModelBundle bundle(s_dir / "bundle");
+    const std::vector<std::vector<std::int64_t>> codes = {
+        {1, 2, 3}, {}, {4, 5, 6, 7, 8}, {9}, {15, 0, 3}, {7, 7, 7}, {2, 40, 5, 6, 1}};
+    const auto batched = bundle.decodeCodesBatch(codes);
+    ASSERT_EQ(batched.size(), codes.size());
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+        const auto alone = bundle.decodeCodes(codes[i]);
+        ASSERT_EQ(batched[i].sizes(), alone.sizes()) << "list " << i;
+        EXPECT_LT((batched[i] - alone).abs().max().item<double>(), 1e-5) << "list " << i;
+    }
+    EXPECT_GT((batched[0] - batched[4]).abs().max().item<double>(), 1e-3);
+    // generateBatch without joints: the same features, joints left undefined.
+    auto options = bundle.defaultOptions({21, 22, 23});
+    const std::vector<std::string> prompts = {"a person walks", "a person jumps", "a person walks"};
+    const auto full = bundle.generateBatch(prompts, options);
+    const auto lean = bundle.generateBatch(prompts, options, {}, /*withJoints=*/false);
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+        EXPECT_TRUE(torch::equal(full[i].features, lean[i].features)) << i;
+        EXPECT_TRUE(full[i].joints.defined());
+        EXPECT_FALSE(lean[i].joints.defined());
+    }
+}
+
 TEST_F(Bundle, BadPromptsAreClearErrorsOrTruncated)
 {
     mp::ModelBundle bundle(s_dir / "bundle");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -140,6 +141,60 @@ TEST(EvalEvaluation, DeterministicForASeed)
     const auto c =
         mp::evaluateModel(*f.evaluator, f.vocabulary, f.dataset, noiseGenerator, options);
     EXPECT_NE(a.metrics.at("FID").values, c.metrics.at("FID").values);
+}
+
+// Generation batches on several threads: the same batches, so the same metrics as one thread.
+TEST(EvalEvaluation, GenerationThreadsGiveTheSameMetrics)
+{
+    auto f = makeFixture();
+    auto options = smallOptions();
+    options.replications = 2;
+    options.generationBatchSize = 7; // many batches per stage
+    std::atomic<int> calls{0};
+    const mp::MotionGeneratorFn counting = [&](const std::vector<mp::GenerationRequest> &r) {
+        ++calls;
+        return noiseGenerator(r);
+    };
+    const auto one = mp::evaluateModel(*f.evaluator, f.vocabulary, f.dataset, counting, options);
+    const int callsOne = calls.exchange(0);
+    options.generationThreads = 3;
+    int64_t lastDone = -1, lastTotal = 0;
+    const auto three = mp::evaluateModel(*f.evaluator, f.vocabulary, f.dataset, counting, options,
+                                         [&](int64_t done, int64_t total, auto) {
+                                             lastDone = done;
+                                             lastTotal = total;
+                                             return true;
+                                         });
+    EXPECT_EQ(calls.load(), callsOne);
+    EXPECT_GT(callsOne, 10);
+    for (const auto &[name, stats] : one.metrics)
+        EXPECT_EQ(stats.values, three.metrics.at(name).values) << name;
+    EXPECT_EQ(lastDone, lastTotal);
+}
+
+// A generator's error on a worker thread, and a cancellation while workers run, reach the caller.
+TEST(EvalEvaluation, GenerationThreadErrorsAndCancellationReachTheCaller)
+{
+    auto f = makeFixture();
+    auto options = smallOptions();
+    options.generationBatchSize = 5;
+    options.generationThreads = 2;
+    std::atomic<int> calls{0};
+    const mp::MotionGeneratorFn failing = [&](const std::vector<mp::GenerationRequest> &r) {
+        if (++calls == 4)
+            throw std::runtime_error("generator failed on call 4");
+        return noiseGenerator(r);
+    };
+    try {
+        mp::evaluateModel(*f.evaluator, f.vocabulary, f.dataset, failing, options);
+        ADD_FAILURE() << "no exception";
+    } catch (const std::runtime_error &e) {
+        EXPECT_STREQ(e.what(), "generator failed on call 4");
+    }
+    int reports = 0;
+    EXPECT_THROW(mp::evaluateModel(*f.evaluator, f.vocabulary, f.dataset, noiseGenerator, options,
+                                   [&](int64_t, int64_t, auto) { return ++reports < 3; }),
+                 mp::Cancelled);
 }
 
 TEST(EvalEvaluation, DeterministicGeneratorHasZeroMultimodality)
