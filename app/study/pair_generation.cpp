@@ -60,14 +60,19 @@ SampleInfo sampleInfo(const GeneratedPair &pair, std::size_t index, qint64 promp
 
 } // namespace
 
-GeneratedPair generatePair(ModelBundle &bundle, const PairRequest &request,
-                           const ProgressFn &progress)
+std::vector<MotionSample> generateCandidates(ModelBundle &bundle, const PairRequest &request,
+                                             int count, const ProgressFn &progress)
 {
     if (request.prompt.trimmed().isEmpty())
         throw InputError("a prompt cannot be empty");
     if (request.sampling.maxMotionTokens < 0)
         throw InputError("the maximum number of motion tokens cannot be negative");
-    GenerateOptions options = bundle.defaultOptions({request.seeds[0], request.seeds[1]});
+    if (count < 2)
+        throw InputError("a pair needs at least 2 candidates (got " + std::to_string(count) + ")");
+    std::vector<std::uint64_t> seeds = {request.seeds[0], request.seeds[1]};
+    for (int i = 2; i < count; ++i)
+        seeds.push_back(request.seeds[0] + 7919u * static_cast<std::uint64_t>(i));
+    GenerateOptions options = bundle.defaultOptions(seeds);
     options.sampling.temperature = request.sampling.temperature;
     options.sampling.greedy = request.sampling.temperature <= 0.0;
     options.sampling.topK = request.sampling.topK;
@@ -76,15 +81,23 @@ GeneratedPair generatePair(ModelBundle &bundle, const PairRequest &request,
     validateSampleOptions(options.sampling);
     if (request.sampling.maxMotionTokens > 0)
         options.maxMotionTokens = request.sampling.maxMotionTokens;
+    // One batch: the encoder runs once for all samples.
+    std::vector<MotionSample> samples =
+        bundle.generate(request.prompt.toStdString(), options, progress);
+    if (samples.size() != seeds.size())
+        throw std::runtime_error("generate returned " + std::to_string(samples.size()) +
+                                 " samples for " + std::to_string(seeds.size()) + " seeds");
+    return samples;
+}
 
+GeneratedPair pairOfCandidates(const PairRequest &request, const MotionSample &first,
+                               const MotionSample &second, double fps)
+{
     GeneratedPair pair;
     pair.request = request;
-    pair.fps = bundle.config().fps;
-    // One batch of two rows: the encoder runs once for both samples.
-    pair.samples = bundle.generate(request.prompt.toStdString(), options, progress);
-    if (pair.samples.size() != 2)
-        throw std::runtime_error("generate returned " + std::to_string(pair.samples.size()) +
-                                 " samples for two seeds");
+    pair.request.seeds = {first.seed, second.seed};
+    pair.fps = fps;
+    pair.samples = {first, second};
     const Skeleton &skeleton = smpl22();
     for (std::size_t i = 0; i < 2; ++i) {
         const MotionSample &motion = pair.samples[i];
@@ -93,6 +106,15 @@ GeneratedPair generatePair(ModelBundle &bundle, const PairRequest &request,
             motion.joints.size(1) == skeleton.numJoints())
             pair.clips[i] = toMotionClip(motion.joints, skeleton, pair.fps);
     }
+    return pair;
+}
+
+GeneratedPair generatePair(ModelBundle &bundle, const PairRequest &request,
+                           const ProgressFn &progress)
+{
+    const std::vector<MotionSample> samples = generateCandidates(bundle, request, 2, progress);
+    GeneratedPair pair = pairOfCandidates(request, samples[0], samples[1], bundle.config().fps);
+    pair.selection = PairSelectionRecord{.rule = PairRule::Random, .candidates = 2};
     return pair;
 }
 
@@ -115,6 +137,11 @@ StoredPair storePair(StudyStore &store, const GeneratedPair &pair, const ModelId
                 store.addSample(sampleInfo(pair, i, stored.promptId, stored.modelId, model.name));
         stored.pairId = store.addPair(stored.promptId, stored.sampleIds[0], stored.sampleIds[1],
                                       stored.leftSample);
+        if (pair.selection) {
+            PairSelectionRecord selection = *pair.selection;
+            selection.pairId = stored.pairId;
+            store.addPairSelection(selection);
+        }
     });
     return stored;
 }

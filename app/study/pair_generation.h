@@ -66,11 +66,23 @@ struct GeneratedPair {
     std::array<MotionClip, 2> clips;       // joints for the viewer; empty without joints
     std::array<QByteArray, 2> featuresNpy; // denormalised features, float32 .npy
     double fps = 20.0;
+    // How the pair was chosen among the prompt's candidates (active_pairs.h); stored with it.
+    // generatePair: random of 2. pairId is filled in by storePair.
+    std::optional<PairSelectionRecord> selection;
 };
 
 // Throws InputError for a blank prompt or bad sampling values (names the value).
 GeneratedPair generatePair(ModelBundle &bundle, const PairRequest &request,
                            const ProgressFn &progress = {});
+
+// `count` (>= 2) samples of request.prompt in one batch: seeds request.seeds[0], [1], then
+// request.seeds[0] + 7919·i. Same checks as generatePair.
+std::vector<MotionSample> generateCandidates(ModelBundle &bundle, const PairRequest &request,
+                                             int count, const ProgressFn &progress = {});
+// The pair of two candidates (features as .npy, clips for the viewer), request.seeds set to
+// theirs; no selection record.
+GeneratedPair pairOfCandidates(const PairRequest &request, const MotionSample &first,
+                               const MotionSample &second, double fps);
 
 struct StoredPair {
     qint64 pairId = 0;
@@ -82,7 +94,8 @@ struct StoredPair {
 
 // One transaction: the prompt (request.promptId if set, else a new row), the model (idempotent
 // by content hash), both samples (codes as tokens, features as .npy bytes, seed, sampling) and
-// the pair with leftSample (StudyStore::randomLeftSample() when not given).
+// the pair with leftSample (StudyStore::randomLeftSample() when not given), and the pair's
+// selection record when it has one.
 StoredPair storePair(StudyStore &store, const GeneratedPair &pair, const ModelIdentity &model,
                      std::optional<int> leftSample = std::nullopt);
 

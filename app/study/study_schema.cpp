@@ -141,10 +141,38 @@ const char *const kSchemaV3[] = {
          WHERE c.id = (SELECT MAX(c2.id) FROM current_labels c2 WHERE c2.pair_id = c.pair_id))",
 };
 
+// Online rounds and active pair selection (issue 21). A pair records how it was chosen: the rule
+// (random or margin), the number of candidates sampled for it, the diversity weight and the β of
+// the implicit reward, the pair's margin r(sample_1) − r(sample_2) and the rule's score where the
+// rule computed them (imported pairs have no row). A round k >= 1 is a row written when its
+// adapter is ready: the adapter that samples it (round 0, the base model, has no row), the labels
+// its adapter was trained on (their count and the highest label id, so the set can be read back
+// exactly) and the training run. Both tables are append-only.
+const char *const kSchemaV4[] = {
+    R"(CREATE TABLE pair_selections (
+         pair_id BIGINT PRIMARY KEY REFERENCES pairs(id),
+         rule TEXT NOT NULL CHECK (rule IN ('random', 'margin')),
+         candidates INTEGER NOT NULL CHECK (candidates BETWEEN 2 AND 8),
+         diversity DOUBLE PRECISION NOT NULL DEFAULT 0,
+         beta DOUBLE PRECISION,
+         margin DOUBLE PRECISION,
+         score DOUBLE PRECISION,
+         similarity DOUBLE PRECISION,
+         created_at BIGINT NOT NULL))",
+    R"(CREATE TABLE rounds (
+         round INTEGER PRIMARY KEY CHECK (round >= 1),
+         adapter_id BIGINT NOT NULL REFERENCES adapters(id),
+         trained_labels INTEGER NOT NULL,
+         trained_through_label BIGINT REFERENCES labels(id),
+         run_dir TEXT,
+         training_started_at BIGINT NOT NULL,
+         created_at BIGINT NOT NULL))",
+};
+
 struct Migration {
     int version;
     QStringList statements;
-    QString appendOnlyTable; // a table that gets the dialect's append-only guard, if any
+    QStringList appendOnlyTables; // tables that get the dialect's append-only guard
 };
 
 template <std::size_t N> QStringList toList(const char *const (&statements)[N])
@@ -158,9 +186,10 @@ template <std::size_t N> QStringList toList(const char *const (&statements)[N])
 std::vector<Migration> migrations()
 {
     return {
-        {1, toList(kSchemaV1), QStringLiteral("labels")},
-        {2, toList(kSchemaV2), QString()},
-        {3, toList(kSchemaV3), QStringLiteral("label_tags")},
+        {1, toList(kSchemaV1), {QStringLiteral("labels")}},
+        {2, toList(kSchemaV2), {}},
+        {3, toList(kSchemaV3), {QStringLiteral("label_tags")}},
+        {4, toList(kSchemaV4), {QStringLiteral("pair_selections"), QStringLiteral("rounds")}},
     };
 }
 
@@ -279,11 +308,9 @@ void migrateStudy(QSqlDatabase &db, const SqlDialect &dialect, int targetVersion
             if (stored < migration.version) {
                 for (const QString &statement : migration.statements)
                     exec(db, dialect.expand(statement));
-                if (!migration.appendOnlyTable.isEmpty()) {
-                    for (const QString &statement :
-                         dialect.appendOnlyGuard(migration.appendOnlyTable))
+                for (const QString &table : migration.appendOnlyTables)
+                    for (const QString &statement : dialect.appendOnlyGuard(table))
                         exec(db, statement);
-                }
                 QSqlQuery record(db);
                 record.prepare(QStringLiteral(
                     "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"));

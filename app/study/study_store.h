@@ -160,6 +160,16 @@ public:
     QStringList labelers() const;
     StudyCounts counts() const;
 
+    // How a pair was chosen (append-only, one row per pair; none for imported pairs).
+    void addPairSelection(const PairSelectionRecord &selection);
+    std::optional<PairSelectionRecord> pairSelection(qint64 pairId) const;
+    std::vector<PairSelectionRecord> pairSelections() const; // by pair id
+    // Online rounds (append-only): addRound refuses a round that is not the next one (InputError).
+    void addRound(const RoundInfo &round);
+    std::vector<RoundInfo> rounds() const; // round 1, 2, ...
+    // The highest label row id (0 when none): the bound a round's training set is read up to.
+    qint64 lastLabelId() const;
+
     // Saved splits (explicit id lists). saveSplit refuses an existing name unless replace.
     void saveSplit(const SavedSplit &split, bool replace = false);
     std::optional<SavedSplit> loadSplit(const QString &name) const;

@@ -2,6 +2,7 @@
 // Plain value types of the study store: what a prompt, sample, pair and label look like to the
 // panels, the importers and the statistics. No database types here.
 
+#include "ml/train/pair_selection.h"
 #include "ml/train/preference_degree.h"
 
 #include <QByteArray>
@@ -136,6 +137,33 @@ struct LabelRecord {
     bool retracted = false;           // an undo: the superseded label no longer counts
     std::vector<ReasonTag> tags;      // of a skip, in tag order
     std::optional<bool> watchedBoth;  // empty: not recorded (imported, before schema v3)
+};
+
+// How a pair was chosen (schema v4, issue 21): ml/train/pair_selection.h. Imported pairs have
+// none.
+struct PairSelectionRecord {
+    qint64 pairId = 0;
+    PairRule rule = PairRule::Random;
+    int candidates = 2;               // K samples drawn for the prompt
+    double diversity = 0.0;           // weight of the prompt-similarity penalty
+    std::optional<double> beta;       // of the implicit rewards, when they were computed
+    std::optional<double> margin;     // r(sample_1) − r(sample_2), when computed
+    std::optional<double> score;      // the rule's value (higher teaches more), when it has one
+    std::optional<double> similarity; // to the prompts chosen before, with diversity
+    qint64 createdAtMs = 0;
+};
+
+// A round of an online study (schema v4): from round >= 1 on, pairs are sampled from the base
+// model plus this round's adapter, trained on the labels stored before its training started.
+// Round 0 (no row) samples from the base model.
+struct RoundInfo {
+    int round = 0;
+    qint64 adapterId = 0;
+    int trainedLabels = 0;                     // current labels the adapter was trained on
+    std::optional<qint64> trainedThroughLabel; // the highest label row id among them
+    QString runDir;
+    qint64 trainingStartedAtMs = 0;
+    qint64 createdAtMs = 0; // when the round began (its adapter was ready)
 };
 
 struct StudyCounts {
