@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 namespace mp {
 namespace {
@@ -237,16 +239,53 @@ private:
         }
     }
 
+    // Real crops are embedded once: a clip has few distinct crops (offsets within a unit or two
+    // of its length), drawn again by later replications and by gt_FID's second draw. An
+    // embedding does not depend on its batch-mates (up to float rounding).
     at::Tensor embedCrops(const std::vector<GroundTruthCrop> &picks,
                           const std::vector<at::Tensor> &crops)
     {
+        std::vector<CropKey> keys;
         std::vector<at::Tensor> normalised;
         std::vector<std::int64_t> lengths;
+        std::vector<CropKey> newKeys;
         for (std::size_t i = 0; i < crops.size(); ++i) {
+            keys.push_back({static_cast<std::int64_t>(i), picks[i].start, picks[i].frames});
+            if (m_cropEmbeddings.count(keys.back()) ||
+                std::find(newKeys.begin(), newKeys.end(), keys.back()) != newKeys.end())
+                continue;
+            newKeys.push_back(keys.back());
             normalised.push_back(m_normalise(crops[i]));
             lengths.push_back(picks[i].frames);
         }
-        return m_embed.motions(normalised, lengths);
+        if (!newKeys.empty()) {
+            const auto embedded = m_embed.motions(normalised, lengths);
+            for (std::size_t k = 0; k < newKeys.size(); ++k)
+                m_cropEmbeddings[newKeys[k]] = embedded[static_cast<std::int64_t>(k)];
+        }
+        std::vector<at::Tensor> rowsOut;
+        for (const auto &key : keys)
+            rowsOut.push_back(m_cropEmbeddings.at(key));
+        return torch::stack(rowsOut);
+    }
+
+    // Captions embedded once each, as the crops.
+    at::Tensor embedCaptions(const std::vector<const EvalCaption *> &captions)
+    {
+        std::vector<const EvalCaption *> missing;
+        for (const auto *c : captions)
+            if (!m_captionEmbeddings.count(c) &&
+                std::find(missing.begin(), missing.end(), c) == missing.end())
+                missing.push_back(c);
+        if (!missing.empty()) {
+            const auto embedded = m_embed.texts(missing);
+            for (std::size_t k = 0; k < missing.size(); ++k)
+                m_captionEmbeddings[missing[k]] = embedded[static_cast<std::int64_t>(k)];
+        }
+        std::vector<at::Tensor> rowsOut;
+        for (const auto *c : captions)
+            rowsOut.push_back(m_captionEmbeddings.at(c));
+        return torch::stack(rowsOut);
     }
 
     void embedGroundTruth(Replication &r, MetricRng &rng)
@@ -255,7 +294,7 @@ private:
         drawGroundTruth(rng, r.picks, r.crops);
         for (std::int64_t i = 0; i < m_n; ++i)
             r.captions.push_back(&m_dataset.samples[i].captions[r.picks[i].caption]);
-        r.textEmb = m_embed.texts(r.captions);
+        r.textEmb = embedCaptions(r.captions);
         r.gtEmb = embedCrops(r.picks, r.crops);
     }
 
@@ -444,15 +483,14 @@ private:
         }
         const auto mmMotions = generateAll(r, mmRequests, 2, "multimodality");
         m_timer.start("multimodality embedding");
-        std::vector<at::Tensor> mmEmb;
-        for (std::size_t t = 0; t < chosen.size(); ++t) {
-            const auto i = r.genSet[chosen[t]];
-            const auto first = mmMotions.begin() + std::ptrdiff_t(t * m_options.mmRepeats);
-            const std::vector<at::Tensor> motions(first, first + m_options.mmRepeats);
-            mmEmb.push_back(embedGenerated(
-                motions, std::vector<std::int64_t>(motions.size(), r.picks[i].frames)));
-        }
-        return multimodality(torch::stack(mmEmb), rng, m_options.mmPairs);
+        // All texts' motions in one call (batches by length across texts), then (texts, repeats).
+        std::vector<std::int64_t> gtFrames;
+        for (const auto &request : mmRequests)
+            gtFrames.push_back(request.targetFrames);
+        const auto mmEmb =
+            embedGenerated(mmMotions, gtFrames)
+                .view({static_cast<std::int64_t>(chosen.size()), m_options.mmRepeats, -1});
+        return multimodality(mmEmb, rng, m_options.mmPairs);
     }
 
     void recordMetrics(const Replication &r, MetricRng &rng)
@@ -515,6 +553,10 @@ private:
     EvaluationResult m_result;
     StageTimer m_timer;
     std::map<std::string, std::vector<double>> m_values;
+    // (sample, start, frames) of a real crop -> its embedding; a caption -> its embedding.
+    using CropKey = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
+    std::map<CropKey, at::Tensor> m_cropEmbeddings;
+    std::map<const EvalCaption *, at::Tensor> m_captionEmbeddings;
     const std::size_t m_generationBatch;
     const std::int64_t m_totalSteps;
 };
