@@ -72,8 +72,8 @@ source_model=${looked##*, }
 mkdir -p "$root$source_model"
 step "motionpref-cli generate, from /tmp (a decoy at $source_model)"
 in_root sh -c 'cd /tmp && motionpref-cli --quiet generate --prompt "a person walks forward" --samples 2 --out walk.bvh && motionpref-cli motion info walk_1.bvh'
-step "the thread policy is set before libgomp reads it"
-shown=$(in_root env OMP_DISPLAY_ENV=verbose motionpref-cli --version 2>&1)
+step "the thread policy is set before libgomp reads it (loaded with the command library)"
+shown=$(in_root env OMP_DISPLAY_ENV=verbose motionpref-cli info --device cpu 2>&1)
 grep -E "OMP_WAIT_POLICY|GOMP_SPINCOUNT|motionpref-cli" <<<"$shown"
 grep -q "GOMP_SPINCOUNT = '0'" <<<"$shown" || { echo "FAIL: libgomp spins while waiting" >&2; exit 1; }
 step "motionpref --version"

@@ -1,6 +1,6 @@
 // motionpref-cli corpus build|stats: the procedural text-motion corpus (ml/data/corpus).
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/cli/progress_bar.h"
 #include "ml/core/error.h"
 #include "ml/data/corpus/corpus_builder.h"

@@ -1,7 +1,7 @@
 // motionpref-cli eval ...: the HumanML3D evaluation. The work is in ml/eval (eval_jobs); this file
 // maps flags to options and prints.
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/cli/progress_bar.h"
 #include "ml/core/error.h"
 #include "ml/core/paths.h"

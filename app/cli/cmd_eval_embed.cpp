@@ -1,7 +1,7 @@
 // motionpref-cli eval embed: each clip's evaluator embeddings, no random draw. The work is
 // embedClipsJob (ml/eval/clip_embeddings).
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/cli/progress_bar.h"
 #include "ml/eval/clip_embeddings.h"
 

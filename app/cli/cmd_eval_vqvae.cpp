@@ -1,7 +1,7 @@
 // motionpref-cli eval vqvae: the reconstruction error of a bundle's VQ-VAE on a HumanML3D-layout
 // split, in millimetres. The work is measureVqVaeReconstruction (ml/models/vqvae_eval).
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/cli/progress_bar.h"
 #include "ml/core/error.h"
 #include "ml/core/paths.h"

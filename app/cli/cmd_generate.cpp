@@ -2,7 +2,7 @@
 // adapter), written as HumanML3D .npy (features or joints), BVH or FBX, and/or their token ids
 // as one JSON line (--print-tokens).
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/cli/progress_bar.h"
 #include "app/export/motion_io.h"
 #include "ml/core/error.h"

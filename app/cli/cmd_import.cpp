@@ -2,7 +2,7 @@
 // importMotionGpt (ml/models/motiongpt_import). import evaluator: T2M's finest.tar + GloVe ->
 // an evaluator directory (ml/eval/t2m_import).
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/cli/progress_bar.h"
 #include "ml/eval/t2m_import.h"
 #include "ml/models/bundle.h"

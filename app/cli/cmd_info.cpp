@@ -1,6 +1,6 @@
 // motionpref-cli info: versions, compute device and the default model location.
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/export/assimp_info.h"
 #include "ml/core/device.h"
 #include "ml/core/error.h"

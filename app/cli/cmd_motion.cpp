@@ -1,7 +1,7 @@
 // motionpref-cli motion ...: motion files. The work is in app/export/motion_io (the GUI's Export
 // panel calls the same functions); this file only maps flags to options.
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/export/motion_io.h"
 #include "ml/core/error.h"
 

@@ -2,7 +2,7 @@
 // ml/data/motion_file (.npy, telling features from joints) and app/export/motion_io (.bvh);
 // the numbers are summarizeMotion's, which the GUI shows too.
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/export/motion_io.h"
 #include "ml/core/error.h"
 #include "ml/data/motion_file.h"

@@ -1,7 +1,7 @@
 // motionpref-cli train: one preference-training run (DPO family, reward model, PPO/RLHF) as a
 // background job. SIGTERM or SIGINT stop it at the next step boundary with a checkpoint.
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/cli/local_launch.h"
 #include "app/cli/progress_bar.h"
 #include "ml/core/distributed.h"

@@ -1,7 +1,7 @@
 // motionpref-cli train-base: trains the embedded default bundle (SentencePiece, VQ-VAE, T5) from
 // a HumanML3D-layout corpus, resumably.
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "app/cli/progress_bar.h"
 #include "ml/core/error.h"
 #include "ml/train/train_base.h"

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iostream>
 #include <sstream>
 
 namespace mp::cli {
@@ -16,6 +17,19 @@ const OptionSpec *findOption(const CommandSpec &spec, const std::string &name)
         if (option.name == name)
             return &option;
     return nullptr;
+}
+
+// The error as one line of text: a message may quote bytes of a damaged file (a BVH token, a
+// TorchScript excerpt), and control characters there would break the one-line contract or the
+// terminal. Each is shown as '?'.
+std::string oneLine(std::string message)
+{
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
+        message.pop_back();
+    for (char &c : message)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = '?';
+    return message;
 }
 
 } // namespace
@@ -185,6 +199,22 @@ std::string helpText(const CommandSpec &spec)
     if (spec.usesTorch)
         out << "  --device auto|cpu|cuda      compute device (default auto)\n";
     return out.str();
+}
+
+int runReportingErrors(const std::function<int()> &body)
+{
+    try {
+        return body();
+    } catch (const InputError &e) {
+        std::cerr << "motionpref-cli: error: " << oneLine(e.what()) << "\n";
+        return 1;
+    } catch (const Cancelled &) {
+        std::cerr << "motionpref-cli: cancelled\n";
+        return 1;
+    } catch (const std::exception &e) {
+        std::cerr << "motionpref-cli: internal error: " << oneLine(e.what()) << "\n";
+        return 2;
+    }
 }
 
 } // namespace mp::cli

@@ -1,14 +1,15 @@
 #pragma once
 // The motionpref-cli command table. Each cmd_*.cpp registers its commands with a static
-// CommandRegistration; main.cpp parses the global options once and dispatches.
+// CommandRegistration in a command library (libmotionpref-cli-*.so, command_library.h);
+// main.cpp parses the global options once and dispatches, loading the library only to run.
+// Free of LibTorch and Qt: the thin executable compiles this file, with the libraries' tables
+// copied in at build time (command_table.cpp), so --help and the command list load neither.
 
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <c10/core/Device.h>
 
 namespace mp::cli {
 
@@ -20,12 +21,7 @@ struct OptionSpec {
 };
 
 class ParsedArgs;
-
-struct Context {
-    c10::Device device{c10::kCPU};
-    std::string deviceRequest = "auto"; // --device as given: auto, cpu, cuda[:N]
-    bool quiet = false;                 // no progress bars
-};
+struct Context; // context.h: the compute device and the global options a command runs with
 
 struct CommandSpec {
     std::string path;        // "motion info"
@@ -34,6 +30,9 @@ struct CommandSpec {
     std::string description; // shown in the command's --help, may be several lines
     std::vector<OptionSpec> options;
     bool usesTorch = true; // whether --device matters
+    // The command library that implements it (libmotionpref-cli-LIBRARY.so); set by the
+    // library's registry, never written in a CommandSpec.
+    std::string library;
     std::function<int(const ParsedArgs &, const Context &)> run;
 };
 
@@ -79,5 +78,9 @@ struct CommandRegistration {
 };
 
 std::string helpText(const CommandSpec &spec);
+
+// Runs BODY and turns what it throws into motionpref-cli's contract: one line on stderr,
+// exit 1 for an input error or a cancellation, 2 for an internal error.
+int runReportingErrors(const std::function<int()> &body);
 
 } // namespace mp::cli

@@ -1,8 +1,12 @@
 // motionpref-cli: every operation of the GUI, headless. Exit codes: 0 ok, 1 user error
 // (one line naming what is wrong), 2 internal error.
+//
+// The thin executable (command_library.h): it parses the global options, answers --help,
+// --version and COMMAND --help from the command table compiled in, checks the command's options,
+// and only then loads the command library that runs it (LibTorch, Qt) and hands over.
 
 #include "app/cli/command.h"
-#include "ml/core/device.h"
+#include "app/cli/command_library.h"
 #include "ml/core/error.h"
 #include "ml/core/version.h"
 
@@ -26,8 +30,8 @@ void printCommandList()
 
 int run(std::vector<std::string> args)
 {
-    mp::cli::Context context;
-    std::string &deviceRequest = context.deviceRequest;
+    mp::cli::GlobalOptions options;
+    std::string &deviceRequest = options.deviceRequest;
     bool wantHelp = false;
     // Global options are accepted anywhere on the line and handled here, once.
     std::vector<std::string> rest;
@@ -41,7 +45,7 @@ int run(std::vector<std::string> args)
         if (arg == "--help" || arg == "-h") {
             wantHelp = true;
         } else if (arg == "--quiet" || arg == "-q") {
-            context.quiet = true;
+            options.quiet = true;
         } else if (arg == "--device") {
             if (i + 1 >= args.size())
                 throw mp::InputError("--device needs a value: auto, cpu or cuda");
@@ -70,42 +74,17 @@ int run(std::vector<std::string> args)
         std::cout << mp::cli::helpText(*command);
         return 0;
     }
-    if (command->usesTorch) {
-        mp::configureTorchThreads();
-        context.device = mp::resolveDevice(deviceRequest);
-    }
     rest.erase(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(consumed));
-    const mp::cli::ParsedArgs parsed(*command, rest);
-    return command->run(parsed, context);
-}
-
-// The error as one line of text: a message may quote bytes of a damaged file (a BVH token, a
-// TorchScript excerpt), and control characters there would break the one-line contract or the
-// terminal. Each is shown as '?'.
-std::string oneLine(std::string message)
-{
-    while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
-        message.pop_back();
-    for (char &c : message)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            c = '?';
-    return message;
+    const mp::cli::ParsedArgs checked(*command, rest); // an unknown option fails before loading
+    const auto &library =
+        mp::cli::loadCommandLibrary(mp::cli::commandLibraryPath(command->library));
+    return library.run(command->path, rest, options);
 }
 
 } // namespace
 
 int main(int argc, char **argv)
 {
-    try {
-        return run(std::vector<std::string>(argv + 1, argv + argc));
-    } catch (const mp::InputError &e) {
-        std::cerr << "motionpref-cli: error: " << oneLine(e.what()) << "\n";
-        return 1;
-    } catch (const mp::Cancelled &) {
-        std::cerr << "motionpref-cli: cancelled\n";
-        return 1;
-    } catch (const std::exception &e) {
-        std::cerr << "motionpref-cli: internal error: " << oneLine(e.what()) << "\n";
-        return 2;
-    }
+    return mp::cli::runReportingErrors(
+        [&] { return run(std::vector<std::string>(argv + 1, argv + argc)); });
 }

@@ -2,7 +2,7 @@
 // Progress of long CLI commands on stderr (silent with --quiet): a bar redrawn in place on a
 // terminal, plain lines (one per stage and per tenth of the work) in a pipe or a log file.
 
-#include "app/cli/command.h"
+#include "app/cli/context.h"
 #include "ml/core/progress.h"
 
 #include <string>

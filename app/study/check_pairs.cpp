@@ -6,7 +6,6 @@
 
 #include <ATen/ATen.h>
 
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -16,9 +15,6 @@
 namespace mp {
 
 namespace {
-
-const QString kGoldRateKey = QStringLiteral("gold_rate");
-const QString kRepeatRateKey = QStringLiteral("repeat_rate");
 
 // HumanML3D's 263-d layout (spec §2): root angular velocity, root x/z velocity, root height,
 // 21 joint positions relative to the root (ric), 21 6-d rotations, 22 local velocities, 4 foot
@@ -31,19 +27,6 @@ constexpr int64_t kLocalVelocityEnd = kLocalVelocityBegin + 22 * 3;
 constexpr int64_t kFeatureDims = 263;
 // Jitter: Gaussian noise on the joint positions, in metres: plainly visible shaking.
 constexpr double kJitterStdM = 0.04;
-
-double rateFromMeta(const StudyStore &store, const QString &key)
-{
-    const QString text = store.meta(key);
-    if (text.isEmpty())
-        return 0.0;
-    bool ok = false;
-    const double value = text.toDouble(&ok);
-    if (!ok || !(value >= 0 && value <= kMaxCheckShare))
-        throw InputError("study_meta " + key.toStdString() + " is '" + text.toStdString() +
-                         "', not a rate in [0, 0.5]");
-    return value;
-}
 
 at::Tensor corruptFeatures(const at::Tensor &features, GoldCorruption corruption,
                            std::mt19937_64 &rng)
@@ -116,28 +99,6 @@ bool hasMotion(const SampleInfo &sample)
 }
 
 } // namespace
-
-CheckRates checkRates(const StudyStore &store)
-{
-    return {rateFromMeta(store, kGoldRateKey), rateFromMeta(store, kRepeatRateKey)};
-}
-
-void setCheckRates(StudyStore &store, const CheckRates &rates)
-{
-    for (const double rate : {rates.gold, rates.repeat}) {
-        if (!(rate >= 0 && rate <= kMaxCheckShare))
-            throw InputError("a gold or repeat rate must be in [0, 0.5], got " +
-                             std::to_string(rate));
-    }
-    if (rates.gold + rates.repeat > kMaxCheckShare + 1e-12)
-        throw InputError("gold and repeat rates together must be at most 0.5 (one check pair "
-                         "at most before each normal pair), got " +
-                         std::to_string(rates.gold + rates.repeat));
-    store.runInTransaction([&] {
-        store.setMeta(kGoldRateKey, QString::number(rates.gold));
-        store.setMeta(kRepeatRateKey, QString::number(rates.repeat));
-    });
-}
 
 QString goldCorruptionName(GoldCorruption corruption)
 {

@@ -699,3 +699,7 @@ void LabelSession::relabeled(qint64 pairId)
 }
 
 } // namespace mp
+
+// The session's meta-object here, where StudyStore is complete (label_session.h only declares
+// it): study_store.cpp includes its own, so the library's mocs_compilation.cpp no longer does.
+#include "moc_label_session.cpp"

@@ -302,19 +302,6 @@ std::map<qint64, std::vector<LabelRecord>> currentLabelsByPair(const StudyStore 
 
 } // namespace
 
-QString csvCell(const QString &value, bool text)
-{
-    QString cell = value;
-    if (text && !cell.isEmpty() && QStringLiteral("=+-@").contains(cell.front()))
-        cell.prepend(QLatin1Char('\''));
-    if (cell.contains(QLatin1Char(',')) || cell.contains(QLatin1Char('"')) ||
-        cell.contains(QLatin1Char('\n')) || cell.contains(QLatin1Char('\r'))) {
-        cell.replace(QLatin1String("\""), QLatin1String("\"\""));
-        cell = QLatin1Char('"') + cell + QLatin1Char('"');
-    }
-    return cell;
-}
-
 QString tokenPathFor(const QString &featuresPath)
 {
     QString path = featuresPath.left(featuresPath.size() - 4);

@@ -644,3 +644,8 @@ QString StudyStore::integrityCheck() const
 }
 
 } // namespace mp
+
+// StudyStore's meta-object here, not in the library's mocs_compilation.cpp with every other
+// class's: a program that uses the store links without the label session and pair generation
+// (LibTorch) that the shared file would pull in (app/cli/command_library.h).
+#include "moc_study_store.cpp"

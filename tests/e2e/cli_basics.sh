@@ -39,9 +39,33 @@ out=$("$cli" info --bogus 2>&1); code=$?
 # says PASSIVE too but spins 300000 times first); a policy the user set stays.
 spins() { env -u OMP_WAIT_POLICY -u OPENBLAS_NUM_THREADS -u GOMP_SPINCOUNT OMP_DISPLAY_ENV=verbose \
   "$@" 2>&1 >/dev/null | sed -n "s/^ *GOMP_SPINCOUNT = '\(.*\)'/\1/p"; }
-[[ $(spins "$cli" --version) == 0 ]] || fail "libgomp spins while waiting: $(spins "$cli" --version)"
-[[ $(spins env OMP_WAIT_POLICY=active "$cli" --version) != 0 ]] \
+# libgomp comes with LibTorch, loaded with the command library after the executable started:
+# the executable's getenv still answers it.
+[[ $(spins "$cli" info --device cpu) == 0 ]] \
+  || fail "libgomp spins while waiting: $(spins "$cli" info --device cpu)"
+[[ $(spins env OMP_WAIT_POLICY=active "$cli" info --device cpu) != 0 ]] \
   || fail "a user's OMP_WAIT_POLICY=active is not kept"
+# The executable loads LibTorch only for a command that needs it (app/cli/command_library.h):
+# not for --help, --version or a command's --help.
+loads_torch() { LD_DEBUG=files "$@" 2>&1 >/dev/null | grep -q 'file=libtorch_cpu'; }
+for words in "--help" "--version" "study --help" "generate --help" "no-such-command"; do
+  ! loads_torch "$cli" $words || fail "'motionpref-cli $words' loads LibTorch"
+done
+loads_torch "$cli" info --device cpu || fail "LD_DEBUG=files does not show LibTorch loading"
+copy=$(mktemp -d); trap 'rm -rf "$copy"' EXIT
+# The study store's commands that touch no motion or model run without it too.
+"$cli" study create "$copy/s.mpstudy" >/dev/null || fail "study create"
+for words in "study info" "study checks" "study agreement" "study labelers"; do
+  "$cli" $words "$copy/s.mpstudy" >/dev/null || fail "$words"
+  ! loads_torch "$cli" $words "$copy/s.mpstudy" || fail "'motionpref-cli $words' loads LibTorch"
+done
+# Without its command library the executable says where it looked, in one line, and exits 2.
+mkdir "$copy/bin" && cp "$cli" "$copy/bin/"
+"$copy/bin/motionpref-cli" --help | grep -q 'commands:' || fail "--help needs a command library"
+out=$("$copy/bin/motionpref-cli" info 2>&1); code=$?
+[[ $code -eq 2 && $(echo "$out" | wc -l) -eq 1 ]] || fail "no command library: exit $code, $out"
+echo "$out" | grep -qF "$copy/lib/motionpref/libmotionpref-cli-" \
+  || fail "the error does not name the library's path: $out"
 # The GUI executable answers --help and --version without a display (skipped in a headless build).
 gui=${MP_BUILD_DIR:-}/app/motionpref
 if [[ -n "${MP_BUILD_DIR:-}" && -x "$gui" ]]; then
