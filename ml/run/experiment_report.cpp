@@ -254,7 +254,13 @@ std::string experimentResultsMarkdown(const ExperimentResults &results)
         << (e.mmTexts > 0 ? ", MultiModality on " + std::to_string(e.mmTexts) + " texts"
                           : std::string(", no MultiModality"))
         << ". Each cell is mean ± 95% interval (1.96·std/√n over the n replication values, the "
-           "seeds of a configuration pooled).\n\n";
+           "seeds of a configuration pooled).";
+    if (e.replications < 10)
+        out << " With " << e.replications
+            << " replications per run these intervals are rough (a normal approximation "
+               "from few values; R-precision moves in steps of 1/clips, so equal "
+               "differences give a zero-width interval).";
+    out << "\n\n";
 
     std::size_t evaluated = 0, failed = 0;
     for (const auto &r : results.state.runs) {
