@@ -6,6 +6,7 @@
 #include "app/jobs/run_follower.h"
 #include "ml/core/error.h"
 #include "ml/run/run_config.h"
+#include "ui/train/experiment_view.h"
 #include "ui/train/train_charts.h"
 #include "ui/train/train_form.h"
 
@@ -85,8 +86,12 @@ TrainPanel::TrainPanel(Settings &settings, QWidget *parent)
     m_resume->setToolTip(tr("Continue the selected stopped run from its last checkpoint"));
     auto *open = new QPushButton(tr("&Open Run..."), this);
     open->setToolTip(tr("Add a run directory (finished, running or remote) to the charts"));
+    auto *openExperiment = new QPushButton(tr("Open E&xperiment..."), this);
+    openExperiment->setObjectName(QStringLiteral("openExperiment"));
+    openExperiment->setToolTip(tr("Show an experiment directory (motionpref-cli experiment run): "
+                                  "its table and a bar chart with 95% whiskers"));
     auto *buttons = new QHBoxLayout;
-    for (QPushButton *button : {m_start, m_stop, m_resume, open})
+    for (QPushButton *button : {m_start, m_stop, m_resume, open, openExperiment})
         buttons->addWidget(button);
 
     auto *left = new QWidget(this);
@@ -131,6 +136,7 @@ TrainPanel::TrainPanel(Settings &settings, QWidget *parent)
     connect(m_stop, &QPushButton::clicked, this, [this] { m_job->stop(); });
     connect(m_resume, &QPushButton::clicked, this, &TrainPanel::resumeClicked);
     connect(open, &QPushButton::clicked, this, &TrainPanel::openClicked);
+    connect(openExperiment, &QPushButton::clicked, this, &TrainPanel::openExperimentClicked);
     connect(m_runs, &QListWidget::itemChanged, this, &TrainPanel::runToggled);
     connect(m_runs, &QListWidget::currentItemChanged, this, &TrainPanel::updateButtons);
     connect(m_job, &JobRunner::logAppended, this, [this](const QString &text) {
@@ -335,6 +341,29 @@ void TrainPanel::openClicked()
         QFileDialog::getExistingDirectory(this, tr("Open run directory"), defaultRunsRoot());
     if (!runDir.isEmpty())
         openRun(runDir);
+}
+
+ExperimentView *TrainPanel::openExperiment(const QString &dir)
+{
+    auto *view = new ExperimentView(this);
+    view->setWindowFlag(Qt::Window);
+    view->setAttribute(Qt::WA_DeleteOnClose);
+    if (!view->open(dir)) {
+        showMessage(view->errorString(), true);
+        delete view;
+        return nullptr;
+    }
+    view->resize(900, 640);
+    view->show();
+    return view;
+}
+
+void TrainPanel::openExperimentClicked()
+{
+    const QString dir =
+        QFileDialog::getExistingDirectory(this, tr("Open experiment directory"), defaultRunsRoot());
+    if (!dir.isEmpty())
+        openExperiment(dir);
 }
 
 void TrainPanel::updateButtons()

@@ -14,6 +14,7 @@ class QPushButton;
 
 namespace mp {
 
+class ExperimentView;
 class JobRunner;
 class RunFollower;
 class Settings;
@@ -30,6 +31,10 @@ public:
     bool openRun(const QString &runDir);
     // Writes RUN_DIR/run.json from the form and starts `motionpref-cli train` on it.
     bool startRun(const QString &runDir);
+    // Shows an experiment directory (`motionpref-cli experiment run`) in its own window: the
+    // results table and a bar chart with 95% whiskers. Null with the error in the panel's
+    // message when it cannot be read.
+    ExperimentView *openExperiment(const QString &dir);
     TrainCharts *charts() const { return m_charts; }
     TrainForm *form() const { return m_form; }
     JobRunner *job() const { return m_job; }
@@ -45,6 +50,7 @@ private:
     void startClicked();
     void resumeClicked();
     void openClicked();
+    void openExperimentClicked();
     void runToggled(QListWidgetItem *item);
     void updateButtons();
     void showMessage(const QString &text, bool error);
