@@ -1,10 +1,13 @@
 #include "ml/train/preference_data.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include <torch/torch.h>
@@ -17,6 +20,9 @@
 
 namespace mp {
 namespace {
+
+constexpr std::string_view kIdCountPrefix = "# ";
+constexpr std::string_view kIdCountSuffix = " pair ids";
 
 std::vector<std::int64_t> readCodes(const nlohmann::json &value, const std::string &where)
 {
@@ -173,11 +179,22 @@ PreferenceSplit splitPreferencePairs(const std::vector<PreferencePair> &pairs, d
 
 void writePairIdList(const std::vector<std::int64_t> &ids, const std::filesystem::path &path)
 {
-    std::ofstream out(path, std::ios::trunc);
-    for (const auto id : ids)
-        out << id << "\n";
-    if (!out.flush())
-        throw InputError(path.string() + ": cannot write the id list");
+    // Written beside and renamed over: a crash leaves the old list or the new one, never a
+    // list cut at a line boundary (which would read as a valid, shorter list).
+    std::filesystem::path temporary = path;
+    temporary += ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::trunc);
+        out << kIdCountPrefix << ids.size() << kIdCountSuffix << "\n";
+        for (const auto id : ids)
+            out << id << "\n";
+        if (!out.flush())
+            throw InputError(path.string() + ": cannot write the id list");
+    }
+    std::error_code error;
+    std::filesystem::rename(temporary, path, error);
+    if (error)
+        throw InputError(path.string() + ": cannot write the id list: " + error.message());
 }
 
 std::vector<std::int64_t> readPairIdList(const std::filesystem::path &path)
@@ -186,10 +203,27 @@ std::vector<std::int64_t> readPairIdList(const std::filesystem::path &path)
     if (!in)
         throw InputError(path.string() + ": cannot open the id list");
     std::vector<std::int64_t> ids;
+    std::optional<std::size_t> statedCount;
     std::string line;
     for (std::int64_t number = 1; std::getline(in, line); ++number) {
-        if (line.find_first_not_of(" \t\r") == std::string::npos)
+        const auto start = line.find_first_not_of(" \t\r");
+        if (start == std::string::npos)
             continue;
+        if (line[start] == '#') {
+            // Our own lists start with "# N pair ids", so a list cut short is told from a short
+            // list; other comments are the user's.
+            const std::string_view comment = std::string_view(line).substr(start);
+            if (comment.starts_with(kIdCountPrefix) && comment.ends_with(kIdCountSuffix)) {
+                const auto digits =
+                    comment.substr(kIdCountPrefix.size(),
+                                   comment.size() - kIdCountPrefix.size() - kIdCountSuffix.size());
+                std::size_t count = 0;
+                if (std::from_chars(digits.data(), digits.data() + digits.size(), count).ptr ==
+                    digits.data() + digits.size())
+                    statedCount = count;
+            }
+            continue;
+        }
         try {
             std::size_t used = 0;
             ids.push_back(std::stoll(line, &used));
@@ -200,6 +234,10 @@ std::vector<std::int64_t> readPairIdList(const std::filesystem::path &path)
                              ": not a pair id: '" + line + "'");
         }
     }
+    if (statedCount && *statedCount != ids.size())
+        throw InputError(path.string() + ": holds " + std::to_string(ids.size()) +
+                         " pair ids but says it was written with " + std::to_string(*statedCount) +
+                         " (cut or edited); restore it or start the run in a new directory");
     return ids;
 }
 

@@ -47,7 +47,10 @@ struct PreferenceSplit {
 PreferenceSplit splitPreferencePairs(const std::vector<PreferencePair> &pairs, double evalFraction,
                                      std::uint64_t seed);
 
-// One pair id per line. Reading names the file and line of a bad entry.
+// One pair id per line, after a first line "# N pair ids" (written to a temporary file and renamed
+// over). Reading skips '#' comments, names the file and line of a bad entry, and refuses a list
+// whose ids are fewer or more than its first line says (cut or edited); lists without that line
+// (written by hand or by older versions) are read as they are.
 void writePairIdList(const std::vector<std::int64_t> &ids, const std::filesystem::path &path);
 std::vector<std::int64_t> readPairIdList(const std::filesystem::path &path);
 

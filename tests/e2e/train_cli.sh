@@ -44,7 +44,9 @@ done
 grep -q '"type":"step"' "$work/full/events.jsonl" || fail "no step events"
 grep -q '"type":"eval".*"eval_rewards/accuracies"' "$work/full/events.jsonl" || fail "no eval events"
 tail -n 1 "$work/full/events.jsonl" | grep -q '"type":"done"' || fail "last event is not done"
-cmp -s "$work/split/train.txt" "$work/full/train_ids.txt" || fail "train ids not the given list"
+# The run's list starts with its count line ("# N pair ids"); the ids are the given ones.
+cmp -s <(grep -v '^#' "$work/split/train.txt") <(grep -v '^#' "$work/full/train_ids.txt") ||
+    fail "train ids not the given list"
 
 # The same directory again: refused, nothing lost.
 before=$(wc -l <"$work/full/events.jsonl")

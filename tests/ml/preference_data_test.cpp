@@ -14,6 +14,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <numbers>
 #include <set>
 
@@ -128,6 +129,32 @@ TEST_F(PreferenceData, SplitPartitionsAndIdListsRoundTrip)
     EXPECT_EQ(mp::readPairIdList(dir / "train.txt"), split.trainIds);
     EXPECT_THROW(mp::readPairIdList(write("ids.txt", "12\nabc\n")), mp::InputError);
     EXPECT_THROW(mp::pairsWithIds(all, {999}, "ids.txt"), mp::InputError);
+}
+
+TEST_F(PreferenceData, AnIdListCutShortIsRefusedAndAHandWrittenOneIsRead)
+{
+    const std::vector<std::int64_t> ids = {4, 8, 15, 16, 23, 42};
+    const auto path = dir / "train_ids.txt";
+    mp::writePairIdList(ids, path);
+    EXPECT_FALSE(std::filesystem::exists(dir / "train_ids.txt.tmp"));
+    EXPECT_EQ(mp::readPairIdList(path), ids);
+
+    // Cut at a line boundary: every line left is a valid id, so only the count can tell.
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text.resize(text.rfind("16\n"));
+    const auto cut = write("cut.txt", text);
+    try {
+        mp::readPairIdList(cut);
+        FAIL() << "a list cut short was read";
+    } catch (const mp::InputError &error) {
+        const std::string message = error.what();
+        EXPECT_NE(message.find("cut.txt"), std::string::npos) << message;
+        EXPECT_NE(message.find("holds 3 pair ids"), std::string::npos) << message;
+    }
+    // Lists without the count line (by hand, or older runs) and user comments still read.
+    EXPECT_EQ(mp::readPairIdList(write("hand.txt", "# mine\n7\n\n9\n")),
+              (std::vector<std::int64_t>{7, 9}));
 }
 
 TEST_F(PreferenceData, DegreeSelectionNarrowsAFixedSplitsTrainingPairsOnly)
