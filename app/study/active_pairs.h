@@ -24,6 +24,13 @@ struct PairSelectionSettings {
     bool operator==(const PairSelectionSettings &) const = default;
 };
 
+// Random of 2 without diversity: a plain pair (generatePair), no candidates to score.
+inline bool isPlain(const PairSelectionSettings &settings)
+{
+    return settings.rule == PairRule::Random && settings.candidates == 2 &&
+           settings.diversity == 0.0;
+}
+
 // The study's settings (study_meta "pair_rule", "pair_candidates", "pair_diversity",
 // "pair_beta"), defaults where unset; InputError naming the study and the key for a bad value.
 PairSelectionSettings pairSelectionSettings(const StudyStore &store);

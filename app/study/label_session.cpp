@@ -2,8 +2,10 @@
 
 #include "app/study/label_write_queue.h"
 
+#include "app/study/active_pairs.h"
 #include "app/study/check_pairs.h"
 #include "app/study/sample_motion.h"
+#include "app/study/study_rounds.h"
 #include "app/study/study_store.h"
 #include "ml/core/device.h"
 #include "ml/core/error.h"
@@ -13,14 +15,15 @@
 #include <QRandomGenerator>
 #include <QTextStream>
 
-#include <utility>
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
+#include <utility>
 
 // LibTorch's jit headers have a member named slots(), which Qt's keyword macro would eat.
 #pragma push_macro("slots")
 #undef slots
 #include "ml/models/bundle.h"
+#include "ml/models/lora.h"
 #pragma pop_macro("slots")
 
 #include <mutex>
@@ -44,6 +47,8 @@ struct LabelSession::LoadedModel {
     std::unique_ptr<ModelBundle> bundle;
     ModelIdentity identity;
     QString dir;
+    QString adapterDir;
+    SelectionState selection; // prompts chosen so far (diversity) and the pick's draw
     std::mutex mutex;
 };
 
@@ -120,6 +125,34 @@ void LabelSession::setModelDir(const QString &dir, const QString &device, bool l
         loadModel();
 }
 
+void LabelSession::setAdapterDir(const QString &dir)
+{
+    if (dir == m_adapterDir)
+        return;
+    m_adapterDir = dir;
+    if (m_modelState == ModelState::NotLoaded)
+        return; // loaded with the adapter when needed
+    m_model.reset();
+    dropPrefetched(); // made by the previous sampler
+    m_modelState = ModelState::NotLoaded;
+    m_modelMessage.clear();
+    emit modelStateChanged();
+    if (m_mode == Mode::Typed || m_mode == Mode::List)
+        loadModel();
+}
+
+bool LabelSession::syncRound()
+{
+    if (!m_store || !m_store->isOpen())
+        return false;
+    const RoundStatus status = roundStatus(*m_store);
+    const QString dir = status.adapter ? status.adapter->path : QString();
+    if (dir == m_adapterDir)
+        return false;
+    setAdapterDir(dir);
+    return true;
+}
+
 void LabelSession::loadModel()
 {
     if (m_modelState == ModelState::Loading || m_modelState == ModelState::Ready)
@@ -131,8 +164,9 @@ void LabelSession::loadModel()
         return; // onModelLoaded starts the load of the directory chosen meanwhile
     const QString dir = m_modelDir;
     const QString device = m_device;
+    const QString adapterDir = m_adapterDir;
     m_modelJobRunning = true;
-    m_modelWatcher.setFuture(QtConcurrent::run([dir, device]() -> ModelResult {
+    m_modelWatcher.setFuture(QtConcurrent::run([dir, device, adapterDir]() -> ModelResult {
         try {
             if (dir.isEmpty())
                 throw InputError("no model directory is set");
@@ -141,11 +175,19 @@ void LabelSession::loadModel()
             model->bundle = std::make_unique<ModelBundle>(dir.toStdString(),
                                                           resolveDevice(device.toStdString()));
             model->identity = ModelIdentity::ofDirectory(dir);
-            return {model, dir, QString()};
+            if (!adapterDir.isEmpty()) {
+                loadLoraAdapter(*model->bundle->t5(), adapterDir.toStdString());
+                model->bundle->t5()->eval();
+                model->adapterDir = adapterDir;
+                model->identity.adapterName = QFileInfo(adapterDir).fileName();
+                model->identity.adapterPath = QFileInfo(adapterDir).absoluteFilePath();
+                model->identity.adapterHash = StudyStore::contentHash(adapterDir);
+            }
+            return {model, dir, adapterDir, QString()};
         } catch (const std::exception &error) {
             // The bundle's errors usually start with the directory already.
             const QString what = QString::fromUtf8(error.what());
-            return {nullptr, dir,
+            return {nullptr, dir, adapterDir,
                     what.contains(dir) && !dir.isEmpty()
                         ? tr("Cannot load the model: %1").arg(what)
                         : tr("Cannot load the model from %1: %2")
@@ -158,8 +200,8 @@ void LabelSession::onModelLoaded()
 {
     m_modelJobRunning = false;
     ModelResult result = m_modelWatcher.result();
-    if (result.dir != m_modelDir) {
-        // The directory changed while this one loaded: load the new one.
+    if (result.dir != m_modelDir || result.adapterDir != m_adapterDir) {
+        // The directory or adapter changed while this one loaded: load the new one.
         m_modelState = ModelState::NotLoaded;
         loadModel();
         return;
@@ -426,6 +468,14 @@ void LabelSession::ensureGenerating()
         return;
     if (m_mode == Mode::List && m_listNext >= m_list.size())
         return;
+    PairSelectionSettings selection;
+    try {
+        syncRound(); // a round added since (here or by another program) samples from now on
+        selection = pairSelectionSettings(*m_store);
+    } catch (const std::exception &error) {
+        fail(QString::fromUtf8(error.what()));
+        return;
+    }
     if (m_modelState == ModelState::NotLoaded)
         loadModel();
     if (m_modelState != ModelState::Ready)
@@ -448,17 +498,21 @@ void LabelSession::ensureGenerating()
     const std::shared_ptr<LoadedModel> model = m_model;
     m_generationJobRunning = true;
     m_generatingListIndex = listIndex;
-    m_generationWatcher.setFuture(
-        QtConcurrent::run([model, request, listIndex]() -> GenerationResult {
-            try {
-                const std::lock_guard lock(model->mutex);
+    m_generationWatcher.setFuture(QtConcurrent::run([model, request, listIndex,
+                                                     selection]() -> GenerationResult {
+        try {
+            const std::lock_guard lock(model->mutex);
+            if (isPlain(selection))
                 return {generatePair(*model->bundle, request), listIndex, QString()};
-            } catch (const std::exception &error) {
-                return {std::nullopt, listIndex,
-                        tr("Generating a pair for %1: %2")
-                            .arg(quoted(request.prompt), QString::fromUtf8(error.what()))};
-            }
-        }));
+            return {
+                generateSelectedPair(*model->bundle, {request}, selection, model->selection).pair,
+                listIndex, QString()};
+        } catch (const std::exception &error) {
+            return {std::nullopt, listIndex,
+                    tr("Generating a pair for %1: %2")
+                        .arg(quoted(request.prompt), QString::fromUtf8(error.what()))};
+        }
+    }));
 }
 
 void LabelSession::onGenerated()

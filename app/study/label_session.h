@@ -12,6 +12,12 @@
 //   (check_pairs.h: assignNextWithChecks), shown like any other pair.
 // - A pair of the study (imported, simulated, generated earlier) is shown from its stored
 //   features, or from its codes decoded by the model.
+// - Generated pairs follow the study's pair selection (active_pairs.h: K candidates, random or
+//   smallest-margin pick, recorded with the pair) and its online round (study_rounds.h): the
+//   sampler is the base model plus the latest round's adapter, switched when a round is added
+//   (checked before each generation), so a round finished by a background job or by another
+//   program takes over from the next pair on. Which model made a pair stays hidden until the
+//   vote, as below.
 // - Labels go to the store (left/right mapped by the pair's leftSample) with the time spent on
 //   the pair, through a LabelWriteQueue: a study locked by another program never blocks the
 //   GUI thread longer than kBusyTimeoutMs; the label waits in the queue, in order, and the next
@@ -90,6 +96,13 @@ public:
     QString modelMessage() const { return m_modelMessage; } // the error, naming the directory
     QString modelName() const;
 
+    // The adapter on top of the model (an online round's; empty: the base model). syncRound()
+    // sets it from the study; a pair generated ahead by the previous sampler is dropped.
+    void setAdapterDir(const QString &dir);
+    QString adapterDir() const { return m_adapterDir; }
+    // Makes the sampler the study's current round's (study_rounds.h); returns whether it changed.
+    bool syncRound();
+
     // For the next pairs: a pair generated ahead with the old values is made again.
     void setSampling(const PairSampling &sampling);
     const PairSampling &sampling() const { return m_sampling; }
@@ -160,6 +173,7 @@ private:
     struct ModelResult {
         std::shared_ptr<LoadedModel> model;
         QString dir;
+        QString adapterDir;
         QString error;
     };
 
@@ -184,6 +198,7 @@ private:
     QString m_labeler;
     QString m_modelDir;
     QString m_device = QStringLiteral("auto");
+    QString m_adapterDir;
     ModelState m_modelState = ModelState::NotLoaded;
     QString m_modelMessage;
     std::shared_ptr<LoadedModel> m_model;

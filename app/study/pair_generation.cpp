@@ -41,13 +41,14 @@ QByteArray featuresAsNpy(const at::Tensor &features)
 }
 
 SampleInfo sampleInfo(const GeneratedPair &pair, std::size_t index, qint64 promptId, qint64 modelId,
-                      const QString &origin)
+                      std::optional<qint64> adapterId, const QString &origin)
 {
     const MotionSample &motion = pair.samples[index];
     const PairSampling &sampling = pair.request.sampling;
     SampleInfo info;
     info.promptId = promptId;
     info.modelId = modelId;
+    info.adapterId = adapterId;
     info.seed = static_cast<qint64>(motion.seed);
     info.temperature = sampling.temperature;
     info.topK = sampling.topK;
@@ -132,9 +133,13 @@ StoredPair storePair(StudyStore &store, const GeneratedPair &pair, const ModelId
                               ? store.prompt(*pair.request.promptId).id // checks it exists
                               : store.addPrompt(pair.request.prompt, pair.request.source);
         stored.modelId = store.addModel(model.name, model.path, model.contentHash);
+        std::optional<qint64> adapterId;
+        if (!model.adapterHash.isEmpty())
+            adapterId = store.addAdapter(stored.modelId, model.adapterName, model.adapterPath,
+                                         model.adapterHash);
         for (std::size_t i = 0; i < 2; ++i)
-            stored.sampleIds[i] =
-                store.addSample(sampleInfo(pair, i, stored.promptId, stored.modelId, model.name));
+            stored.sampleIds[i] = store.addSample(
+                sampleInfo(pair, i, stored.promptId, stored.modelId, adapterId, model.name));
         stored.pairId = store.addPair(stored.promptId, stored.sampleIds[0], stored.sampleIds[1],
                                       stored.leftSample);
         if (pair.selection) {

@@ -50,6 +50,11 @@ struct ModelIdentity {
     QString name;
     QString path;
     QString contentHash;
+    // The LoRA adapter on top of the bundle (an online round's), if any: part of the identity
+    // of every sample it makes (StudyStore::addAdapter, samples.adapter_id).
+    QString adapterName;
+    QString adapterPath;
+    QString adapterHash; // empty: the base model alone
     static ModelIdentity ofDirectory(const QString &bundleDir);
 };
 
@@ -92,10 +97,10 @@ struct StoredPair {
     int leftSample = 1;
 };
 
-// One transaction: the prompt (request.promptId if set, else a new row), the model (idempotent
-// by content hash), both samples (codes as tokens, features as .npy bytes, seed, sampling) and
-// the pair with leftSample (StudyStore::randomLeftSample() when not given), and the pair's
-// selection record when it has one.
+// One transaction: the prompt (request.promptId if set, else a new row), the model and its
+// adapter if any (idempotent by content hash), both samples (codes as tokens, features as .npy
+// bytes, seed, sampling) and the pair with leftSample (StudyStore::randomLeftSample() when not
+// given), and the pair's selection record when it has one.
 StoredPair storePair(StudyStore &store, const GeneratedPair &pair, const ModelIdentity &model,
                      std::optional<int> leftSample = std::nullopt);
 
