@@ -162,7 +162,12 @@ QString modelDisplayName(const AbModelRef &ref)
         name = QStringLiteral("(no bundle)");
     if (ref.adapterDir.isEmpty())
         return name;
-    const QDir adapter(QDir::cleanPath(ref.adapterDir));
+    return name + QStringLiteral(" + ") + adapterDisplayName(ref.adapterDir);
+}
+
+QString adapterDisplayName(const QString &adapterDir)
+{
+    const QDir adapter(QDir::cleanPath(adapterDir));
     QString adapterName = adapter.dirName();
     // best/, checkpoints/12/ or adapter/ say little without their run directory.
     static const QStringList generic = {QStringLiteral("best"), QStringLiteral("adapter"),
@@ -173,7 +178,7 @@ QString modelDisplayName(const AbModelRef &ref)
     if (generic.contains(adapterName) || numeric ||
         adapterName.startsWith(QLatin1String("checkpoint")))
         adapterName = parent + QLatin1Char('/') + adapterName;
-    return name + QStringLiteral(" + ") + adapterName;
+    return adapterName;
 }
 
 } // namespace mp

@@ -77,5 +77,7 @@ QString modelFilesStamp(const AbModelRef &ref);
 // A short name for a model: the bundle directory's name, and the adapter's (with its run
 // directory for best/ or checkpoint folders): "default", "default + dpo-ipo/best".
 QString modelDisplayName(const AbModelRef &ref);
+// The adapter's part of it: "dpo-ipo/best", "lora-r8".
+QString adapterDisplayName(const QString &adapterDir);
 
 } // namespace mp

@@ -24,6 +24,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QLineEdit>
 #include <QScreen>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -103,6 +104,40 @@ private slots:
         QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
         QCOMPARE(m_panel->pickerA()->model().bundleDir, m_bundle);
         m_panel->pickerB()->setModel({m_bundle, m_adapter});
+    }
+
+    // A picker's fields show the models' names, with the paths in their tooltips; a field being
+    // edited shows the path, a typed path is taken, and the name comes back after.
+    void pickerShowsNamesAndEditsPaths()
+    {
+        ModelPicker *picker = m_panel->pickerB();
+        auto *bundle = picker->findChild<QLineEdit *>("bundleField");
+        auto *adapter = picker->findChild<QLineEdit *>("adapterField");
+        QVERIFY(bundle && adapter);
+        QCOMPARE(bundle->text(), QDir(m_bundle).dirName());
+        QCOMPARE(adapter->text(), QStringLiteral("run/best"));
+        QVERIFY(bundle->toolTip().contains(QDir::toNativeSeparators(m_bundle)));
+        QVERIFY(adapter->toolTip().contains(QDir::toNativeSeparators(m_adapter)));
+
+        m_panel->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(m_panel.get()));
+        QTest::mouseClick(adapter, Qt::LeftButton);
+        QTRY_VERIFY(adapter->hasFocus());
+        QCOMPARE(adapter->text(), QDir::toNativeSeparators(m_adapter));
+        adapter->selectAll();
+        const QString nowhere = m_dir.filePath("nowhere");
+        QTest::keyClicks(adapter, QDir::toNativeSeparators(nowhere));
+        QTest::keyClick(adapter, Qt::Key_Return);
+        QCOMPARE(picker->model().adapterDir, nowhere);
+        QVERIFY(picker->problem().contains("nowhere"));
+        QTest::mouseClick(bundle, Qt::LeftButton); // leaves the adapter field
+        QTRY_VERIFY(bundle->hasFocus());
+        QCOMPARE(adapter->text(), QStringLiteral("nowhere"));
+        QCOMPARE(bundle->text(), QDir::toNativeSeparators(m_bundle));
+        picker->setModel({m_bundle, m_adapter});
+        QCOMPARE(adapter->text(), QStringLiteral("run/best"));
+        m_panel->setFocus();
+        QTRY_COMPARE(bundle->text(), QDir(m_bundle).dirName());
     }
 
     void sideBySideSamePromptAndSeed()

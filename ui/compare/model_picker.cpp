@@ -1,13 +1,16 @@
 #include "ui/compare/model_picker.h"
 
 #include "app/compare/compare_model.h"
+#include "app/core/settings.h"
 
 #include <QDir>
+#include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSignalBlocker>
 #include <QToolButton>
 
 namespace mp {
@@ -15,14 +18,14 @@ namespace mp {
 ModelPicker::ModelPicker(const QString &title, const QString &defaultBundle, QWidget *parent)
     : QGroupBox(title, parent), m_defaultBundle(defaultBundle)
 {
-    m_bundle = new QLineEdit(QDir::toNativeSeparators(defaultBundle), this);
-    m_bundle->setToolTip(tr("Model bundle directory (config.json, model.safetensors, "
-                            "vqvae.safetensors, spiece.model, meta.safetensors)"));
+    m_bundle = new QLineEdit(this);
+    m_bundle->setObjectName(QStringLiteral("bundleField"));
     m_adapter = new QLineEdit(this);
+    m_adapter->setObjectName(QStringLiteral("adapterField"));
     m_adapter->setPlaceholderText(tr("none: the bundle alone"));
-    m_adapter->setToolTip(tr("LoRA adapter directory in PEFT's layout (adapter_config.json, "
-                             "adapter_model.safetensors), e.g. a training run's best/"));
     m_adapter->setClearButtonEnabled(true);
+    m_bundle->installEventFilter(this);
+    m_adapter->installEventFilter(this);
     auto *browseBundle = new QToolButton(this);
     browseBundle->setText(tr("..."));
     browseBundle->setToolTip(tr("Choose a model bundle directory"));
@@ -55,32 +58,78 @@ ModelPicker::ModelPicker(const QString &title, const QString &defaultBundle, QWi
     connect(browseBundle, &QToolButton::clicked, this, &ModelPicker::browseBundle);
     connect(browseAdapter, &QToolButton::clicked, this, &ModelPicker::browseAdapter);
     connect(useDefault, &QToolButton::clicked, this, [this] {
-        m_bundle->setText(QDir::toNativeSeparators(m_defaultBundle));
+        m_model.bundleDir = QDir::cleanPath(m_defaultBundle);
         commit();
     });
-    connect(m_bundle, &QLineEdit::editingFinished, this, &ModelPicker::commit);
-    connect(m_adapter, &QLineEdit::editingFinished, this, &ModelPicker::commit);
+    connect(m_bundle, &QLineEdit::editingFinished, this, [this] { takeTypedPath(m_bundle); });
+    connect(m_adapter, &QLineEdit::editingFinished, this, [this] { takeTypedPath(m_adapter); });
     connect(m_adapter, &QLineEdit::textChanged, this, [this](const QString &text) {
-        if (text.isEmpty()) // the clear button
+        if (text.isEmpty() && !m_model.adapterDir.isEmpty()) { // the clear button
+            m_model.adapterDir.clear();
             commit();
+        }
     });
-    m_committed = model();
-    commit(); // the status line only: nothing changed yet
+    m_model.bundleDir = defaultBundle.isEmpty() ? QString() : QDir::cleanPath(defaultBundle);
+    m_committed = m_model;
+    commit(); // the fields and the status line only: nothing changed yet
 }
 
 AbModelRef ModelPicker::model() const
 {
-    const QString bundle = m_bundle->text().trimmed();
-    const QString adapter = m_adapter->text().trimmed();
-    return {bundle.isEmpty() ? QString() : QDir::cleanPath(QDir::fromNativeSeparators(bundle)),
-            adapter.isEmpty() ? QString() : QDir::cleanPath(QDir::fromNativeSeparators(adapter))};
+    return m_model;
 }
 
 void ModelPicker::setModel(const AbModelRef &model)
 {
-    m_bundle->setText(QDir::toNativeSeparators(model.bundleDir));
-    m_adapter->setText(QDir::toNativeSeparators(model.adapterDir));
+    m_model = {model.bundleDir.isEmpty() ? QString() : QDir::cleanPath(model.bundleDir),
+               model.adapterDir.isEmpty() ? QString() : QDir::cleanPath(model.adapterDir)};
     commit();
+}
+
+bool ModelPicker::eventFilter(QObject *watched, QEvent *event)
+{
+    // The path to edit while a field has the focus; the name again once it is committed.
+    if (watched == m_bundle || watched == m_adapter) {
+        auto *field = static_cast<QLineEdit *>(watched);
+        if (event->type() == QEvent::FocusIn) {
+            const QString &path = field == m_bundle ? m_model.bundleDir : m_model.adapterDir;
+            const QSignalBlocker quiet(field); // no textChanged: this is no edit
+            field->setText(QDir::toNativeSeparators(path));
+        } else if (event->type() == QEvent::FocusOut) {
+            // Qt 6 sends editingFinished on leaving only after an edit since the last one.
+            takeTypedPath(field);
+        }
+    }
+    return QGroupBox::eventFilter(watched, event);
+}
+
+void ModelPicker::takeTypedPath(QLineEdit *field)
+{
+    if (field->isModified()) { // typed, not only focused and left
+        const QString text = field->text().trimmed();
+        (field == m_bundle ? m_model.bundleDir : m_model.adapterDir) =
+            text.isEmpty() ? QString() : QDir::cleanPath(QDir::fromNativeSeparators(text));
+        field->setModified(false);
+    }
+    commit(); // the name again, unless the field still has the focus (Return)
+}
+
+void ModelPicker::showModel()
+{
+    const auto show = [](QLineEdit *field, const QString &path, const QString &name,
+                         const QString &what) {
+        const QSignalBlocker quiet(field);
+        if (!field->hasFocus())
+            field->setText(path.isEmpty() ? QString() : name);
+        field->setToolTip(
+            path.isEmpty() ? what : what + QStringLiteral("\n") + QDir::toNativeSeparators(path));
+    };
+    show(m_bundle, m_model.bundleDir, modelDisplayName(m_model.bundleDir),
+         tr("Model bundle directory (config.json, model.safetensors, vqvae.safetensors, "
+            "spiece.model, meta.safetensors):"));
+    show(m_adapter, m_model.adapterDir, adapterDisplayName(m_model.adapterDir),
+         tr("LoRA adapter directory in PEFT's layout (adapter_config.json, "
+            "adapter_model.safetensors), e.g. a training run's best/:"));
 }
 
 QString ModelPicker::problem() const
@@ -113,26 +162,27 @@ void ModelPicker::setLoadError(const QString &error)
 void ModelPicker::browseBundle()
 {
     const QString dir =
-        QFileDialog::getExistingDirectory(this, tr("Model bundle directory"), m_bundle->text());
+        QFileDialog::getExistingDirectory(this, tr("Model bundle directory"), m_model.bundleDir);
     if (dir.isEmpty())
         return;
-    m_bundle->setText(QDir::toNativeSeparators(dir));
+    m_model.bundleDir = QDir::cleanPath(dir);
     commit();
 }
 
 void ModelPicker::browseAdapter()
 {
-    const QString start = m_adapter->text().isEmpty() ? QDir::homePath() : m_adapter->text();
+    const QString start = m_model.adapterDir.isEmpty() ? QDir::homePath() : m_model.adapterDir;
     const QString dir =
         QFileDialog::getExistingDirectory(this, tr("LoRA adapter directory"), start);
     if (dir.isEmpty())
         return;
-    m_adapter->setText(QDir::toNativeSeparators(dir));
+    m_model.adapterDir = QDir::cleanPath(dir);
     commit();
 }
 
 void ModelPicker::commit()
 {
+    showModel();
     const AbModelRef now = model();
     const QString trouble = problem();
     const QString loaded = m_descriptions.value(now.bundleDir + QLatin1Char('\n') + now.adapterDir);
