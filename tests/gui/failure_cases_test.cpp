@@ -1,7 +1,8 @@
 // What the window does when something outside it goes wrong: a corrupt study file, a study of a
-// newer schema, a broken model bundle, an export to a full disk, a training job killed, a job
-// that fails on a NaN, a run directory deleted while the Train panel follows it. Each gives a
-// message saying what happened and what to do, and the panel works afterwards.
+// newer schema, a broken model bundle, an export to a full disk or a read-only folder, a study
+// another program holds in a write transaction, a training job killed, a job that fails on a
+// NaN, a run directory deleted while the Train panel follows it. Each gives a message saying
+// what happened and what to do, and the panel works afterwards.
 
 // LibTorch before Qt: Qt's `slots` keyword macro breaks torch's jit headers.
 #include "../app/tiny_bundle.h"
@@ -19,6 +20,7 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QLabel>
 #include <QMessageBox>
@@ -210,6 +212,67 @@ private slots:
         QVERIFY(panel.exportTo(m_dir.filePath(QStringLiteral("fine.npy"))));
         QVERIFY(finished.wait(20000));
         QCOMPARE(finished.at(2).at(0).toBool(), true);
+    }
+
+    void anExportToAReadOnlyFolderSaysSo()
+    {
+        // /sys/kernel refuses new files even to root (the tests run as root, which ignores
+        // permission bits, so a chmod 0555 folder would not do).
+        const QString readOnly = QStringLiteral("/sys/kernel/walk.bvh");
+        if (QFile file(readOnly); file.open(QIODevice::WriteOnly)) {
+            file.remove();
+            QSKIP("/sys/kernel is writable here");
+        }
+        const QString input = m_dir.filePath(QStringLiteral("walk_ro.npy"));
+        npy::write(input.toStdString(), torch::rand({40, 22, 3}) + 0.5);
+        ExportPanel panel;
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QVERIFY(panel.openMotion(input));
+        QSignalSpy finished(&panel, &ExportPanel::exportFinished);
+        QVERIFY(panel.exportTo(readOnly));
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(finished.at(0).at(0).toBool(), false);
+        const QString message = finished.at(0).at(1).toString();
+        QVERIFY2(message.contains(readOnly), qPrintable(message));
+        QVERIFY(panel.exportTo(m_dir.filePath(QStringLiteral("fine_ro.bvh"))));
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(finished.at(1).at(0).toBool(), true);
+    }
+
+    void aStudyLockedByAnotherProgramStillOpens()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("held.mpstudy"));
+        {
+            StudyStore store;
+            store.open(path, true);
+        }
+        // Another program in the middle of a write transaction: WAL lets us read meanwhile, so
+        // opening must neither wait for it nor fail.
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), "holder");
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        {
+            QSqlQuery query(db);
+            QVERIFY(query.exec(QStringLiteral("BEGIN EXCLUSIVE")));
+            QVERIFY(query.exec(QStringLiteral(
+                "INSERT INTO study_meta (key, value) VALUES ('held_by', 'another program')")));
+        }
+        Settings settings(m_dir.filePath(QStringLiteral("held.ini")));
+        MainWindow window(settings);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QElapsedTimer clock;
+        clock.start();
+        {
+            MessageCatcher catcher;
+            QVERIFY2(window.openStudy(path, false), qPrintable(catcher.text));
+        }
+        QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(QSqlQuery(db).exec(QStringLiteral("ROLLBACK")));
+        db.close();
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(QStringLiteral("holder"));
     }
 
     void aKilledJobAFailedJobAndAVanishedRunAreTold()
