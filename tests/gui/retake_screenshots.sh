@@ -10,7 +10,7 @@
 # 3. a split and two short DPO runs on it (sigmoid and IPO, HumanML3D metrics every epoch);
 # 4. a motion of a built-in prompt for the Export panel;
 # 5. build/tests/readme_screenshots_test under Xvfb (1400x900 window) writes the PNGs, then
-#    optipng (when installed) shrinks them.
+#    pngquant and optipng (when installed) shrink them.
 # Everything lives in $MP_DEMO_DIR (default /tmp/demo), so no machine path shows in a picture;
 # HOME points there too. The folder is made anew on each run (a folder this script did not make
 # is refused).
@@ -71,6 +71,12 @@ step "a motion for the Export panel"
 step "screenshots"
 MP_README_SHOTS=$out MP_DEMO_DIR=$demo MP_CLI=$cli \
   xvfb-run -a -s "-screen 0 1600x1000x24" "$shots_bin"
+# 256-colour palettes (pngquant, Debian's pngquant) make them about a third of the size with no
+# visible change; optipng then recompresses.
+if command -v pngquant >/dev/null; then
+  pngquant --quality=85-98 --speed 1 --strip --skip-if-larger --force --ext .png "$out"/*.png \
+    || true # --skip-if-larger exits 98/99 for a picture it leaves as it is
+fi
 if command -v optipng >/dev/null; then
   optipng -quiet -o2 "$out"/*.png
 fi
