@@ -55,6 +55,23 @@ void keepRows(at::Tensor &tensor, const at::Tensor &keep)
         tensor = tensor.index_select(0, keep);
 }
 
+// The kept rows (ascending batch indices) moved to the front in place and the tensor narrowed to
+// them; a KV cache that is a view of its buffer narrows the buffer too, so the buffer keeps its
+// room to grow. Only rows after the first finished one move, where index_select copied every row
+// and the next step then copied the whole cache into a new buffer.
+void keepCacheRows(at::Tensor &tensor, at::Tensor &buffer, const std::vector<std::int64_t> &keep)
+{
+    if (!tensor.defined())
+        return;
+    for (std::size_t i = 0; i < keep.size(); ++i)
+        if (keep[i] != static_cast<std::int64_t>(i))
+            tensor.select(0, static_cast<std::int64_t>(i)).copy_(tensor.select(0, keep[i]));
+    const auto rows = static_cast<std::int64_t>(keep.size());
+    tensor = tensor.narrow(0, 0, rows);
+    if (buffer.defined() && buffer.data_ptr() == tensor.data_ptr())
+        buffer = buffer.narrow(0, 0, rows);
+}
+
 } // namespace
 
 GeneratedTokens generateTokens(T5Model &model, const std::vector<std::int64_t> &promptIds,
@@ -168,8 +185,8 @@ GeneratedTokens generateTokensBatch(T5Model &model,
         keepRows(encoderMask, keepIndex);
         for (auto &layer : cache.layers)
             for (auto *attention : {&layer.self, &layer.cross}) {
-                keepRows(attention->key, keepIndex);
-                keepRows(attention->value, keepIndex);
+                keepCacheRows(attention->key, attention->keyBuffer, keep);
+                keepCacheRows(attention->value, attention->valueBuffer, keep);
             }
         std::vector<std::int64_t> stillActive;
         for (auto i : keep)
