@@ -1,5 +1,6 @@
 #include "ml/run/experiment.h"
 
+#include "ml/core/atomic_write.h"
 #include "ml/core/error.h"
 #include "ml/core/json_read.h"
 
@@ -346,18 +347,7 @@ void writeExperimentState(const ExperimentLayout &layout, const Sweep &sweep,
                                          ? Json(std::string(experimentRunStateName(baselineState)))
                                          : Json(nullptr)},
                         {"runs", list}};
-    const auto path = layout.stateFile();
-    const std::filesystem::path temporary = path.string() + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << state.dump(2) << "\n";
-        if (!out.flush())
-            throw InputError(temporary.string() + ": cannot write");
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, path, ec);
-    if (ec)
-        throw InputError(path.string() + ": cannot replace: " + ec.message());
+    writeFileAtomically(layout.stateFile(), state.dump(2) + "\n");
 }
 
 ExperimentState readExperimentState(const ExperimentLayout &layout)

@@ -1,5 +1,6 @@
 #include "ml/run/experiment_report.h"
 
+#include "ml/core/atomic_write.h"
 #include "ml/core/error.h"
 #include "ml/core/json_read.h"
 #include "ml/eval/metrics.h"
@@ -43,21 +44,6 @@ std::string csvText(const std::string &text)
     for (char c : text)
         out += c == '"' ? std::string("\"\"") : std::string(1, c);
     return out + "\"";
-}
-
-void writeAtomically(const std::filesystem::path &path, const std::string &text)
-{
-    const std::filesystem::path temporary = path.string() + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out.flush())
-            throw InputError(temporary.string() + ": cannot write");
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, path, ec);
-    if (ec)
-        throw InputError(path.string() + ": cannot replace: " + ec.message());
 }
 
 ExperimentRow pooledRow(const std::string &configuration,
@@ -349,8 +335,8 @@ std::string experimentResultsMarkdown(const ExperimentResults &results)
 ExperimentResults writeExperimentReport(const std::filesystem::path &dir)
 {
     ExperimentResults results = collectExperimentResults(dir);
-    writeAtomically(dir / "results.csv", experimentResultsCsv(results));
-    writeAtomically(dir / "results.md", experimentResultsMarkdown(results));
+    writeFileAtomically(dir / "results.csv", experimentResultsCsv(results));
+    writeFileAtomically(dir / "results.md", experimentResultsMarkdown(results));
     return results;
 }
 
