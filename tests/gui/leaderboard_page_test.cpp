@@ -13,7 +13,11 @@
 
 #include <QChart>
 #include <QChartView>
+#include <QDir>
+#include <QFileInfo>
 #include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -66,6 +70,13 @@ private slots:
         LeaderboardPage *page = m_panel->leaderboard();
         QCOMPARE(page->study(), m_fixture.study); // the study opened last
         page->addAbFiles({m_fixture.abFile});
+        QCOMPARE(page->abFiles(), QStringList{m_fixture.abFile});
+        // Files by name, paths in the tooltips: no machine path in the window.
+        const auto *studyField = page->findChild<QLineEdit *>("leaderboardStudy");
+        QCOMPARE(studyField->text(), QFileInfo(m_fixture.study).fileName());
+        QVERIFY(studyField->toolTip().contains(QDir::toNativeSeparators(m_fixture.study)));
+        const auto *abList = page->findChild<QListWidget *>("leaderboardAbFiles");
+        QCOMPARE(abList->item(0)->text(), QFileInfo(m_fixture.abFile).fileName());
         QVERIFY(rankAndWait());
 
         // The same fit, computed here directly.

@@ -3,6 +3,7 @@
 #include "app/compare/leaderboard.h"
 #include "app/core/settings.h"
 #include "app/study/study_store.h"
+#include "ui/compare/path_field.h"
 
 #include <QCategoryAxis>
 #include <QChart>
@@ -14,7 +15,6 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QLineEdit>
 #include <QLineSeries>
 #include <QListWidget>
 #include <QPushButton>
@@ -56,11 +56,15 @@ LeaderboardPage::LeaderboardPage(Settings &settings, QWidget *parent)
     : QWidget(parent), m_settings(settings)
 {
     setObjectName(QStringLiteral("leaderboardPage"));
-    m_study = new QLineEdit(this);
+    // A study file by its name; a connection string as it is (a lab's shared study).
+    m_study = new PathField(
+        [](const QString &location) {
+            return StudyStore::isConnectionString(location) ? location
+                                                            : QFileInfo(location).fileName();
+        },
+        tr("Labels between samples of different models in this study count as comparisons:"), this);
     m_study->setObjectName(QStringLiteral("leaderboardStudy"));
     m_study->setPlaceholderText(tr("no study: blind A/B sessions only"));
-    m_study->setToolTip(tr("Labels between samples of different models in this study count as "
-                           "comparisons"));
     auto *studyButton = new QPushButton(tr("S&tudy..."), this);
     auto *studyRow = new QHBoxLayout;
     studyRow->addWidget(m_study, 1);
@@ -153,29 +157,31 @@ LeaderboardPage::~LeaderboardPage()
 
 void LeaderboardPage::setStudy(const QString &location)
 {
-    m_study->setText(StudyStore::isConnectionString(location) ? location
-                                                              : QDir::toNativeSeparators(location));
+    m_study->setPath(location);
 }
 
 QString LeaderboardPage::study() const
 {
-    const QString text = m_study->text().trimmed();
-    return StudyStore::isConnectionString(text) ? text : QDir::fromNativeSeparators(text);
+    return m_study->path();
 }
 
 void LeaderboardPage::addAbFiles(const QStringList &files)
 {
     const QStringList known = abFiles();
     for (const QString &file : files)
-        if (!known.contains(file))
-            m_abFiles->addItem(QDir::toNativeSeparators(file));
+        if (!known.contains(file)) {
+            // The file's name, the path in the tooltip: no machine path fills the list.
+            auto *item = new QListWidgetItem(QFileInfo(file).fileName(), m_abFiles);
+            item->setToolTip(QDir::toNativeSeparators(file));
+            item->setData(Qt::UserRole, file);
+        }
 }
 
 QStringList LeaderboardPage::abFiles() const
 {
     QStringList files;
     for (int i = 0; i < m_abFiles->count(); ++i)
-        files << QDir::fromNativeSeparators(m_abFiles->item(i)->text());
+        files << m_abFiles->item(i)->data(Qt::UserRole).toString();
     return files;
 }
 

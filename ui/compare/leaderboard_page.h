@@ -13,13 +13,13 @@
 class QChart;
 class QChartView;
 class QLabel;
-class QLineEdit;
 class QListWidget;
 class QPushButton;
 class QTableWidget;
 
 namespace mp {
 
+class PathField;
 class Settings;
 struct Leaderboard;
 
@@ -53,7 +53,7 @@ private:
     void chooseAbFiles();
 
     Settings &m_settings;
-    QLineEdit *m_study = nullptr;
+    PathField *m_study = nullptr;
     QListWidget *m_abFiles = nullptr;
     QPushButton *m_rank = nullptr;
     QPushButton *m_removeAb = nullptr;

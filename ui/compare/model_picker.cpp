@@ -2,15 +2,13 @@
 
 #include "app/compare/compare_model.h"
 #include "app/core/settings.h"
+#include "ui/compare/path_field.h"
 
 #include <QDir>
-#include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QLabel>
-#include <QLineEdit>
-#include <QSignalBlocker>
 #include <QToolButton>
 
 namespace mp {
@@ -18,14 +16,19 @@ namespace mp {
 ModelPicker::ModelPicker(const QString &title, const QString &defaultBundle, QWidget *parent)
     : QGroupBox(title, parent), m_defaultBundle(defaultBundle)
 {
-    m_bundle = new QLineEdit(this);
+    m_bundle = new PathField(
+        [](const QString &dir) { return modelDisplayName(dir); },
+        tr("Model bundle directory (config.json, model.safetensors, vqvae.safetensors, "
+           "spiece.model, meta.safetensors):"),
+        this);
     m_bundle->setObjectName(QStringLiteral("bundleField"));
-    m_adapter = new QLineEdit(this);
+    m_adapter = new PathField(adapterDisplayName,
+                              tr("LoRA adapter directory in PEFT's layout (adapter_config.json, "
+                                 "adapter_model.safetensors), e.g. a training run's best/:"),
+                              this);
     m_adapter->setObjectName(QStringLiteral("adapterField"));
     m_adapter->setPlaceholderText(tr("none: the bundle alone"));
     m_adapter->setClearButtonEnabled(true);
-    m_bundle->installEventFilter(this);
-    m_adapter->installEventFilter(this);
     auto *browseBundle = new QToolButton(this);
     browseBundle->setText(tr("..."));
     browseBundle->setToolTip(tr("Choose a model bundle directory"));
@@ -58,78 +61,29 @@ ModelPicker::ModelPicker(const QString &title, const QString &defaultBundle, QWi
     connect(browseBundle, &QToolButton::clicked, this, &ModelPicker::browseBundle);
     connect(browseAdapter, &QToolButton::clicked, this, &ModelPicker::browseAdapter);
     connect(useDefault, &QToolButton::clicked, this, [this] {
-        m_model.bundleDir = QDir::cleanPath(m_defaultBundle);
+        m_bundle->setPath(m_defaultBundle);
         commit();
     });
-    connect(m_bundle, &QLineEdit::editingFinished, this, [this] { takeTypedPath(m_bundle); });
-    connect(m_adapter, &QLineEdit::editingFinished, this, [this] { takeTypedPath(m_adapter); });
-    connect(m_adapter, &QLineEdit::textChanged, this, [this](const QString &text) {
-        if (text.isEmpty() && !m_model.adapterDir.isEmpty()) { // the clear button
-            m_model.adapterDir.clear();
-            commit();
-        }
-    });
-    m_model.bundleDir = defaultBundle.isEmpty() ? QString() : QDir::cleanPath(defaultBundle);
-    m_committed = m_model;
-    commit(); // the fields and the status line only: nothing changed yet
+    connect(m_bundle, &PathField::pathEdited, this, &ModelPicker::commit);
+    connect(m_adapter, &PathField::pathEdited, this, &ModelPicker::commit);
+    m_bundle->setPath(defaultBundle);
+    m_committed = model();
+    commit(); // the status line only: nothing changed yet
 }
 
 AbModelRef ModelPicker::model() const
 {
-    return m_model;
+    const QString bundle = m_bundle->path();
+    const QString adapter = m_adapter->path();
+    return {bundle.isEmpty() ? QString() : QDir::cleanPath(bundle),
+            adapter.isEmpty() ? QString() : QDir::cleanPath(adapter)};
 }
 
 void ModelPicker::setModel(const AbModelRef &model)
 {
-    m_model = {model.bundleDir.isEmpty() ? QString() : QDir::cleanPath(model.bundleDir),
-               model.adapterDir.isEmpty() ? QString() : QDir::cleanPath(model.adapterDir)};
+    m_bundle->setPath(model.bundleDir);
+    m_adapter->setPath(model.adapterDir);
     commit();
-}
-
-bool ModelPicker::eventFilter(QObject *watched, QEvent *event)
-{
-    // The path to edit while a field has the focus; the name again once it is committed.
-    if (watched == m_bundle || watched == m_adapter) {
-        auto *field = static_cast<QLineEdit *>(watched);
-        if (event->type() == QEvent::FocusIn) {
-            const QString &path = field == m_bundle ? m_model.bundleDir : m_model.adapterDir;
-            const QSignalBlocker quiet(field); // no textChanged: this is no edit
-            field->setText(QDir::toNativeSeparators(path));
-        } else if (event->type() == QEvent::FocusOut) {
-            // Qt 6 sends editingFinished on leaving only after an edit since the last one.
-            takeTypedPath(field);
-        }
-    }
-    return QGroupBox::eventFilter(watched, event);
-}
-
-void ModelPicker::takeTypedPath(QLineEdit *field)
-{
-    if (field->isModified()) { // typed, not only focused and left
-        const QString text = field->text().trimmed();
-        (field == m_bundle ? m_model.bundleDir : m_model.adapterDir) =
-            text.isEmpty() ? QString() : QDir::cleanPath(QDir::fromNativeSeparators(text));
-        field->setModified(false);
-    }
-    commit(); // the name again, unless the field still has the focus (Return)
-}
-
-void ModelPicker::showModel()
-{
-    const auto show = [](QLineEdit *field, const QString &path, const QString &name,
-                         const QString &what) {
-        const QSignalBlocker quiet(field);
-        if (!field->hasFocus())
-            field->setText(path.isEmpty() ? QString() : name);
-        field->setToolTip(
-            path.isEmpty() ? what : what + QStringLiteral("\n") + QDir::toNativeSeparators(path));
-    };
-    show(m_bundle, m_model.bundleDir, modelDisplayName(m_model.bundleDir),
-         tr("Model bundle directory (config.json, model.safetensors, vqvae.safetensors, "
-            "spiece.model, meta.safetensors):"));
-    show(m_adapter, m_model.adapterDir, adapterDisplayName(m_model.adapterDir),
-         tr("LoRA adapter directory in PEFT's layout (adapter_config.json, "
-            "adapter_model.safetensors), e.g. a training run's best/:"));
 }
 
 QString ModelPicker::problem() const
@@ -162,27 +116,26 @@ void ModelPicker::setLoadError(const QString &error)
 void ModelPicker::browseBundle()
 {
     const QString dir =
-        QFileDialog::getExistingDirectory(this, tr("Model bundle directory"), m_model.bundleDir);
+        QFileDialog::getExistingDirectory(this, tr("Model bundle directory"), m_bundle->path());
     if (dir.isEmpty())
         return;
-    m_model.bundleDir = QDir::cleanPath(dir);
+    m_bundle->setPath(dir);
     commit();
 }
 
 void ModelPicker::browseAdapter()
 {
-    const QString start = m_model.adapterDir.isEmpty() ? QDir::homePath() : m_model.adapterDir;
+    const QString start = m_adapter->path().isEmpty() ? QDir::homePath() : m_adapter->path();
     const QString dir =
         QFileDialog::getExistingDirectory(this, tr("LoRA adapter directory"), start);
     if (dir.isEmpty())
         return;
-    m_model.adapterDir = QDir::cleanPath(dir);
+    m_adapter->setPath(dir);
     commit();
 }
 
 void ModelPicker::commit()
 {
-    showModel();
     const AbModelRef now = model();
     const QString trouble = problem();
     const QString loaded = m_descriptions.value(now.bundleDir + QLatin1Char('\n') + now.adapterDir);
