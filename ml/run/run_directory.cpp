@@ -1,5 +1,7 @@
 #include "ml/run/run_directory.h"
 
+#include "ml/run/events.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -91,6 +93,23 @@ std::optional<fs::path> latestCheckpoint(const fs::path &runDir)
     return found.back().second;
 }
 
+std::string describeResumePoint(const fs::path &runDir)
+{
+    if (const auto latest = latestCheckpoint(runDir))
+        return "resumed from " + fs::relative(*latest, runDir).string();
+    std::string incomplete;
+    std::error_code error;
+    for (const auto &entry : fs::directory_iterator(runDir / "checkpoints", error))
+        if (checkpointStep(entry.path()))
+            incomplete += (incomplete.empty() ? "" : ", ") + entry.path().filename().string();
+    return "resumed with no complete checkpoint" +
+           (incomplete.empty() ? std::string()
+                               : " (without trainer_state.json, cut off while being "
+                                 "written: " +
+                                     incomplete + ")") +
+           ": training starts again from step 0";
+}
+
 void pruneCheckpoints(const fs::path &runDir, std::int64_t keepLast)
 {
     if (keepLast <= 0)
@@ -113,6 +132,16 @@ void prepareRunDirectory(const RunConfig &config, const fs::path &runDir, bool r
             throw InputError(configPath.string() +
                              ": differs from the given config; resume with the run's own "
                              "config.json");
+        const fs::path eventsPath = runDir / "events.jsonl";
+        if (fs::exists(eventsPath) && fs::file_size(eventsPath) > 0) {
+            EventReader reader(eventsPath);
+            const auto events = reader.poll();
+            if (events.empty())
+                throw InputError(eventsPath.string() + ": not a run's event log (" +
+                                 std::to_string(reader.malformedLines()) +
+                                 " complete lines, none an event); resuming would append to "
+                                 "it. Move it away or start the run in a new directory");
+        }
         return;
     }
     if (fs::exists(runDir / "events.jsonl") && fs::file_size(runDir / "events.jsonl") > 0)

@@ -19,11 +19,16 @@ struct RunConfig;
 std::filesystem::path checkpointDir(const std::filesystem::path &runDir, std::int64_t step);
 // The newest complete checkpoint (one with trainer_state.json), if any.
 std::optional<std::filesystem::path> latestCheckpoint(const std::filesystem::path &runDir);
+// Where a resumed run starts, in words for its warning event: "resumed from checkpoints/step-..."
+// or, when no checkpoint is complete, that training starts again from step 0 and which
+// checkpoint folders were incomplete (a crash while one was written).
+std::string describeResumePoint(const std::filesystem::path &runDir);
 // Removes all but the newest keepLast checkpoints (keepLast <= 0 keeps all).
 void pruneCheckpoints(const std::filesystem::path &runDir, std::int64_t keepLast);
 
 // Prepares runDir for a new run (refusing one that already holds events unless resuming) and
-// writes or, when resuming, checks config.json against the config.
+// writes or, when resuming, checks config.json against the config and that events.jsonl is a
+// run's event log (a file of which no line is an event is refused rather than appended to).
 void prepareRunDirectory(const RunConfig &config, const std::filesystem::path &runDir, bool resume);
 
 // The pairs a run trains and evaluates on: read, selected by degree and percentage, split by

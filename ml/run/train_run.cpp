@@ -111,7 +111,8 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
 {
     if (options.runDir.empty())
         throw InputError("train: an output run directory is required");
-    const fs::path modelDir = config.model.empty() ? requireDefaultModelDir() : fs::path(config.model);
+    const fs::path modelDir =
+        config.model.empty() ? requireDefaultModelDir() : fs::path(config.model);
     c10::Device device = resolveDevice(config.device);
     // One GPU per rank of a node, as torchrun's LOCAL_RANK says.
     if (device.is_cuda() && options.ranks.worldSize > 1)
@@ -156,7 +157,10 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
                        .lora = lora,
                        .motion = motion.get(),
                        .distributed = &distributed};
-    if (!options.resume)
+    if (options.resume)
+        events.write({.type = EventType::Warning,
+                      .text = {{"message", describeResumePoint(options.runDir)}}});
+    else
         events.write(
             {.type = EventType::Warning,
              .text = {{"message",

@@ -183,6 +183,34 @@ TEST_F(PreferenceData, DegreeSelectionNarrowsAFixedSplitsTrainingPairsOnly)
     EXPECT_THROW(mp::loadRunData(config, dir / "run", false), mp::InputError);
 }
 
+TEST_F(PreferenceData, AResumeRefusesAForeignEventLogAndSaysWhereItStarts)
+{
+    const mp::RunConfig config;
+    const fs::path run = dir / "run";
+    mp::prepareRunDirectory(config, run, false);
+    write("run/events.jsonl", "\x01\x02 not json\nsomething else\n");
+    try {
+        mp::prepareRunDirectory(config, run, true);
+        FAIL() << "resumed onto a file of no events";
+    } catch (const mp::InputError &error) {
+        EXPECT_NE(std::string(error.what()).find("events.jsonl: not a run's event log (2 complete"),
+                  std::string::npos)
+            << error.what();
+    }
+    // One cut line after real events is what a killed run leaves: that resumes.
+    write("run/events.jsonl", "{\"type\":\"step\",\"step\":1,\"epoch\":0,\"time\":0}\n{\"ty");
+    EXPECT_NO_THROW(mp::prepareRunDirectory(config, run, true));
+
+    fs::create_directories(run / "checkpoints" / "step-000040"); // cut off while being written
+    const std::string fromScratch = mp::describeResumePoint(run);
+    EXPECT_NE(fromScratch.find("cut off while being written: step-000040)"), std::string::npos)
+        << fromScratch;
+    EXPECT_NE(fromScratch.find("starts again from step 0"), std::string::npos) << fromScratch;
+    fs::create_directories(run / "checkpoints" / "step-000020");
+    write("run/checkpoints/step-000020/trainer_state.json", "{}");
+    EXPECT_EQ(mp::describeResumePoint(run), "resumed from checkpoints/step-000020");
+}
+
 TEST_F(PreferenceData, StepPlanCoversEveryPairOncePerEpoch)
 {
     const auto all = pairs(10);
