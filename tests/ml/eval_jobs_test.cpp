@@ -2,15 +2,19 @@
 // adapter keeps captions and tokens, and the job writes a loadable evaluator and its report.
 
 #include "ml/core/error.h"
+#include "ml/core/paths.h"
 #include "ml/data/npy.h"
+#include "ml/eval/bundle_eval.h"
 #include "ml/eval/eval_dataset.h"
 #include "ml/eval/eval_jobs.h"
 #include "ml/eval/evaluator.h"
+#include "ml/models/bundle.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -80,6 +84,40 @@ TEST(EvalJobs, TrainsAndWritesALoadableEvaluator)
     EXPECT_EQ(j.at("word_vectors"), "learned");
     EXPECT_TRUE(j.at("test_after").contains("R_precision_top_3"));
     EXPECT_EQ(j.at("history").size(), 3u);
+    std::filesystem::remove_all(root);
+}
+
+// The bundle job on the embedded default with two generation threads sharing the bundle: the
+// metrics of one thread, and the caller's train mode back afterwards.
+TEST(EvalJobs, BundleJobOnTwoThreadsEqualsOneAndRestoresModes)
+{
+    const auto root = writeDataset("threads");
+    mp::BundleEvaluationJob job;
+    job.modelDir = mp::defaultModelDir();
+    job.datasetRoot = root;
+    job.options.replications = 1;
+    job.options.mmNumTexts = 2;
+    job.options.mmRepeats = 12;
+    job.options.mmPairs = 4;
+    job.generationBatchRows = 8; // several generator calls per stage
+    job.generationThreads = 1;
+    const mp::BundleEvaluator one(job);
+    job.generationThreads = 2;
+    const mp::BundleEvaluator two(job);
+    mp::ModelBundle bundle(job.modelDir);
+    const auto a = one.evaluate(bundle);
+    bundle.t5()->train();
+    const auto b = two.evaluate(bundle);
+    EXPECT_TRUE(bundle.t5()->is_training());
+    EXPECT_FALSE(bundle.vqvae()->is_training());
+    ASSERT_EQ(a.metrics.size(), b.metrics.size());
+    for (const auto &[name, stats] : a.metrics) {
+        ASSERT_EQ(stats.values.size(), 1u) << name;
+        EXPECT_NEAR(stats.values[0], b.metrics.at(name).values[0],
+                    1e-5 * (1.0 + std::abs(stats.values[0])))
+            << name;
+    }
+    EXPECT_GT(a.metrics.at("FID").values[0], 0.0);
     std::filesystem::remove_all(root);
 }
 
