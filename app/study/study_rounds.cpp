@@ -36,9 +36,6 @@ RoundStatus roundStatus(const StudyStore &store)
 RoundTraining prepareRound(StudyStore &store, const QString &dir)
 {
     RoundTraining training;
-    if (!QDir().mkpath(dir))
-        throw InputError(dir.toStdString() + ": cannot make the directory");
-    training.pairsFile = QDir(dir).filePath(QStringLiteral("pairs.jsonl"));
     // The bound is read first; a pair whose current label is newer (another labeler storing one
     // while this reads) is left to the next round, so the set is exactly "labels <= bound".
     training.throughLabel = store.lastLabelId();
@@ -56,6 +53,9 @@ RoundTraining prepareRound(StudyStore &store, const QString &dir)
     if (ids.empty())
         throw InputError(store.location().toStdString() +
                          ": no labeled pair prefers a sample yet: nothing to train a round on");
+    if (!QDir().mkpath(dir))
+        throw InputError(dir.toStdString() + ": cannot make the directory");
+    training.pairsFile = QDir(dir).filePath(QStringLiteral("pairs.jsonl"));
     training.labels = writeTrainingJsonl(store, ids, training.pairsFile, labels);
     training.pairIds = std::move(ids);
     return training;
@@ -75,11 +75,14 @@ RoundInfo finishRound(StudyStore &store, const RoundTraining &training, const QS
                                                : std::nullopt,
                     .runDir = runDir,
                     .trainingStartedAtMs = training.startedAtMs};
+    // Absolute: the Label panel loads it from wherever it runs (and contentHash of a relative
+    // directory path reads the wrong files).
+    const QString absolute = QFileInfo(adapterDir).absoluteFilePath();
+    round.runDir = QFileInfo(runDir).absoluteFilePath();
     store.runInTransaction([&] {
-        const QFileInfo info(adapterDir);
         round.adapterId =
-            store.addAdapter(std::nullopt, QStringLiteral("round-%1").arg(training.round),
-                             info.absoluteFilePath(), StudyStore::contentHash(adapterDir));
+            store.addAdapter(std::nullopt, QStringLiteral("round-%1").arg(training.round), absolute,
+                             StudyStore::contentHash(absolute));
         store.addRound(round);
     });
     return store.rounds().back();

@@ -1,8 +1,10 @@
 #include "ui/dataset/labeler_view.h"
 
+#include "app/study/active_pairs.h"
 #include "app/study/check_pairs.h"
 #include "app/study/label_aggregation.h"
 #include "app/study/labeler_quality.h"
+#include "app/study/study_rounds.h"
 #include "app/study/study_split.h"
 #include "app/study/study_store.h"
 
@@ -12,6 +14,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -99,6 +102,39 @@ LabelerView::LabelerView(QWidget *parent) : QWidget(parent)
     m_repeatRate = rateSpin(QStringLiteral("repeatRate"),
                             tr("Share of the pairs shown that are pairs labeled before, shown "
                                "again with sides swapped"));
+    m_pairRule = new QComboBox(this);
+    m_pairRule->setObjectName(QStringLiteral("pairRule"));
+    const QStringList pairRuleTitles = {tr("Random pair"), tr("Smallest reward margin")};
+    int ruleIndex = 0;
+    for (const PairRuleName &entry : kPairRuleNames) {
+        const QString name = QString::fromUtf8(entry.name.data(), qsizetype(entry.name.size()));
+        m_pairRule->addItem(pairRuleTitles.value(ruleIndex++, name), name);
+    }
+    m_pairRule->setToolTip(tr("Which pair of a prompt's candidates is shown: a random one, or the "
+                              "one whose implicit reward margin β·log(π/π_ref) is closest to zero "
+                              "(the pair the current model cannot tell apart yet). An ensemble of "
+                              "reward models is not available yet."));
+    m_candidates = new QSpinBox(this);
+    m_candidates->setObjectName(QStringLiteral("candidates"));
+    m_candidates->setRange(kMinCandidates, kMaxCandidates);
+    m_candidates->setToolTip(tr("Motions sampled per prompt to choose the pair from"));
+    m_diversity = new QDoubleSpinBox(this);
+    m_diversity->setObjectName(QStringLiteral("diversity"));
+    m_diversity->setRange(0, 10);
+    m_diversity->setSingleStep(0.1);
+    m_diversity->setToolTip(tr("Weight of the penalty on prompts like those already chosen "
+                               "(cosine of the T5 encoder's mean state); 0: off"));
+    m_selectionBeta = new QDoubleSpinBox(this);
+    m_selectionBeta->setObjectName(QStringLiteral("selectionBeta"));
+    m_selectionBeta->setRange(0.01, 10);
+    m_selectionBeta->setSingleStep(0.05);
+    m_selectionBeta->setToolTip(tr("β of the implicit reward the margin rule computes"));
+    m_round = new QLabel(this);
+    m_round->setObjectName(QStringLiteral("roundLabel"));
+    m_round->setWordWrap(true);
+    m_round->setToolTip(tr("Online rounds: round k samples pairs from the base model plus the "
+                           "adapter trained on every label before it (motionpref-cli study "
+                           "next-round)"));
     m_message = new QLabel(this);
     m_message->setWordWrap(true);
 
@@ -108,8 +144,15 @@ LabelerView::LabelerView(QWidget *parent) : QWidget(parent)
     auto *checks = new QFormLayout;
     checks->addRow(tr("Gold pairs:"), m_goldRate);
     checks->addRow(tr("Repeated pairs:"), m_repeatRate);
+    auto *selection = new QFormLayout;
+    selection->addRow(tr("Pair shown:"), m_pairRule);
+    selection->addRow(tr("Candidates:"), m_candidates);
+    selection->addRow(tr("Diversity:"), m_diversity);
+    selection->addRow(tr("Margin β:"), m_selectionBeta);
+    selection->addRow(tr("Round:"), m_round);
     settings->addLayout(training);
     settings->addLayout(checks);
+    settings->addLayout(selection);
     settings->addWidget(m_message, 1);
 
     m_reasons = new QTableWidget(0, 2 + kNumReasonTags, this);
@@ -135,6 +178,10 @@ LabelerView::LabelerView(QWidget *parent) : QWidget(parent)
     });
     connect(m_goldRate, &QDoubleSpinBox::valueChanged, this, &LabelerView::saveRates);
     connect(m_repeatRate, &QDoubleSpinBox::valueChanged, this, &LabelerView::saveRates);
+    connect(m_pairRule, &QComboBox::currentIndexChanged, this, &LabelerView::saveSelection);
+    connect(m_candidates, &QSpinBox::valueChanged, this, &LabelerView::saveSelection);
+    connect(m_diversity, &QDoubleSpinBox::valueChanged, this, &LabelerView::saveSelection);
+    connect(m_selectionBeta, &QDoubleSpinBox::valueChanged, this, &LabelerView::saveSelection);
     setStore(nullptr);
 }
 
@@ -162,6 +209,21 @@ void LabelerView::refresh()
         const CheckRates rates = checkRates(*m_store);
         m_goldRate->setValue(100.0 * rates.gold);
         m_repeatRate->setValue(100.0 * rates.repeat);
+        const PairSelectionSettings selection = pairSelectionSettings(*m_store);
+        m_pairRule->setCurrentIndex(
+            std::max(0, m_pairRule->findData(
+                            QString::fromUtf8(pairRuleName(selection.rule).data(),
+                                              qsizetype(pairRuleName(selection.rule).size())))));
+        m_candidates->setValue(selection.candidates);
+        m_diversity->setValue(selection.diversity);
+        m_selectionBeta->setValue(selection.beta);
+        const RoundStatus round = roundStatus(*m_store);
+        m_round->setText(
+            round.round == 0
+                ? tr("0 (base model), %n label(s)", nullptr, round.labelsThisRound)
+                : tr("%1 (adapter of %2 labels), %n since", nullptr, round.labelsThisRound)
+                      .arg(round.round)
+                      .arg(round.info ? round.info->trainedLabels : 0));
         const QualityReport report = computeLabelerQuality(*m_store);
         m_labelers->setRowCount(static_cast<int>(report.labelers.size()));
         int row = 0;
@@ -272,6 +334,23 @@ void LabelerView::saveRates()
         m_message->setText(tr("Gold %1 %, repeated %2 % of the pairs shown.")
                                .arg(m_goldRate->value())
                                .arg(m_repeatRate->value()));
+    } catch (const std::exception &error) {
+        m_message->setText(QString::fromUtf8(error.what()));
+    }
+}
+
+void LabelerView::saveSelection()
+{
+    if (m_filling || !m_store || !m_store->isOpen())
+        return;
+    try {
+        const PairSelectionSettings settings{
+            .rule = parsePairRule(m_pairRule->currentData().toString().toStdString()),
+            .candidates = m_candidates->value(),
+            .diversity = m_diversity->value(),
+            .beta = m_selectionBeta->value()};
+        setPairSelectionSettings(*m_store, settings);
+        m_message->setText(tr("Pairs shown: %1.").arg(describe(settings)));
     } catch (const std::exception &error) {
         m_message->setText(QString::fromUtf8(error.what()));
     }

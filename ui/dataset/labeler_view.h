@@ -2,7 +2,9 @@
 // The Dataset panel's Labelers tab (issue 22): one row per labeler with the measures of
 // app/study/labeler_quality.h, a "Train" check per labeler (unchecked: their labels are left
 // out of the training data), the rule that makes one training label of several, the shares of
-// gold and repeated pairs mixed into labeling, and the reason tags of skips per model.
+// gold and repeated pairs mixed into labeling, how the pair shown for a prompt is chosen
+// (app/study/active_pairs.h: rule, candidates, diversity, β) with the study's online round, and
+// the reason tags of skips per model.
 // The training choices are the study's own (study_split.h studyTrainingLabels), which
 // `motionpref-cli study split` uses unless told otherwise.
 
@@ -11,6 +13,7 @@
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
+class QSpinBox;
 class QTableWidget;
 
 namespace mp {
@@ -45,10 +48,16 @@ public:
     QComboBox *rule() const { return m_rule; }
     QDoubleSpinBox *goldRate() const { return m_goldRate; }
     QDoubleSpinBox *repeatRate() const { return m_repeatRate; }
+    QComboBox *pairRule() const { return m_pairRule; }
+    QSpinBox *candidates() const { return m_candidates; }
+    QDoubleSpinBox *diversity() const { return m_diversity; }
+    QDoubleSpinBox *selectionBeta() const { return m_selectionBeta; }
+    QLabel *roundLabel() const { return m_round; }
 
 private:
     void saveTraining();
     void saveRates();
+    void saveSelection();
 
     StudyStore *m_store = nullptr;
     QTableWidget *m_labelers = nullptr;
@@ -56,6 +65,11 @@ private:
     QComboBox *m_rule = nullptr;
     QDoubleSpinBox *m_goldRate = nullptr;
     QDoubleSpinBox *m_repeatRate = nullptr;
+    QComboBox *m_pairRule = nullptr;
+    QSpinBox *m_candidates = nullptr;
+    QDoubleSpinBox *m_diversity = nullptr;
+    QDoubleSpinBox *m_selectionBeta = nullptr;
+    QLabel *m_round = nullptr;
     QLabel *m_message = nullptr;
     bool m_filling = false; // refresh() fills the widgets: their signals are not edits
 };
