@@ -7,6 +7,7 @@
 #include "ml/eval/eval_dataset.h"
 #include "ml/eval/evaluator.h"
 #include "ml/models/bundle.h"
+#include "ml/models/eval_mode.h"
 #include "ml/models/lora.h"
 
 #include <torch/torch.h>
@@ -133,22 +134,8 @@ EvaluationResult BundleEvaluator::evaluate(ModelBundle &bundle, const ProgressFn
 {
     // Generator threads share the models: in eval mode for the whole evaluation, generation
     // itself writes no module state (the caller's modes come back afterwards).
-    const bool t5Training = bundle.t5()->is_training();
-    const bool vqvaeTraining = bundle.vqvae()->is_training();
-    bundle.t5()->eval();
-    bundle.vqvae()->eval();
-    struct RestoreModes {
-        ModelBundle &bundle;
-        bool t5;
-        bool vqvae;
-        ~RestoreModes()
-        {
-            if (t5)
-                bundle.t5()->train(true);
-            if (vqvae)
-                bundle.vqvae()->train(true);
-        }
-    } restore{bundle, t5Training, vqvaeTraining};
+    const EvalModeScope t5Eval(*bundle.t5());
+    const EvalModeScope vqvaeEval(*bundle.vqvae());
     return evaluateModel(*m_state->evaluator.model, m_state->evaluator.vocabulary, m_state->dataset,
                          bundleGenerator(bundle, m_state->generationBatchRows), m_state->options,
                          progress);

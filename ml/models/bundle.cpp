@@ -3,6 +3,7 @@
 #include "ml/core/error.h"
 #include "ml/core/json_read.h"
 #include "ml/data/safetensors.h"
+#include "ml/models/eval_mode.h"
 #include "ml/models/state_dict.h"
 #include "ml/motion/features.h"
 
@@ -346,32 +347,6 @@ std::vector<MotionSample> ModelBundle::generateBatch(const std::vector<std::stri
     }
     return samples;
 }
-
-namespace {
-
-// Sets a module to eval mode for a scope if it is training; one in eval mode is not written to.
-class EvalModeScope {
-public:
-    explicit EvalModeScope(torch::nn::Module &module)
-        : m_module(module), m_wasTraining(module.is_training())
-    {
-        if (m_wasTraining)
-            m_module.eval();
-    }
-    ~EvalModeScope()
-    {
-        if (m_wasTraining)
-            m_module.train(true);
-    }
-    EvalModeScope(const EvalModeScope &) = delete;
-    EvalModeScope &operator=(const EvalModeScope &) = delete;
-
-private:
-    torch::nn::Module &m_module;
-    bool m_wasTraining;
-};
-
-} // namespace
 
 at::Tensor ModelBundle::decodeCodes(const std::vector<std::int64_t> &codes)
 {

@@ -1,6 +1,7 @@
 #include "ml/models/sampler_loop.h"
 
 #include "ml/core/error.h"
+#include "ml/models/eval_mode.h"
 
 #include <torch/torch.h>
 
@@ -11,23 +12,6 @@
 namespace mp {
 
 namespace {
-
-// Puts the model back in training mode when generation ends, however it ends. A model already
-// in eval mode is not written to, so threads may generate with it at once.
-struct EvalScope {
-    explicit EvalScope(T5Model &model) : m_model(model), m_wasTraining(model->is_training())
-    {
-        if (m_wasTraining)
-            m_model->eval();
-    }
-    ~EvalScope()
-    {
-        if (m_wasTraining)
-            m_model->train(true);
-    }
-    T5Model &m_model;
-    bool m_wasTraining;
-};
 
 // Right-padded ids (U, S) and their mask (U, S) of 1 = token, 0 = padding.
 std::pair<at::Tensor, at::Tensor>
@@ -115,7 +99,7 @@ GeneratedTokens generateTokensBatch(T5Model &model,
                                  " outside the model's vocabulary of " + std::to_string(vocab));
     }
 
-    EvalScope evalScope(model);
+    EvalModeScope evalMode(*model);
     torch::NoGradGuard noGrad;
     const auto device = model->shared->weight.device();
     const auto batch = static_cast<std::int64_t>(prompts.size());
