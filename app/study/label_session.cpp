@@ -318,7 +318,17 @@ LabelSession::Progress LabelSession::progress() const
         progress.position = m_current && m_current->listIndex >= 0
                                 ? m_current->listIndex + 1
                                 : std::min(m_listNext, progress.total);
-    } else if (m_mode == Mode::Study && m_store && m_store->isOpen()) {
+    }
+    if (m_store && m_store->isOpen()) {
+        try {
+            const RoundStatus round = roundStatus(*m_store);
+            progress.round = round.round;
+            progress.labelsThisRound = round.labelsThisRound;
+        } catch (const std::exception &) {
+            // As below: the next label reports a read error.
+        }
+    }
+    if (m_mode == Mode::Study && m_store && m_store->isOpen()) {
         try {
             const StudyCounts counts = m_store->counts();
             progress.total = int(counts.pairs);

@@ -70,6 +70,8 @@ public:
         int total = 0;    // list: prompts; study: pairs; 0 when open-ended (typed prompt)
         int labeledThisSession = 0;
         double meanMsPerLabel = 0.0; // over this session's labels
+        int round = 0;               // the study's online round (study_rounds.h)
+        int labelsThisRound = 0;     // the study's labels since the round began
     };
 
     // How many generated pairs wait ready behind the one on screen.

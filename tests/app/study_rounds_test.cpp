@@ -172,6 +172,8 @@ private slots:
             QVERIFY(session.labelCurrent(ShownChoice::Right, PreferenceDegree::Better) > 0);
         }
         QCOMPARE(session.adapterDir(), QFileInfo(m_adapter).absoluteFilePath());
+        QCOMPARE(session.progress().round, 1);
+        QCOMPARE(session.progress().labelsThisRound, 3); // the labels given after the switch
     }
 };
 

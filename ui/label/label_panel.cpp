@@ -747,6 +747,8 @@ void LabelPanel::updateProgress()
         parts << tr("Prompt %1 of %2").arg(progress.position).arg(progress.total);
     else if (m_session->mode() == LabelSession::Mode::Study)
         parts << tr("%1 of %2 pairs labeled").arg(progress.position).arg(progress.total);
+    if (m_session->mode() != LabelSession::Mode::Idle)
+        parts << tr("Round %1: %n label(s)", nullptr, progress.labelsThisRound).arg(progress.round);
     parts << tr("%n labeled this session", nullptr, progress.labeledThisSession);
     const QString unsaved = m_session->writeQueue()->statusText(); // a locked study
     if (!unsaved.isEmpty())
