@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# motionpref-cli study selection / rounds / next-round (issue 21): the selection rule is checked
+# and stored; next-round trains on the labels stored so far (with the embedded default model),
+# records round 1 with its adapter and refuses an output directory that holds files.
+set -u
+cli=${MP_CLI:?MP_CLI must name motionpref-cli}
+fail() { echo "FAIL: $*"; exit 1; }
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+"$cli" study create "$dir/s.sqlite" >/dev/null || fail "create"
+out=$("$cli" study selection "$dir/s.sqlite" --rule ensemble 2>&1); code=$?
+[[ $code -eq 1 ]] || fail "unknown rule exits $code: $out"
+echo "$out" | grep -q "random, margin" || fail "rule error: $out"
+out=$("$cli" study selection "$dir/s.sqlite" --candidates 9 2>&1); code=$?
+[[ $code -eq 1 ]] || fail "9 candidates exit $code: $out"
+"$cli" study selection "$dir/s.sqlite" --rule margin --candidates 4 --diversity 0.5 >/dev/null ||
+  fail "set selection"
+"$cli" study selection "$dir/s.sqlite" | grep -q "candidates  4 per prompt" || fail "K stored"
+"$cli" study selection "$dir/s.sqlite" | grep -q "rule        margin" || fail "rule stored"
+
+out=$("$cli" study next-round "$dir/s.sqlite" --out "$dir/r0" 2>&1); code=$?
+[[ $code -eq 1 ]] || fail "a round without labels exits $code: $out"
+echo "$out" | grep -q "nothing to train a round on" || fail "empty round error: $out"
+[[ ! -e "$dir/r0" ]] || fail "a refused round left $dir/r0"
+
+# Six pairs, five preferring a sample and one unsure (not trainable).
+for i in $(seq 1 6); do
+  if (( i <= 5 )); then c=sample_1; d=Better; else c=unsure; d="Negligibly better/unsure"; fi
+  echo "{\"id\": \"r$i\", \"prompt\": \"a person walks $i steps\", \"sample_1\": {\"seed\": $i, \"tokens\": [$i, 7, 9]}, \"sample_2\": {\"seed\": $((i + 100)), \"tokens\": [30, 31]}, \"chosen\": [{\"choice\": \"$c\", \"degree of preference\": \"$d\", \"user\": \"ana\"}]}"
+done > "$dir/prefs.jsonl"
+"$cli" study import "$dir/s.sqlite" "$dir/prefs.jsonl" >/dev/null || fail "import"
+"$cli" study rounds "$dir/s.sqlite" | grep -q "^round 0 (base model): 6 labels" ||
+  fail "round 0: $("$cli" study rounds "$dir/s.sqlite")"
+
+out=$("$cli" --quiet study next-round "$dir/s.sqlite" --out "$dir/r1" --epochs 1 2>&1) ||
+  fail "next-round: $out"
+echo "$out" | grep -q "round 1: training on 5 labeled pairs" || fail "training set: $out"
+[[ $(wc -l < "$dir/r1/data/pairs.jsonl") -eq 5 ]] || fail "pairs.jsonl lines"
+[[ -f "$dir/r1/run/adapter/adapter_config.json" ]] || fail "no adapter"
+rounds=$("$cli" study rounds "$dir/s.sqlite")
+echo "$rounds" | grep -q "^round 1 (base model + adapter $dir/r1/run/adapter): 0 labels" ||
+  fail "round 1: $rounds"
+echo "$rounds" | grep -qE "^ +1 +5 +6 " || fail "round row: $rounds"
+
+out=$("$cli" study next-round "$dir/s.sqlite" --out "$dir/r1" 2>&1); code=$?
+[[ $code -eq 1 ]] || fail "a used directory exits $code: $out"
+echo "$out" | grep -q "already holds files" || fail "used directory error: $out"
+echo "ok"
