@@ -3,14 +3,18 @@
 
 #include "ml/core/error.h"
 #include "ml/models/bundle.h"
+#include "ml/models/lora.h"
 #include "ml/simulate/corpus_intents.h"
 #include "ml/simulate/text_motion_judge.h"
 
+#include "app/study/active_pairs.h"
 #include "app/study/pair_generation.h"
+#include "app/study/study_rounds.h"
 #include "app/study/study_simulation.h"
 #include "app/study/study_store.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 
 namespace mp {
 namespace {
@@ -52,22 +56,60 @@ StudySimulationSummary simulateStudy(StudyStore &store, ModelBundle &bundle,
     const auto prompts = drawCorpusPrompts(
         options.corpusDir.toStdString(), options.split.toStdString(), options.pairs, options.seed,
         {.poseWeight = options.poseWeight, .judgeWeight = options.judgeWeight, .judge = judgePtr});
-    const ModelIdentity model = ModelIdentity::ofDirectory(bundleDir);
+    ModelIdentity model = ModelIdentity::ofDirectory(bundleDir);
+    // The study's online round: its pairs come from the base + the round's adapter.
+    const RoundStatus round = roundStatus(store);
+    if (round.adapter) {
+        if (!loraLayers(*bundle.t5()).empty())
+            throw InputError(bundleDir.toStdString() +
+                             ": the model already carries an adapter; the study's round " +
+                             std::to_string(round.round) + " needs the base model");
+        loadLoraAdapter(*bundle.t5(), round.adapter->path.toStdString());
+        bundle.t5()->eval();
+        model.adapterName = QFileInfo(round.adapter->path).fileName();
+        model.adapterPath = round.adapter->path;
+        model.adapterHash = round.adapter->contentHash;
+    }
+    // The study's pair selection; with diversity, each pair's prompt is chosen among this one
+    // and the kDiversityPool - 1 after it.
+    const PairSelectionSettings selection = pairSelectionSettings(store);
+    constexpr std::size_t kDiversityPool = 4;
+    SelectionState selectionState;
+    selectionState.rng.seed(options.seed);
     const SimulatedLabeler labeler(options.labeler);
     const double fps = bundle.config().fps;
 
     StudySimulationSummary summary;
-    for (std::size_t i = 0; i < prompts.size(); ++i) {
-        const auto &prompt = prompts[i];
+    const auto requestOf = [&](std::size_t i) {
         PairRequest request;
-        request.prompt = QString::fromStdString(prompt.caption);
+        request.prompt = QString::fromStdString(prompts[i].caption);
         request.source = PromptSource::Generated;
         // Two seeds per pair, distinct across pairs and simulations with other seeds.
         const std::uint64_t base = options.seed * 1000003ULL + 2 * i;
         request.seeds = {base, base + 1};
         request.sampling = {
             .temperature = options.temperature, .topK = options.topK, .topP = options.topP};
-        const auto result = generateAndStorePair(store, bundle, model, request);
+        return request;
+    };
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+        PairResult result;
+        std::size_t promptIndex = i;
+        if (isPlain(selection)) {
+            result.generated = generatePair(bundle, requestOf(i));
+        } else {
+            std::vector<std::size_t> indices = {i};
+            for (std::size_t k = 1;
+                 selection.diversity > 0 && k < kDiversityPool && k < prompts.size(); ++k)
+                indices.push_back((i + k) % prompts.size());
+            std::vector<PairRequest> pool;
+            for (const std::size_t index : indices)
+                pool.push_back(requestOf(index));
+            SelectedPair selected = generateSelectedPair(bundle, pool, selection, selectionState);
+            promptIndex = indices[selected.poolIndex];
+            result.generated = std::move(selected.pair);
+        }
+        result.stored = storePair(store, result.generated, model);
+        const auto &prompt = prompts[promptIndex];
         const auto &samples = result.generated.samples;
         if (!samples[0].joints.defined() || !samples[1].joints.defined())
             throw InputError(bundleDir.toStdString() +

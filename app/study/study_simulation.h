@@ -47,6 +47,9 @@ struct StudySimulationSummary {
     double seconds = 0.0;
 };
 
+// Pairs follow the study's pair selection (active_pairs.h; with diversity each pair's prompt is
+// chosen among 4 consecutive draws) and round: in round k >= 1 the study's adapter is loaded onto
+// bundle (which must carry none) and recorded with the samples.
 // Appends the pairs and their labels to the open study (each pair and its label in their own
 // transactions, so an interrupted simulation keeps what it stored). Progress per pair.
 StudySimulationSummary simulateStudy(StudyStore &store, ModelBundle &bundle,

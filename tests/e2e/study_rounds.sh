@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # motionpref-cli study selection / rounds / next-round (issue 21): the selection rule is checked
 # and stored; next-round trains on the labels stored so far (with the embedded default model),
-# records round 1 with its adapter and refuses an output directory that holds files.
+# records round 1 with its adapter, whose samples (study simulate) carry it, and refuses an
+# output directory that holds files.
 set -u
 cli=${MP_CLI:?MP_CLI must name motionpref-cli}
 fail() { echo "FAIL: $*"; exit 1; }
@@ -42,6 +43,19 @@ rounds=$("$cli" study rounds "$dir/s.sqlite")
 echo "$rounds" | grep -q "^round 1 (base model + adapter $dir/r1/run/adapter): 0 labels" ||
   fail "round 1: $rounds"
 echo "$rounds" | grep -qE "^ +1 +5 +6 " || fail "round row: $rounds"
+
+# Round 1's pairs (study simulate, margin rule with diversity): sampled from base + the adapter.
+"$cli" --quiet corpus build --out "$dir/corpus" --clips 12 --seed 5 --threads 1 >/dev/null ||
+  fail "corpus build"
+out=$("$cli" --quiet study simulate "$dir/s.sqlite" --corpus "$dir/corpus" --pairs 2 2>&1) ||
+  fail "simulate in round 1: $out"
+"$cli" study rounds "$dir/s.sqlite" | grep -q "^round 1 .*: 2 labels so far, 8 in the study" ||
+  fail "round 1 labels: $("$cli" study rounds "$dir/s.sqlite")"
+out=$("$cli" --quiet study export "$dir/s.sqlite" "$dir/export" --format features \
+  --model "${MP_SOURCE_DIR:-$(dirname "$0")/../..}/resources/models/default" 2>&1) ||
+  fail "export: $out"
+[[ $(grep -c '"adapter":"round-1"' "$dir/export/pairs.jsonl") -eq 2 ]] ||
+  fail "round 1 samples without the adapter: $(tail -2 "$dir/export/pairs.jsonl")"
 
 out=$("$cli" study next-round "$dir/s.sqlite" --out "$dir/r1" 2>&1); code=$?
 [[ $code -eq 1 ]] || fail "a used directory exits $code: $out"
