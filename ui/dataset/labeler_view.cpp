@@ -123,7 +123,9 @@ LabelerView::LabelerView(QWidget *parent) : QWidget(parent)
     m_diversity->setRange(0, 10);
     m_diversity->setSingleStep(0.1);
     m_diversity->setToolTip(tr("Weight of the penalty on prompts like those already chosen "
-                               "(cosine of the T5 encoder's mean state); 0: off"));
+                               "(cosine of the T5 encoder's mean state); 0: off. It acts where "
+                               "a pair's prompt is chosen among several (study simulate); the "
+                               "Label panel labels the prompts typed or listed, in order."));
     m_selectionBeta = new QDoubleSpinBox(this);
     m_selectionBeta->setObjectName(QStringLiteral("selectionBeta"));
     m_selectionBeta->setRange(0.01, 10);
