@@ -59,5 +59,5 @@ out=$("$cli" --quiet study export "$dir/s.sqlite" "$dir/export" --format feature
 
 out=$("$cli" study next-round "$dir/s.sqlite" --out "$dir/r1" 2>&1); code=$?
 [[ $code -eq 1 ]] || fail "a used directory exits $code: $out"
-echo "$out" | grep -q "already holds files" || fail "used directory error: $out"
+echo "$out" | grep -q "already holds a round" || fail "used directory error: $out"
 echo "ok"

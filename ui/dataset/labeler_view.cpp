@@ -1,5 +1,6 @@
 #include "ui/dataset/labeler_view.h"
 
+#include "app/jobs/job_runner.h"
 #include "app/study/active_pairs.h"
 #include "app/study/check_pairs.h"
 #include "app/study/label_aggregation.h"
@@ -9,11 +10,16 @@
 #include "app/study/study_store.h"
 
 #include <QComboBox>
+#include <QDateTime>
+#include <QDir>
 #include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -133,10 +139,17 @@ LabelerView::LabelerView(QWidget *parent) : QWidget(parent)
     m_selectionBeta->setToolTip(tr("β of the implicit reward the margin rule computes"));
     m_round = new QLabel(this);
     m_round->setObjectName(QStringLiteral("roundLabel"));
-    m_round->setWordWrap(true);
     m_round->setToolTip(tr("Online rounds: round k samples pairs from the base model plus the "
                            "adapter trained on every label before it (motionpref-cli study "
                            "next-round)"));
+    m_nextRound = new QPushButton(tr("Next round"), this);
+    m_nextRound->setObjectName(QStringLiteral("nextRound"));
+    m_nextRound->setToolTip(tr("Train an adapter (DPO) on every label stored so far as a "
+                               "background job; when it is ready, pairs are sampled from the "
+                               "base model plus it (motionpref-cli study next-round)"));
+    m_roundJob = new JobRunner(this);
+    connect(m_nextRound, &QPushButton::clicked, this, &LabelerView::startNextRound);
+    connect(m_roundJob, &JobRunner::stateChanged, this, &LabelerView::roundJobChanged);
     m_message = new QLabel(this);
     m_message->setWordWrap(true);
 
@@ -152,6 +165,7 @@ LabelerView::LabelerView(QWidget *parent) : QWidget(parent)
     selection->addRow(tr("Diversity:"), m_diversity);
     selection->addRow(tr("Margin β:"), m_selectionBeta);
     selection->addRow(tr("Round:"), m_round);
+    selection->addRow(QString(), m_nextRound);
     settings->addLayout(training);
     settings->addLayout(checks);
     settings->addLayout(selection);
@@ -220,12 +234,11 @@ void LabelerView::refresh()
         m_diversity->setValue(selection.diversity);
         m_selectionBeta->setValue(selection.beta);
         const RoundStatus round = roundStatus(*m_store);
-        m_round->setText(
-            round.round == 0
-                ? tr("0 (base model), %n label(s)", nullptr, round.labelsThisRound)
-                : tr("%1 (adapter of %2 labels), %n since", nullptr, round.labelsThisRound)
-                      .arg(round.round)
-                      .arg(round.info ? round.info->trainedLabels : 0));
+        m_round->setText(round.round == 0
+                             ? tr("0 (base), %n new", nullptr, round.labelsThisRound)
+                             : tr("%1 (%2 trained), %n new", nullptr, round.labelsThisRound)
+                                   .arg(round.round)
+                                   .arg(round.info ? round.info->trainedLabels : 0));
         const QualityReport report = computeLabelerQuality(*m_store);
         m_labelers->setRowCount(static_cast<int>(report.labelers.size()));
         int row = 0;
@@ -356,6 +369,49 @@ void LabelerView::saveSelection()
     } catch (const std::exception &error) {
         m_message->setText(QString::fromUtf8(error.what()));
     }
+}
+
+void LabelerView::startNextRound()
+{
+    if (!m_store || !m_store->isOpen() || m_roundJob->state() == JobRunner::State::Running)
+        return;
+    const QString location = m_store->location();
+    if (StudyStore::isConnectionString(location)) {
+        // location() masks the password: the job could not open the study.
+        m_message->setText(tr("A shared (PostgreSQL) study's next round is started from the "
+                              "command line: motionpref-cli study next-round STUDY --out DIR."));
+        return;
+    }
+    const QFileInfo study(location);
+    const QString dir = study.dir().filePath(
+        QStringLiteral("%1-rounds/round-%2-%3")
+            .arg(study.completeBaseName())
+            .arg(roundStatus(*m_store).round + 1)
+            .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss"))));
+    if (!m_roundJob->start(JobRunner::defaultCliPath(),
+                           {QStringLiteral("--quiet"), QStringLiteral("study"),
+                            QStringLiteral("next-round"), study.absoluteFilePath(),
+                            QStringLiteral("--out"), dir},
+                           dir)) {
+        m_message->setText(tr("Cannot start the next round: %1").arg(m_roundJob->errorString()));
+        return;
+    }
+    m_nextRound->setEnabled(false);
+    m_message->setText(tr("Training the next round in %1...").arg(dir));
+}
+
+void LabelerView::roundJobChanged()
+{
+    if (m_roundJob->state() != JobRunner::State::Finished)
+        return;
+    m_nextRound->setEnabled(true);
+    const int before = m_store && m_store->isOpen() ? roundStatus(*m_store).round : 0;
+    refresh();
+    QFile log(m_roundJob->logPath());
+    const QString text =
+        log.open(QIODevice::ReadOnly) ? QString::fromUtf8(log.readAll()).trimmed() : QString();
+    m_message->setText(text.isEmpty() ? tr("The round's job ended (round %1).").arg(before)
+                                      : text.section(QLatin1Char('\n'), -1));
 }
 
 } // namespace mp

@@ -13,11 +13,13 @@
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
+class QPushButton;
 class QSpinBox;
 class QTableWidget;
 
 namespace mp {
 
+class JobRunner;
 class StudyStore;
 
 class LabelerView : public QWidget {
@@ -53,11 +55,15 @@ public:
     QDoubleSpinBox *diversity() const { return m_diversity; }
     QDoubleSpinBox *selectionBeta() const { return m_selectionBeta; }
     QLabel *roundLabel() const { return m_round; }
+    QPushButton *nextRoundButton() const { return m_nextRound; }
+    JobRunner *roundJob() const { return m_roundJob; }
 
 private:
     void saveTraining();
     void saveRates();
     void saveSelection();
+    void startNextRound();
+    void roundJobChanged();
 
     StudyStore *m_store = nullptr;
     QTableWidget *m_labelers = nullptr;
@@ -70,6 +76,8 @@ private:
     QDoubleSpinBox *m_diversity = nullptr;
     QDoubleSpinBox *m_selectionBeta = nullptr;
     QLabel *m_round = nullptr;
+    QPushButton *m_nextRound = nullptr;
+    JobRunner *m_roundJob = nullptr;
     QLabel *m_message = nullptr;
     bool m_filling = false; // refresh() fills the widgets: their signals are not edits
 };

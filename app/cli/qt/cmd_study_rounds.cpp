@@ -78,8 +78,10 @@ int runNextRound(const ParsedArgs &args, const Context &context)
     StudyStore store;
     openStudy(store, args);
     const QDir out(qs(args.required("out")));
-    if (out.exists() && !out.isEmpty())
-        throw InputError(out.path().toStdString() + ": already holds files; give a new directory");
+    // A background job keeps its job.log and job.pid there: only a round's own files count.
+    if (out.exists(QStringLiteral("data")) || out.exists(QStringLiteral("run")))
+        throw InputError(out.path().toStdString() +
+                         ": already holds a round's files; give a new directory");
     RunConfig config = args.has("config") ? loadRunConfig(args.value("config"))
                                           : defaultRunConfig(TrainMethod::Dpo);
     if (config.method != TrainMethod::Dpo)
