@@ -224,16 +224,18 @@ QString StudyStore::contentHash(const QString &path)
     };
     if (info.isFile())
         return QString::fromLatin1(hashFile(path).toHex());
+    // Absolute: QDir::relativeFilePath of a relative folder's entries joins the folder twice.
+    const QDir root(info.absoluteFilePath());
     QStringList files;
-    QDirIterator it(path, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    QDirIterator it(root.path(), QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
     while (it.hasNext())
-        files << QDir(path).relativeFilePath(it.next());
+        files << root.relativeFilePath(it.next());
     files.sort();
     QCryptographicHash hash(QCryptographicHash::Sha256);
     for (const QString &file : files) {
         hash.addData(file.toUtf8());
         hash.addData(QByteArrayView("\0", 1));
-        hash.addData(hashFile(QDir(path).filePath(file)));
+        hash.addData(hashFile(root.filePath(file)));
     }
     return QString::fromLatin1(hash.result().toHex());
 }

@@ -5,6 +5,8 @@
 #include "ml/core/error.h"
 #include "pg_test_server.h"
 
+#include <QDir>
+#include <QFile>
 #include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -115,6 +117,32 @@ private slots:
         QFETCH_GLOBAL(QString, backend);
         if (backend == QLatin1String("postgres") && !m_pgReady)
             QSKIP(qPrintable(m_pgProblem));
+    }
+
+    void contentHashOfARelativeFolderEqualsTheAbsoluteOne()
+    {
+        const QString folder = m_dir.filePath(QStringLiteral("hashed"));
+        QVERIFY(QDir().mkpath(folder + QStringLiteral("/sub")));
+        const auto put = [&](const QString &name, const QByteArray &text) {
+            QFile file(folder + QLatin1Char('/') + name);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(text);
+        };
+        put(QStringLiteral("a.txt"), "one");
+        put(QStringLiteral("sub/b.txt"), "two");
+        const QString absolute = StudyStore::contentHash(folder);
+        const QString previous = QDir::currentPath();
+        QVERIFY(QDir::setCurrent(m_dir.path()));
+        QString relative;
+        try {
+            relative = StudyStore::contentHash(QStringLiteral("hashed"));
+        } catch (const std::exception &error) {
+            relative = QString::fromUtf8(error.what());
+        }
+        QVERIFY(QDir::setCurrent(previous));
+        QCOMPARE(relative, absolute);
+        put(QStringLiteral("sub/b.txt"), "three");
+        QVERIFY(StudyStore::contentHash(folder) != absolute);
     }
 
     void createOpenAndMigrate()
