@@ -66,6 +66,14 @@ out=$("$copy/bin/motionpref-cli" info 2>&1); code=$?
 [[ $code -eq 2 && $(echo "$out" | wc -l) -eq 1 ]] || fail "no command library: exit $code, $out"
 echo "$out" | grep -qF "$copy/lib/motionpref/libmotionpref-cli-" \
   || fail "the error does not name the library's path: $out"
+# An error that quotes a huge token (nlohmann repeats a 100,000-digit number whole) stays one
+# short line that names the file.
+python3 -c "print('{\"epochs\": ' + '9' * 100000 + '}')" > "$copy/huge.json"
+out=$("$cli" train --config "$copy/huge.json" --out "$copy/huge_run" 2>&1); code=$?
+[[ $code -eq 1 && $(echo "$out" | wc -l) -eq 1 && ${#out} -lt 1200 ]] \
+  || fail "a huge token: exit $code, ${#out} bytes"
+echo "$out" | grep -qF "$copy/huge.json" || fail "a huge token: the file is not named: ${out:0:200}"
+echo "$out" | grep -q 'more bytes)$' || fail "a huge token: no mark of the cut: ${out: -100}"
 # The GUI executable answers --help and --version without a display (skipped in a headless build).
 gui=${MP_BUILD_DIR:-}/app/motionpref
 if [[ -n "${MP_BUILD_DIR:-}" && -x "$gui" ]]; then
