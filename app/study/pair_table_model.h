@@ -7,6 +7,7 @@
 
 #include <QAbstractTableModel>
 #include <QHash>
+#include <QPointer>
 
 #include <vector>
 
@@ -58,7 +59,7 @@ private:
         std::optional<LabelRecord> label;
     };
 
-    StudyStore *m_store = nullptr;
+    QPointer<StudyStore> m_store; // null once the store is gone (its destroyed() runs after)
     QString m_splitName;
     std::vector<Row> m_rows;
     QHash<qint64, QString> m_splitOfPair;

@@ -3,6 +3,7 @@
 // agreement and position-bias summary; a Labelers tab with each labeler's measures, the
 // training-label choices and the check-pair rates (labeler_view.h).
 
+#include <QPointer>
 #include <QWidget>
 
 class QComboBox;
@@ -39,7 +40,7 @@ private:
     void updateButtons();
 
     Settings &m_settings;
-    StudyStore *m_store = nullptr;
+    QPointer<StudyStore> m_store; // null once the store is gone (its destroyed() runs after)
     PairTableModel *m_model = nullptr;
     PairFilterProxy *m_filter = nullptr;
     QLineEdit *m_search = nullptr;

@@ -8,6 +8,7 @@
 // The training choices are the study's own (study_split.h studyTrainingLabels), which
 // `motionpref-cli study split` uses unless told otherwise.
 
+#include <QPointer>
 #include <QWidget>
 
 class QComboBox;
@@ -65,7 +66,7 @@ private:
     void startNextRound();
     void roundJobChanged();
 
-    StudyStore *m_store = nullptr;
+    QPointer<StudyStore> m_store; // null once the store is gone (its destroyed() runs after)
     QTableWidget *m_labelers = nullptr;
     QTableWidget *m_reasons = nullptr;
     QComboBox *m_rule = nullptr;
