@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ml/core/atomic_write.h"
 #include "ml/core/error.h"
 #include "ml/core/json_read.h"
 
@@ -583,19 +584,7 @@ std::string runConfigToJson(const RunConfig &c)
 
 void saveRunConfig(const RunConfig &config, const std::filesystem::path &path)
 {
-    const std::filesystem::path temporary = path.string() + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        if (!out)
-            throw InputError(temporary.string() + ": cannot write");
-        out << runConfigToJson(config);
-        if (!out.flush())
-            throw InputError(temporary.string() + ": cannot write");
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, path, ec);
-    if (ec)
-        throw InputError(path.string() + ": cannot replace: " + ec.message());
+    writeFileAtomically(path, runConfigToJson(config));
 }
 
 } // namespace mp

@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <unordered_map>
 
@@ -14,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ml/core/atomic_write.h"
 #include "ml/core/error.h"
 #include "ml/core/json_read.h"
 #include "ml/models/tokenizer.h"
@@ -179,22 +181,13 @@ PreferenceSplit splitPreferencePairs(const std::vector<PreferencePair> &pairs, d
 
 void writePairIdList(const std::vector<std::int64_t> &ids, const std::filesystem::path &path)
 {
-    // Written beside and renamed over: a crash leaves the old list or the new one, never a
-    // list cut at a line boundary (which would read as a valid, shorter list).
-    std::filesystem::path temporary = path;
-    temporary += ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::trunc);
-        out << kIdCountPrefix << ids.size() << kIdCountSuffix << "\n";
-        for (const auto id : ids)
-            out << id << "\n";
-        if (!out.flush())
-            throw InputError(path.string() + ": cannot write the id list");
-    }
-    std::error_code error;
-    std::filesystem::rename(temporary, path, error);
-    if (error)
-        throw InputError(path.string() + ": cannot write the id list: " + error.message());
+    // Renamed over the old list: a crash never leaves a list cut at a line boundary (which would
+    // read as a valid, shorter list).
+    std::ostringstream text;
+    text << kIdCountPrefix << ids.size() << kIdCountSuffix << "\n";
+    for (const auto id : ids)
+        text << id << "\n";
+    writeFileAtomically(path, text.str());
 }
 
 std::vector<std::int64_t> readPairIdList(const std::filesystem::path &path)
