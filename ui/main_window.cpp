@@ -87,7 +87,8 @@ bool MainWindow::startLabeling()
 
 bool MainWindow::showStudy(const QString &title, const std::function<QString()> &open)
 {
-    closeStudy();
+    if (!closeStudy())
+        return false;
     QString location;
     try {
         location = open();
@@ -165,14 +166,19 @@ void MainWindow::openRecentStudy(const QString &location)
     openStudy(location, false);
 }
 
-void MainWindow::closeStudy()
+bool MainWindow::closeStudy()
 {
+    // Labels queued behind a lock belong to this study: saved, or given up knowingly, before it
+    // closes (never written into the next study, never a 15 s wait on the GUI thread).
+    if (m_store->isOpen() && !queuedLabelsStored())
+        return false;
     m_undoStack->clear(); // its commands edit the study being closed
     m_labelPanel->setStore(nullptr);
     m_datasetPanel->setStore(nullptr);
     if (m_store->isOpen())
         m_store->close();
     updateStudyStatus();
+    return true;
 }
 
 void MainWindow::newStudy()
@@ -400,8 +406,10 @@ bool MainWindow::queuedLabelsStored()
                nullptr, queue->pendingCount())
                 .arg(m_store->location()),
             QMessageBox::Retry | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Retry);
-        if (answer == QMessageBox::Discard)
+        if (answer == QMessageBox::Discard) {
+            queue->discard();
             return true;
+        }
         if (answer == QMessageBox::Cancel)
             return false;
     }

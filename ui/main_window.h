@@ -36,7 +36,7 @@ public:
     bool startLabeling();
     // False when labels still wait for a locked study and the user chose to stay.
     bool queuedLabelsStored();
-    void closeStudy();
+    bool closeStudy(); // false when the user keeps the study open (labels not saved yet)
     // A file given on the command line: a study (.mpstudy/.db/.sqlite or a PostgreSQL URL) opens
     // in the Label panel, a motion (.npy, .bvh) in the Export panel, a run directory in the Train
     // panel. Returns false (the status bar and stderr say why) for anything else.

@@ -23,7 +23,7 @@ void LabelWriteQueue::setStore(StudyStore *store)
         return;
     if (!m_pending.empty()) {
         if (m_store && m_store->isOpen())
-            flush(StudyStore::kDefaultBusyTimeoutMs);
+            flush(m_store->busyTimeoutMs());
         if (!m_pending.empty()) {
             const int lost = int(m_pending.size());
             m_pending.clear();
@@ -100,6 +100,16 @@ bool LabelWriteQueue::flush(int waitMs)
     if (changed)
         emit pendingChanged();
     return m_pending.empty();
+}
+
+int LabelWriteQueue::discard()
+{
+    const int dropped = int(m_pending.size());
+    m_pending.clear();
+    m_retry.stop();
+    if (dropped > 0)
+        emit pendingChanged();
+    return dropped;
 }
 
 bool LabelWriteQueue::dropUndoOf(const Write &label)

@@ -42,7 +42,8 @@ public:
     ~LabelWriteQueue() override;
 
     // Queued writes belong to their study: they are tried there first (flush with the old
-    // store's busy timeout), and whatever is left is reported by failed() as not stored.
+    // store's busy timeout, short in the GUI: ask the user before, as MainWindow does), and
+    // whatever is left is reported by failed() as not stored.
     void setStore(StudyStore *store);
 
     // Stores the write now if nothing waits, else queues it. Returns the label or retraction
@@ -58,6 +59,8 @@ public:
     // Writes what is queued now, each write waiting up to waitMs for the lock; true when
     // nothing is left.
     bool flush(int waitMs = 0);
+    // Gives up what is queued (the user chose to, knowing it is lost); returns how many writes.
+    int discard();
 
 signals:
     void pendingChanged(); // a write was queued, or the queue was written (or emptied)

@@ -13,8 +13,12 @@
 #include "app/study/pair_generation.h"
 #include "app/study/study_store.h"
 #include "ui/label/label_panel.h"
+#include "ui/main_window.h"
 
+#include <QAbstractButton>
+#include <QApplication>
 #include <QElapsedTimer>
+#include <QMessageBox>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -23,6 +27,9 @@
 #include <QTimer>
 #include <QUndoStack>
 
+#include <functional>
+#include <memory>
+
 using namespace mp;
 
 class LabelLockTest : public QObject {
@@ -30,6 +37,41 @@ class LabelLockTest : public QObject {
 private:
     QTemporaryDir m_dir;
     QString m_bundle;
+
+    // A study of two generated pairs at PATH.
+    void writeStudy(const QString &path)
+    {
+        StudyStore store;
+        store.open(path, true);
+        ModelBundle bundle(m_bundle.toStdString());
+        const ModelIdentity model = ModelIdentity::ofDirectory(m_bundle);
+        for (int i = 0; i < 2; ++i) {
+            PairRequest request;
+            request.prompt = QStringLiteral("a person jumps %1").arg(i);
+            request.seeds = {std::uint64_t(i), std::uint64_t(i + 10)};
+            storePair(store, generatePair(bundle, request), model, 1);
+        }
+    }
+
+    // Answers the next message box with BUTTON after running BEFORE; keeps its text.
+    static void answerNextMessageBox(QMessageBox::StandardButton button, QString *text,
+                                     std::function<void()> before = {})
+    {
+        auto *poll = new QTimer;
+        poll->setInterval(20);
+        QObject::connect(poll, &QTimer::timeout, [=] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            if (!box)
+                return;
+            poll->stop();
+            poll->deleteLater();
+            *text = box->text();
+            if (before)
+                before();
+            box->button(button)->click();
+        });
+        poll->start();
+    }
 
     // A key press on the panel; returns how long the GUI thread was away.
     static qint64 press(QWidget *widget, Qt::Key key, Qt::KeyboardModifiers modifiers = {})
@@ -51,18 +93,7 @@ private slots:
     void labelsWhileTheStudyIsLockedAreStoredInOrderAfterwards()
     {
         const QString studyPath = m_dir.filePath(QStringLiteral("locked.mpstudy"));
-        {
-            StudyStore store;
-            store.open(studyPath, true);
-            ModelBundle bundle(m_bundle.toStdString());
-            const ModelIdentity model = ModelIdentity::ofDirectory(m_bundle);
-            for (int i = 0; i < 2; ++i) {
-                PairRequest request;
-                request.prompt = QStringLiteral("a person jumps %1").arg(i);
-                request.seeds = {std::uint64_t(i), std::uint64_t(i + 10)};
-                storePair(store, generatePair(bundle, request), model, 1);
-            }
-        }
+        writeStudy(studyPath);
         Settings settings(m_dir.filePath(QStringLiteral("locked.ini")));
         settings.setModelDir(m_bundle);
         settings.setLabelerName(QStringLiteral("ana"));
@@ -141,6 +172,69 @@ private slots:
         QVERIFY(press(&panel, Qt::Key_1) < 200);
         QCOMPARE(store.counts().labeledPairs, qint64(2));
         QSqlDatabase::removeDatabase(QStringLiteral("locker"));
+    }
+
+    // Opening another study while a label waits for the lock: the window waits a few seconds,
+    // then asks; Cancel keeps the study open with its label queued; Retry once the lock is gone
+    // stores the label in its own study, then the other study opens (never 15 s frozen, never
+    // a label written into the wrong study).
+    void switchingStudiesWithAQueuedLabelAsksFirst()
+    {
+        const QString studyPath = m_dir.filePath(QStringLiteral("switch.mpstudy"));
+        writeStudy(studyPath);
+        const QString otherPath = m_dir.filePath(QStringLiteral("other.mpstudy"));
+        writeStudy(otherPath);
+        Settings settings(m_dir.filePath(QStringLiteral("switch.ini")));
+        settings.setModelDir(m_bundle);
+        settings.setLabelerName(QStringLiteral("ana"));
+        MainWindow window(settings);
+        window.show();
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QVERIFY(window.openStudy(studyPath, false));
+        auto *panel = window.findChild<LabelPanel *>();
+        QVERIFY(panel);
+        window.panels()->setCurrentWidget(panel);
+        panel->labelStudyPairs();
+        QTRY_VERIFY_WITH_TIMEOUT(panel->session()->current(), 30000);
+
+        QSqlDatabase locker =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("switcher"));
+        locker.setDatabaseName(studyPath);
+        QVERIFY(locker.open());
+        auto lock = std::make_unique<QSqlQuery>(locker);
+        QVERIFY(lock->exec(QStringLiteral("BEGIN EXCLUSIVE")));
+        QVERIFY(press(panel, Qt::Key_9) < 200);
+        LabelWriteQueue *queue = panel->session()->writeQueue();
+        QCOMPARE(queue->pendingCount(), 1);
+
+        QString asked;
+        answerNextMessageBox(QMessageBox::Cancel, &asked);
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(!window.openStudy(otherPath, false));
+        QVERIFY2(clock.elapsed() < 10000, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY2(asked.contains(QStringLiteral("not saved yet")), qPrintable(asked));
+        QVERIFY2(asked.contains(studyPath), qPrintable(asked));
+        QCOMPARE(window.store()->location(), studyPath);
+        QCOMPARE(queue->pendingCount(), 1);
+
+        // The other program lets go while the question is on screen; Retry saves the label.
+        answerNextMessageBox(QMessageBox::Retry, &asked, [&] {
+            QVERIFY(lock->exec(QStringLiteral("COMMIT")));
+            lock.reset();
+            locker.close();
+        });
+        QVERIFY(window.openStudy(otherPath, false));
+        QCOMPARE(window.store()->location(), otherPath);
+        QCOMPARE(queue->pendingCount(), 0);
+        QCOMPARE(window.store()->counts().labeledPairs, qint64(0)); // not written here
+        StudyStore first;
+        first.open(studyPath);
+        QCOMPARE(first.counts().labeledPairs, qint64(1));
+        QCOMPARE(first.labelHistory(1).size(), std::size_t(1));
+        first.close();
+        QSqlDatabase::removeDatabase(QStringLiteral("switcher"));
     }
 };
 
