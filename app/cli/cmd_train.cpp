@@ -44,7 +44,7 @@ int runTrain(const ParsedArgs &args, const Context &context)
     const std::string configFile =
         configPath ? *configPath : (options.runDir / "config.json").string();
     const RunConfig config = loadRunConfig(configFile);
-    if (config.data.pairs.empty())
+    if (config.data.pairs.empty() && config.data.source == DataSource::Labeled)
         throw InputError(configFile +
                          ": data.pairs (the preference pairs file) is required to train");
     options.stopRequested = &stopRequested;

@@ -33,6 +33,8 @@ constexpr Named<LabelSmoothingMode> kSmoothingModes[] = {
     {LabelSmoothingMode::None, "none"},
     {LabelSmoothingMode::Scalar, "scalar"},
     {LabelSmoothingMode::PerDegree, "per_degree"}};
+constexpr Named<DataSource> kDataSources[] = {{DataSource::Labeled, "labeled"},
+                                              {DataSource::SemiOnline, "semi_online"}};
 constexpr Named<BestMode> kBestModes[] = {{BestMode::Max, "max"}, {BestMode::Min, "min"}};
 
 template <typename Kind, size_t N> std::string_view nameOf(const Named<Kind> (&table)[N], Kind kind)
@@ -264,6 +266,11 @@ std::string_view trainMethodName(TrainMethod method)
     return nameOf(kMethods, method);
 }
 
+std::string_view dataSourceName(DataSource source)
+{
+    return nameOf(kDataSources, source);
+}
+
 std::string_view labelSmoothingModeName(LabelSmoothingMode mode)
 {
     return nameOf(kSmoothingModes, mode);
@@ -408,6 +415,33 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
         if (c.data.trainIds.empty() != c.data.evalIds.empty())
             r.fail(c.data.trainIds.empty() ? "train_ids" : "eval_ids",
                    "give both train_ids and eval_ids, or neither");
+        r.named("source", c.data.source, kDataSources);
+        r.string("corpus", c.data.corpus);
+        r.string("corpus_split", c.data.corpusSplit);
+        r.integer("candidates", c.data.candidates, kMinSemiOnlineCandidates);
+        r.integer("prompts", c.data.prompts, 0);
+        r.number("pose_weight", c.data.poseWeight, kNonNegative);
+        if (c.data.candidates > kMaxSemiOnlineCandidates)
+            r.fail("candidates", "must be in [" + std::to_string(kMinSemiOnlineCandidates) + ", " +
+                                     std::to_string(kMaxSemiOnlineCandidates) + "], got " +
+                                     std::to_string(c.data.candidates));
+        if (c.data.source == DataSource::SemiOnline) {
+            if (method != TrainMethod::Dpo)
+                r.fail("source", "semi_online builds DPO pairs; method '" +
+                                     std::string(trainMethodName(method)) +
+                                     "' trains on labeled pairs");
+            if (c.data.corpus.empty())
+                r.fail("corpus", "is required when data.source is semi_online (a corpus made by "
+                                 "`motionpref-cli corpus build`)");
+            if (c.data.corpusSplit.empty())
+                r.fail("corpus_split", "must name a split of the corpus (e.g. train)");
+            for (const auto &[key, value] :
+                 {std::pair{"pairs", &c.data.pairs}, std::pair{"train_ids", &c.data.trainIds},
+                  std::pair{"eval_ids", &c.data.evalIds}})
+                if (!value->empty())
+                    r.fail(key, "is not read when data.source is semi_online (the pairs are "
+                                "built from data.corpus)");
+        }
     });
     top.object("eval", [&](ObjectReader &r) {
         r.integer("log_every_steps", c.eval.logEverySteps, 1);
@@ -557,9 +591,18 @@ std::string runConfigToJson(const RunConfig &c)
     std::vector<std::string> degrees;
     for (PreferenceDegree d : c.data.degrees)
         degrees.emplace_back(degreeKey(d));
-    j["data"] = {{"pairs", c.data.pairs},      {"degrees", degrees},
-                 {"percent", c.data.percent},  {"train_ids", c.data.trainIds},
-                 {"eval_ids", c.data.evalIds}, {"eval_fraction", c.data.evalFraction}};
+    j["data"] = {{"pairs", c.data.pairs},
+                 {"degrees", degrees},
+                 {"percent", c.data.percent},
+                 {"train_ids", c.data.trainIds},
+                 {"eval_ids", c.data.evalIds},
+                 {"eval_fraction", c.data.evalFraction},
+                 {"source", dataSourceName(c.data.source)},
+                 {"corpus", c.data.corpus},
+                 {"corpus_split", c.data.corpusSplit},
+                 {"candidates", c.data.candidates},
+                 {"prompts", c.data.prompts},
+                 {"pose_weight", c.data.poseWeight}};
     j["eval"] = {{"log_every_steps", c.eval.logEverySteps},
                  {"eval_every_steps", c.eval.evalEverySteps},
                  {"best_metric", c.eval.bestMetric},

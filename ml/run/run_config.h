@@ -134,8 +134,17 @@ struct PpoSettings {
     bool operator==(const PpoSettings &) const = default;
 };
 
+// Where a DPO run's pairs come from: the labeled pairs file, or built during the run
+// (ml/run/semi_online.h).
+enum class DataSource { Labeled, SemiOnline };
+std::string_view dataSourceName(DataSource source);
+// K, the policy samples per caption a semi-online refresh scores (as the study's pair selection).
+inline constexpr std::int64_t kMinSemiOnlineCandidates = 2;
+inline constexpr std::int64_t kMaxSemiOnlineCandidates = 8;
+
 struct DataSettings {
-    std::string pairs; // preference pairs file (required to train)
+    DataSource source = DataSource::Labeled;
+    std::string pairs; // preference pairs file (required to train labeled pairs)
     std::vector<PreferenceDegree> degrees = {PreferenceDegree::MuchBetter, PreferenceDegree::Better,
                                              PreferenceDegree::SlightlyBetter,
                                              PreferenceDegree::Unsure};
@@ -143,6 +152,15 @@ struct DataSettings {
     std::string trainIds; // id list files; empty: a seeded split is made and saved in the run dir
     std::string evalIds;
     double evalFraction = 0.1;
+    // Semi-online (source semi_online, method dpo): for each caption of the corpus split the
+    // chosen motion is the caption's own clip (VQ codes of the bundle's VQ-VAE), the rejected one
+    // the lowest-scored of `candidates` samples of the current policy, scored by the simulated
+    // labeler's kinematic and pose-error match against the clip; rebuilt at each epoch's start.
+    std::string corpus;                // a corpus made by `corpus build` (manifest.json)
+    std::string corpusSplit = "train"; // its split the captions come from
+    std::int64_t candidates = 4;
+    std::int64_t prompts = 0; // captions per refresh; 0: one per clip of the split
+    double poseWeight = 15.0; // the pose error's weight (15: half of the match score)
     bool operator==(const DataSettings &) const = default;
 };
 

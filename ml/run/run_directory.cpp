@@ -156,6 +156,9 @@ void prepareRunDirectory(const RunConfig &config, const fs::path &runDir, bool r
 
 RunData loadRunData(const RunConfig &config, const fs::path &runDir, bool resume, bool writeLists)
 {
+    // Semi-online pairs are built by the run itself (ml/run/semi_online.h), with the model.
+    if (config.data.source == DataSource::SemiOnline)
+        return {};
     if (config.data.pairs.empty())
         throw InputError("config: data.pairs (the preference pairs file) is required to train");
     const auto all = readPreferencePairs(config.data.pairs);

@@ -124,6 +124,8 @@ RunOutcome runStepLoop(RunContext &context, const StepPlan &plan, const StepLoop
                                           std::to_string(step)}}});
             return RunOutcome::Stopped;
         }
+        if (hooks.beforeStep)
+            hooks.beforeStep(step);
         const MetricMap metrics =
             hooks.step(stepMicroBatches(context.data.train, plan, step, seed));
         const std::int64_t done = step + 1;

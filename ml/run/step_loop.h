@@ -22,6 +22,10 @@ struct RunContext;
 struct StepLoopHooks {
     std::string stage; // progress label: "dpo", "rm", "ppo"
     std::int64_t startStep = 0;
+    // Called before each step's batches are drawn from context.data.train, which it may replace
+    // (a semi-online run rebuilds its pairs at each epoch's start); the pair count must stay the
+    // plan's.
+    std::function<void(std::int64_t step)> beforeStep;
     // One optimizer step over the step's micro-batches; metrics include "loss".
     std::function<MetricMap(const std::vector<std::vector<PreferencePair>> &micro)> step;
     // Held-out metrics ("eval_" prefixed); empty when there is nothing to evaluate.
