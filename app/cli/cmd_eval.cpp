@@ -91,6 +91,8 @@ int runEval(const ParsedArgs &args, const Context &context)
     job.split = args.value("split");
     if (const auto evaluator = args.optional("evaluator"))
         job.evaluatorDir = *evaluator;
+    if (const auto crossCheck = args.optional("cross-check"))
+        job.crossCheckDir = *crossCheck;
     if (motionMetrics)
         job.outJson = args.required("out");
     job.device = context.device;
@@ -144,6 +146,10 @@ int runEval(const ParsedArgs &args, const Context &context)
     printPreference();
     if (result.metrics.count("gt_R_precision_top_1"))
         std::printf("ground truth: %s\n", paperTableRow(result, true).c_str());
+    if (result.metrics.count("x_R_precision_top_1"))
+        std::printf("cross-check: %s\n", crossCheckTableRow(result).c_str());
+    if (result.metrics.count("gt_x_R_precision_top_1"))
+        std::printf("cross-check ground truth: %s\n", crossCheckTableRow(result, true).c_str());
     std::printf("metrics written to %s\n", job.outJson.string().c_str());
     return 0;
 }
@@ -167,6 +173,10 @@ const CommandRegistration evalCommand{{
                 {"dataset", "DIR", "HumanML3D-layout dataset (not needed for --pairs alone)", ""},
                 {"split", "NAME", "split file to evaluate", "test"},
                 {"evaluator", "DIR", "evaluator directory (default: BUNDLE/evaluator)", ""},
+                {"cross-check", "DIR|default",
+                 "also x_* metrics from a cross evaluator (eval train-cross-evaluator; "
+                 "default: the embedded default's)",
+                 ""},
                 {"replications", "N", "independent replications", "20"},
                 {"temperature", "T", "sampling temperature (<= 0: greedy)", "1.0"},
                 {"seed", "S", "random seed", "1234"},

@@ -316,6 +316,7 @@ private:
         job.split = e.split;
         job.maxSamples = e.maxClips;
         job.evaluatorDir = e.evaluator;
+        job.crossCheckDir = e.crossCheck;
         job.options.replications = static_cast<int>(e.replications);
         job.options.temperature = e.temperature;
         job.options.seed = static_cast<std::uint64_t>(e.seed);

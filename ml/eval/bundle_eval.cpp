@@ -4,6 +4,7 @@
 #include "ml/core/paths.h"
 #include "ml/data/humanml3d_dataset.h"
 #include "ml/data/normalizer.h"
+#include "ml/eval/cross_evaluator.h"
 #include "ml/eval/eval_dataset.h"
 #include "ml/eval/evaluator.h"
 #include "ml/models/bundle.h"
@@ -121,6 +122,9 @@ BundleEvaluator::BundleEvaluator(const BundleEvaluationJob &job)
                             : 1;
     if (job.footSkating && !m_state->options.footSkating)
         m_state->options.footSkating = footSkatingOfFeatures;
+    if (!job.crossCheckDir.empty() && !m_state->options.crossCheck)
+        m_state->options.crossCheck = std::make_shared<CrossEvaluatorEmbedder>(
+            loadCrossEvaluator(resolveCrossCheckDir(job.crossCheckDir)));
 }
 
 BundleEvaluator::~BundleEvaluator() = default;

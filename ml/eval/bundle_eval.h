@@ -37,6 +37,9 @@ struct BundleEvaluationJob {
     // time), for evaluations that must be quick, e.g. during training.
     std::int64_t maxSamples = 0;
     std::filesystem::path evaluatorDir; // empty: MODEL/evaluator, else the default bundle's
+    // A cross-evaluator directory (cross_evaluator.h) or "default" (the embedded default's
+    // cross_evaluator/): adds its x_* metrics on the same draws. Empty: none.
+    std::filesystem::path crossCheckDir;
     EvaluationOptions options;
     int generationBatchRows = kGenerationBatchRows; // captions per batched generation
     // Generation batches run at once on the CPU, one GEMM thread each (0: as many as LibTorch's

@@ -197,6 +197,7 @@ private:
         std::vector<std::int64_t> genSet;
         std::vector<at::Tensor> generated;
         at::Tensor genEmb;
+        std::vector<std::int64_t> genLengths; // the frames the evaluators see of each
         std::optional<double> multimodality;
     };
 
@@ -453,8 +454,11 @@ private:
 
         m_timer.start("embedding generated motions");
         std::vector<std::int64_t> gtFramesOfGen;
-        for (auto i : r.genSet)
-            gtFramesOfGen.push_back(r.picks[i].frames);
+        for (std::size_t k = 0; k < r.genSet.size(); ++k) {
+            gtFramesOfGen.push_back(r.picks[r.genSet[k]].frames);
+            r.genLengths.push_back(
+                evaluatedLength(r.generated[k].size(0), gtFramesOfGen.back(), m_options, m_unit));
+        }
         // Generated embeddings sit at their sample's row; rows outside genSet stay zero (unused).
         r.genEmb = torch::zeros_like(r.gtEmb);
         r.genEmb.index_copy_(0, torch::tensor(r.genSet, torch::kLong),
@@ -509,8 +513,10 @@ private:
         m_values["Diversity"].push_back(diversity(genRows, rng, m_options.diversityPairs));
         if (r.multimodality)
             m_values["MultiModality"].push_back(*r.multimodality);
-        if (!m_options.computeGroundTruth)
+        if (!m_options.computeGroundTruth) {
+            recordCrossCheck(r, {}, {});
             return;
+        }
         const auto gt = matchingMetricsForGroups(r.textEmb, r.gtEmb, r.gtGroups);
         for (int k = 0; k < 3; ++k)
             m_values[std::string("gt_") + topNames[k]].push_back(gt.rPrecision[k]);
@@ -523,6 +529,85 @@ private:
         drawGroundTruth(rng, picksB, cropsB);
         const auto gtEmbB = embedCrops(picksB, cropsB);
         m_values["gt_FID"].push_back(fid(gtRows, rows(gtEmbB, r.genSet)));
+        recordCrossCheck(r, picksB, cropsB);
+    }
+
+    // The cross-check's embeddings of real crops, cached as embedCrops caches the evaluator's.
+    at::Tensor crossEmbedCrops(const std::vector<GroundTruthCrop> &picks,
+                               const std::vector<at::Tensor> &crops)
+    {
+        std::vector<CropKey> keys;
+        std::vector<at::Tensor> missing;
+        std::vector<std::int64_t> lengths;
+        std::vector<CropKey> newKeys;
+        for (std::size_t i = 0; i < crops.size(); ++i) {
+            keys.push_back({static_cast<std::int64_t>(i), picks[i].start, picks[i].frames});
+            if (m_crossCropEmbeddings.count(keys.back()) ||
+                std::find(newKeys.begin(), newKeys.end(), keys.back()) != newKeys.end())
+                continue;
+            newKeys.push_back(keys.back());
+            missing.push_back(crops[i]);
+            lengths.push_back(picks[i].frames);
+        }
+        if (!newKeys.empty()) {
+            const auto embedded = m_options.crossCheck->motions(missing, lengths);
+            for (std::size_t k = 0; k < newKeys.size(); ++k)
+                m_crossCropEmbeddings[newKeys[k]] = embedded[static_cast<std::int64_t>(k)];
+        }
+        std::vector<at::Tensor> rowsOut;
+        for (const auto &key : keys)
+            rowsOut.push_back(m_crossCropEmbeddings.at(key));
+        return torch::stack(rowsOut);
+    }
+
+    // The cross-check metrics on this replication's captions, crops, generated motions and
+    // groups (picksB/cropsB: gt_FID's second draw; empty without ground truth). Draws nothing.
+    void recordCrossCheck(const Replication &r, const std::vector<GroundTruthCrop> &picksB,
+                          const std::vector<at::Tensor> &cropsB)
+    {
+        if (!m_options.crossCheck)
+            return;
+        m_timer.start("cross-check embedding");
+        std::vector<std::string> missing;
+        for (const auto *c : r.captions)
+            if (!m_crossCaptionEmbeddings.count(c) &&
+                std::find(missing.begin(), missing.end(), c->text) == missing.end())
+                missing.push_back(c->text);
+        if (!missing.empty()) {
+            const auto embedded = m_options.crossCheck->texts(missing);
+            for (const auto *c : r.captions) {
+                const auto at = std::find(missing.begin(), missing.end(), c->text);
+                if (at != missing.end())
+                    m_crossCaptionEmbeddings[c] = embedded[at - missing.begin()];
+            }
+        }
+        std::vector<at::Tensor> textRows;
+        for (const auto *c : r.captions)
+            textRows.push_back(m_crossCaptionEmbeddings.at(c));
+        const auto text = torch::stack(textRows);
+        const auto gtEmb = crossEmbedCrops(r.picks, r.crops);
+        auto genEmb = torch::zeros_like(gtEmb);
+        genEmb.index_copy_(0, torch::tensor(r.genSet, torch::kLong),
+                           m_options.crossCheck->motions(r.generated, r.genLengths));
+
+        m_timer.start("cross-check metrics");
+        const bool guo = m_options.grouping == GroupingMode::GuoBatches;
+        const auto gtSet = flatten(r.gtGroups);
+        const auto genRows = rows(genEmb, r.genSet);
+        const auto gtRows = guo ? rows(gtEmb, gtSet) : gtEmb;
+        const auto gen = matchingMetricsForGroups(text, genEmb, r.genGroups);
+        for (int k = 0; k < 3; ++k)
+            m_values["x_R_precision_top_" + std::to_string(k + 1)].push_back(gen.rPrecision[k]);
+        m_values["x_Matching_score"].push_back(gen.matchingScore);
+        m_values["x_FID"].push_back(fid(gtRows, genRows));
+        if (!m_options.computeGroundTruth)
+            return;
+        const auto gt = matchingMetricsForGroups(text, gtEmb, r.gtGroups);
+        for (int k = 0; k < 3; ++k)
+            m_values["gt_x_R_precision_top_" + std::to_string(k + 1)].push_back(gt.rPrecision[k]);
+        m_values["gt_x_Matching_score"].push_back(gt.matchingScore);
+        m_values["gt_x_FID"].push_back(
+            fid(gtRows, rows(crossEmbedCrops(picksB, cropsB), r.genSet)));
     }
 
     void recordFootSkating(const Replication &r)
@@ -557,6 +642,8 @@ private:
     using CropKey = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
     std::map<CropKey, at::Tensor> m_cropEmbeddings;
     std::map<const EvalCaption *, at::Tensor> m_captionEmbeddings;
+    std::map<CropKey, at::Tensor> m_crossCropEmbeddings;
+    std::map<const EvalCaption *, at::Tensor> m_crossCaptionEmbeddings;
     const std::size_t m_generationBatch;
     const std::int64_t m_totalSteps;
 };
@@ -617,14 +704,11 @@ void writeMetricsJson(const std::filesystem::path &path, const EvaluationResult 
     std::filesystem::rename(temporary, path);
 }
 
-std::string paperTableRow(const EvaluationResult &result, bool groundTruth)
+namespace {
+
+std::string tableRow(const EvaluationResult &result, const std::string &prefix,
+                     const std::vector<std::pair<std::string, std::string>> &columns)
 {
-    const std::string prefix = groundTruth ? "gt_" : "";
-    const std::vector<std::pair<std::string, std::string>> columns = {
-        {"R@1", "R_precision_top_1"},  {"R@2", "R_precision_top_2"},
-        {"R@3", "R_precision_top_3"},  {"FID", "FID"},
-        {"MM-Dist", "Matching_score"}, {"Diversity", "Diversity"},
-        {"MModality", "MultiModality"}};
     std::ostringstream row;
     bool first = true;
     for (const auto &[title, key] : columns) {
@@ -638,6 +722,30 @@ std::string paperTableRow(const EvaluationResult &result, bool groundTruth)
         first = false;
     }
     return row.str();
+}
+
+} // namespace
+
+std::string paperTableRow(const EvaluationResult &result, bool groundTruth)
+{
+    return tableRow(result, groundTruth ? "gt_" : "",
+                    {{"R@1", "R_precision_top_1"},
+                     {"R@2", "R_precision_top_2"},
+                     {"R@3", "R_precision_top_3"},
+                     {"FID", "FID"},
+                     {"MM-Dist", "Matching_score"},
+                     {"Diversity", "Diversity"},
+                     {"MModality", "MultiModality"}});
+}
+
+std::string crossCheckTableRow(const EvaluationResult &result, bool groundTruth)
+{
+    return tableRow(result, groundTruth ? "gt_" : "",
+                    {{"xR@1", "x_R_precision_top_1"},
+                     {"xR@2", "x_R_precision_top_2"},
+                     {"xR@3", "x_R_precision_top_3"},
+                     {"xFID", "x_FID"},
+                     {"xMM-Dist", "x_Matching_score"}});
 }
 
 } // namespace mp

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +64,21 @@ struct GenerationRequest {
 using MotionGeneratorFn =
     std::function<std::vector<at::Tensor>(const std::vector<GenerationRequest> &)>;
 
+// A second, differently built text/motion model (cross_evaluator.h) scored on the same draws as
+// the evaluator: the same captions, real crops, generated motions and groups, so its metrics
+// (x_*) are paired with the standard ones replication by replication. Rows are compared by
+// Euclidean distance, as the evaluator's.
+class CrossCheckEmbedder {
+public:
+    virtual ~CrossCheckEmbedder() = default;
+    // (N, E) on the CPU.
+    virtual at::Tensor texts(const std::vector<std::string> &captions) = 0;
+    // Un-normalised (T_i, 263) features, the first lengths[i] frames of each (zero frames past
+    // a motion's end). (N, E) on the CPU.
+    virtual at::Tensor motions(const std::vector<at::Tensor> &features,
+                               const std::vector<std::int64_t> &lengths) = 0;
+};
+
 struct EvaluationOptions {
     int replications = 20;
     double temperature = 1.0;
@@ -93,12 +109,16 @@ struct EvaluationOptions {
     // fraction with chosen > rejected (the reward-model accuracy of the paper's RM evaluation).
     std::int64_t preferencePairs = 0;
     std::function<std::pair<double, double>(std::int64_t pair)> preferenceScore;
+    // Optional cross-check: x_R_precision_top_1..3, x_Matching_score, x_FID (and gt_x_* for real
+    // motions) in this embedder's space, on the same draws.
+    std::shared_ptr<CrossCheckEmbedder> crossCheck;
 };
 
 struct EvaluationResult {
     // Keys as MotionGPT's metrics.json: R_precision_top_1..3, Matching_score, FID, Diversity,
     // MultiModality, gt_R_precision_top_1..3, gt_Matching_score, gt_FID, gt_Diversity, and
-    // Foot_skating_ratio / gt_Foot_skating_ratio / Preference_accuracy when requested.
+    // Foot_skating_ratio / gt_Foot_skating_ratio / Preference_accuracy when requested, and the
+    // cross-check's x_* / gt_x_* keys when EvaluationOptions::crossCheck is set.
     std::map<std::string, MetricStats> metrics;
     int replications = 0;
     std::int64_t numSamples = 0;
@@ -126,5 +146,7 @@ void writeMetricsJson(const std::filesystem::path &path, const EvaluationResult 
 // The paper's table row: "R@1 0.409±0.003 | R@2 ... | FID ... | MM-Dist ... | Div ... | MModality
 // ...".
 std::string paperTableRow(const EvaluationResult &result, bool groundTruth = false);
+// The cross-check's row "xR@1 ... | xR@2 | xR@3 | xFID | xMM-Dist"; "" without cross-check metrics.
+std::string crossCheckTableRow(const EvaluationResult &result, bool groundTruth = false);
 
 } // namespace mp

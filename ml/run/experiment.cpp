@@ -121,9 +121,9 @@ ExperimentEvalSettings parseEval(const Json &eval, const std::string &source)
 {
     if (!eval.is_object())
         fail(source, "eval", "must be an object with at least \"dataset\"");
-    static const std::set<std::string> known = {"dataset",   "split",     "replications",
-                                                "max_clips", "mm_texts",  "temperature",
-                                                "seed",      "evaluator", "gen_batch"};
+    static const std::set<std::string> known = {
+        "dataset",     "split", "replications", "max_clips", "mm_texts",
+        "temperature", "seed",  "evaluator",    "gen_batch", "cross_check"};
     for (const auto &[key, value] : eval.items())
         if (!known.count(key))
             fail(source, "eval." + key, "unknown key");
@@ -147,6 +147,7 @@ ExperimentEvalSettings parseEval(const Json &eval, const std::string &source)
     if (e.seed < 0)
         fail(source, "eval.seed", "must be >= 0");
     e.evaluator = readKey<std::string>(eval, "evaluator", e.evaluator, source, "eval.");
+    e.crossCheck = readKey<std::string>(eval, "cross_check", e.crossCheck, source, "eval.");
     e.generationBatch =
         readKey<std::int64_t>(eval, "gen_batch", e.generationBatch, source, "eval.");
     if (e.generationBatch < 1 || e.generationBatch > 4096)

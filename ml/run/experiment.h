@@ -13,7 +13,8 @@
 //    "seeds": [1, 2],
 //    "baseline": true,
 //    "eval": {"dataset": "corpus", "split": "test", "replications": 20, "max_clips": 0,
-//             "mm_texts": 0, "temperature": 1.0, "seed": 1234, "evaluator": "", "gen_batch": 64}}
+//             "mm_texts": 0, "temperature": 1.0, "seed": 1234, "evaluator": "", "gen_batch": 64,
+//             "cross_check": ""}}
 // A key is a dotted run.json path ("dpo.loss") or a leaf name found once in run.json ("beta" ->
 // dpo.beta). With both grid and variants, each variant is applied to each grid point. Every
 // configuration is checked as run.json is; errors name the sweep file and the key.
@@ -42,6 +43,7 @@ struct ExperimentEvalSettings {
     double temperature = 1.0;
     std::int64_t seed = 1234; // the evaluation seed, shared by every run and the baseline
     std::string evaluator;    // empty: MODEL/evaluator, else the default bundle's
+    std::string crossCheck;   // cross-evaluator directory or "default"; empty: no x_* metrics
     std::int64_t generationBatch = 64;
 };
 

@@ -21,8 +21,10 @@ using Json = nlohmann::json;
 // Reporting order; metrics a file has beyond these follow alphabetically (gt_* are left out of
 // the tables: the real motions do not depend on the run).
 const std::vector<std::string> kMetricOrder = {
-    "R_precision_top_1", "R_precision_top_2", "R_precision_top_3", "FID",
-    "Matching_score",    "Diversity",         "MultiModality",     "Foot_skating_ratio"};
+    "R_precision_top_1",   "R_precision_top_2",   "R_precision_top_3",   "FID",
+    "Matching_score",      "Diversity",           "MultiModality",       "Foot_skating_ratio",
+    "x_R_precision_top_1", "x_R_precision_top_2", "x_R_precision_top_3", "x_FID",
+    "x_Matching_score"};
 
 std::string format(double value, int decimals = 3)
 {
