@@ -12,9 +12,11 @@
 #include "ui/train/train_panel.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QScreen>
 #include <QSignalSpy>
@@ -103,6 +105,59 @@ private slots:
         config.lora.dropout = 0.95; // in [0, 1), which the form once capped at 0.9
         form.setConfig(config);
         QCOMPARE(form.config().lora.dropout, 0.95);
+    }
+
+    // Training pairs: labeled pairs or semi-online (issue 21). Choosing semi-online enables the
+    // corpus and K and disables the pairs file, degrees and share; the form writes data.source,
+    // data.corpus and data.candidates as run.json reads them; a method other than DPO goes back
+    // to labeled pairs.
+    void formWritesTheSemiOnlineSource()
+    {
+        TrainForm form;
+        form.show();
+        RunConfig config = defaultRunConfig(TrainMethod::Dpo);
+        config.data.pairs = "/data/pairs.jsonl";
+        form.setConfig(config);
+        auto *source = form.findChild<QComboBox *>("pairSource");
+        auto *corpus = form.findChild<QLineEdit *>("semiOnlineCorpus");
+        auto *candidates = form.findChild<QSpinBox *>("semiOnlineCandidates");
+        QVERIFY(source && corpus && candidates);
+        QVERIFY(!corpus->isEnabled());
+        QVERIFY(!candidates->isEnabled());
+        QCOMPARE(form.config().data.source, DataSource::Labeled);
+
+        source->setCurrentIndex(1);
+        QVERIFY(corpus->isEnabled());
+        QVERIFY(candidates->isEnabled());
+        bool degreesShown = false;
+        for (const QCheckBox *box : form.findChildren<QCheckBox *>())
+            if (box->text() == QStringLiteral("much")) {
+                degreesShown = true;
+                QVERIFY(!box->isEnabled());
+            }
+        QVERIFY(degreesShown);
+        QTest::mouseClick(corpus, Qt::LeftButton);
+        QTest::keyClicks(corpus, QStringLiteral("/data/corpus"));
+        candidates->setValue(6);
+        if (const QString shots = qEnvironmentVariable("MP_SCREENSHOT_DIR"); !shots.isEmpty())
+            form.grab().save(QDir(shots).filePath(QStringLiteral("train-form-semi-online.png")));
+        const RunConfig back = form.config();
+        QCOMPARE(back.data.source, DataSource::SemiOnline);
+        QCOMPARE(back.data.corpus, std::string("/data/corpus"));
+        QCOMPARE(back.data.candidates, std::int64_t{6});
+        QVERIFY(back.data.pairs.empty()); // run.json refuses a pairs file beside semi_online
+        const RunConfig parsed = parseRunConfig(runConfigToJson(back));
+        QCOMPARE(parsed, back);
+        QVERIFY(runConfigToJson(back).find("\"source\": \"semi_online\"") != std::string::npos);
+        // setConfig of the parsed config shows it again.
+        form.setConfig(parsed);
+        QCOMPARE(source->currentIndex(), 1);
+        QCOMPARE(corpus->text(), QStringLiteral("/data/corpus"));
+
+        config.method = TrainMethod::Rm;
+        form.setConfig(config);
+        QVERIFY(!source->isEnabled());
+        QCOMPARE(form.config().data.source, DataSource::Labeled);
     }
 
     // The HumanML3D metrics option: disabled (saying why) until a dataset with the split is

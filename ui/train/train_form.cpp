@@ -152,9 +152,30 @@ TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig
     }
     m_percent = intSpin(data, 1, 100);
     m_percent->setSuffix(QStringLiteral(" %"));
+    m_source = new QComboBox(data);
+    m_source->setObjectName(QStringLiteral("pairSource"));
+    m_source->addItem(tr("labeled pairs"), static_cast<int>(DataSource::Labeled));
+    m_source->addItem(tr("semi-online (dataset clip vs policy samples)"),
+                      static_cast<int>(DataSource::SemiOnline));
+    m_source->setToolTip(
+        tr("Semi-online (DPO only): for each caption of the corpus's training split the chosen "
+           "motion is the caption's own clip and the rejected one the policy sample that the "
+           "simulated labeler (kinematics and pose error against the clip) scores lowest among "
+           "K; the pairs are rebuilt from the current policy at each epoch's start "
+           "(data.source semi_online)."));
+    QWidget *corpusRow = nullptr;
+    m_corpus =
+        pathEdit(data, tr("corpus directory (motionpref-cli corpus build)"), true, &corpusRow);
+    m_corpus->setObjectName(QStringLiteral("semiOnlineCorpus"));
+    m_candidates = intSpin(data, int(kMinSemiOnlineCandidates), int(kMaxSemiOnlineCandidates));
+    m_candidates->setObjectName(QStringLiteral("semiOnlineCandidates"));
+    m_candidates->setSuffix(tr(" samples per caption"));
+    dataForm->addRow(tr("Training pairs:"), m_source);
     dataForm->addRow(tr("Pairs:"), pairsRow);
     dataForm->addRow(tr("Degrees:"), degreeRow);
     dataForm->addRow(tr("Use:"), m_percent);
+    dataForm->addRow(tr("Corpus:"), corpusRow);
+    dataForm->addRow(tr("Candidates K:"), m_candidates);
 
     auto *compute = new QGroupBox(tr("Model and compute"), this);
     auto *computeForm = new QFormLayout(compute);
@@ -218,6 +239,10 @@ TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig
     setConfig(m_base);
     connect(m_method, &QComboBox::currentIndexChanged, this, &TrainForm::methodChanged);
     connect(m_loss, &QComboBox::currentIndexChanged, this, &TrainForm::updateEnabled);
+    connect(m_source, &QComboBox::currentIndexChanged, this, &TrainForm::updateEnabled);
+    connect(m_source, &QComboBox::currentIndexChanged, this, &TrainForm::changed);
+    connect(m_corpus, &QLineEdit::textChanged, this, &TrainForm::changed);
+    connect(m_candidates, &QSpinBox::valueChanged, this, &TrainForm::changed);
     for (QComboBox *box : {m_loss, m_smoothing, m_schedule, m_device})
         connect(box, &QComboBox::currentIndexChanged, this, &TrainForm::changed);
     for (QLineEdit *edit : {m_learningRate, m_pairs, m_model, m_motionDataset})
@@ -278,6 +303,19 @@ void TrainForm::updateEnabled()
     m_rpoAlpha->setEnabled(dpo);
     m_smoothing->setEnabled(dpo && static_cast<DpoLossType>(m_loss->currentData().toInt()) ==
                                        DpoLossType::Sigmoid);
+    // Semi-online pairs are DPO's; they are built from a corpus, not read from a pairs file.
+    m_source->setEnabled(dpo);
+    if (!dpo)
+        m_source->setCurrentIndex(0);
+    const bool semiOnline =
+        static_cast<DataSource>(m_source->currentData().toInt()) == DataSource::SemiOnline;
+    // The path rows (field and browse button) and the other fields of the source not chosen.
+    for (QWidget *labeled : std::initializer_list<QWidget *>{m_pairs->parentWidget(), m_percent})
+        labeled->setEnabled(!semiOnline);
+    for (QCheckBox *degree : m_degrees)
+        degree->setEnabled(!semiOnline);
+    m_corpus->parentWidget()->setEnabled(semiOnline);
+    m_candidates->setEnabled(semiOnline);
     // The metrics need a dataset with the split; the checkbox says why when it cannot be ticked.
     const QString blocker = motionMetricsBlocker();
     m_motionMetrics->setEnabled(blocker.isEmpty());
@@ -319,6 +357,9 @@ void TrainForm::setConfig(const RunConfig &config)
                                            kAllDegrees[i]) != config.data.degrees.end());
     m_percent->setValue(static_cast<int>(std::lround(config.data.percent * 100)));
     m_pairs->setText(QString::fromStdString(config.data.pairs));
+    m_source->setCurrentIndex(config.data.source == DataSource::SemiOnline ? 1 : 0);
+    m_corpus->setText(QString::fromStdString(config.data.corpus));
+    m_candidates->setValue(static_cast<int>(config.data.candidates));
     m_model->setText(QString::fromStdString(config.model));
     m_device->setCurrentText(QString::fromStdString(config.device));
     {
@@ -361,6 +402,15 @@ RunConfig TrainForm::config() const
             config.data.degrees.push_back(kAllDegrees[i]);
     config.data.percent = m_percent->value() / 100.0;
     config.data.pairs = m_pairs->text().trimmed().toStdString();
+    config.data.source = static_cast<DataSource>(m_source->currentData().toInt());
+    config.data.corpus = m_corpus->text().trimmed().toStdString();
+    config.data.candidates = m_candidates->value();
+    // Each source reads its own keys; the other's are left empty (run.json refuses a pairs
+    // file beside semi_online, and a labeled run does not read the corpus).
+    if (config.data.source == DataSource::SemiOnline)
+        config.data.pairs.clear();
+    else
+        config.data.corpus.clear();
     config.model = m_model->text().trimmed().toStdString();
     config.device = m_device->currentText().toStdString();
     config.eval.motionMetrics = m_motionMetrics->isChecked() && motionMetricsBlocker().isEmpty();

@@ -52,6 +52,9 @@ private:
     QCheckBox *m_degrees[4] = {};
     QSpinBox *m_percent = nullptr;
     QLineEdit *m_pairs = nullptr;
+    QComboBox *m_source = nullptr; // data.source: labeled pairs or semi-online
+    QLineEdit *m_corpus = nullptr;
+    QSpinBox *m_candidates = nullptr;
     QLineEdit *m_model = nullptr;
     QComboBox *m_device = nullptr;
     QSpinBox *m_processes = nullptr;

@@ -278,7 +278,11 @@ bool TrainPanel::startRun(const QString &runDir)
         return false;
     }
     const RunConfig config = m_form->config();
-    if (config.data.pairs.empty()) {
+    if (config.data.source == DataSource::SemiOnline && config.data.corpus.empty()) {
+        showMessage(tr("Choose a corpus for the semi-online pairs first (Data > Corpus)."), true);
+        return false;
+    }
+    if (config.data.source == DataSource::Labeled && config.data.pairs.empty()) {
         showMessage(tr("Choose a preference pairs file first (Data > Pairs)."), true);
         return false;
     }
