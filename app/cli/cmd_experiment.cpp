@@ -20,10 +20,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 namespace mp::cli {
 namespace {
@@ -138,7 +140,7 @@ public:
         prepare();
         if (m_sweep.baseline && m_baseline != ExperimentRunState::Evaluated) {
             say("baseline (untrained): evaluating");
-            if (!evaluate({}, m_layout.baselineMetrics()))
+            if (!evaluate(sweepModel(), {}, m_layout.baselineMetrics()))
                 return stopped();
             m_baseline = ExperimentRunState::Evaluated;
             save();
@@ -284,17 +286,19 @@ private:
                 return true;
             }
         }
-        // The best checkpoint (best/), else the final adapter.
-        fs::path adapter = trainDir / "best";
-        if (!fs::exists(adapter / "adapter_model.safetensors"))
-            adapter = trainDir / "adapter";
-        if (!fs::exists(adapter / "adapter_model.safetensors")) {
-            markFailed(i, trainDir.string() + " holds no adapter (best/ or adapter/)");
+        // The best checkpoint (best/), else the final model: a LoRA adapter on the sweep's
+        // model, or (full fine-tuning) a whole bundle.
+        const auto trained = trainedModel(trainDir);
+        if (!trained) {
+            markFailed(i, trainDir.string() + " holds no trained model (best/ or adapter/ with "
+                                              "adapter_model.safetensors, or best/ or model/ with "
+                                              "model.safetensors)");
             return true;
         }
-        say(label + ": evaluating " + adapter.string());
+        const auto &[bundle, adapter] = *trained;
+        say(label + ": evaluating " + (adapter.empty() ? bundle : adapter).string());
         try {
-            if (!evaluate(adapter, m_layout.runMetrics(run)))
+            if (!evaluate(bundle, adapter, m_layout.runMetrics(run)))
                 return false;
         } catch (const InputError &error) {
             markFailed(i, std::string("evaluation: ") + error.what());
@@ -305,18 +309,40 @@ private:
         return true;
     }
 
-    // The shared protocol; false when stopped by request (nothing written).
-    bool evaluate(const fs::path &adapter, const fs::path &out)
+    fs::path sweepModel() const
+    {
+        return m_sweep.model.empty() ? requireDefaultModelDir() : fs::path(m_sweep.model);
+    }
+
+    // {bundle, adapter} of a run's best model, else its final one; an empty adapter for a full
+    // fine-tuning's bundle.
+    std::optional<std::pair<fs::path, fs::path>> trainedModel(const fs::path &trainDir) const
+    {
+        for (const char *name : {"best", "adapter", "model"}) {
+            const fs::path dir = trainDir / name;
+            if (fs::exists(dir / "adapter_model.safetensors"))
+                return std::pair{sweepModel(), dir};
+            if (fs::exists(dir / "model.safetensors") && fs::exists(dir / "config.json"))
+                return std::pair{dir, fs::path()};
+        }
+        return std::nullopt;
+    }
+
+    // The shared protocol; false when stopped by request (nothing written). Every model is
+    // measured with the evaluator the sweep's model resolves to, a fine-tuned bundle included.
+    bool evaluate(const fs::path &bundle, const fs::path &adapter, const fs::path &out)
     {
         const auto &e = m_sweep.eval;
         BundleEvaluationJob job;
-        job.modelDir = m_sweep.model.empty() ? requireDefaultModelDir() : fs::path(m_sweep.model);
+        job.modelDir = sweepModel();
+        job.evaluatorDir = e.evaluator;
+        job.crossCheckDir = e.crossCheck;
+        job.evaluatorDir = resolveEvaluatorDir(job);
+        job.modelDir = bundle;
         job.adapterDir = adapter;
         job.datasetRoot = e.dataset;
         job.split = e.split;
         job.maxSamples = e.maxClips;
-        job.evaluatorDir = e.evaluator;
-        job.crossCheckDir = e.crossCheck;
         job.options.replications = static_cast<int>(e.replications);
         job.options.temperature = e.temperature;
         job.options.seed = static_cast<std::uint64_t>(e.seed);

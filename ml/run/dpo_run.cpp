@@ -1,6 +1,7 @@
 // The DPO-family run (sigmoid, hinge, IPO, KTO-pair, ...) of `motionpref-cli train`: the T5 with
-// LoRA as the policy, the same model with its adapter disabled as the reference (or reference
-// log-probs computed once), on the shared step loop.
+// LoRA as the policy and the same model with its adapter disabled as the reference, or (full
+// fine-tuning) the whole T5 as the policy and a frozen copy of it as the reference; reference
+// log-probs computed as needed or once, on the shared step loop.
 
 #include <algorithm>
 #include <cmath>
@@ -26,8 +27,8 @@ namespace fs = std::filesystem;
 namespace mp {
 namespace {
 
-// Reference log-probs of every pair, computed once with the adapter disabled (the base is
-// frozen, so they never change).
+// Reference log-probs of every pair, computed once with the reference (frozen, so they never
+// change).
 class ReferenceCache {
 public:
     // Data-parallel ranks compute their shard of the pairs and exchange the values.
@@ -202,7 +203,8 @@ RunOutcome runDpo(RunContext &context)
 {
     const RunConfig &config = context.config;
     const fs::path &runDir = context.options.runDir;
-    T5Policy policy(context.bundle.t5(), {.disableDropout = config.dpo.disableDropout});
+    T5Policy policy(context.bundle.t5(), {.disableDropout = config.dpo.disableDropout,
+                                          .fullFineTuning = !config.lora.enabled});
     std::unique_ptr<SemiOnlineData> semiOnline;
     if (config.data.source == DataSource::SemiOnline)
         semiOnline = std::make_unique<SemiOnlineData>(context);
@@ -303,8 +305,12 @@ RunOutcome runDpo(RunContext &context)
         .saveCheckpoint = [&](const fs::path &directory) { trainer.saveCheckpoint(directory); },
         .saveModel =
             [&](const fs::path &directory) {
-                saveLoraAdapter(*context.bundle.t5(), context.lora, directory);
+                if (config.lora.enabled)
+                    saveLoraAdapter(*context.bundle.t5(), context.lora, directory);
+                else
+                    saveFineTunedBundle(context, directory);
             },
+        .finalDirectory = finalModelDirectory(config),
         .policyMotionMetrics = true,
         .rankRandomStreams = true,
     };

@@ -50,6 +50,10 @@ struct RunContext {
 // The LoRA config of run.json's "lora" section.
 LoraConfig loraConfigOf(const RunConfig &config);
 
+// Full fine-tuning's trained model: a complete bundle directory (context.bundle with its trained
+// T5, the base's evaluator/ and fine_tuning.json naming the base), replacing `directory` whole.
+void saveFineTunedBundle(const RunContext &context, const std::filesystem::path &directory);
+
 // Batches of `batchSize` pairs in the given order; prompts truncated to maxPromptLength and
 // motion labels (SOM codes EOM </s>) to maxTargetLength; per-example label smoothing by degree
 // when the config asks for it. Tensors are on the context's device.

@@ -2,9 +2,11 @@
 
 #include <exception>
 #include <memory>
+#include <system_error>
 
 #include <torch/torch.h>
 
+#include "ml/core/atomic_write.h"
 #include "ml/core/device.h"
 #include "ml/core/distributed.h"
 #include "ml/core/error.h"
@@ -45,6 +47,11 @@ std::vector<std::int64_t> promptIds(const ModelBundle &bundle, const std::string
 }
 
 } // namespace
+
+std::string finalModelDirectory(const RunConfig &config)
+{
+    return config.lora.enabled ? "adapter" : "model";
+}
 
 LoraConfig loraConfigOf(const RunConfig &config)
 {
@@ -88,6 +95,41 @@ std::vector<PreferenceBatch> makePreferenceBatches(const RunContext &context,
         batches.push_back(std::move(batch));
     }
     return batches;
+}
+
+void saveFineTunedBundle(const RunContext &context, const fs::path &directory)
+{
+    // Built beside and swapped in whole: an evaluation never reads half of a bundle.
+    const fs::path temporary = directory.string() + ".tmp";
+    const fs::path old = directory.string() + ".old";
+    fs::remove_all(temporary);
+    context.bundle.save(temporary);
+    // The base's evaluator goes with it, so that `eval --model DIR` measures with the evaluator
+    // the base would be measured with (hard links where the file system allows).
+    const fs::path evaluator = context.modelDir / "evaluator";
+    if (fs::exists(evaluator / "evaluator_config.json")) {
+        fs::create_directories(temporary / "evaluator");
+        for (const auto &entry : fs::directory_iterator(evaluator)) {
+            if (!entry.is_regular_file())
+                continue;
+            const fs::path target = temporary / "evaluator" / entry.path().filename();
+            std::error_code ec;
+            fs::create_hard_link(entry.path(), target, ec);
+            if (ec && !fs::copy_file(entry.path(), target, ec))
+                throw InputError(target.string() +
+                                 ": cannot copy the base's evaluator: " + ec.message());
+        }
+    }
+    const nlohmann::json origin = {
+        {"fine_tuning", "full"},
+        {"method", trainMethodName(context.config.method)},
+        {"base_model", fs::absolute(context.modelDir).lexically_normal().string()}};
+    writeFileAtomically(temporary / "fine_tuning.json", origin.dump(2) + "\n");
+    fs::remove_all(old);
+    if (fs::exists(directory))
+        fs::rename(directory, old);
+    fs::rename(temporary, directory);
+    fs::remove_all(old);
 }
 
 bool RunContext::writer() const
@@ -139,9 +181,15 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
     const LoraConfig lora = loraConfigOf(config);
     if (config.lora.enabled)
         applyLora(*bundle.t5(), lora);
-    else
-        throw InputError("config: lora.enabled false (full fine-tuning) is not supported; the "
-                         "DPO reference is the model with its adapter disabled");
+    else if (config.method != TrainMethod::Dpo)
+        throw InputError("config: lora.enabled false (full fine-tuning) is supported for method "
+                         "dpo only; method '" +
+                         std::string(trainMethodName(config.method)) +
+                         "' trains LoRA adapters (its reward model and PPO reference are the "
+                         "model with its adapter disabled)");
+    else if (distributed.active())
+        throw InputError("config: lora.enabled false (full fine-tuning) runs as one process; "
+                         "data-parallel full fine-tuning is not supported");
 
     EventWriter events = writer ? EventWriter(options.runDir / "events.jsonl")
                                 : EventWriter::discarding(options.runDir / "events.jsonl");
@@ -199,7 +247,8 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
     }
     if (outcome == RunOutcome::Finished)
         events.write({.type = EventType::Done,
-                      .text = {{"adapter", (options.runDir / "adapter").string()},
+                      .text = {{config.lora.enabled ? "adapter" : "model",
+                                (options.runDir / finalModelDirectory(config)).string()},
                                {"best", (options.runDir / "best").string()}}});
     return outcome;
 }

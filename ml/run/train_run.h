@@ -8,12 +8,17 @@
 //   checkpoints/step-N model, optimizer, scheduler and RNG state; the newest keepLast are kept
 //   best/              the adapter (PEFT layout) of the best evaluation, with best.json
 //   adapter/           the final adapter (PEFT layout)
+// Full fine-tuning (lora.enabled false, method dpo, one process) trains every T5 weight against
+// a frozen copy of the base: best/ is then a complete model bundle (with best.json and
+// fine_tuning.json), the final one is model/ instead of adapter/, and checkpoints hold all the
+// weights with their optimizer state.
 // A stop request is honoured at the next step boundary with a checkpoint; `resume` continues
 // from the newest checkpoint exactly as the uninterrupted run would have, with any number of
 // data-parallel ranks (the global batch, and so the result, does not depend on it).
 
 #include <atomic>
 #include <filesystem>
+#include <string>
 
 #include "ml/core/distributed.h"
 #include "ml/core/progress.h"
@@ -36,6 +41,10 @@ struct TrainRunOptions {
 };
 
 enum class RunOutcome { Finished, Stopped, Failed };
+
+// Where the final model goes in the run directory: "adapter" (LoRA) or "model" (a bundle, full
+// fine-tuning).
+std::string finalModelDirectory(const RunConfig &config);
 
 // Runs the config's method. Input problems (missing pairs file, bad ids, a run directory that
 // holds another run) are InputErrors before anything is written to events.jsonl; a divergence

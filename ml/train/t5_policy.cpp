@@ -12,14 +12,31 @@
 
 namespace mp {
 
-T5Policy::T5Policy(T5Model model, T5PolicyOptions options)
-    : m_model(std::move(model)), m_options(options)
-{
-    if (loraLayers(*m_model).empty())
-        throw std::invalid_argument("T5Policy: the model has no LoRA adapters");
-}
-
 namespace {
+
+// A copy of `model` on its device, in eval mode, that no gradient reaches.
+T5Model frozenCopy(const T5Model &model)
+{
+    T5Model copy(model->config());
+    const auto device = model->parameters().front().device();
+    copy->to(device);
+    torch::NoGradGuard noGrad;
+    const auto from = model->named_parameters();
+    for (auto &item : copy->named_parameters()) {
+        const auto *source = from.find(item.key());
+        if (!source)
+            throw std::invalid_argument("T5Policy: the reference copy has a parameter '" +
+                                        item.key() + "' the model lacks");
+        item.value().copy_(*source);
+        item.value().set_requires_grad(false);
+    }
+    const auto buffers = model->named_buffers();
+    for (auto &item : copy->named_buffers())
+        if (const auto *source = buffers.find(item.key()))
+            item.value().copy_(*source);
+    copy->eval();
+    return copy;
+}
 
 // Whether rows [0, n/2) equal rows [n/2, n): DPO's concatenated batch repeats every prompt, once
 // for the chosen and once for the rejected motion.
@@ -31,35 +48,59 @@ bool repeatsFirstHalf(const at::Tensor &rows)
 
 } // namespace
 
+T5Policy::T5Policy(T5Model model, T5PolicyOptions options)
+    : m_model(std::move(model)), m_options(options)
+{
+    const bool hasAdapters = !loraLayers(*m_model).empty();
+    if (!m_options.fullFineTuning) {
+        if (!hasAdapters)
+            throw std::invalid_argument("T5Policy: the model has no LoRA adapters");
+        return;
+    }
+    if (hasAdapters)
+        throw std::invalid_argument(
+            "T5Policy: full fine-tuning of a model that carries LoRA adapters");
+    m_reference = frozenCopy(m_model);
+    for (auto &parameter : m_model->parameters())
+        parameter.set_requires_grad(true);
+}
+
 at::Tensor T5Policy::forward(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
                              const at::Tensor &labels)
 {
     if (m_options.disableDropout)
         m_model->eval(); // T5 has no batch statistics: eval() only switches dropout off
-    const auto decoderIds = m_model->shiftRight(labels);
+    // Full fine-tuning scores the reference with the frozen copy, in the policy's mode (as the
+    // adapter-disabled model of a LoRA run is).
+    const bool frozen = m_reference && !m_enabled;
+    if (frozen)
+        m_reference->train(m_model->is_training());
+    T5Model &model = frozen ? m_reference : m_model;
+    const auto decoderIds = model->shiftRight(labels);
     // A repeated prompt gives the same encoder states (without dropout): encode each once and
     // feed the copy to both halves (the gradient of the copy sums both halves, as two encoder
     // passes would). Saves half the encoder, forward and backward, of every DPO pass.
-    const bool deterministic = !m_model->is_training();
+    const bool deterministic = !model->is_training();
     if (deterministic && repeatsFirstHalf(encoderIds) &&
         (!encoderMask.defined() || repeatsFirstHalf(encoderMask))) {
         const auto half = encoderIds.size(0) / 2;
         const auto mask = encoderMask.defined() ? encoderMask.slice(0, 0, half) : encoderMask;
-        const auto encoded = m_model->encode(encoderIds.slice(0, 0, half), mask).repeat({2, 1, 1});
-        return m_model->decode(decoderIds, encoded, encoderMask);
+        const auto encoded = model->encode(encoderIds.slice(0, 0, half), mask).repeat({2, 1, 1});
+        return model->decode(decoderIds, encoded, encoderMask);
     }
-    return m_model->forward(encoderIds, encoderMask, decoderIds);
+    return model->forward(encoderIds, encoderMask, decoderIds);
 }
 
 void T5Policy::setAdapterEnabled(bool enabled)
 {
-    setLoraEnabled(*m_model, enabled);
+    if (!m_reference)
+        setLoraEnabled(*m_model, enabled);
     m_enabled = enabled;
 }
 
 std::vector<at::Tensor> T5Policy::trainableParameters()
 {
-    return loraParameters(*m_model);
+    return m_reference ? m_model->parameters() : loraParameters(*m_model);
 }
 
 torch::nn::Module &T5Policy::module()
@@ -67,15 +108,17 @@ torch::nn::Module &T5Policy::module()
     return *m_model;
 }
 
+// Full fine-tuning's checkpoints name their tensors "weights.N": a LoRA checkpoint ("adapter.N")
+// loaded into a full run, or the reverse, is an error naming model.pt, not a silent mix.
 void T5Policy::saveState(torch::serialize::OutputArchive &archive)
 {
-    writeTensorList(archive, trainableParameters(), "adapter.");
+    writeTensorList(archive, trainableParameters(), m_reference ? "weights." : "adapter.");
 }
 
 void T5Policy::loadState(torch::serialize::InputArchive &archive)
 {
     auto params = trainableParameters();
-    readTensorList(archive, params, "adapter.");
+    readTensorList(archive, params, m_reference ? "weights." : "adapter.");
 }
 
 } // namespace mp

@@ -1,7 +1,11 @@
 #pragma once
-// The T5 encoder-decoder with LoRA adapters as a PolicyModel: labels are scored with HF's
-// shift-right decoder input, the reference is the same model with its adapters disabled, and
-// checkpoints hold the adapter weights only (the base stays frozen).
+// The T5 encoder-decoder as a PolicyModel, labels scored with HF's shift-right decoder input.
+// Two ways to train it:
+// - LoRA: the reference is the same model with its adapters disabled, and checkpoints hold the
+//   adapter weights only (the base stays frozen);
+// - full fine-tuning: every parameter of the T5 trains, the reference is a frozen copy of the
+//   model taken when the policy is made (setAdapterEnabled(false) scores with that copy), and
+//   checkpoints hold all the weights.
 
 #include "ml/models/t5.h"
 #include "ml/train/policy_model.h"
@@ -11,11 +15,14 @@ namespace mp {
 struct T5PolicyOptions {
     // TRL's disable_dropout: every dropout, the LoRA one included, is off during DPO.
     bool disableDropout = true;
+    // Train every parameter (the model must carry no adapters) against a frozen copy.
+    bool fullFineTuning = false;
 };
 
 class T5Policy : public PolicyModel {
 public:
-    // The model must already carry its adapters (applyLora).
+    // With LoRA the model must already carry its adapters (applyLora); for full fine-tuning it
+    // must carry none.
     explicit T5Policy(T5Model model, T5PolicyOptions options = {});
 
     at::Tensor forward(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
@@ -28,9 +35,12 @@ public:
     void loadState(torch::serialize::InputArchive &archive) override;
 
     T5Model &model() { return m_model; }
+    // The frozen reference of full fine-tuning; null with LoRA.
+    const T5Model &reference() const { return m_reference; }
 
 private:
     T5Model m_model;
+    T5Model m_reference{nullptr};
     T5PolicyOptions m_options;
     bool m_enabled = true;
 };

@@ -88,13 +88,13 @@ grep -q 'baseline' resume.txt && fail "baseline evaluated again: $(cat resume.tx
   || fail "resumed run not finished"
 tail -n 1 $sig/train/events.jsonl | grep -q '"type":"done"' || fail "restarted run not done"
 
-# A configuration that fails (full fine-tuning is refused by train) is reported; exit 1.
-echo "{$base, \"variants\": [{\"name\": \"full\", \"set\": {\"lora.enabled\": false}}],
+# A configuration that fails (train refuses full fine-tuning for RLHF) is reported; exit 1.
+echo "{$base, \"variants\": [{\"name\": \"full\", \"set\": {\"lora.enabled\": false, \"method\": \"rlhf\"}}],
   \"baseline\": false, $protocol}" >mixed.json
 "$cli" --quiet experiment run mixed.json --out mixed >/dev/null 2>mixed.txt \
   && fail "a failed run gave exit 0"
 grep -q 'full.*failed' mixed.txt || fail "failure not reported: $(cat mixed.txt)"
-grep -q '^- c01_full_s2222: .*full fine-tuning' mixed/results.md || fail "results.md: $(cat mixed/results.md)"
+grep -q '^- c01_full_s42: .*full fine-tuning' mixed/results.md || fail "results.md: $(cat mixed/results.md)"
 grep -q 'Runs: 0 of 1 evaluated, 1 failed' mixed/results.md || fail "results.md: $(cat mixed/results.md)"
 grep -q 'Paired difference' mixed/results.md && fail "paired differences without a baseline"
 

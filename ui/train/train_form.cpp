@@ -107,14 +107,24 @@ TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig
     methodForm->addRow(tr("Label smoothing:"), m_smoothing);
     methodForm->addRow(tr("Chosen NLL (RPO α):"), m_rpoAlpha);
 
-    auto *lora = new QGroupBox(tr("LoRA"), this);
+    auto *lora = new QGroupBox(tr("Fine-tuning"), this);
     auto *loraForm = new QFormLayout(lora);
+    m_tuning = new QComboBox(lora);
+    m_tuning->setObjectName(QStringLiteral("fineTuning"));
+    m_tuning->addItem(tr("LoRA adapters"), true);
+    m_tuning->addItem(tr("Full fine-tuning"), false);
+    m_tuning->setToolTip(
+        tr("LoRA trains small adapters beside the frozen model (the reference is the model with "
+           "them disabled). Full fine-tuning trains every T5 weight against a frozen copy of the "
+           "model and writes a whole model bundle (best/, model/): DPO only, one process, about "
+           "five times the weights in memory (copy, gradients, optimizer moments)."));
+    loraForm->addRow(tr("Train:"), m_tuning);
     m_loraRank = intSpin(lora, int(kMinLoraRank), 4096);
     m_loraAlpha = doubleSpin(lora, kLoraAlphaBounds, 1, 1);
     m_loraDropout = doubleSpin(lora, kLoraDropoutBounds, 0.05, 2);
-    loraForm->addRow(tr("Rank r:"), m_loraRank);
-    loraForm->addRow(tr("Alpha:"), m_loraAlpha);
-    loraForm->addRow(tr("Dropout:"), m_loraDropout);
+    loraForm->addRow(tr("LoRA rank r:"), m_loraRank);
+    loraForm->addRow(tr("LoRA alpha:"), m_loraAlpha);
+    loraForm->addRow(tr("LoRA dropout:"), m_loraDropout);
 
     auto *optimisation = new QGroupBox(tr("Optimisation"), this);
     auto *optForm = new QFormLayout(optimisation);
@@ -243,7 +253,8 @@ TrainForm::TrainForm(QWidget *parent) : QWidget(parent), m_base(defaultRunConfig
     connect(m_source, &QComboBox::currentIndexChanged, this, &TrainForm::changed);
     connect(m_corpus, &QLineEdit::textChanged, this, &TrainForm::changed);
     connect(m_candidates, &QSpinBox::valueChanged, this, &TrainForm::changed);
-    for (QComboBox *box : {m_loss, m_smoothing, m_schedule, m_device})
+    connect(m_tuning, &QComboBox::currentIndexChanged, this, &TrainForm::updateEnabled);
+    for (QComboBox *box : {m_loss, m_smoothing, m_schedule, m_device, m_tuning})
         connect(box, &QComboBox::currentIndexChanged, this, &TrainForm::changed);
     for (QLineEdit *edit : {m_learningRate, m_pairs, m_model, m_motionDataset})
         connect(edit, &QLineEdit::textChanged, this, &TrainForm::changed);
@@ -316,6 +327,17 @@ void TrainForm::updateEnabled()
         degree->setEnabled(!semiOnline);
     m_corpus->parentWidget()->setEnabled(semiOnline);
     m_candidates->setEnabled(semiOnline);
+    // Full fine-tuning is DPO's, in one process; the other methods train LoRA adapters.
+    m_tuning->setEnabled(dpo);
+    if (!dpo)
+        m_tuning->setCurrentIndex(0);
+    const bool full = dpo && !m_tuning->currentData().toBool();
+    for (QWidget *loraSetting :
+         std::initializer_list<QWidget *>{m_loraRank, m_loraAlpha, m_loraDropout})
+        loraSetting->setEnabled(!full);
+    if (full)
+        m_processes->setValue(1);
+    m_processes->setEnabled(!full);
     // The metrics need a dataset with the split; the checkbox says why when it cannot be ticked.
     const QString blocker = motionMetricsBlocker();
     m_motionMetrics->setEnabled(blocker.isEmpty());
@@ -340,6 +362,7 @@ void TrainForm::setConfig(const RunConfig &config)
     m_rpoAlpha->setValue(config.dpo.rpoAlpha);
     m_smoothing->setCurrentIndex(
         config.dpo.labelSmoothingMode == LabelSmoothingMode::PerDegree ? 1 : 0);
+    m_tuning->setCurrentIndex(config.lora.enabled ? 0 : 1);
     m_loraRank->setValue(static_cast<int>(config.lora.r));
     m_loraAlpha->setValue(config.lora.alpha);
     m_loraDropout->setValue(config.lora.dropout);
@@ -383,6 +406,7 @@ RunConfig TrainForm::config() const
     config.dpo.rpoAlpha = m_rpoAlpha->value();
     config.dpo.labelSmoothingMode =
         static_cast<LabelSmoothingMode>(m_smoothing->currentData().toInt());
+    config.lora.enabled = config.method != TrainMethod::Dpo || m_tuning->currentData().toBool();
     config.lora.r = m_loraRank->value();
     config.lora.alpha = m_loraAlpha->value();
     config.lora.dropout = m_loraDropout->value();

@@ -41,6 +41,7 @@ private:
     QDoubleSpinBox *m_beta = nullptr;
     QComboBox *m_smoothing = nullptr;
     QDoubleSpinBox *m_rpoAlpha = nullptr;
+    QComboBox *m_tuning = nullptr; // LoRA adapters (true) or full fine-tuning (false)
     QSpinBox *m_loraRank = nullptr;
     QDoubleSpinBox *m_loraAlpha = nullptr;
     QDoubleSpinBox *m_loraDropout = nullptr;
