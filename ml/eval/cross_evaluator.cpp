@@ -4,6 +4,7 @@
 #include "ml/core/json_read.h"
 #include "ml/core/paths.h"
 #include "ml/data/safetensors.h"
+#include "ml/eval/evaluator.h"
 #include "ml/models/sentencepiece.h"
 #include "ml/motion/features.h"
 
@@ -130,6 +131,22 @@ std::vector<std::int64_t> crossCaptionPieces(const SentencePieceModel &tokenizer
     return ids;
 }
 
+std::pair<at::Tensor, at::Tensor>
+crossPieceBatch(const std::vector<std::vector<std::int64_t>> &pieces)
+{
+    std::int64_t longest = 1;
+    for (const auto &p : pieces)
+        longest = std::max<std::int64_t>(longest, static_cast<std::int64_t>(p.size()));
+    auto ids = torch::zeros({static_cast<std::int64_t>(pieces.size()), longest}, torch::kLong);
+    std::vector<std::int64_t> lengths;
+    for (std::size_t k = 0; k < pieces.size(); ++k) {
+        const auto n = static_cast<std::int64_t>(pieces[k].size());
+        ids[static_cast<std::int64_t>(k)].slice(0, 0, n).copy_(torch::tensor(pieces[k]));
+        lengths.push_back(n);
+    }
+    return {ids, torch::tensor(lengths, torch::kLong)};
+}
+
 CrossEvaluatorImpl::CrossEvaluatorImpl(const CrossEvaluatorConfig &config) : m_config(config)
 {
     if (config.vocabSize < 1)
@@ -247,20 +264,8 @@ LoadedCrossEvaluator loadCrossEvaluator(const std::filesystem::path &dir)
     loaded.summaryJson = j.contains("training") ? j["training"].dump() : "{}";
     loaded.model = CrossEvaluator(config);
     const auto weightsPath = dir / "cross_evaluator.safetensors";
-    const auto tensors = readSafetensors(weightsPath);
-    torch::NoGradGuard noGrad;
-    for (auto &[name, target] : crossEvaluatorStateDict(*loaded.model)) {
-        const auto it = tensors.find(name);
-        if (it == tensors.end())
-            throw InputError(weightsPath.string() + ": missing tensor '" + name + "'");
-        if (it->second.sizes() != target.sizes()) {
-            std::ostringstream message;
-            message << weightsPath.string() << ": tensor '" << name << "': expected shape "
-                    << target.sizes() << ", got " << it->second.sizes();
-            throw InputError(message.str());
-        }
-        target.copy_(it->second);
-    }
+    copyNamedTensors(crossEvaluatorStateDict(*loaded.model), readSafetensors(weightsPath),
+                     weightsPath.string());
     loaded.model->eval();
     return loaded;
 }
@@ -304,20 +309,11 @@ at::Tensor CrossEvaluatorEmbedder::texts(const std::vector<std::string> &caption
     for (std::size_t begin = 0; begin < captions.size(); begin += std::size_t(m_batchSize)) {
         const auto end = std::min(captions.size(), begin + std::size_t(m_batchSize));
         std::vector<std::vector<std::int64_t>> pieces;
-        std::int64_t longest = 1;
-        for (std::size_t i = begin; i < end; ++i) {
+        for (std::size_t i = begin; i < end; ++i)
             pieces.push_back(
                 crossCaptionPieces(*m_loaded.tokenizer, captions[i], model.config().maxPieces));
-            longest = std::max<std::int64_t>(longest, pieces.back().size());
-        }
-        auto ids = torch::zeros({static_cast<std::int64_t>(pieces.size()), longest}, torch::kLong);
-        std::vector<std::int64_t> lengths;
-        for (std::size_t k = 0; k < pieces.size(); ++k) {
-            const auto n = static_cast<std::int64_t>(pieces[k].size());
-            ids[static_cast<std::int64_t>(k)].slice(0, 0, n).copy_(torch::tensor(pieces[k]));
-            lengths.push_back(n);
-        }
-        out.push_back(model.encodeText(ids, torch::tensor(lengths, torch::kLong)));
+        const auto [ids, lengths] = crossPieceBatch(pieces);
+        out.push_back(model.encodeText(ids, lengths));
     }
     if (out.empty())
         return torch::zeros({0, model.config().dimEmbedding});

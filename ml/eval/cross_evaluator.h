@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -60,6 +61,10 @@ at::Tensor crossMotionInput(const at::Tensor &features);
 // Piece ids of a caption, cut to maxPieces (at least one id: unk for an empty caption).
 std::vector<std::int64_t> crossCaptionPieces(const SentencePieceModel &tokenizer,
                                              const std::string &caption, std::int64_t maxPieces);
+
+// Captions' piece ids padded with 0 into (ids (B, L), lengths (B)) for encodeText.
+std::pair<at::Tensor, at::Tensor>
+crossPieceBatch(const std::vector<std::vector<std::int64_t>> &pieces);
 
 class CrossEvaluatorImpl : public torch::nn::Module {
 public:

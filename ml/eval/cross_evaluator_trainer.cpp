@@ -32,22 +32,6 @@ void checkSplit(const EvalDataset &d, const char *what, std::size_t minimum)
                              s.name + "' needs (T>=4, 263) features and a caption");
 }
 
-// The tokens of a batch of captions, padded: (ids (B, L), lengths (B)).
-std::pair<at::Tensor, at::Tensor> pieceBatch(const std::vector<std::vector<std::int64_t>> &pieces)
-{
-    std::int64_t longest = 1;
-    for (const auto &p : pieces)
-        longest = std::max<std::int64_t>(longest, p.size());
-    auto ids = torch::zeros({static_cast<std::int64_t>(pieces.size()), longest}, torch::kLong);
-    std::vector<std::int64_t> lengths;
-    for (std::size_t k = 0; k < pieces.size(); ++k) {
-        const auto n = static_cast<std::int64_t>(pieces[k].size());
-        ids[static_cast<std::int64_t>(k)].slice(0, 0, n).copy_(torch::tensor(pieces[k]));
-        lengths.push_back(n);
-    }
-    return {ids, torch::tensor(lengths, torch::kLong)};
-}
-
 nlohmann::json scoreJson(const CrossEvaluatorScore &s)
 {
     return {{"R_precision_top_1", s.rPrecision[0]},
@@ -88,7 +72,7 @@ CrossEvaluatorScore scoreCrossEvaluator(CrossEvaluatorImpl &model,
             const auto end = std::min(n, begin + 64);
             const std::vector<std::vector<std::int64_t>> p(pieces.begin() + begin,
                                                            pieces.begin() + end);
-            const auto [ids, idLengths] = pieceBatch(p);
+            const auto [ids, idLengths] = crossPieceBatch(p);
             text.push_back(model.encodeText(ids, idLengths));
             const std::vector<at::Tensor> in(inputs.begin() + begin, inputs.begin() + end);
             const std::vector<std::int64_t> len(lengths.begin() + begin, lengths.begin() + end);
@@ -181,7 +165,7 @@ CrossEvaluatorTrainReport trainCrossEvaluator(CrossEvaluatorImpl &model,
                     crossMotionInput(s.features.slice(0, crop.start, crop.start + crop.frames)));
                 lengths.push_back(crop.frames);
             }
-            const auto [ids, idLengths] = pieceBatch(batchPieces);
+            const auto [ids, idLengths] = crossPieceBatch(batchPieces);
             const auto text = model.encodeText(ids, idLengths);
             const auto motion = model.encodeMotion(crossMotionBatch(model, inputs, lengths),
                                                    torch::tensor(lengths, torch::kLong));

@@ -246,27 +246,47 @@ private:
     at::Tensor embedCrops(const std::vector<GroundTruthCrop> &picks,
                           const std::vector<at::Tensor> &crops)
     {
+        return cachedCropEmbeddings(picks, crops, m_cropEmbeddings,
+                                    [this](const std::vector<at::Tensor> &motions,
+                                           const std::vector<std::int64_t> &lengths) {
+                                        std::vector<at::Tensor> normalised;
+                                        for (const auto &m : motions)
+                                            normalised.push_back(m_normalise(m));
+                                        return m_embed.motions(normalised, lengths);
+                                    });
+    }
+
+    using CropKey = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
+    using MotionEmbedFn = std::function<at::Tensor(const std::vector<at::Tensor> &,
+                                                   const std::vector<std::int64_t> &)>;
+    // Rows for the crops, each (sample, start, frames) embedded once by `embed` (un-normalised
+    // crops and their frames) and kept in `cache`.
+    static at::Tensor cachedCropEmbeddings(const std::vector<GroundTruthCrop> &picks,
+                                           const std::vector<at::Tensor> &crops,
+                                           std::map<CropKey, at::Tensor> &cache,
+                                           const MotionEmbedFn &embed)
+    {
         std::vector<CropKey> keys;
-        std::vector<at::Tensor> normalised;
+        std::vector<at::Tensor> missing;
         std::vector<std::int64_t> lengths;
         std::vector<CropKey> newKeys;
         for (std::size_t i = 0; i < crops.size(); ++i) {
             keys.push_back({static_cast<std::int64_t>(i), picks[i].start, picks[i].frames});
-            if (m_cropEmbeddings.count(keys.back()) ||
+            if (cache.count(keys.back()) ||
                 std::find(newKeys.begin(), newKeys.end(), keys.back()) != newKeys.end())
                 continue;
             newKeys.push_back(keys.back());
-            normalised.push_back(m_normalise(crops[i]));
+            missing.push_back(crops[i]);
             lengths.push_back(picks[i].frames);
         }
         if (!newKeys.empty()) {
-            const auto embedded = m_embed.motions(normalised, lengths);
+            const auto embedded = embed(missing, lengths);
             for (std::size_t k = 0; k < newKeys.size(); ++k)
-                m_cropEmbeddings[newKeys[k]] = embedded[static_cast<std::int64_t>(k)];
+                cache[newKeys[k]] = embedded[static_cast<std::int64_t>(k)];
         }
         std::vector<at::Tensor> rowsOut;
         for (const auto &key : keys)
-            rowsOut.push_back(m_cropEmbeddings.at(key));
+            rowsOut.push_back(cache.at(key));
         return torch::stack(rowsOut);
     }
 
@@ -536,28 +556,11 @@ private:
     at::Tensor crossEmbedCrops(const std::vector<GroundTruthCrop> &picks,
                                const std::vector<at::Tensor> &crops)
     {
-        std::vector<CropKey> keys;
-        std::vector<at::Tensor> missing;
-        std::vector<std::int64_t> lengths;
-        std::vector<CropKey> newKeys;
-        for (std::size_t i = 0; i < crops.size(); ++i) {
-            keys.push_back({static_cast<std::int64_t>(i), picks[i].start, picks[i].frames});
-            if (m_crossCropEmbeddings.count(keys.back()) ||
-                std::find(newKeys.begin(), newKeys.end(), keys.back()) != newKeys.end())
-                continue;
-            newKeys.push_back(keys.back());
-            missing.push_back(crops[i]);
-            lengths.push_back(picks[i].frames);
-        }
-        if (!newKeys.empty()) {
-            const auto embedded = m_options.crossCheck->motions(missing, lengths);
-            for (std::size_t k = 0; k < newKeys.size(); ++k)
-                m_crossCropEmbeddings[newKeys[k]] = embedded[static_cast<std::int64_t>(k)];
-        }
-        std::vector<at::Tensor> rowsOut;
-        for (const auto &key : keys)
-            rowsOut.push_back(m_crossCropEmbeddings.at(key));
-        return torch::stack(rowsOut);
+        return cachedCropEmbeddings(picks, crops, m_crossCropEmbeddings,
+                                    [this](const std::vector<at::Tensor> &motions,
+                                           const std::vector<std::int64_t> &lengths) {
+                                        return m_options.crossCheck->motions(motions, lengths);
+                                    });
     }
 
     // The cross-check metrics on this replication's captions, crops, generated motions and
@@ -639,7 +642,6 @@ private:
     StageTimer m_timer;
     std::map<std::string, std::vector<double>> m_values;
     // (sample, start, frames) of a real crop -> its embedding; a caption -> its embedding.
-    using CropKey = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
     std::map<CropKey, at::Tensor> m_cropEmbeddings;
     std::map<const EvalCaption *, at::Tensor> m_captionEmbeddings;
     std::map<CropKey, at::Tensor> m_crossCropEmbeddings;

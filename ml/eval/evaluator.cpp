@@ -292,8 +292,15 @@ void loadEvaluatorStateDict(TextMotionEvaluatorImpl &evaluator,
                             const std::map<std::string, at::Tensor> &tensors,
                             const std::string &source, const std::string &allowMissing)
 {
+    copyNamedTensors(evaluatorStateDict(evaluator), tensors, source, allowMissing);
+}
+
+void copyNamedTensors(const std::map<std::string, at::Tensor> &targets,
+                      const std::map<std::string, at::Tensor> &tensors, const std::string &source,
+                      const std::string &allowMissing)
+{
     torch::NoGradGuard noGrad;
-    for (auto &[name, target] : evaluatorStateDict(evaluator)) {
+    for (auto [name, target] : targets) {
         const auto it = tensors.find(name);
         if (it == tensors.end()) {
             if (!allowMissing.empty() && name.rfind(allowMissing, 0) == 0)

@@ -127,6 +127,12 @@ TORCH_MODULE(TextMotionEvaluator);
 
 // Every parameter and buffer by its dotted name (the checkpoint keys).
 std::map<std::string, at::Tensor> evaluatorStateDict(TextMotionEvaluatorImpl &evaluator);
+// Copies tensors[name] into each named target (a module's parameters and buffers, e.g. a state
+// dict). Names missing from tensors are an InputError naming source unless they start with
+// allowMissing (when not empty); shapes must match.
+void copyNamedTensors(const std::map<std::string, at::Tensor> &targets,
+                      const std::map<std::string, at::Tensor> &tensors, const std::string &source,
+                      const std::string &allowMissing = "");
 // Copies tensors into the evaluator. Names missing from the map are an InputError unless
 // allowMissing lists their prefix (e.g. "word_emb." for a T2M checkpoint); shapes must match.
 void loadEvaluatorStateDict(TextMotionEvaluatorImpl &evaluator,
