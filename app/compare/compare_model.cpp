@@ -157,7 +157,8 @@ QString modelFilesStamp(const AbModelRef &ref)
 
 QString modelDisplayName(const AbModelRef &ref)
 {
-    QString name = QDir(QDir::cleanPath(ref.bundleDir)).dirName();
+    // A full fine-tuning run's best/ or model/ is a bundle: named with its run, as an adapter.
+    QString name = ref.bundleDir.isEmpty() ? QString() : adapterDisplayName(ref.bundleDir);
     if (name.isEmpty())
         name = QStringLiteral("(no bundle)");
     if (ref.adapterDir.isEmpty())
@@ -169,9 +170,10 @@ QString adapterDisplayName(const QString &adapterDir)
 {
     const QDir adapter(QDir::cleanPath(adapterDir));
     QString adapterName = adapter.dirName();
-    // best/, checkpoints/12/ or adapter/ say little without their run directory.
+    // best/, checkpoints/12/, adapter/ or model/ say little without their run directory.
     static const QStringList generic = {QStringLiteral("best"), QStringLiteral("adapter"),
-                                        QStringLiteral("final"), QStringLiteral("last")};
+                                        QStringLiteral("model"), QStringLiteral("final"),
+                                        QStringLiteral("last")};
     const QString parent = QFileInfo(adapter.absolutePath()).dir().dirName();
     bool numeric = false;
     adapterName.toInt(&numeric);

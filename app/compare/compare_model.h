@@ -74,8 +74,9 @@ private:
 // Size and modification time of the files a model is loaded from, to notice they were rewritten.
 QString modelFilesStamp(const AbModelRef &ref);
 
-// A short name for a model: the bundle directory's name, and the adapter's (with its run
-// directory for best/ or checkpoint folders): "default", "default + dpo-ipo/best".
+// A short name for a model: the bundle directory's name, and the adapter's (each with its run
+// directory for best/, model/ or checkpoint folders): "default", "default + dpo-ipo/best",
+// "full-ft/best" (a full fine-tuning run's bundle).
 QString modelDisplayName(const AbModelRef &ref);
 // The adapter's part of it: "dpo-ipo/best", "lora-r8".
 QString adapterDisplayName(const QString &adapterDir);

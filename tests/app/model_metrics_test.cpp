@@ -109,6 +109,11 @@ private slots:
                  QStringLiteral("default + dpo-ipo/best"));
         QCOMPARE(modelDisplayName({QStringLiteral("/m/base"), QStringLiteral("/runs/lora-r8")}),
                  QStringLiteral("base + lora-r8"));
+        // A full fine-tuning run's best/ and model/ are bundles: named with their run.
+        QCOMPARE(modelDisplayName({QStringLiteral("/runs/full-ft/best"), QString()}),
+                 QStringLiteral("full-ft/best"));
+        QCOMPARE(modelDisplayName({QStringLiteral("/runs/full-ft/model/"), QString()}),
+                 QStringLiteral("full-ft/model"));
     }
 
     void loadingABadBundleIsAnInputError()
