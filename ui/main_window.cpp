@@ -1,5 +1,6 @@
 #include "ui/main_window.h"
 
+#include "app/core/error_text.h"
 #include "app/core/settings.h"
 #include "app/export/assimp_info.h"
 #include "app/export/motion_io.h"
@@ -93,7 +94,7 @@ bool MainWindow::showStudy(const QString &title, const std::function<QString()> 
     try {
         location = open();
     } catch (const std::exception &error) {
-        QMessageBox::warning(this, title, QString::fromUtf8(error.what()));
+        QMessageBox::warning(this, title, errorText(error));
         updateStudyStatus();
         return false;
     }
@@ -345,7 +346,7 @@ void MainWindow::buildStatusBar()
         deviceText = QString::fromStdString(
             describeDevice(resolveDevice(m_settings.device().toStdString())));
     } catch (const InputError &e) {
-        deviceText = tr("no device: %1").arg(QString::fromUtf8(e.what()));
+        deviceText = tr("no device: %1").arg(errorText(e));
     }
     m_deviceLabel->setText(tr("Device: %1").arg(deviceText));
     updateModelStatus();

@@ -1,6 +1,7 @@
 #include "app/cli/command.h"
 
 #include "ml/core/error.h"
+#include "ml/core/error_message.h"
 
 #include <algorithm>
 #include <charconv>
@@ -21,23 +22,12 @@ const OptionSpec *findOption(const CommandSpec &spec, const std::string &name)
 
 // The error as one line of text: a message may quote bytes of a damaged file (a BVH token, a
 // TorchScript excerpt), and control characters there would break the one-line contract or the
-// terminal. Each is shown as '?'. A quote can also be huge (nlohmann's syntax errors repeat the
-// whole bad token: 100 KB for a 100,000-digit number), so the line stops after kMaxErrorLength
-// bytes; the file's name comes first in our messages and stays.
-constexpr std::size_t kMaxErrorLength = 1000;
-
+// terminal. Each is shown as '?'. A huge quote is cut (shortenedMessage).
 std::string oneLine(std::string message)
 {
     while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
         message.pop_back();
-    if (message.size() > kMaxErrorLength) {
-        std::size_t end = kMaxErrorLength;
-        while (end > 0 && (static_cast<unsigned char>(message[end]) & 0xC0) == 0x80)
-            --end; // not inside a UTF-8 character
-        const std::size_t left = message.size() - end;
-        message.resize(end);
-        message += "... (" + std::to_string(left) + " more bytes)";
-    }
+    message = shortenedMessage(std::move(message));
     for (char &c : message)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
             c = '?';

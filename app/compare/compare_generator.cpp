@@ -1,5 +1,7 @@
 #include "app/compare/compare_generator.h"
 
+#include "app/core/error_text.h"
+
 #include <QElapsedTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -23,7 +25,7 @@ MotionPairResult runRequest(ModelCache &models, const MotionPairRequest &request
         result.motionA = modelA->generate(request.prompt, request.seed, request.temperature);
         result.motionB = modelB->generate(request.prompt, request.seed, request.temperature);
     } catch (const std::exception &error) {
-        result.error = QString::fromUtf8(error.what());
+        result.error = errorText(error);
     }
     result.seconds = timer.elapsed() / 1000.0;
     return result;

@@ -1,5 +1,6 @@
 #include "app/study/label_session.h"
 
+#include "app/core/error_text.h"
 #include "app/study/label_write_queue.h"
 
 #include "app/study/active_pairs.h"
@@ -186,7 +187,7 @@ void LabelSession::loadModel()
             return {model, dir, adapterDir, QString()};
         } catch (const std::exception &error) {
             // The bundle's errors usually start with the directory already.
-            const QString what = QString::fromUtf8(error.what());
+            const QString what = errorText(error);
             return {nullptr, dir, adapterDir,
                     what.contains(dir) && !dir.isEmpty()
                         ? tr("Cannot load the model: %1").arg(what)
@@ -409,7 +410,7 @@ void LabelSession::advance()
         } catch (const StudyBusyError &) {
             retryAfterLock(tr("to hand out the next pair"));
         } catch (const std::exception &error) {
-            fail(QString::fromUtf8(error.what()));
+            fail(errorText(error));
         }
         return;
     }
@@ -483,7 +484,7 @@ void LabelSession::ensureGenerating()
         syncRound(); // a round added since (here or by another program) samples from now on
         selection = pairSelectionSettings(*m_store);
     } catch (const std::exception &error) {
-        fail(QString::fromUtf8(error.what()));
+        fail(errorText(error));
         return;
     }
     if (m_modelState == ModelState::NotLoaded)
@@ -518,9 +519,9 @@ void LabelSession::ensureGenerating()
                 generateSelectedPair(*model->bundle, {request}, selection, model->selection).pair,
                 listIndex, QString()};
         } catch (const std::exception &error) {
-            return {std::nullopt, listIndex,
-                    tr("Generating a pair for %1: %2")
-                        .arg(quoted(request.prompt), QString::fromUtf8(error.what()))};
+            return {
+                std::nullopt, listIndex,
+                tr("Generating a pair for %1: %2").arg(quoted(request.prompt), errorText(error))};
         }
     }));
 }
@@ -579,7 +580,7 @@ bool LabelSession::showReady()
         m_ready.emplace_front(std::move(pair), listIndex);
         retryAfterLock(tr("to store the next pair"));
     } catch (const std::exception &error) {
-        fail(QString::fromUtf8(error.what()));
+        fail(errorText(error));
     }
     return true;
 }
@@ -622,7 +623,7 @@ void LabelSession::showStoredPair(qint64 pairId)
         for (int i = 0; i < 2; ++i)
             request.item.origins[i] = describeSample(request.samples[i]);
     } catch (const std::exception &error) {
-        fail(QString::fromUtf8(error.what()));
+        fail(errorText(error));
         return;
     }
     const bool needsModel =
@@ -661,8 +662,7 @@ void LabelSession::runStoredRequest(StoredRequest request)
                 result.item->clips[i] =
                     sampleMotion(request.samples[i], model ? model->bundle.get() : nullptr, fps);
         } catch (const std::exception &error) {
-            result.error =
-                tr("Pair %1: %2").arg(request.pairId).arg(QString::fromUtf8(error.what()));
+            result.error = tr("Pair %1: %2").arg(request.pairId).arg(errorText(error));
         }
         return result;
     }));

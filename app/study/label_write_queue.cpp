@@ -1,5 +1,6 @@
 #include "app/study/label_write_queue.h"
 
+#include "app/core/error_text.h"
 #include "app/study/study_store.h"
 
 namespace mp {
@@ -52,7 +53,7 @@ qint64 LabelWriteQueue::submit(const Write &write)
         try {
             return store(write);
         } catch (const StudyBusyError &error) {
-            m_lockMessage = QString::fromUtf8(error.what());
+            m_lockMessage = errorText(error);
         }
     }
     m_pending.push_back(write);
@@ -80,14 +81,14 @@ bool LabelWriteQueue::flush(int waitMs)
             changed = true;
             emit written(id, write);
         } catch (const StudyBusyError &error) {
-            m_lockMessage = QString::fromUtf8(error.what());
+            m_lockMessage = errorText(error);
             break;
         } catch (const std::exception &error) {
             m_pending.pop_front();
             changed = true;
             QString message = tr("A queued label of pair %1 could not be stored: %2")
                                   .arg(write.pairId)
-                                  .arg(QString::fromUtf8(error.what()));
+                                  .arg(errorText(error));
             if (write.kind == Write::Kind::Label && dropUndoOf(write))
                 message += tr(" Its undo was dropped too, so the label before it stays.");
             emit failed(message);

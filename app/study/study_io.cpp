@@ -1,5 +1,6 @@
 #include "app/study/study_io.h"
 
+#include "app/core/error_text.h"
 #include "app/study/study_store.h"
 
 #include <QDateTime>
@@ -122,7 +123,7 @@ void parseSample(const QJsonObject &record, const QString &key, const QString &r
     try {
         info.tokens = readTokenFile(tokenPath);
     } catch (const InputError &e) {
-        check.fail(key + QStringLiteral(": ") + QString::fromUtf8(e.what()));
+        check.fail(key + QStringLiteral(": ") + errorText(e));
     }
 }
 

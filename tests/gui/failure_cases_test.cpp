@@ -173,6 +173,23 @@ private slots:
                  qPrintable(session.modelMessage()));
         session.setModelDir(good, QStringLiteral("cpu"), true);
         QTRY_COMPARE_WITH_TIMEOUT(session.modelState(), LabelSession::ModelState::Ready, 20000);
+
+        // A config.json holding a 100,000-digit number: the parser's message quotes it whole;
+        // the panel shows the file's name and a kilobyte of it, not 100 KB.
+        const QString huge = m_dir.filePath(QStringLiteral("huge-token"));
+        QVERIFY(QDir().mkpath(huge));
+        for (const QString &name : QDir(good).entryList(QDir::Files))
+            QVERIFY(QFile::copy(QDir(good).filePath(name), QDir(huge).filePath(name)));
+        QFile config(QDir(huge).filePath(QStringLiteral("config.json")));
+        QVERIFY(config.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        config.write("{\"t5\": " + QByteArray(100000, '9') + "}");
+        config.close();
+        session.setModelDir(huge, QStringLiteral("cpu"), true);
+        QTRY_COMPARE_WITH_TIMEOUT(session.modelState(), LabelSession::ModelState::Failed, 20000);
+        QVERIFY2(session.modelMessage().contains(QStringLiteral("config.json")),
+                 qPrintable(session.modelMessage().left(300)));
+        QVERIFY2(session.modelMessage().size() < 1300,
+                 qPrintable(QString::number(session.modelMessage().size())));
     }
 
     void anExportToAFullDiskSaysSoAndTheNextOneWorks()

@@ -7,6 +7,7 @@
 #include "app/export/bvh_motion.h"
 #include "app/export/bvh_reader.h"
 #include "ml/core/error.h"
+#include "ml/core/error_message.h"
 #include "ml/data/npy.h"
 #include "ml/data/pickle_reader.h"
 #include "ml/data/safetensors.h"
@@ -212,6 +213,35 @@ TEST(InputLimits, JsonValueInAnErrorMessageIsCut)
     } catch (const mp::InputError &e) {
         EXPECT_LT(std::string(e.what()).size(), 400u) << e.what();
     }
+}
+
+TEST(InputLimits, HugeErrorMessageIsCutAtACharacterBoundaryKeepingTheFileName)
+{
+    // nlohmann's syntax error quotes a 100,000-digit number whole: the CLI's line and the GUI's
+    // message boxes show shortenedMessage of it.
+    std::string what;
+    try {
+        mp::parseRunConfig("{\"epochs\": " + std::string(100000, '9') + "}", "run.json");
+        ADD_FAILURE() << "no error";
+    } catch (const std::exception &e) {
+        what = e.what();
+    }
+    ASSERT_GT(what.size(), 100000u); // the message as the parser words it
+    const std::string cut = mp::shortenedMessage(what);
+    EXPECT_EQ(cut.rfind("run.json: ", 0), 0u) << cut.substr(0, 80);
+    EXPECT_LE(cut.size(), mp::kMaxErrorMessageBytes + 30);
+    EXPECT_NE(cut.find("more bytes)"), std::string::npos);
+
+    // Two-byte characters across the cut: the result ends on a whole character.
+    std::string accents;
+    for (int i = 0; i < 1000; ++i)
+        accents += "\xc3\xa9"; // U+00E9
+    const std::string cutAccents = mp::shortenedMessage("x" + accents, 1000);
+    const std::size_t kept = cutAccents.find("... (");
+    ASSERT_NE(kept, std::string::npos);
+    EXPECT_EQ(kept % 2, 1u); // "x" + whole two-byte characters
+    EXPECT_EQ(cutAccents.substr(kept), "... (1002 more bytes)");
+    EXPECT_EQ(mp::shortenedMessage("short"), "short");
 }
 
 TEST(InputLimits, BvhWithAMillionNestedJointsIsRefused)

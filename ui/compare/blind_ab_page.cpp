@@ -1,6 +1,7 @@
 #include "ui/compare/blind_ab_page.h"
 
 #include "app/compare/compare_generator.h"
+#include "app/core/error_text.h"
 #include "ml/core/error.h"
 #include "ui/compare/ab_results_view.h"
 #include "ui/compare/model_picker.h"
@@ -236,7 +237,7 @@ bool BlindAbPage::startSession(const QString &promptFile, const QString &tempera
         options.prompts = readPromptFile(QDir::fromNativeSeparators(promptFile));
         options.temperatures = parseTemperatures(temperatures);
     } catch (const InputError &error) {
-        showStatus(QString::fromUtf8(error.what()), true);
+        showStatus(errorText(error), true);
         return false;
     }
     if (maxPrompts > 0 && options.prompts.size() > maxPrompts)
@@ -396,7 +397,7 @@ void BlindAbPage::autosave()
             tr("Every answer is saved to %1.").arg(QDir::toNativeSeparators(m_savePath)));
         m_saveState->setStyleSheet(QString());
     } catch (const InputError &error) {
-        m_saveState->setText(tr("Not saved: %1").arg(QString::fromUtf8(error.what())));
+        m_saveState->setText(tr("Not saved: %1").arg(errorText(error)));
         m_saveState->setStyleSheet(QStringLiteral("color: #a00000;"));
     }
 }
@@ -408,7 +409,7 @@ bool BlindAbPage::saveAs(const QString &path)
     try {
         m_session.save(path);
     } catch (const InputError &error) {
-        showStatus(QString::fromUtf8(error.what()), true);
+        showStatus(errorText(error), true);
         return false;
     }
     m_savePath = path;
@@ -422,7 +423,7 @@ bool BlindAbPage::open(const QString &path)
     try {
         m_session = AbSession::load(path);
     } catch (const InputError &error) {
-        showStatus(QString::fromUtf8(error.what()), true);
+        showStatus(errorText(error), true);
         return false;
     }
     m_savePath = path;

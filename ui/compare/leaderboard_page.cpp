@@ -1,6 +1,7 @@
 #include "ui/compare/leaderboard_page.h"
 
 #include "app/compare/leaderboard.h"
+#include "app/core/error_text.h"
 #include "app/core/settings.h"
 #include "app/study/study_store.h"
 #include "ui/compare/path_field.h"
@@ -228,7 +229,7 @@ void LeaderboardPage::rank()
             result->labelsWithoutModel = data.labelsWithoutModel();
             result->board = computeLeaderboard(data, {});
         } catch (const std::exception &error) {
-            result->error = QString::fromUtf8(error.what());
+            result->error = errorText(error);
         }
         return result;
     }));

@@ -2,6 +2,7 @@
 
 #include "app/compare/compare_model.h"
 #include "app/compare/model_metrics.h"
+#include "app/core/error_text.h"
 #include "ml/core/error.h"
 #include "ui/compare/model_picker.h"
 
@@ -162,8 +163,7 @@ void MetricsPage::refresh()
                                            : QStringLiteral("."));
         } catch (const InputError &error) {
             notes << tr("<span style='color:#a00000'>%1: %2</span>")
-                         .arg(name.toHtmlEscaped(),
-                              QString::fromUtf8(error.what()).toHtmlEscaped());
+                         .arg(name.toHtmlEscaped(), errorText(error).toHtmlEscaped());
         }
     }
     m_table->setHorizontalHeaderItem(2, new QTableWidgetItem(tr("Real motions")));

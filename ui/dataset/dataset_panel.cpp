@@ -1,5 +1,6 @@
 #include "ui/dataset/dataset_panel.h"
 
+#include "app/core/error_text.h"
 #include "app/core/settings.h"
 #include "app/study/agreement.h"
 #include "app/study/pair_table_model.h"
@@ -223,7 +224,7 @@ void DatasetPanel::reviseSelected()
         if (dialog.exec() == QDialog::Accepted)
             m_store->addLabel(pairId, labeler, dialog.label());
     } catch (const std::exception &error) {
-        QMessageBox::warning(this, tr("Revise label"), QString::fromUtf8(error.what()));
+        QMessageBox::warning(this, tr("Revise label"), errorText(error));
     }
 }
 

@@ -1,5 +1,6 @@
 #include "ui/dataset/labeler_view.h"
 
+#include "app/core/error_text.h"
 #include "app/jobs/job_runner.h"
 #include "app/study/active_pairs.h"
 #include "app/study/check_pairs.h"
@@ -309,7 +310,7 @@ void LabelerView::refresh()
         m_message->setText(tr("Gold and repeated pairs are never marked on screen and never "
                               "enter training data or agreement."));
     } catch (const std::exception &error) {
-        m_message->setText(QString::fromUtf8(error.what()));
+        m_message->setText(errorText(error));
     }
     m_filling = false;
 }
@@ -335,7 +336,7 @@ void LabelerView::saveTraining()
                       .arg(m_rule->currentText(),
                            options.excludedLabelers.join(QStringLiteral(", "))));
     } catch (const std::exception &error) {
-        m_message->setText(QString::fromUtf8(error.what()));
+        m_message->setText(errorText(error));
     }
 }
 
@@ -350,7 +351,7 @@ void LabelerView::saveRates()
                                .arg(m_goldRate->value())
                                .arg(m_repeatRate->value()));
     } catch (const std::exception &error) {
-        m_message->setText(QString::fromUtf8(error.what()));
+        m_message->setText(errorText(error));
     }
 }
 
@@ -367,7 +368,7 @@ void LabelerView::saveSelection()
         setPairSelectionSettings(*m_store, settings);
         m_message->setText(tr("Pairs shown: %1.").arg(describe(settings)));
     } catch (const std::exception &error) {
-        m_message->setText(QString::fromUtf8(error.what()));
+        m_message->setText(errorText(error));
     }
 }
 

@@ -1,5 +1,6 @@
 #include "ui/export/export_panel.h"
 
+#include "app/core/error_text.h"
 #include "viewer/motion_viewport.h"
 #include "viewer/playback_bar.h"
 #include "viewer/playback_clock.h"
@@ -140,7 +141,7 @@ bool ExportPanel::openMotion(const QString &path)
         setMotion(readMotion(path.toStdString()), QFileInfo(path).fileName());
         return true;
     } catch (const std::exception &error) {
-        showStatus(QString::fromUtf8(error.what()), true);
+        showStatus(errorText(error), true);
         return false;
     }
 }
@@ -193,7 +194,7 @@ bool ExportPanel::exportTo(const QString &path)
             writeMotion(path.toStdString(), motion, options);
             return QString();
         } catch (const std::exception &error) {
-            return QString::fromUtf8(error.what());
+            return errorText(error);
         }
     }));
     return true;

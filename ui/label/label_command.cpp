@@ -1,5 +1,6 @@
 #include "ui/label/label_command.h"
 
+#include "app/core/error_text.h"
 #include "app/study/label_session.h"
 #include "app/study/label_write_queue.h"
 #include "app/study/study_store.h"
@@ -46,7 +47,7 @@ void LabelCommand::storeFirst()
         setObsolete(true);
         if (m_onError)
             m_onError(QCoreApplication::translate("LabelCommand", "The label was not stored: %1")
-                          .arg(QString::fromUtf8(error.what())));
+                          .arg(errorText(error)));
         return;
     }
     m_pairId = pairId;
@@ -71,7 +72,7 @@ void LabelCommand::undo()
             m_session->revisit(m_pairId);
     } catch (const std::exception &error) {
         if (m_onError)
-            m_onError(QString::fromUtf8(error.what()));
+            m_onError(errorText(error));
     }
 }
 
@@ -91,7 +92,7 @@ void LabelCommand::redo()
             m_session->relabeled(m_pairId);
     } catch (const std::exception &error) {
         if (m_onError)
-            m_onError(QString::fromUtf8(error.what()));
+            m_onError(errorText(error));
     }
 }
 

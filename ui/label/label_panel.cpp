@@ -1,5 +1,6 @@
 #include "ui/label/label_panel.h"
 
+#include "app/core/error_text.h"
 #include "app/core/settings.h"
 #include "app/study/label_session.h"
 #include "app/study/label_write_queue.h"
@@ -67,9 +68,12 @@ struct TagKey {
     Qt::Key key;
 };
 const TagKey kTagKeys[kNumReasonTags] = {
-    {ReasonTag::WrongAction, Qt::Key_W},  {ReasonTag::WrongCountOrDirection, Qt::Key_C},
-    {ReasonTag::Jitter, Qt::Key_J},       {ReasonTag::FootSkating, Qt::Key_F},
-    {ReasonTag::PhysicallyImpossible, Qt::Key_P}, {ReasonTag::TooShort, Qt::Key_T},
+    {ReasonTag::WrongAction, Qt::Key_W},
+    {ReasonTag::WrongCountOrDirection, Qt::Key_C},
+    {ReasonTag::Jitter, Qt::Key_J},
+    {ReasonTag::FootSkating, Qt::Key_F},
+    {ReasonTag::PhysicallyImpossible, Qt::Key_P},
+    {ReasonTag::TooShort, Qt::Key_T},
 };
 
 // The prompt list compiled into the application (resources/prompts/default.txt).
@@ -527,7 +531,8 @@ void LabelPanel::buildKeys()
     escape->setEnabled(false);
     // Tag keys work while the skip row shows (after 0/S); not in m_keyActions, whose last is Esc.
     for (int t = 0; t < kNumReasonTags; ++t) {
-        auto *action = new QAction(tr("Tag the skip: %1").arg(reasonTagTitle(kTagKeys[t].tag)), this);
+        auto *action =
+            new QAction(tr("Tag the skip: %1").arg(reasonTagTitle(kTagKeys[t].tag)), this);
         action->setShortcut(QKeySequence(kTagKeys[t].key));
         action->setShortcutContext(Qt::ApplicationShortcut);
         action->setStatusTip(action->text());
@@ -577,7 +582,7 @@ bool LabelPanel::openPromptList(const QString &path)
         setFocus();
         return true;
     } catch (const std::exception &error) {
-        showError(QString::fromUtf8(error.what()));
+        showError(errorText(error));
         return false;
     }
 }
@@ -688,7 +693,7 @@ void LabelPanel::storeLabel(ShownChoice shown, std::optional<PreferenceDegree> d
     try {
         m_session->labelCurrent(shown, degree, reason);
     } catch (const std::exception &error) {
-        onError(tr("The label was not stored: %1").arg(QString::fromUtf8(error.what())));
+        onError(tr("The label was not stored: %1").arg(errorText(error)));
     }
 }
 

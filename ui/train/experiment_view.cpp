@@ -1,5 +1,6 @@
 #include "ui/train/experiment_view.h"
 
+#include "app/core/error_text.h"
 #include "ml/run/experiment_report.h"
 
 #include <QBarCategoryAxis>
@@ -114,7 +115,7 @@ bool ExperimentView::reload()
         m_results = std::move(results);
         m_error.clear();
     } catch (const std::exception &error) {
-        m_error = QString::fromUtf8(error.what());
+        m_error = errorText(error);
         m_summary->setText(m_error);
         m_summary->setStyleSheet(QStringLiteral("color: #a00000;"));
         return false;

@@ -1,5 +1,6 @@
 #include "ui/train/train_panel.h"
 
+#include "app/core/error_text.h"
 #include "app/core/settings.h"
 #include "app/jobs/job_runner.h"
 #include "app/jobs/run_ending.h"
@@ -295,7 +296,7 @@ bool TrainPanel::startRun(const QString &runDir)
     try {
         saveRunConfig(config, configPath.toStdString());
     } catch (const std::exception &error) {
-        showMessage(QString::fromUtf8(error.what()), true);
+        showMessage(errorText(error), true);
         return false;
     }
     m_log->clear();
