@@ -38,7 +38,7 @@ METRICS = [
     ("FID", "FID", 2),
     ("Foot_skating_ratio", "foot skating", 4),
     ("x_R_precision_top_1", "cross R@1", 3),
-    ("x_FID", "cross FID", 2),
+    ("x_FID", "cross FID", 3),
 ]
 
 
