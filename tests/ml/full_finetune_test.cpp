@@ -7,6 +7,7 @@
 #include "ml/models/t5_config.h"
 #include "ml/train/dpo_trainer.h"
 #include "ml/train/t5_policy.h"
+#include "tiny_t5.h"
 
 #include <gtest/gtest.h>
 
@@ -22,31 +23,12 @@ namespace {
 
 mp::T5Config tinyConfig()
 {
-    mp::T5Config c;
-    c.vocabSize = 24;
-    c.dModel = 16;
-    c.dKv = 4;
-    c.dFf = 32;
-    c.numLayers = 1;
-    c.numDecoderLayers = 1;
-    c.numHeads = 2;
-    c.relativeAttentionNumBuckets = 8;
-    c.relativeAttentionMaxDistance = 16;
-    c.dropoutRate = 0.1;
-    c.feedForwardProj = "gated-gelu";
-    c.tieWordEmbeddings = false;
-    return c;
+    return mp::test::tinyPolicyT5Config();
 }
 
-// The preferred answer is a fixed "style" (tokens 5, 6); the rejected one is random.
 mp::PreferenceBatch batch(std::int64_t b)
 {
-    const at::Tensor prompt = torch::randint(3, 24, {b, 4});
-    const at::Tensor eos = torch::ones({b, 1}, torch::kLong);
-    return {.promptIds = prompt,
-            .promptMask = torch::ones({b, 4}, torch::kLong),
-            .chosenLabels = torch::cat({torch::tensor({5L, 6L}).repeat({b, 1}), eos}, 1),
-            .rejectedLabels = torch::cat({torch::randint(3, 24, {b, 2}), eos}, 1)};
+    return mp::test::styledPreferenceBatch(b);
 }
 
 std::vector<mp::PreferenceBatch> batches(int count)
