@@ -23,5 +23,9 @@ nice -n 15 cmake --build "$build" -j "$jobs"
 export ASAN_OPTIONS=halt_on_error=1:exitcode=86:detect_leaks=1:detect_odr_violation=0:detect_stack_use_after_return=0
 export UBSAN_OPTIONS=halt_on_error=1:exitcode=86:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$root/tests/sanitize.supp:print_suppressions=0
+# GUI tests (tests/run-with-display.sh) keep unloaded libraries mapped, so that the leak reports of
+# Mesa's driver name it (tests/keep_loaded.c); the sanitizer runtime must come first.
+cc -shared -fPIC -O2 -o "$build/keep_loaded.so" "$root/tests/keep_loaded.c"
+export MP_TEST_PRELOAD="$(readlink -f "$(c++ -print-file-name=libasan.so)") $build/keep_loaded.so"
 cd "$build"
 ctest --output-on-failure "$@"
