@@ -3,6 +3,7 @@
 // then tables with 95% intervals and paired differences against the untrained baseline. The
 // sweep format and the directory layout are ml/run/experiment.h; the tables experiment_report.h.
 
+#include "app/cli/child_process.h"
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "ml/core/error.h"
@@ -13,18 +14,12 @@
 #include "ml/run/experiment_report.h"
 
 #include <atomic>
-#include <chrono>
 #include <csignal>
-#include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <thread>
-#include <unistd.h>
 #include <utility>
 
 namespace mp::cli {
@@ -64,67 +59,11 @@ TrainEnding readTrainEnding(const fs::path &trainDir)
     return ending;
 }
 
-// The last non-empty line of a log file ("" when none): a child's one-line error.
-std::string lastLine(const fs::path &file)
-{
-    std::ifstream in(file);
-    std::string line, last;
-    while (std::getline(in, line))
-        if (line.find_first_not_of(" \t\r") != std::string::npos)
-            last = line;
-    return last;
-}
-
 bool hasCheckpoint(const fs::path &trainDir)
 {
     std::error_code ec;
     const fs::path dir = trainDir / "checkpoints";
     return fs::is_directory(dir, ec) && !fs::is_empty(dir, ec);
-}
-
-// Runs this program with arguments, its stdout and stderr appended to logFile; forwards a stop
-// request (SIGTERM) once. Returns the wait status.
-int runChild(const std::vector<std::string> &arguments, const fs::path &logFile)
-{
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0)
-        throw InputError(std::string("experiment: cannot start a training process: ") +
-                         std::strerror(errno));
-    if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGTERM); // a killed sweep stops its child at the next step
-        if (::getppid() != parent)
-            ::_exit(1);
-        const int fd = ::open(logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, STDOUT_FILENO);
-            ::dup2(fd, STDERR_FILENO);
-            ::close(fd);
-        }
-        std::vector<char *> argv;
-        for (const auto &arg : arguments)
-            argv.push_back(const_cast<char *>(arg.c_str()));
-        argv.push_back(nullptr);
-        ::execv("/proc/self/exe", argv.data());
-        std::fprintf(stderr, "experiment: cannot execute motionpref-cli: %s\n",
-                     std::strerror(errno));
-        ::_exit(127);
-    }
-    bool forwarded = false;
-    for (;;) {
-        int status = 0;
-        const pid_t done = ::waitpid(pid, &status, WNOHANG);
-        if (done == pid)
-            return status;
-        if (done < 0 && errno != EINTR)
-            throw InputError(std::string("experiment: lost the training process: ") +
-                             std::strerror(errno));
-        if (stopRequested.load() && !forwarded) {
-            ::kill(pid, SIGTERM);
-            forwarded = true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
 }
 
 class ExperimentRunner {
@@ -265,7 +204,8 @@ private:
                 say(label + ": training");
                 args.insert(args.end(), {"--config", runJson.string()});
             }
-            const int child = runChild(args, m_layout.runDir(run) / "train.log");
+            const int child =
+                runSelf(args, m_layout.runDir(run) / "train.log", "experiment", &stopRequested);
             const TrainEnding ending = readTrainEnding(trainDir);
             if (ending.done) {
                 status.state = ExperimentRunState::Trained;
@@ -280,7 +220,7 @@ private:
                                       ? "killed by signal " + std::to_string(WTERMSIG(child))
                                       : "exited with code " + std::to_string(WEXITSTATUS(child));
                 const fs::path log = m_layout.runDir(run) / "train.log";
-                const std::string said = lastLine(log);
+                const std::string said = lastLogLine(log);
                 markFailed(i, "the training process " + why + (said.empty() ? "" : ": " + said) +
                                   " (see " + log.string() + ")");
                 return true;

@@ -13,6 +13,7 @@
 // seeds × replications (experiment_report.h's intervals) and the paired difference against the
 // untrained model.
 
+#include "app/cli/child_process.h"
 #include "app/cli/command.h"
 #include "ml/core/atomic_write.h"
 #include "ml/core/error.h"
@@ -20,18 +21,13 @@
 #include "ml/run/run_config.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 namespace mp::cli {
 namespace {
@@ -67,46 +63,14 @@ std::vector<std::int64_t> integerList(const std::string &text, const std::string
 // line when the child fails.
 void runStep(const std::vector<std::string> &arguments, const fs::path &logFile)
 {
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0)
-        throw InputError(std::string("study experiment: cannot start a process: ") +
-                         std::strerror(errno));
-    if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (::getppid() != parent)
-            ::_exit(1);
-        const int fd = ::open(logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, STDOUT_FILENO);
-            ::dup2(fd, STDERR_FILENO);
-            ::close(fd);
-        }
-        std::vector<char *> argv;
-        for (const auto &arg : arguments)
-            argv.push_back(const_cast<char *>(arg.c_str()));
-        argv.push_back(nullptr);
-        ::execv("/proc/self/exe", argv.data());
-        std::fprintf(stderr, "cannot execute motionpref-cli: %s\n", std::strerror(errno));
-        ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            throw InputError(std::string("study experiment: lost a child process: ") +
-                             std::strerror(errno));
+    const int status = runSelf(arguments, logFile, "study experiment");
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return;
-    std::ifstream in(logFile);
-    std::string line, last;
-    while (std::getline(in, line))
-        if (line.find_first_not_of(" \t\r") != std::string::npos)
-            last = line;
     std::string command;
     for (std::size_t i = 1; i < arguments.size() && i < 4; ++i)
         command += (i > 1 ? " " : "") + arguments[i];
     throw InputError("study experiment: '" + command + "' failed (" + logFile.string() +
-                     "): " + last);
+                     "): " + lastLogLine(logFile));
 }
 
 struct Settings {
