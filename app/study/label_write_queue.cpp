@@ -26,9 +26,7 @@ void LabelWriteQueue::setStore(StudyStore *store)
         if (m_store && m_store->isOpen())
             flush(m_store->busyTimeoutMs());
         if (!m_pending.empty()) {
-            const int lost = int(m_pending.size());
-            m_pending.clear();
-            m_retry.stop();
+            const int lost = discard();
             emit failed(tr("%n label(s) of the previous study could not be stored: it stayed "
                            "locked by another program.",
                            nullptr, lost));

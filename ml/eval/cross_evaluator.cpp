@@ -1,5 +1,6 @@
 #include "ml/eval/cross_evaluator.h"
 
+#include "ml/core/atomic_write.h"
 #include "ml/core/error.h"
 #include "ml/core/json_read.h"
 #include "ml/core/paths.h"
@@ -236,10 +237,7 @@ void saveCrossEvaluator(const std::filesystem::path &dir, CrossEvaluatorImpl &mo
     nlohmann::json j = {
         {"config", nlohmann::json::parse(crossEvaluatorConfigToJson(model.config()))},
         {"training", nlohmann::json::parse(summaryJson)}};
-    std::ofstream out(path, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out)
-        throw InputError(path.string() + ": cannot write");
+    writeFileAtomically(path, j.dump(2) + "\n");
 }
 
 LoadedCrossEvaluator loadCrossEvaluator(const std::filesystem::path &dir)
