@@ -7,7 +7,13 @@
 #pragma push_macro("slots")
 #undef slots
 #include "ml/models/bundle.h"
+#include "ml/train/reward_ensemble.h"
 #pragma pop_macro("slots")
+
+#include "app/study/study_rounds.h"
+
+#include <QDir>
+#include <QFileInfo>
 
 #include <cmath>
 
@@ -89,14 +95,33 @@ void setPairSelectionSettings(StudyStore &store, const PairSelectionSettings &se
 
 QString describe(const PairSelectionSettings &settings)
 {
-    QString text = settings.rule == PairRule::Margin
-                       ? QStringLiteral("smallest reward margin of %1 candidates (beta %2)")
-                             .arg(settings.candidates)
-                             .arg(settings.beta)
-                       : QStringLiteral("random pair of %1 candidates").arg(settings.candidates);
+    QString text;
+    switch (settings.rule) {
+    case PairRule::Margin:
+        text = QStringLiteral("smallest reward margin of %1 candidates (beta %2)")
+                   .arg(settings.candidates)
+                   .arg(settings.beta);
+        break;
+    case PairRule::Ensemble:
+        text = QStringLiteral("largest reward-ensemble disagreement of %1 candidates")
+                   .arg(settings.candidates);
+        break;
+    case PairRule::Random:
+        text = QStringLiteral("random pair of %1 candidates").arg(settings.candidates);
+        break;
+    }
     if (settings.diversity > 0)
         text += QStringLiteral(", diversity %1").arg(settings.diversity);
     return text;
+}
+
+std::filesystem::path roundEnsembleDir(const StudyStore &store)
+{
+    const RoundStatus status = roundStatus(store);
+    if (!status.info)
+        return {};
+    const QString roundDir = QFileInfo(status.info->runDir).absolutePath();
+    return QDir(roundDir).filePath(QStringLiteral("ensemble")).toStdString();
 }
 
 SelectedPair generateSelectedPair(ModelBundle &bundle, const std::vector<PairRequest> &pool,
@@ -104,7 +129,11 @@ SelectedPair generateSelectedPair(ModelBundle &bundle, const std::vector<PairReq
                                   const ProgressFn &progress)
 {
     validate(settings);
-    T5CandidateScorer scorer(bundle, settings.beta);
+    if (settings.rule == PairRule::Ensemble && !state.ensembleDir.empty() &&
+        (!state.ensemble || state.ensemble->directory() != state.ensembleDir))
+        state.ensemble = std::make_shared<RewardEnsemble>(state.ensembleDir, bundle.directory(),
+                                                          bundle.device());
+    T5CandidateScorer scorer(bundle, settings.beta, state.ensemble.get());
     return generateSelectedPair(bundle, scorer, pool, settings, state, progress);
 }
 
@@ -117,6 +146,10 @@ SelectedPair generateSelectedPair(ModelBundle &bundle, CandidateScorer &scorer,
     if (pool.empty())
         throw InputError("no prompt to make a pair of");
     const bool scored = settings.rule == PairRule::Margin;
+    // Round 0 of the ensemble rule: no labels, no ensemble; a random pair of the candidates.
+    const bool ensemble = settings.rule == PairRule::Ensemble && !state.ensembleDir.empty();
+    const PairRule effectiveRule =
+        settings.rule == PairRule::Ensemble && !ensemble ? PairRule::Random : settings.rule;
     const bool diverse = settings.diversity > 0.0;
     std::vector<std::vector<MotionSample>> candidates;
     std::vector<CandidatePool> pools;
@@ -131,13 +164,19 @@ SelectedPair generateSelectedPair(ModelBundle &bundle, CandidateScorer &scorer,
                 codes.push_back(sample.codes);
             candidatePool.rewards = scorer.implicitRewards(prompt, codes);
         }
+        if (ensemble) {
+            std::vector<std::vector<std::int64_t>> codes;
+            for (const MotionSample &sample : candidates.back())
+                codes.push_back(sample.codes);
+            candidatePool.memberRewards = scorer.memberRewards(prompt, codes);
+        }
         if (diverse)
             candidatePool.embedding = scorer.promptEmbedding(prompt);
         pools.push_back(std::move(candidatePool));
     }
     const PairPick pick =
         pickPair(pools, state.chosenEmbeddings,
-                 {.rule = settings.rule, .diversity = settings.diversity}, state.rng);
+                 {.rule = effectiveRule, .diversity = settings.diversity}, state.rng);
     const auto &chosen = candidates[pick.pool];
     SelectedPair result;
     result.poolIndex = pick.pool;

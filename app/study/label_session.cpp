@@ -480,9 +480,12 @@ void LabelSession::ensureGenerating()
     if (m_mode == Mode::List && m_listNext >= m_list.size())
         return;
     PairSelectionSettings selection;
+    std::filesystem::path ensembleDir;
     try {
         syncRound(); // a round added since (here or by another program) samples from now on
         selection = pairSelectionSettings(*m_store);
+        if (selection.rule == PairRule::Ensemble)
+            ensembleDir = roundEnsembleDir(*m_store);
     } catch (const std::exception &error) {
         fail(errorText(error));
         return;
@@ -509,10 +512,11 @@ void LabelSession::ensureGenerating()
     const std::shared_ptr<LoadedModel> model = m_model;
     m_generationJobRunning = true;
     m_generatingListIndex = listIndex;
-    m_generationWatcher.setFuture(QtConcurrent::run([model, request, listIndex,
-                                                     selection]() -> GenerationResult {
+    m_generationWatcher.setFuture(QtConcurrent::run([model, request, listIndex, selection,
+                                                     ensembleDir]() -> GenerationResult {
         try {
             const std::lock_guard lock(model->mutex);
+            model->selection.ensembleDir = ensembleDir;
             if (isPlain(selection))
                 return {generatePair(*model->bundle, request), listIndex, QString()};
             return {

@@ -169,6 +169,30 @@ const char *const kSchemaV4[] = {
          created_at BIGINT NOT NULL))",
 };
 
+// The ensemble rule (issue 21): pair_selections accepts rule 'ensemble' (the largest
+// disagreement of a reward-model ensemble; margin is then the members' mean difference, score
+// the disagreement, beta NULL). A CHECK constraint cannot be changed in SQLite, so the table is
+// made again with every row copied; the old table's append-only guard goes with it and the
+// migration puts it back on the new one.
+const char *const kSchemaV5[] = {
+    R"(CREATE TABLE pair_selections_v5 (
+         pair_id BIGINT PRIMARY KEY REFERENCES pairs(id),
+         rule TEXT NOT NULL CHECK (rule IN ('random', 'margin', 'ensemble')),
+         candidates INTEGER NOT NULL CHECK (candidates BETWEEN 2 AND 8),
+         diversity DOUBLE PRECISION NOT NULL DEFAULT 0,
+         beta DOUBLE PRECISION,
+         margin DOUBLE PRECISION,
+         score DOUBLE PRECISION,
+         similarity DOUBLE PRECISION,
+         created_at BIGINT NOT NULL))",
+    R"(INSERT INTO pair_selections_v5 (pair_id, rule, candidates, diversity, beta, margin, score,
+                                       similarity, created_at)
+         SELECT pair_id, rule, candidates, diversity, beta, margin, score, similarity, created_at
+         FROM pair_selections)",
+    "DROP TABLE pair_selections",
+    "ALTER TABLE pair_selections_v5 RENAME TO pair_selections",
+};
+
 struct Migration {
     int version;
     QStringList statements;
@@ -190,6 +214,7 @@ std::vector<Migration> migrations()
         {2, toList(kSchemaV2), {}},
         {3, toList(kSchemaV3), {QStringLiteral("label_tags")}},
         {4, toList(kSchemaV4), {QStringLiteral("pair_selections"), QStringLiteral("rounds")}},
+        {5, toList(kSchemaV5), {QStringLiteral("pair_selections")}},
     };
 }
 
@@ -251,7 +276,8 @@ QStringList SqlDialect::appendOnlyGuard(const QString &table) const
         };
     }
     return {
-        QStringLiteral("CREATE FUNCTION mp_%1_append_only() RETURNS trigger "
+        // OR REPLACE: a table made again (pair_selections, v5) keeps its guard's function.
+        QStringLiteral("CREATE OR REPLACE FUNCTION mp_%1_append_only() RETURNS trigger "
                        "LANGUAGE plpgsql AS $$ BEGIN "
                        "RAISE EXCEPTION '%2'; END $$")
             .arg(table, message),

@@ -76,6 +76,7 @@ StudySimulationSummary simulateStudy(StudyStore &store, ModelBundle &bundle,
     constexpr std::size_t kDiversityPool = 4;
     SelectionState selectionState;
     selectionState.rng.seed(options.seed);
+    selectionState.ensembleDir = roundEnsembleDir(store);
     const SimulatedLabeler labeler(options.labeler);
     const double fps = bundle.config().fps;
 

@@ -139,8 +139,8 @@ struct LabelRecord {
     std::optional<bool> watchedBoth;  // empty: not recorded (imported, before schema v3)
 };
 
-// How a pair was chosen (schema v4, issue 21): ml/train/pair_selection.h. Imported pairs have
-// none.
+// How a pair was chosen (schema v4; rule ensemble from v5; issue 21): ml/train/pair_selection.h.
+// Imported pairs have none.
 struct PairSelectionRecord {
     qint64 pairId = 0;
     PairRule rule = PairRule::Random;

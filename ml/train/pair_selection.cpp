@@ -63,6 +63,25 @@ double maxCosineSimilarity(const std::vector<float> &embedding,
     return best;
 }
 
+double ensembleDisagreement(const std::vector<std::vector<double>> &memberRewards, std::size_t i,
+                            std::size_t j)
+{
+    if (memberRewards.size() < 2)
+        throw std::invalid_argument("ensembleDisagreement: an ensemble needs at least 2 members");
+    double sum = 0.0, sumSquares = 0.0;
+    for (const auto &rewards : memberRewards) {
+        if (i >= rewards.size() || j >= rewards.size() ||
+            rewards.size() != memberRewards.front().size())
+            throw std::invalid_argument("ensembleDisagreement: members score different candidates");
+        const double p = 1.0 / (1.0 + std::exp(-(rewards[i] - rewards[j])));
+        sum += p;
+        sumSquares += p * p;
+    }
+    const auto n = static_cast<double>(memberRewards.size());
+    const double mean = sum / n;
+    return std::max(0.0, sumSquares / n - mean * mean);
+}
+
 PairPick pickPair(const std::vector<CandidatePool> &pools,
                   const std::vector<std::vector<float>> &chosenEmbeddings,
                   const SelectionOptions &options, std::mt19937_64 &rng)
@@ -75,7 +94,9 @@ PairPick pickPair(const std::vector<CandidatePool> &pools,
     std::vector<PairPick> picks;
     for (std::size_t p = 0; p < pools.size(); ++p) {
         const CandidatePool &pool = pools[p];
-        const std::size_t k = pool.rewards.empty() ? pool.size : pool.rewards.size();
+        const std::size_t k = !pool.rewards.empty()         ? pool.rewards.size()
+                              : !pool.memberRewards.empty() ? pool.memberRewards.front().size()
+                                                            : pool.size;
         if (k < 2)
             throw std::invalid_argument("pickPair: prompt " + std::to_string(p) + " has " +
                                         std::to_string(k) + " candidates; a pair needs 2");
@@ -98,6 +119,24 @@ PairPick pickPair(const std::vector<CandidatePool> &pools,
                     }
                 }
             pick.score = -best;
+        } else if (options.rule == PairRule::Ensemble) {
+            if (pool.memberRewards.empty())
+                throw std::invalid_argument("pickPair: the ensemble rule needs member rewards");
+            double best = -1.0;
+            for (std::size_t i = 0; i < k; ++i)
+                for (std::size_t j = i + 1; j < k; ++j) {
+                    const double disagreement = ensembleDisagreement(pool.memberRewards, i, j);
+                    if (disagreement > best) {
+                        best = disagreement;
+                        pick.first = i;
+                        pick.second = j;
+                    }
+                }
+            double margin = 0.0;
+            for (const auto &rewards : pool.memberRewards)
+                margin += rewards[pick.first] - rewards[pick.second];
+            pick.margin = margin / static_cast<double>(pool.memberRewards.size());
+            pick.score = best;
         } else {
             const auto first = std::uniform_int_distribution<std::size_t>(0, k - 1)(rng);
             auto second = std::uniform_int_distribution<std::size_t>(0, k - 2)(rng);

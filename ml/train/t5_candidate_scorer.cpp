@@ -11,11 +11,12 @@
 #include "ml/models/lora.h"
 #include "ml/train/logprobs.h"
 #include "ml/train/preference_data.h"
+#include "ml/train/reward_ensemble.h"
 
 namespace mp {
 
-T5CandidateScorer::T5CandidateScorer(ModelBundle &bundle, double beta)
-    : m_bundle(bundle), m_beta(beta)
+T5CandidateScorer::T5CandidateScorer(ModelBundle &bundle, double beta, RewardEnsemble *ensemble)
+    : m_bundle(bundle), m_beta(beta), m_ensemble(ensemble)
 {
     if (!(beta > 0.0) || !std::isfinite(beta))
         throw InputError("the selection's beta must be a positive number (got " +
@@ -83,6 +84,15 @@ std::vector<float> T5CandidateScorer::promptEmbedding(const std::string &prompt)
                                 .to(torch::kCPU, torch::kFloat)
                                 .contiguous();
     return std::vector<float>(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
+}
+
+std::vector<std::vector<double>>
+T5CandidateScorer::memberRewards(const std::string &prompt,
+                                 const std::vector<std::vector<std::int64_t>> &codes)
+{
+    if (!m_ensemble)
+        throw InputError("the ensemble rule needs a reward-model ensemble and none was loaded");
+    return m_ensemble->rewards(prompt, codes);
 }
 
 } // namespace mp

@@ -1,5 +1,5 @@
 // Active pair selection and online rounds in the study (issue 21), on SQLite and on a private
-// PostgreSQL server: schema v4 (pair_selections and rounds, append-only), a version-3 study
+// PostgreSQL server: schema v4/v5 (pair_selections and rounds, append-only), a version-3 study
 // migrating with its labels, the study's selection settings, and a pair chosen by the margin
 // rule stored with its record.
 
@@ -37,6 +37,15 @@ public:
         return rewards;
     }
     std::vector<float> promptEmbedding(const std::string &) override { return {1.0f, 0.0f}; }
+    std::vector<std::vector<double>> members; // [member][candidate], the ensemble rule's
+    std::vector<std::vector<double>>
+    memberRewards(const std::string &, const std::vector<std::vector<std::int64_t>> &codes) override
+    {
+        for (const auto &row : members)
+            if (row.size() != codes.size())
+                throw std::runtime_error("FixedScorer: unexpected number of candidates");
+        return members;
+    }
 };
 
 } // namespace
@@ -128,7 +137,7 @@ private slots:
         {
             StudyStore store;
             store.open(location, true);
-            QCOMPARE(store.schemaVersion(), 4);
+            QCOMPARE(store.schemaVersion(), latestSchemaVersion());
             const qint64 pair = addPair(store);
             QVERIFY(!store.pairSelection(pair));
             store.addPairSelection({.pairId = pair,
@@ -197,7 +206,9 @@ private slots:
     }
 
     // A study made by a version-3 build opens, migrates and keeps its pairs and labels; its
-    // pairs have no selection record (how they were chosen is not known).
+    // pairs have no selection record (how they were chosen is not known). One made by a
+    // version-4 build keeps its selection records through version 5 (rule 'ensemble' allowed,
+    // the table made again, still append-only).
     void migratesAVersion3Study()
     {
         QFETCH_GLOBAL(QString, backend);
@@ -225,15 +236,51 @@ private slots:
                   "(1, 'ana', 'sample_2', 2, 1)"})
                 QVERIFY2(query.exec(QString::fromLatin1(sql)),
                          qPrintable(query.lastError().text()));
+            // Version 4 (pair_selections with rules random and margin): a second pair chosen
+            // by the margin rule, whose record must survive version 5's remade table.
+            migrateStudy(raw, dialect, 4);
+            for (const char *sql :
+                 {"INSERT INTO pairs (prompt_id, sample1_id, sample2_id, left_sample, created_at) "
+                  "VALUES (1, 2, 1, 1, 2)",
+                  "INSERT INTO pair_selections (pair_id, rule, candidates, diversity, beta, "
+                  "margin, score, created_at) VALUES (2, 'margin', 4, 0, 0.1, -0.06, -0.06, 2)"})
+                QVERIFY2(query.exec(QString::fromLatin1(sql)),
+                         qPrintable(query.lastError().text()));
+            QVERIFY(!query.exec(QStringLiteral("INSERT INTO pair_selections (pair_id, rule, "
+                                               "candidates, created_at) VALUES (1, 'ensemble', "
+                                               "4, 2)")));
             raw.close();
         }
         QSqlDatabase::removeDatabase(QStringLiteral("raw_v3"));
+        {
+            StudyStore store;
+            store.open(location);
+            QCOMPARE(store.schemaVersion(), latestSchemaVersion());
+            QCOMPARE(store.pairs().size(), std::size_t(2));
+            QCOMPARE(store.currentLabels().size(), std::size_t(1));
+            QVERIFY(!store.pairSelection(1));
+            const auto kept = store.pairSelection(2);
+            QVERIFY(kept);
+            QCOMPARE(kept->rule, PairRule::Margin);
+            QCOMPARE(*kept->margin, -0.06);
+            QCOMPARE(kept->createdAtMs, qint64(2));
+            store.addPairSelection(
+                {.pairId = 1, .rule = PairRule::Ensemble, .candidates = 4, .score = 0.18});
+            QCOMPARE(store.pairSelection(1)->rule, PairRule::Ensemble);
+        }
+        {
+            // The remade table is append-only as before.
+            QSqlDatabase raw = rawConnection(location, QStringLiteral("raw_v5"));
+            QVERIFY(raw.open());
+            QSqlQuery query(raw);
+            QVERIFY(!query.exec(QStringLiteral("UPDATE pair_selections SET score = 0")));
+            QVERIFY(!query.exec(QStringLiteral("DELETE FROM pair_selections")));
+            raw.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("raw_v5"));
         StudyStore store;
         store.open(location);
-        QCOMPARE(store.schemaVersion(), latestSchemaVersion());
-        QCOMPARE(store.pairs().size(), std::size_t(1));
-        QCOMPARE(store.currentLabels().size(), std::size_t(1));
-        QVERIFY(!store.pairSelection(1));
+        QCOMPARE(store.pairSelection(1)->rule, PairRule::Ensemble);
         QVERIFY(store.rounds().empty());
         QCOMPARE(pairSelectionSettings(store), PairSelectionSettings{});
     }
@@ -252,14 +299,19 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(InputError, setPairSelectionSettings(store, {.diversity = -1}));
         QVERIFY_THROWS_EXCEPTION(InputError, setPairSelectionSettings(store, {.beta = 0}));
         QCOMPARE(pairSelectionSettings(store), margin); // nothing changed
-        store.setMeta(QStringLiteral("pair_rule"), QStringLiteral("ensemble"));
+        const PairSelectionSettings ensemble{.rule = PairRule::Ensemble, .candidates = 3};
+        setPairSelectionSettings(store, ensemble);
+        QCOMPARE(pairSelectionSettings(store), ensemble);
+        QVERIFY(describe(ensemble).contains(QStringLiteral("ensemble")));
+        store.setMeta(QStringLiteral("pair_rule"), QStringLiteral("committee"));
         try {
             pairSelectionSettings(store);
             QFAIL("an unknown rule was read");
         } catch (const InputError &error) {
             const QString message = QString::fromUtf8(error.what());
             QVERIFY2(message.contains(QStringLiteral("pair_rule")) &&
-                         message.contains(QStringLiteral("ensemble")),
+                         message.contains(QStringLiteral("committee")) &&
+                         message.contains(QStringLiteral("random, margin, ensemble")),
                      qPrintable(message));
         }
     }
@@ -309,6 +361,54 @@ private slots:
         // makes a pair, recorded with margin 0.
         const SelectedPair real = generateSelectedPair(*m_bundle, {request}, settings, state);
         QCOMPARE(*real.pair.selection->margin, 0.0);
+    }
+
+    // The ensemble rule: three members over K = 4 candidates disagree most on (1, 3) (+3, -3,
+    // +3), agree on the rest; that pair is shown and stored with rule ensemble, its variance as
+    // the score and the members' mean difference as the margin. Without an ensemble (round 0)
+    // the pair is a random one of the K, recorded with the rule and no score; an ensemble folder
+    // that holds none is an error naming ensemble.json.
+    void ensemblePairIsStoredWithItsRecord()
+    {
+        StudyStore store;
+        store.open(freshLocation(), true);
+        FixedScorer scorer;
+        scorer.members = {{0.0, 1.5, 0.0, -1.5}, {0.1, -1.5, 0.1, 1.5}, {0.0, 1.5, 0.0, -1.5}};
+        PairRequest request;
+        request.prompt = QStringLiteral("a person jumps");
+        request.seeds = {21, 22};
+        const PairSelectionSettings settings{.rule = PairRule::Ensemble, .candidates = 4};
+        SelectionState state;
+        state.ensembleDir = "hand-built"; // the scorer is the ensemble here
+        const SelectedPair selected =
+            generateSelectedPair(*m_bundle, scorer, {request}, settings, state);
+        QCOMPARE(selected.pair.request.seeds[0], std::uint64_t(22)); // candidate 1: seeds[1]
+        QCOMPARE(selected.pair.request.seeds[1], std::uint64_t(21 + 7919 * 3));
+        const StoredPair stored = storePair(store, selected.pair, m_model);
+        const auto record = store.pairSelection(stored.pairId);
+        QVERIFY(record);
+        QCOMPARE(record->rule, PairRule::Ensemble);
+        QCOMPARE(record->candidates, 4);
+        QVERIFY(!record->beta);
+        QVERIFY(std::abs(*record->margin - 1.0) < 1e-9);
+        QVERIFY(std::abs(*record->score - ensembleDisagreement(scorer.members, 1, 3)) < 1e-12);
+        QVERIFY(*record->score > 0.15);
+
+        SelectionState roundZero; // no ensemble folder: a random pair, no score
+        const SelectedPair random =
+            generateSelectedPair(*m_bundle, scorer, {request}, settings, roundZero);
+        QCOMPARE(random.pair.selection->rule, PairRule::Ensemble);
+        QVERIFY(!random.pair.selection->score);
+
+        SelectionState missing;
+        missing.ensembleDir = m_dir.filePath(QStringLiteral("no-ensemble")).toStdString();
+        try {
+            generateSelectedPair(*m_bundle, {request}, settings, missing);
+            QFAIL("a folder without an ensemble was used");
+        } catch (const InputError &error) {
+            QVERIFY2(QString::fromUtf8(error.what()).contains(QStringLiteral("ensemble.json")),
+                     error.what());
+        }
     }
 };
 

@@ -55,6 +55,12 @@ private slots:
         QCOMPARE(stored.rule, PairRule::Margin);
         QCOMPARE(stored.candidates, 5);
         QCOMPARE(stored.diversity, 0.5);
+        // The ensemble rule is offered and stored as the others are.
+        QCOMPARE(view->pairRule()->count(), 3);
+        view->pairRule()->setCurrentIndex(view->pairRule()->findData(QStringLiteral("ensemble")));
+        QCOMPARE(view->pairRule()->currentText(), QStringLiteral("Reward-ensemble disagreement"));
+        QCOMPARE(pairSelectionSettings(store).rule, PairRule::Ensemble);
+        QCOMPARE(pairSelectionSettings(store).candidates, 5);
 
         // A round recorded elsewhere (motionpref-cli study next-round) shows after a refresh.
         const QDir adapter(m_dir.filePath(QStringLiteral("adapter")));

@@ -45,6 +45,12 @@ public:
     {
         return embeddings.at(prompt);
     }
+    // The ensemble rule's tests give member rewards directly (CandidatePool::memberRewards).
+    std::vector<std::vector<double>>
+    memberRewards(const std::string &, const std::vector<std::vector<std::int64_t>> &) override
+    {
+        throw std::logic_error("FakeScorer has no ensemble");
+    }
 };
 
 CandidatePool poolOf(mp::CandidateScorer &scorer, const std::string &prompt,
@@ -140,12 +146,70 @@ TEST(PairSelection, BadPoolsAndNames)
                  std::invalid_argument);
     EXPECT_EQ(mp::parsePairRule("margin"), PairRule::Margin);
     EXPECT_EQ(mp::pairRuleName(PairRule::Random), "random");
+    EXPECT_EQ(mp::parsePairRule("ensemble"), PairRule::Ensemble);
+    EXPECT_THROW(mp::pickPair({CandidatePool{.size = 3}}, {}, {.rule = PairRule::Ensemble}, rng),
+                 std::invalid_argument);
+    // One member is no ensemble.
+    EXPECT_THROW(mp::pickPair({CandidatePool{.memberRewards = {{0.0, 1.0}}}}, {},
+                              {.rule = PairRule::Ensemble}, rng),
+                 std::invalid_argument);
     try {
-        mp::parsePairRule("ensemble");
+        mp::parsePairRule("committee");
         FAIL() << "an unknown rule was accepted";
     } catch (const mp::InputError &error) {
-        EXPECT_NE(std::string(error.what()).find("random, margin"), std::string::npos);
+        EXPECT_NE(std::string(error.what()).find("random, margin, ensemble"), std::string::npos);
     }
+}
+
+// Three members score four candidates. Pair (0, 1): every member prefers 0 by 2 (agreement,
+// variance 0). Pair (2, 3): members say +3, -3, +3 (confident, opposite: the largest variance of
+// sigma(diff)). Pair (0, 2) etc. lie between. The rule picks (2, 3), scores its variance and
+// gives the members' mean difference as the margin.
+TEST(PairSelection, EnsembleRulePicksTheLargestDisagreement)
+{
+    const std::vector<std::vector<double>> members = {
+        {2.0, 0.0, 1.5, -1.5}, {2.0, 0.0, -1.5, 1.5}, {2.0, 0.0, 1.5, -1.5}};
+    const auto sigmoid = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+    const double high = sigmoid(3.0), low = sigmoid(-3.0);
+    const double mean = (2 * high + low) / 3.0;
+    const double variance = (2 * (high - mean) * (high - mean) + (low - mean) * (low - mean)) / 3.0;
+    EXPECT_NEAR(mp::ensembleDisagreement(members, 2, 3), variance, 1e-12);
+    EXPECT_NEAR(mp::ensembleDisagreement(members, 0, 1), 0.0, 1e-12);
+    std::mt19937_64 rng(1);
+    const mp::PairPick pick = mp::pickPair({CandidatePool{.memberRewards = members}}, {},
+                                           {.rule = PairRule::Ensemble}, rng);
+    EXPECT_EQ(pick.first, 2u);
+    EXPECT_EQ(pick.second, 3u);
+    ASSERT_TRUE(pick.score);
+    EXPECT_NEAR(*pick.score, variance, 1e-12);
+    ASSERT_TRUE(pick.margin);
+    EXPECT_NEAR(*pick.margin, 1.0, 1e-12); // (3 - 3 + 3) / 3
+    // A uniform shift of one member's rewards changes nothing (only differences count), and the
+    // candidates' order does not matter.
+    auto shifted = members;
+    for (double &r : shifted[1])
+        r += 7.0;
+    const std::vector<std::vector<double>> reordered = {
+        {shifted[0][3], shifted[0][1], shifted[0][0], shifted[0][2]},
+        {shifted[1][3], shifted[1][1], shifted[1][0], shifted[1][2]},
+        {shifted[2][3], shifted[2][1], shifted[2][0], shifted[2][2]}};
+    const mp::PairPick again = mp::pickPair({CandidatePool{.memberRewards = reordered}}, {},
+                                            {.rule = PairRule::Ensemble}, rng);
+    EXPECT_EQ(again.first, 0u);  // candidate 3
+    EXPECT_EQ(again.second, 3u); // candidate 2
+    EXPECT_NEAR(*again.score, variance, 1e-12);
+    // Across prompts: a pool whose members all agree loses to one where they disagree; with a
+    // diversity weight, the disagreeing prompt loses when it repeats a chosen prompt.
+    const CandidatePool agreeing{.memberRewards = {{1.0, 0.0}, {1.2, 0.0}, {0.9, 0.0}},
+                                 .embedding = {0.0f, 1.0f}};
+    const CandidatePool disagreeing{.memberRewards = {{3.0, 0.0}, {-3.0, 0.0}, {3.0, 0.0}},
+                                    .embedding = {1.0f, 0.0f}};
+    EXPECT_EQ(mp::pickPair({agreeing, disagreeing}, {}, {.rule = PairRule::Ensemble}, rng).pool,
+              1u);
+    EXPECT_EQ(mp::pickPair({agreeing, disagreeing}, {{1.0f, 0.0f}},
+                           {.rule = PairRule::Ensemble, .diversity = 1.0}, rng)
+                  .pool,
+              0u);
 }
 
 TEST(PairSelection, T5ScorerRewardsAreBetaTimesTheLogRatio)

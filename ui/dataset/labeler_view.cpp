@@ -111,7 +111,8 @@ LabelerView::LabelerView(QWidget *parent) : QWidget(parent)
                                "again with sides swapped"));
     m_pairRule = new QComboBox(this);
     m_pairRule->setObjectName(QStringLiteral("pairRule"));
-    const QStringList pairRuleTitles = {tr("Random pair"), tr("Smallest reward margin")};
+    const QStringList pairRuleTitles = {tr("Random pair"), tr("Smallest reward margin"),
+                                        tr("Reward-ensemble disagreement")};
     int ruleIndex = 0;
     for (const PairRuleName &entry : kPairRuleNames) {
         const QString name = QString::fromUtf8(entry.name.data(), qsizetype(entry.name.size()));
@@ -119,8 +120,10 @@ LabelerView::LabelerView(QWidget *parent) : QWidget(parent)
     }
     m_pairRule->setToolTip(tr("Which pair of a prompt's candidates is shown: a random one, or the "
                               "one whose implicit reward margin β·log(π/π_ref) is closest to zero "
-                              "(the pair the current model cannot tell apart yet). An ensemble of "
-                              "reward models is not available yet."));
+                              "(the pair the current model cannot tell apart yet), or the one on "
+                              "which a small ensemble of reward models disagrees most. Next round "
+                              "trains that ensemble on the round's labels (3 reward models); "
+                              "round 0 has no labels, so its pairs are random ones."));
     m_candidates = new QSpinBox(this);
     m_candidates->setObjectName(QStringLiteral("candidates"));
     m_candidates->setRange(kMinCandidates, kMaxCandidates);

@@ -4,6 +4,7 @@
 
 // LibTorch before Qt: Qt's keyword macros clash with names in torch headers.
 #include "ml/core/error.h"
+#include "ml/run/reward_ensemble_run.h"
 #include "ml/run/run_config.h"
 #include "ml/run/train_run.h"
 
@@ -21,6 +22,10 @@
 
 namespace mp::cli {
 namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kDefaultEnsembleMembers = 3;
 
 int runSelection(const ParsedArgs &args, const Context &)
 {
@@ -105,6 +110,23 @@ int runNextRound(const ParsedArgs &args, const Context &context)
     if (outcome != RunOutcome::Finished)
         throw InputError("the round's training did not finish: see " +
                          (options.runDir / "events.jsonl").string() + "; the study is unchanged");
+    // The ensemble rule's reward models, trained on the same labels as the round's adapter and
+    // before the round begins, so that its first pair can use them.
+    const bool ensembleRule = pairSelectionSettings(store).rule == PairRule::Ensemble;
+    if (ensembleRule || args.has("ensemble")) {
+        const int members = args.has("ensemble") ? static_cast<int>(args.intValue("ensemble"))
+                                                 : kDefaultEnsembleMembers;
+        RunConfig rm = defaultRunConfig(TrainMethod::Rm);
+        rm.model = config.model;
+        rm.device = config.device;
+        rm.epochs = config.epochs;
+        rm.seed = config.seed;
+        const fs::path ensembleDir = out.filePath(QStringLiteral("ensemble")).toStdString();
+        std::cout << "round " << training.round << ": training a reward-model ensemble of "
+                  << members << " on the same labels in " << ensembleDir.string() << "\n";
+        trainRewardEnsemble(rm, training.pairsFile.toStdString(), training.labels, ensembleDir,
+                            members, makeProgressBar(context, "ensemble"));
+    }
     const QString runDir = qs(options.runDir.string());
     const RoundInfo round =
         finishRound(store, training, runDir, QDir(runDir).filePath(QStringLiteral("adapter")));
@@ -115,17 +137,20 @@ int runNextRound(const ParsedArgs &args, const Context &context)
 
 const CommandRegistration selectionCommand{{
     .path = "study selection",
-    .summary = "show or set how the pair shown for a prompt is chosen (random, margin)",
+    .summary = "show or set how the pair shown for a prompt is chosen (random, margin, ensemble)",
     .usage = "STUDY",
     .description =
         kStudyHelp +
         "\nFor each prompt K candidates are sampled from the current model; the pair shown is\n"
         "a random one (random) or the one whose implicit reward margin beta*(log pi/pi_ref)\n"
         "is closest to zero (margin: the pair the model cannot tell apart yet; pi is the base\n"
-        "model + the round's adapter, pi_ref the base). --diversity W > 0 penalises prompts\n"
-        "like those already chosen (T5 encoder mean state, cosine). Every pair records its\n"
-        "rule and score. An ensemble of reward models is not implemented.",
-    .options = {{"rule", "random|margin", "the rule", "unchanged"},
+        "model + the round's adapter, pi_ref the base), or the one on which a small ensemble\n"
+        "of reward models disagrees most (ensemble: the variance over members of\n"
+        "sigmoid(r_m(a) - r_m(b)); `study next-round` trains the ensemble on the round's\n"
+        "labels in DIR/ensemble; round 0 has none and shows random pairs of the K).\n"
+        "--diversity W > 0 penalises prompts like those already chosen (T5 encoder mean\n"
+        "state, cosine). Every pair records its rule and score.",
+    .options = {{"rule", "random|margin|ensemble", "the rule", "unchanged"},
                 {"candidates", "K", "candidates sampled per prompt (2..8)", "unchanged"},
                 {"diversity", "W", "weight of the prompt-similarity penalty (>= 0)", "unchanged"},
                 {"beta", "B", "beta of the implicit reward (> 0)", "unchanged"}},
@@ -154,13 +179,17 @@ const CommandRegistration nextRoundCommand{{
         "\nWrites DIR/data/pairs.jsonl with every trainable pair labeled now (later labels\n"
         "belong to the round after), trains a DPO adapter in DIR/run (reference: the base\n"
         "model) and records it as the study's next round: from then on the Label panel and\n"
-        "every sampler of the study sample from the base + this adapter.",
+        "every sampler of the study sample from the base + this adapter. With the ensemble\n"
+        "rule (or --ensemble N) it also trains N reward models (method rm, seeds S..S+N-1,\n"
+        "the paper's RM settings with the config's epochs) on the same pairs in DIR/ensemble.",
     .options = {{"out", "DIR", "a new directory for the round's data and run", ""},
                 {"config", "RUN_JSON", "run configuration (DPO; data.* is set by the round)",
                  "the paper's DPO settings"},
                 {"model", "BUNDLE", "model bundle (overrides the config's)",
                  "the config's, else the embedded default"},
-                {"epochs", "N", "epochs (overrides the config's)", "the config's"}},
+                {"epochs", "N", "epochs (overrides the config's)", "the config's"},
+                {"ensemble", "N", "reward models of the ensemble rule's ensemble (2..8)",
+                 "3 with the ensemble rule, else none"}},
     .run = runNextRound,
 }};
 
