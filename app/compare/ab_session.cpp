@@ -280,6 +280,8 @@ QJsonObject AbSession::toJson() const
             {QStringLiteral("created"), m_created.toString(Qt::ISODateWithMs)},
             {QStringLiteral("seed"), static_cast<qint64>(m_seed)},
             {QStringLiteral("prompt_source"), m_promptSource},
+            {QStringLiteral("rater"),
+             m_rater.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(m_rater)},
             {QStringLiteral("model_a"), modelToJson(m_modelA)},
             {QStringLiteral("model_b"), modelToJson(m_modelB)},
             {QStringLiteral("temperatures"), temperatures},
@@ -304,6 +306,7 @@ AbSession AbSession::fromJson(const QJsonObject &json, const QString &source)
     session.m_created =
         QDateTime::fromString(json.value(QStringLiteral("created")).toString(), Qt::ISODateWithMs);
     session.m_promptSource = json.value(QStringLiteral("prompt_source")).toString();
+    session.m_rater = json.value(QStringLiteral("rater")).toString();
 
     const QJsonValue temperatures = json.value(QStringLiteral("temperatures"));
     if (!temperatures.isArray() || temperatures.toArray().isEmpty())

@@ -81,6 +81,11 @@ public:
     QDateTime created() const { return m_created; }
     QString promptSource() const { return m_promptSource; }
     void setPromptSource(const QString &source) { m_promptSource = source; }
+    // Who answered: empty for a person (the Blind A/B tab), else a program's description
+    // ("the simulated labeler (...)", app/compare/simulated_ab.h). Saved as "rater" (null for a
+    // person; files without the key are a person's).
+    QString rater() const { return m_rater; }
+    void setRater(const QString &rater) { m_rater = rater; }
 
     // Stores (or replaces) the answer of a trial; AbAnswer::None clears it.
     void answer(int index, AbAnswer answer, const QDateTime &at = QDateTime::currentDateTimeUtc());
@@ -109,6 +114,7 @@ private:
     std::uint64_t m_seed = 0;
     QDateTime m_created;
     QString m_promptSource;
+    QString m_rater;
 };
 
 // One prompt per line; blank lines and lines starting with '#' are skipped, and an "id#"

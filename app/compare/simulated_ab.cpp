@@ -122,18 +122,24 @@ AbSession runSimulatedAb(const AbModelRef &modelA, const AbModelRef &modelB,
     sessionOptions.temperatures = options.temperatures;
     sessionOptions.seed = options.seed;
     AbSession session = AbSession::create(modelA, modelB, sessionOptions);
-    session.setPromptSource(
-        QStringLiteral("%1 (split %2, seed %3); rated by the simulated labeler (pose weight %4, "
-                       "noise %5, seed %6)")
-            .arg(QDir::cleanPath(options.corpusDir), options.split)
-            .arg(options.seed)
-            .arg(options.poseWeight)
-            .arg(options.labeler.noiseStd)
-            .arg(options.labeler.seed));
+    session.setPromptSource(QStringLiteral("%1, split %2: %3 distinct captions (seed %4)")
+                                .arg(QDir::cleanPath(options.corpusDir), options.split)
+                                .arg(sessionOptions.prompts.size())
+                                .arg(options.seed));
+    session.setRater(simulatedRaterName(options.labeler, options.poseWeight));
     // The two models and nothing else: a third would only be loaded to be dropped.
     ModelCache models(options.device, 2);
     rateAbSession(session, models, rater.asRater(), progress);
     return session;
+}
+
+QString simulatedRaterName(const LabelerOptions &labeler, double poseWeight)
+{
+    return QStringLiteral("the simulated labeler (kinematics + pose error against the caption's "
+                          "clip, pose weight %1; noise %2, seed %3)")
+        .arg(poseWeight)
+        .arg(labeler.noiseStd)
+        .arg(labeler.seed);
 }
 
 ProportionInterval wilsonInterval(int successes, int n, double z)

@@ -94,10 +94,14 @@ struct SimulatedAbOptions {
 };
 
 // A session of MODELA against MODELB over the drawn captions, rated by the simulated labeler:
-// complete, its prompt source naming the corpus and the labeler. InputError naming the file
-// for a bad corpus or model; Cancelled from PROGRESS.
+// complete, its prompt source naming the corpus and its rater the labeler
+// (simulatedRaterName). InputError naming the file for a bad corpus or model; Cancelled from
+// PROGRESS.
 AbSession runSimulatedAb(const AbModelRef &modelA, const AbModelRef &modelB,
                          const SimulatedAbOptions &options, const ProgressFn &progress = {});
+
+// "the simulated labeler (kinematics + pose error ..., noise 0.05, seed 1)": AbSession::rater().
+QString simulatedRaterName(const LabelerOptions &labeler, double poseWeight);
 
 // The Wilson score interval of a proportion, SUCCESSES of N at normal quantile Z (1.96: 95%);
 // {0, 1} when N is 0.

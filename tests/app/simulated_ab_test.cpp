@@ -8,6 +8,7 @@
 #include "ml/core/paths.h"
 #include "ml/data/corpus/corpus_builder.h"
 
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -124,7 +125,9 @@ private slots:
             QCOMPARE(session.tally(temperature).ties, 3);
             QCOMPARE(session.tally(temperature).answered(), 3);
         }
-        QVERIFY(session.promptSource().contains(QStringLiteral("simulated labeler")));
+        QVERIFY(session.rater().startsWith(QStringLiteral("the simulated labeler")));
+        QVERIFY(session.rater().contains(QStringLiteral("noise 0, seed 1)")));
+        QVERIFY(session.promptSource().contains(QStringLiteral("3 distinct captions (seed 5)")));
 
         const QString path = m_dir.filePath(QStringLiteral("self.json"));
         session.save(path);
@@ -138,6 +141,13 @@ private slots:
         }
         QCOMPARE(loaded.modelA(), m_default);
         QCOMPARE(loaded.promptSource(), session.promptSource());
+        QCOMPARE(loaded.rater(), session.rater());
+        // A person's session says nothing of a rater.
+        const QJsonObject human =
+            AbSession::create(m_default, m_default, {.prompts = {QStringLiteral("a person walks")}})
+                .toJson();
+        QVERIFY(human.value(QStringLiteral("rater")).isNull());
+        QVERIFY(AbSession::fromJson(human, QStringLiteral("human.json")).rater().isEmpty());
     }
 
     void aNoisyLabelerSplitsIdenticalMotionsBothWays()

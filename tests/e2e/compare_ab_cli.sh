@@ -39,7 +39,8 @@ for s in (self_session, noisy_session):
     assert s["format"] == "motionpref-ab-session", s["format"]
     assert len(s["trials"]) == 8 and all(t["answer"] in ("left", "right", "tie") for t in s["trials"])
     assert sorted(t["left"] for t in s["trials"]).count("A") == 4  # balanced sides
-    assert "simulated labeler" in s["prompt_source"]
+    assert s["rater"].startswith("the simulated labeler"), s["rater"]
+    assert "4 distinct captions (seed 2)" in s["prompt_source"], s["prompt_source"]
 assert all(t["answer"] == "tie" for t in self_session["trials"])
 # Same trials (seed 2) in both sessions; only the rater's noise differs.
 assert [(t["prompt"], t["seed"], t["left"]) for t in self_session["trials"]] == \

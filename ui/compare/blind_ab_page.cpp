@@ -472,10 +472,14 @@ void BlindAbPage::updateCaption()
         return;
     }
     if (m_current < 0) {
-        m_caption->setText(tr("<b>Session complete</b>: %1 trials. A = %2, B = %3.")
-                               .arg(m_session.size())
-                               .arg(modelDisplayName(m_session.modelA()).toHtmlEscaped(),
-                                    modelDisplayName(m_session.modelB()).toHtmlEscaped()));
+        QString text = tr("<b>Session complete</b>: %1 trials. A = %2, B = %3.")
+                           .arg(m_session.size())
+                           .arg(modelDisplayName(m_session.modelA()).toHtmlEscaped(),
+                                modelDisplayName(m_session.modelB()).toHtmlEscaped());
+        // A program's answers are not a person's: say who rated.
+        if (!m_session.rater().isEmpty())
+            text += tr("<br>Rated by %1, not by a person.").arg(m_session.rater().toHtmlEscaped());
+        m_caption->setText(text);
         return;
     }
     const AbTrial &trial = m_session.trial(m_current);

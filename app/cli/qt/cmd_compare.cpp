@@ -123,7 +123,8 @@ int runCompareAb(const ParsedArgs &args, const Context &context)
         const QJsonObject json{{QStringLiteral("a"), modelDisplayName(modelA)},
                                {QStringLiteral("b"), modelDisplayName(modelB)},
                                {QStringLiteral("session"), out},
-                               {QStringLiteral("rater"), session.promptSource()},
+                               {QStringLiteral("prompts"), session.promptSource()},
+                               {QStringLiteral("rater"), session.rater()},
                                {QStringLiteral("interval"), QStringLiteral("wilson95")},
                                {QStringLiteral("rows"), list}};
         std::cout << QJsonDocument(json).toJson(QJsonDocument::Indented).toStdString();
@@ -142,8 +143,9 @@ int runCompareAb(const ParsedArgs &args, const Context &context)
         }
     } else {
         std::cout << "blind A/B, B = " << modelDisplayName(modelB).toStdString()
-                  << " against A = " << modelDisplayName(modelA).toStdString() << "\nprompts "
-                  << session.promptSource().toStdString()
+                  << " against A = " << modelDisplayName(modelA).toStdString() << "\nprompts  "
+                  << session.promptSource().toStdString() << "\nrater    "
+                  << session.rater().toStdString()
                   << "\n\ntemperature  trials  B wins   ties  B losses  win rate [95% Wilson]   "
                      "loss rate [95% Wilson]\n";
         for (const Row &row : rows) {
