@@ -5,13 +5,18 @@
 //                  (trained on a copy of the study, so its pairs stay the base model's);
 //   online         rounds: each budget step's pairs come from the previous round's policy, then
 //                  `study next-round` trains on every label so far;
-//   online_margin  the same rounds with the margin rule (K candidates, smallest |β·Δlog π/π_ref|).
+//   online_margin  the same rounds with the margin rule (K candidates, smallest |β·Δlog π/π_ref|);
+//   online_ensemble the same rounds with the ensemble rule (K candidates, the largest
+//                  disagreement of 3 reward models trained by each round on its labels).
 // Each arm and seed is a study of its own; every step's adapter is evaluated with one protocol and
 // one eval seed (the untrained model too), so replications are paired with the baseline's. Each
 // step is a child `motionpref-cli` process (study simulate, study selection, study next-round,
 // eval), as a user would run them. Tables: OUT/results.csv and OUT/results.md, mean ± 95% over
 // seeds × replications (experiment_report.h's intervals) and the paired difference against the
-// untrained model.
+// untrained model. The labeler's own agreement score after each step: `compare ab` of the step's
+// policy (B) against the untrained model (A) rated by the same simulated labeler, on the eval
+// split's captions at temperature 1 with the eval seed (the same trials for every step), its win
+// and loss rates pooled over seeds with a normal 95% interval over the trials.
 
 #include "app/cli/child_process.h"
 #include "app/cli/command.h"
@@ -34,7 +39,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kArms = {"offline", "online", "online_margin"};
+const std::vector<std::string> kArms = {"offline", "online", "online_margin", "online_ensemble"};
 // The table's metrics (metrics.json keys) and whether higher is better.
 const std::vector<std::pair<std::string, bool>> kReported = {
     {"R_precision_top_1", true}, {"R_precision_top_3", true}, {"FID", false}};
@@ -84,7 +89,35 @@ struct Settings {
     std::int64_t replications = 5;
     std::string split = "test";
     std::int64_t evalSeed = 1234;
+    std::int64_t abPrompts = 100; // captions of the labeler's A/B per step; 0: none
 };
+
+// One step's blind A/B against the untrained model, as `compare ab --format csv` prints it.
+struct AbCounts {
+    std::int64_t trials = 0, wins = 0, ties = 0, losses = 0;
+};
+
+// The "all" row of `compare ab --format csv`; InputError naming the file when it has none.
+AbCounts readAbCounts(const fs::path &file)
+{
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("all,", 0) != 0)
+            continue;
+        std::stringstream fields(line.substr(4));
+        AbCounts counts;
+        char comma = 0;
+        double trials = 0, wins = 0, ties = 0, losses = 0;
+        if (fields >> trials >> comma >> wins >> comma >> ties >> comma >> losses) {
+            counts.trials = static_cast<std::int64_t>(trials);
+            counts.wins = static_cast<std::int64_t>(wins);
+            counts.ties = static_cast<std::int64_t>(ties);
+            counts.losses = static_cast<std::int64_t>(losses);
+            return counts;
+        }
+    }
+    throw InputError(file.string() + ": no 'all' row of `compare ab --format csv`");
+}
 
 class StudyExperiment {
 public:
@@ -151,8 +184,9 @@ private:
         const fs::path runJson = dir / "run.json";
         saveRunConfig(config, runJson);
         step({"study", "create", study});
-        if (arm == "online_margin")
-            step({"study", "selection", study, "--rule", "margin", "--candidates",
+        if (arm == "online_margin" || arm == "online_ensemble")
+            step({"study", "selection", study, "--rule",
+                  arm == "online_margin" ? "margin" : "ensemble", "--candidates",
                   std::to_string(m_s.candidates)});
         std::int64_t labeled = 0;
         for (std::size_t j = 0; j < m_s.budgets.size(); ++j) {
@@ -180,9 +214,52 @@ private:
                 adapter = round / "run" / "adapter";
             say(arm + " seed " + std::to_string(seed) + ": evaluating " + adapter.string());
             evaluate(adapter, round / "metrics.json");
+            if (m_s.abPrompts > 0) {
+                say(arm + " seed " + std::to_string(seed) +
+                    ": the labeler's blind A/B against the untrained model");
+                labelerAb(adapter, round);
+            }
             if (arm == "offline")
                 fs::remove(trainedStudy);
         }
+    }
+
+    // `compare ab`: the step's policy (B) against the untrained model (A), rated by the
+    // simulated labeler; its CSV in ROUND/labeler_ab.csv, the session in labeler_ab.json.
+    void labelerAb(const fs::path &adapter, const fs::path &round)
+    {
+        std::vector<std::string> args = common();
+        args.insert(args.end(), {"compare", "ab", "--b-adapter", adapter.string(), "--corpus",
+                                 m_s.corpus.string(), "--split", m_s.split, "--prompts",
+                                 std::to_string(m_s.abPrompts), "--temperatures", "1.0", "--seed",
+                                 std::to_string(m_s.evalSeed), "--out",
+                                 (round / "labeler_ab.json").string(), "--format", "csv"});
+        if (m_s.training.model.size())
+            args.insert(args.end(), {"--a", m_s.training.model, "--b", m_s.training.model});
+        const fs::path csv = round / "labeler_ab.csv";
+        const int status = runSelf(args, csv, "study experiment");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            throw InputError("study experiment: 'compare ab' failed (" + csv.string() +
+                             "): " + lastLogLine(csv));
+        readAbCounts(csv); // a file without its row fails here, not at the table
+    }
+
+    // The labeler's win and loss rates of ARM at BUDGET, trials pooled over the seeds: a 0/1
+    // value per trial, so intervalOf gives the rate ± 1.96·√(p(1−p)/n).
+    std::pair<IntervalEstimate, IntervalEstimate> labelerRates(const std::string &arm,
+                                                               std::int64_t budget) const
+    {
+        std::vector<double> wins, losses;
+        for (const std::int64_t seed : m_s.seeds) {
+            const AbCounts counts =
+                readAbCounts(m_s.out / arm / ("seed-" + std::to_string(seed)) /
+                             ("budget-" + std::to_string(budget)) / "labeler_ab.csv");
+            for (std::int64_t t = 0; t < counts.trials; ++t) {
+                wins.push_back(t < counts.wins ? 1.0 : 0.0);
+                losses.push_back(t < counts.losses ? 1.0 : 0.0);
+            }
+        }
+        return {intervalOf(wins), intervalOf(losses)};
     }
 
     void writeTables() const
@@ -190,17 +267,31 @@ private:
         const auto baseline = readMetricValues(m_s.out / "baseline" / "metrics.json");
         std::ostringstream csv, md;
         csv << "arm,labels,metric,mean,ci95,n,diff_vs_untrained,diff_ci95\n";
-        md << "# study experiment: the same labels spent three ways\n\n"
+        std::string arms;
+        for (const std::string &arm : m_s.arms)
+            arms += (arms.empty() ? "" : ", ") + arm;
+        md << "# study experiment: one labeling budget, arms " << arms << "\n\n"
            << "Simulated labeler: kinematic + pose-error intents (no text-motion judge). "
            << "Seeds " << joined(m_s.seeds) << "; " << m_s.replications << " eval replications on "
            << m_s.corpus.string() << " split " << m_s.split
            << "; mean ± 95% over seeds × replications; Δ: paired difference against the "
-              "untrained model (* where its interval excludes 0).\n\n"
-           << "| arm | labels |";
+              "untrained model (* where its interval excludes 0).";
+        const bool ab = m_s.abPrompts > 0;
+        if (ab)
+            md << " Labeler wins/losses: the simulated labeler's blind A/B of the step's policy "
+                  "against the untrained model (`compare ab`, "
+               << m_s.abPrompts << " captions of split " << m_s.split
+               << " at temperature 1, eval seed " << m_s.evalSeed
+               << "; ties are the rest), trials pooled over seeds, ± 95% normal interval.";
+        md << "\n\n| arm | labels |";
         for (const auto &[metric, higher] : kReported)
             md << " " << metric << (higher ? " ↑" : " ↓") << " | Δ " << metric << " |";
+        if (ab)
+            md << " labeler wins ↑ | labeler losses ↓ |";
         md << "\n|---|---|";
         for (std::size_t i = 0; i < kReported.size(); ++i)
+            md << "---|---|";
+        if (ab)
             md << "---|---|";
         md << "\n| untrained | 0 |";
         for (const auto &[metric, higher] : kReported) {
@@ -209,6 +300,8 @@ private:
             csv << "untrained,0," << metric << "," << estimate.mean << "," << estimate.halfInterval
                 << "," << estimate.n << ",,\n";
         }
+        if (ab)
+            md << " | |";
         md << "\n";
         for (const std::string &arm : m_s.arms)
             for (const std::int64_t budget : m_s.budgets) {
@@ -229,6 +322,14 @@ private:
                     csv << arm << "," << budget << "," << metric << "," << estimate.mean << ","
                         << estimate.halfInterval << "," << estimate.n << "," << difference.mean
                         << "," << difference.halfInterval << "\n";
+                }
+                if (ab) {
+                    const auto [wins, losses] = labelerRates(arm, budget);
+                    md << " " << format(wins) << " | " << format(losses) << " |";
+                    csv << arm << "," << budget << ",labeler_win_rate," << wins.mean << ","
+                        << wins.halfInterval << "," << wins.n << ",,\n"
+                        << arm << "," << budget << ",labeler_loss_rate," << losses.mean << ","
+                        << losses.halfInterval << "," << losses.n << ",,\n";
                 }
                 md << "\n";
             }
@@ -279,7 +380,7 @@ int runStudyExperiment(const ParsedArgs &args, const Context &)
     for (std::string arm; std::getline(arms, arm, ',');) {
         if (std::find(kArms.begin(), kArms.end(), arm) == kArms.end())
             throw InputError("--arms: unknown arm '" + arm +
-                             "' (expected offline, online, online_margin)");
+                             "' (expected offline, online, online_margin, online_ensemble)");
         s.arms.push_back(arm);
     }
     if (s.arms.empty())
@@ -298,6 +399,10 @@ int runStudyExperiment(const ParsedArgs &args, const Context &)
         throw InputError("--replications: must be at least 1");
     s.split = args.value("split");
     s.evalSeed = args.intValue("eval-seed");
+    s.abPrompts = args.intValue("ab-prompts");
+    if (s.abPrompts < 0)
+        throw InputError("--ab-prompts: must be 0 (no A/B) or more, got " +
+                         args.value("ab-prompts"));
     StudyExperiment(std::move(s)).run();
     return 0;
 }
@@ -305,19 +410,25 @@ int runStudyExperiment(const ParsedArgs &args, const Context &)
 const CommandRegistration studyExperimentCommand{{
     .path = "study experiment",
     .summary = "spend one labeling budget offline, in online rounds, and in rounds with margin "
-               "selection; R-precision/FID tables with 95% intervals",
+               "or ensemble selection; R-precision/FID and the labeler's A/B win rate with 95% "
+               "intervals",
     .usage = "",
     .description =
-        "Three arms, each seed a study of its own, labeled by the simulated labeler\n"
+        "Four arms, each seed a study of its own, labeled by the simulated labeler\n"
         "(kinematic + pose-error intents against the corpus clip; never the text-motion judge):\n"
         "  offline        pairs from the base model; at each budget step one DPO run on all\n"
         "                 labels so far (on a copy of the study, which stays at the base model)\n"
         "  online         at each step the new pairs come from the last round's policy, then\n"
         "                 `study next-round` trains on every label so far\n"
         "  online_margin  the same with the margin rule over --candidates samples per prompt\n"
+        "  online_ensemble the same with the ensemble rule (each round also trains 3 reward\n"
+        "                 models on its labels, in ROUND/ensemble)\n"
         "After each budget step the step's adapter (best/, else adapter/) is evaluated with\n"
         "`eval` on the corpus split, with the same eval seed as the untrained model, so the\n"
-        "differences are paired. Writes OUT/results.csv and OUT/results.md (mean ± 95% over\n"
+        "differences are paired, and (--ab-prompts N > 0) put against the untrained model in\n"
+        "a blind A/B rated by the same simulated labeler (`compare ab`, N captions of the\n"
+        "split at temperature 1, the eval seed): the labeler's own win and loss rates.\n"
+        "Writes OUT/results.csv and OUT/results.md (mean ± 95% over\n"
         "seeds × replications, and the paired difference against the untrained model), each\n"
         "step's files under OUT/ARM/seed-S/budget-B/, and OUT/experiment.log with every child's\n"
         "output.",
@@ -326,7 +437,7 @@ const CommandRegistration studyExperimentCommand{{
                 {"out", "DIR", "a new directory for the studies, runs and tables", ""},
                 {"budgets", "LIST", "labels after each step, increasing", "250,500,1000"},
                 {"seeds", "LIST", "seeds (simulation and training)", "1,2,3"},
-                {"arms", "LIST", "which of offline, online, online_margin",
+                {"arms", "LIST", "which of offline, online, online_margin, online_ensemble",
                  "offline,online,online_margin"},
                 {"config", "RUN_JSON", "run configuration of every training (DPO; data.* is set)",
                  "the paper's DPO settings"},
@@ -335,7 +446,9 @@ const CommandRegistration studyExperimentCommand{{
                 {"candidates", "K", "samples per prompt of the margin rule (2-8)", "4"},
                 {"replications", "N", "eval replications per step", "5"},
                 {"split", "NAME", "corpus split evaluated", "test"},
-                {"eval-seed", "S", "evaluation seed shared by every evaluation", "1234"}},
+                {"eval-seed", "S", "evaluation seed shared by every evaluation", "1234"},
+                {"ab-prompts", "N",
+                 "captions of the labeler's blind A/B after each step (0: no A/B)", "100"}},
     .run = runStudyExperiment,
 }};
 
