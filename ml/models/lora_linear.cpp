@@ -1,5 +1,7 @@
 #include "ml/models/lora_linear.h"
 
+#include "ml/models/few_rows_product.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -33,7 +35,8 @@ namespace {
 // every call, which for more outputs than inputs costs several times the product itself
 // (256 -> 1024 on 2 rows: 82 us, against 12 us for W @ x^T, which takes another kernel). Bounds:
 // at 1 row both are a GEMV; past 16 rows or below 128 inputs linear is as fast; a weight above
-// 4M values (flan-t5's 32k-token head) is slower that way.
+// 4M values (flan-t5's 32k-token head) is slower that way. Large weights and four rows or more
+// take fewRowsLinear (ml/models/few_rows_product.h) first; this covers the small ones at 2-3 rows.
 constexpr std::int64_t kFewRowsMax = 16;
 constexpr std::int64_t kFewRowsMinInputs = 128;
 constexpr std::int64_t kFewRowsMaxWeight = std::int64_t(1) << 22;
@@ -53,7 +56,9 @@ bool useFewRowsProduct(const at::Tensor &input, const at::Tensor &weight)
 at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
 {
     at::Tensor result;
-    if (useFewRowsProduct(input, weight)) {
+    if (canUseFewRowsLinear(input, weight, bias)) {
+        result = fewRowsLinear(input, weight, bias);
+    } else if (useFewRowsProduct(input, weight)) {
         auto sizes = input.sizes().vec();
         sizes.back() = m_out;
         const auto rows = input.reshape({-1, m_in});

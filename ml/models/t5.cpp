@@ -1,6 +1,7 @@
 #include "ml/models/t5.h"
 
 #include "ml/core/error.h"
+#include "ml/models/few_rows_product.h"
 #include "ml/models/state_dict.h"
 
 #include <torch/torch.h>
@@ -212,8 +213,13 @@ at::Tensor T5ModelImpl::decode(const at::Tensor &decoderIds, const at::Tensor &e
     // by HF); v1.1 / flan-t5 do not.
     if (m_config.scalesDecoderOutput())
         hidden = hidden * std::pow(static_cast<double>(m_config.dModel), -0.5);
-    if (lm_head.is_empty())
+    if (lm_head.is_empty()) {
+        // The tied head over a few rows (a decoding step) without OpenBLAS packing the whole
+        // embedding (32615x768 for MotionGPT's vocabulary) on every call.
+        if (canUseFewRowsLinear(hidden, shared->weight, at::Tensor()))
+            return fewRowsLinear(hidden, shared->weight, at::Tensor());
         return torch::matmul(hidden, shared->weight.t());
+    }
     return lm_head->forward(hidden);
 }
 

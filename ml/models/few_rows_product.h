@@ -1,0 +1,26 @@
+#pragma once
+// x @ W^T (+ bias) for a few rows of x (2 to 16: one decoding step of a labeling pair or of a
+// small batch) as a hand-written blocked matrix-vector product over float tensors on the CPU.
+// OpenBLAS's GEMM packs the whole weight on every call, which for two rows over flan-t5's
+// 768x2048 or 768x32615 weights costs more than the product itself; here each weight row is read
+// once per call, straight from the tensor, for up to four input rows at a time. Same mathematics
+// as torch::linear, up to float rounding (the sum over the inputs runs in another order).
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace mp {
+
+// Most rows the few-rows product takes; above it a GEMM's packing pays for itself.
+inline constexpr std::int64_t kFewRowsProductMaxRows = 16;
+
+// Whether fewRowsLinear applies and is faster than torch::linear here: float32 CPU tensors, 1 to
+// kFewRowsProductMaxRows rows (few rows only over large weights), weight (out, in) with a
+// contiguous last dimension, bias undefined or (out), no gradient wanted.
+bool canUseFewRowsLinear(const at::Tensor &input, const at::Tensor &weight, const at::Tensor &bias);
+
+// input (..., in), weight (out, in), bias (out) or undefined; returns (..., out).
+at::Tensor fewRowsLinear(const at::Tensor &input, const at::Tensor &weight, const at::Tensor &bias);
+
+} // namespace mp
