@@ -68,6 +68,9 @@ private:
         const int last = results->table()->rowCount() - 1;
         QCOMPARE(results->table()->item(last, 4)->text(),
                  QStringLiteral("%1 / %1").arg(session.size()));
+        // The total row is in view, not scrolled away.
+        QTableWidget *table = results->table();
+        QVERIFY(table->viewport()->rect().contains(table->visualItemRect(table->item(last, 4))));
         bool captionNamesRater = false;
         for (QLabel *label : blind->findChildren<QLabel *>())
             captionNamesRater |= label->text().contains(QStringLiteral("not by a person"));

@@ -13,6 +13,8 @@
 #include <QVBoxLayout>
 #include <QValueAxis>
 
+#include <algorithm>
+
 namespace mp {
 
 namespace {
@@ -43,6 +45,7 @@ AbResultsView::AbResultsView(QWidget *parent) : QWidget(parent)
         {tr("Temp."), tr("B wins"), tr("Ties"), tr("A wins"), tr("Answered")});
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionMode(QAbstractItemView::NoSelection);
     m_table->setFocusPolicy(Qt::NoFocus);
@@ -120,11 +123,22 @@ void AbResultsView::setSession(const AbSession &session)
         for (int column = 0; column < m_table->columnCount(); ++column)
             m_table->item(row, column)->setToolTip(rates);
     };
+    // The number of answers goes in the axis title when every temperature has the same: five
+    // or more categories with "(n=150)" each do not fit the panel's width.
+    bool sameCount = true;
+    for (double temperature : temperatures)
+        sameCount &=
+            session.tally(temperature).answered() == session.tally(temperatures.front()).answered();
+    m_categories->setTitleText(
+        sameCount && !temperatures.isEmpty()
+            ? tr("temperature (n = %1 each)").arg(session.tally(temperatures.front()).answered())
+            : tr("temperature"));
     for (int i = 0; i < temperatures.size(); ++i) {
         const AbTally tally = session.tally(temperatures[i]);
         const QString name = temperatureText(temperatures[i]);
         fillRow(i, name, tally);
-        categories << QStringLiteral("%1 (n=%2)").arg(name).arg(tally.answered());
+        categories << (sameCount ? name
+                                 : QStringLiteral("%1 (n=%2)").arg(name).arg(tally.answered()));
         m_wins->append(100.0 * tally.winRate());
         m_ties->append(100.0 * tally.tieRate());
         m_losses->append(100.0 * tally.lossRate());
@@ -135,6 +149,11 @@ void AbResultsView::setSession(const AbSession &session)
     for (int column = 0; column < m_table->columnCount(); ++column)
         m_table->item(m_table->rowCount() - 1, column)->setFont(bold);
     m_categories->append(categories);
+    // Every row in view, the total included, up to eight temperatures; more scroll.
+    const int visibleRows = std::min(m_table->rowCount(), 9);
+    m_table->setMinimumHeight(m_table->horizontalHeader()->sizeHint().height() +
+                              visibleRows * m_table->verticalHeader()->defaultSectionSize() +
+                              2 * m_table->frameWidth());
 }
 
 QList<double> AbResultsView::barValues(int temperatureIndex) const
