@@ -7,7 +7,9 @@
 #include "app/jobs/run_follower.h"
 #include "ml/core/error.h"
 #include "ml/run/run_config.h"
+#include "ml/run/study_experiment_results.h"
 #include "ui/train/experiment_view.h"
+#include "ui/train/study_experiment_view.h"
 #include "ui/train/train_charts.h"
 #include "ui/train/train_form.h"
 
@@ -89,8 +91,10 @@ TrainPanel::TrainPanel(Settings &settings, QWidget *parent)
     open->setToolTip(tr("Add a run directory (finished, running or remote) to the charts"));
     auto *openExperiment = new QPushButton(tr("Open E&xperiment..."), this);
     openExperiment->setObjectName(QStringLiteral("openExperiment"));
-    openExperiment->setToolTip(tr("Show an experiment directory (motionpref-cli experiment run): "
-                                  "its table and a bar chart with 95% whiskers"));
+    openExperiment->setToolTip(tr("Show an experiment directory: of motionpref-cli experiment "
+                                  "run (its table and a bar chart with 95% whiskers) or of "
+                                  "study experiment (its table and each metric against the "
+                                  "labeling budget, a line per arm with 95% whiskers)"));
     auto *buttons = new QHBoxLayout;
     for (QPushButton *button : {m_start, m_stop, m_resume, open, openExperiment})
         buttons->addWidget(button);
@@ -363,11 +367,31 @@ ExperimentView *TrainPanel::openExperiment(const QString &dir)
     return view;
 }
 
+StudyExperimentView *TrainPanel::openStudyExperiment(const QString &dir)
+{
+    auto *view = new StudyExperimentView(this);
+    view->setWindowFlag(Qt::Window);
+    view->setAttribute(Qt::WA_DeleteOnClose);
+    if (!view->open(dir)) {
+        showMessage(view->errorString(), true);
+        delete view;
+        return nullptr;
+    }
+    view->resize(1000, 720);
+    view->show();
+    return view;
+}
+
 void TrainPanel::openExperimentClicked()
 {
     const QString dir =
         QFileDialog::getExistingDirectory(this, tr("Open experiment directory"), defaultRunsRoot());
-    if (!dir.isEmpty())
+    if (dir.isEmpty())
+        return;
+    // A study experiment has results.csv with its own header and no experiment.json.
+    if (isStudyExperimentDirectory(dir.toStdString()))
+        openStudyExperiment(dir);
+    else
         openExperiment(dir);
 }
 

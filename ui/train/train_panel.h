@@ -15,6 +15,7 @@ class QPushButton;
 namespace mp {
 
 class ExperimentView;
+class StudyExperimentView;
 class JobRunner;
 class RunFollower;
 class Settings;
@@ -35,6 +36,10 @@ public:
     // results table and a bar chart with 95% whiskers. Null with the error in the panel's
     // message when it cannot be read.
     ExperimentView *openExperiment(const QString &dir);
+    // Shows a `motionpref-cli study experiment` directory (issue 21) in its own window: the table
+    // and each metric against the labeling budget, a line per arm with 95% whiskers. Null with
+    // the error in the panel's message when it cannot be read.
+    StudyExperimentView *openStudyExperiment(const QString &dir);
     TrainCharts *charts() const { return m_charts; }
     TrainForm *form() const { return m_form; }
     JobRunner *job() const { return m_job; }
