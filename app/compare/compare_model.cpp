@@ -174,7 +174,11 @@ QString adapterDisplayName(const QString &adapterDir)
     static const QStringList generic = {QStringLiteral("best"), QStringLiteral("adapter"),
                                         QStringLiteral("model"), QStringLiteral("final"),
                                         QStringLiteral("last")};
-    const QString parent = QFileInfo(adapter.absolutePath()).dir().dirName();
+    QDir parentDir = QFileInfo(adapter.absolutePath()).dir();
+    // An experiment's run trains in runs/NAME/train/: NAME says which configuration and seed.
+    if (parentDir.dirName() == QLatin1String("train") && !parentDir.isRoot())
+        parentDir = QFileInfo(parentDir.absolutePath()).dir();
+    const QString parent = parentDir.dirName();
     bool numeric = false;
     adapterName.toInt(&numeric);
     if (generic.contains(adapterName) || numeric ||

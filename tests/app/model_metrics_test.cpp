@@ -114,6 +114,13 @@ private slots:
                  QStringLiteral("full-ft/best"));
         QCOMPARE(modelDisplayName({QStringLiteral("/runs/full-ft/model/"), QString()}),
                  QStringLiteral("full-ft/model"));
+        // An experiment's run (experiment run: runs/NAME/train/best) by its NAME.
+        QCOMPARE(modelDisplayName({QStringLiteral("/m/default"),
+                                   QStringLiteral("/exp/runs/c01_dpo_s1/train/best")}),
+                 QStringLiteral("default + c01_dpo_s1/best"));
+        QCOMPARE(
+            modelDisplayName({QStringLiteral("/exp/runs/c09_full-ft_s1/train/best"), QString()}),
+            QStringLiteral("c09_full-ft_s1/best"));
     }
 
     void loadingABadBundleIsAnInputError()
