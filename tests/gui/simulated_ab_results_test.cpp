@@ -13,6 +13,7 @@
 #include "ui/compare/ab_results_view.h"
 #include "ui/compare/blind_ab_page.h"
 #include "ui/compare/compare_panel.h"
+#include "ui/compare/model_picker.h"
 
 #include <QFile>
 #include <QLabel>
@@ -117,6 +118,10 @@ private slots:
         // The tab saves an opened session again: a copy keeps the given file as it is.
         const QString copy = m_dir.filePath(QStringLiteral("given.json"));
         QVERIFY(QFile::copy(given, copy));
+        // The pickers (the models of a new session) as the file's, for the screenshot.
+        const AbSession session = AbSession::load(copy);
+        m_panel->pickerA()->setModel(session.modelA());
+        m_panel->pickerB()->setModel(session.modelB());
         openAndCheck(copy);
         screenshot(QStringLiteral("simulated-ab-file.png"));
     }
