@@ -2,7 +2,8 @@
 # motionpref-cli train with data.source semi_online (issue 21): on a small corpus and the embedded
 # default, each epoch's pairs are the caption's clip against the lowest-scored of K policy
 # samples; the events say how many pairs each refresh built, the pairs are saved per epoch, the
-# saved config keeps the keys, and bad keys give one line naming run.json and the key.
+# saved config keeps the keys, and bad keys give one line naming run.json and the key. Resume:
+# train_semi_online_resume_slow.sh.
 set -u
 cli=${MP_CLI:?MP_CLI must name motionpref-cli}
 fail() { echo "FAIL: $*"; exit 1; }
