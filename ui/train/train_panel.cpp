@@ -352,9 +352,10 @@ void TrainPanel::openClicked()
         openRun(runDir);
 }
 
-ExperimentView *TrainPanel::openExperiment(const QString &dir)
+// A window of its own, or null with the error in the panel's message.
+template <typename View> View *TrainPanel::openExperimentWindow(const QString &dir, QSize size)
 {
-    auto *view = new ExperimentView(this);
+    auto *view = new View(this);
     view->setWindowFlag(Qt::Window);
     view->setAttribute(Qt::WA_DeleteOnClose);
     if (!view->open(dir)) {
@@ -362,24 +363,19 @@ ExperimentView *TrainPanel::openExperiment(const QString &dir)
         delete view;
         return nullptr;
     }
-    view->resize(900, 640);
+    view->resize(size);
     view->show();
     return view;
 }
 
+ExperimentView *TrainPanel::openExperiment(const QString &dir)
+{
+    return openExperimentWindow<ExperimentView>(dir, {900, 640});
+}
+
 StudyExperimentView *TrainPanel::openStudyExperiment(const QString &dir)
 {
-    auto *view = new StudyExperimentView(this);
-    view->setWindowFlag(Qt::Window);
-    view->setAttribute(Qt::WA_DeleteOnClose);
-    if (!view->open(dir)) {
-        showMessage(view->errorString(), true);
-        delete view;
-        return nullptr;
-    }
-    view->resize(1000, 720);
-    view->show();
-    return view;
+    return openExperimentWindow<StudyExperimentView>(dir, {1000, 720});
 }
 
 void TrainPanel::openExperimentClicked()

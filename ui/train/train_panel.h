@@ -56,6 +56,7 @@ private:
     void resumeClicked();
     void openClicked();
     void openExperimentClicked();
+    template <typename View> View *openExperimentWindow(const QString &dir, QSize size);
     void runToggled(QListWidgetItem *item);
     void updateButtons();
     void showMessage(const QString &text, bool error);
