@@ -6,8 +6,11 @@ Usage: paper_ab.py AB_DIR
 One row per comparison found (NAME.csv), one column per temperature and one for all of them.
 Each cell: B's wins / ties / losses against A in percent of the trials, then the 95% Wilson
 interval of the win rate in brackets; * marks a cell whose win and loss intervals do not overlap.
+The last column: the exact two-sided sign test of wins against losses over all temperatures
+(ties left out), against B and A being preferred equally often.
 """
 import csv
+import math
 import os
 import sys
 
@@ -34,6 +37,15 @@ def cell(row):
                                    round(100 * float(row["win_high"])), "*" if apart else "")
 
 
+def sign_test_p(wins, losses):
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    k = min(wins, losses)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0 ** n
+    return min(1.0, 2.0 * tail)
+
+
 def main():
     folder = sys.argv[1]
     header = None
@@ -50,13 +62,15 @@ def main():
             trials = [int(float(r["trials"])) for r in rows]
         elif temps != header:
             sys.exit("%s: temperatures %s differ from %s" % (path, temps, header))
-        lines.append("| %s | %s |" % (label, " | ".join(cell(r) for r in rows)))
+        total = rows[-1]
+        p = sign_test_p(int(float(total["wins"])), int(float(total["losses"])))
+        lines.append("| %s | %s | %.2g |" % (label, " | ".join(cell(r) for r in rows), p))
     if header is None:
         sys.exit(folder + ": no comparison CSV found")
-    print("| B against A = untrained default | %s |" %
+    print("| B against A = untrained default | %s | sign test p |" %
           " | ".join("T %s (%d)" % (t, n) if t != "all" else "all (%d)" % n
                      for t, n in zip(header, trials)))
-    print("|---|%s" % ("---|" * len(header)))
+    print("|---|%s---|" % ("---|" * len(header)))
     print("\n".join(lines))
 
 
