@@ -207,12 +207,24 @@ at::Tensor T5ModelImpl::decode(const at::Tensor &decoderIds, const at::Tensor &e
                                const at::Tensor &encoderMask, T5Cache *cache,
                                const at::Tensor &decoderMask)
 {
+    return head(decodeHidden(decoderIds, encoderHidden, encoderMask, cache, decoderMask));
+}
+
+at::Tensor T5ModelImpl::decodeHidden(const at::Tensor &decoderIds, const at::Tensor &encoderHidden,
+                                     const at::Tensor &encoderMask, T5Cache *cache,
+                                     const at::Tensor &decoderMask)
+{
     auto hidden = decoder->forward(shared->forward(decoderIds), decoderMask, encoderHidden,
                                    encoderMask, cache);
     // T5 v1.0 rescales by d_model^-0.5 before its tied head (Mesh TensorFlow's convention, kept
     // by HF); v1.1 / flan-t5 do not.
     if (m_config.scalesDecoderOutput())
         hidden = hidden * std::pow(static_cast<double>(m_config.dModel), -0.5);
+    return hidden;
+}
+
+at::Tensor T5ModelImpl::head(const at::Tensor &hidden)
+{
     if (lm_head.is_empty()) {
         // The tied head over a few rows (a decoding step) without OpenBLAS packing the whole
         // embedding (32615x768 for MotionGPT's vocabulary) on every call.

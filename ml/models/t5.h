@@ -119,6 +119,13 @@ public:
     at::Tensor decode(const at::Tensor &decoderIds, const at::Tensor &encoderHidden,
                       const at::Tensor &encoderMask = {}, T5Cache *cache = nullptr,
                       const at::Tensor &decoderMask = {});
+    // decode without the head: the decoder's states as the head takes them (B, q, d_model), so a
+    // caller can apply head() to the positions it scores only. decode = head(decodeHidden(...)).
+    at::Tensor decodeHidden(const at::Tensor &decoderIds, const at::Tensor &encoderHidden,
+                            const at::Tensor &encoderMask = {}, T5Cache *cache = nullptr,
+                            const at::Tensor &decoderMask = {});
+    // The LM head, lm_head or the tied shared embedding: (..., d_model) -> (..., vocab).
+    at::Tensor head(const at::Tensor &hidden);
     // Teacher-forced logits (B, T, vocab).
     at::Tensor forward(const at::Tensor &inputIds, const at::Tensor &attentionMask,
                        const at::Tensor &decoderIds);

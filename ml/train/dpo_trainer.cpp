@@ -45,14 +45,19 @@ PairLogProbs pairLogProbs(PolicyModel &policy, const PreferenceBatch &batch,
 {
     const std::int64_t b = batch.chosenLabels.size(0);
     const at::Tensor labels = concatenatedLabels(batch.chosenLabels, batch.rejectedLabels);
-    const at::Tensor logits =
-        policy.forward(batch.promptIds.repeat({2, 1}), batch.promptMask.repeat({2, 1}), labels);
-    const TokenLogProbs tokens = tokenLogProbs(logits, labels, options);
+    const ScoredLabels scored = policy.scoreLabels(
+        batch.promptIds.repeat({2, 1}), batch.promptMask.repeat({2, 1}), labels, options);
+    const TokenLogProbs &tokens = scored.tokens;
     const at::Tensor logps = sequenceLogProbs(tokens, options);
     const at::Tensor chosenNll =
         -tokens.logps.slice(0, 0, b).sum() / tokens.mask.slice(0, 0, b).sum();
-    return {logps.slice(0, 0, b), logps.slice(0, b), logitsMean(logits.slice(0, 0, b)),
-            logitsMean(logits.slice(0, b)), chosenNll};
+    // logitsMean of each half: the plain mean of its logits, padding included.
+    const auto halfMean = [&](std::int64_t begin, std::int64_t end) {
+        const double count = static_cast<double>((end - begin) * scored.logitsPerRow);
+        return scored.logitSums.slice(0, begin, end).sum().item<double>() / count;
+    };
+    return {logps.slice(0, 0, b), logps.slice(0, b), halfMean(0, b), halfMean(b, labels.size(0)),
+            chosenNll};
 }
 
 PairLogProbs referenceLogProbs(PolicyModel &policy, const PreferenceBatch &batch,

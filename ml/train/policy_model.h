@@ -7,6 +7,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "ml/train/logprobs.h"
+
 namespace torch::nn {
 class Module;
 }
@@ -17,6 +19,14 @@ class InputArchive;
 
 namespace mp {
 
+// Scored labels of one forward: the token log-probs and, per row, the sum of every logit of every
+// position (padding included: TRL's logits/* metrics are plain means), in float64.
+struct ScoredLabels {
+    TokenLogProbs tokens;
+    at::Tensor logitSums; // [B] double
+    std::int64_t logitsPerRow = 0;
+};
+
 class PolicyModel {
 public:
     virtual ~PolicyModel() = default;
@@ -25,6 +35,10 @@ public:
     // align with the labels (an encoder-decoder builds its decoder input by shifting labels right).
     virtual at::Tensor forward(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
                                const at::Tensor &labels) = 0;
+    // tokenLogProbs of forward's logits and their sums; a model may compute them without the
+    // logits of positions nobody scores (T5Policy does).
+    virtual ScoredLabels scoreLabels(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
+                                     const at::Tensor &labels, const LogProbOptions &options);
     virtual void setAdapterEnabled(bool enabled) = 0;
     virtual bool adapterEnabled() const = 0;
     // The parameters the optimiser updates (the LoRA weights for a LoRA policy).

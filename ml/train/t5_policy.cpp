@@ -65,8 +65,7 @@ T5Policy::T5Policy(T5Model model, T5PolicyOptions options)
         parameter.set_requires_grad(true);
 }
 
-at::Tensor T5Policy::forward(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
-                             const at::Tensor &labels)
+T5Model &T5Policy::activeModel()
 {
     if (m_options.disableDropout)
         m_model->eval(); // T5 has no batch statistics: eval() only switches dropout off
@@ -75,20 +74,78 @@ at::Tensor T5Policy::forward(const at::Tensor &encoderIds, const at::Tensor &enc
     const bool frozen = m_reference && !m_enabled;
     if (frozen)
         m_reference->train(m_model->is_training());
-    T5Model &model = frozen ? m_reference : m_model;
+    return frozen ? m_reference : m_model;
+}
+
+at::Tensor T5Policy::decoderStates(T5Model &model, const at::Tensor &encoderIds,
+                                   const at::Tensor &encoderMask, const at::Tensor &labels)
+{
     const auto decoderIds = model->shiftRight(labels);
     // A repeated prompt gives the same encoder states (without dropout): encode each once and
     // feed the copy to both halves (the gradient of the copy sums both halves, as two encoder
     // passes would). Saves half the encoder, forward and backward, of every DPO pass.
     const bool deterministic = !model->is_training();
+    at::Tensor encoded;
     if (deterministic && repeatsFirstHalf(encoderIds) &&
         (!encoderMask.defined() || repeatsFirstHalf(encoderMask))) {
         const auto half = encoderIds.size(0) / 2;
         const auto mask = encoderMask.defined() ? encoderMask.slice(0, 0, half) : encoderMask;
-        const auto encoded = model->encode(encoderIds.slice(0, 0, half), mask).repeat({2, 1, 1});
-        return model->decode(decoderIds, encoded, encoderMask);
+        encoded = model->encode(encoderIds.slice(0, 0, half), mask).repeat({2, 1, 1});
+    } else {
+        encoded = model->encode(encoderIds, encoderMask);
     }
-    return model->forward(encoderIds, encoderMask, decoderIds);
+    return model->decodeHidden(decoderIds, encoded, encoderMask);
+}
+
+at::Tensor T5Policy::forward(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
+                             const at::Tensor &labels)
+{
+    T5Model &model = activeModel();
+    return model->head(decoderStates(model, encoderIds, encoderMask, labels));
+}
+
+ScoredLabels T5Policy::scoreLabels(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
+                                   const at::Tensor &labels, const LogProbOptions &options)
+{
+    if (options.alignment != LabelAlignment::EncoderDecoder || labels.dim() != 2)
+        return PolicyModel::scoreLabels(encoderIds, encoderMask, labels, options);
+    T5Model &model = activeModel();
+    const auto hidden = decoderStates(model, encoderIds, encoderMask, labels); // (N, T, d)
+    const auto rows = labels.size(0);
+    const auto length = labels.size(1);
+    const auto targets = labels.to(torch::kLong).reshape(-1);
+    const auto scored = targets != options.ignoreIndex;
+    // The head and its log-softmax at the scored positions only (a DPO batch's padding is about
+    // a quarter of its label positions, and the head is the widest product of a step).
+    const auto positions = scored.nonzero().squeeze(1);
+    const auto flat = hidden.reshape({rows * length, hidden.size(2)});
+    const auto logits = model->head(flat.index_select(0, positions)); // (P, V)
+    const auto picked =
+        torch::log_softmax(logits, -1).gather(1, targets.index_select(0, positions).unsqueeze(1));
+    ScoredLabels out;
+    out.tokens.logps = torch::zeros({rows * length}, picked.options())
+                           .index_copy(0, positions, picked.squeeze(1))
+                           .view({rows, length});
+    out.tokens.mask = scored.to(picked.scalar_type()).view({rows, length});
+    // The head is linear: the sum of a row's logits over every position and token is its summed
+    // states times the head's summed rows (in float64; a head with an active adapter or a bias
+    // takes its own forward of the summed states instead).
+    {
+        torch::NoGradGuard noGrad;
+        const auto states = hidden.detach().to(torch::kDouble).sum(1); // (N, d)
+        const auto &head = model->lm_head;
+        const bool plain =
+            head.is_empty() || (!head->bias.defined() &&
+                                (!head->hasAdapter() || !head->adapterEnabled() || head->merged()));
+        if (plain) {
+            const auto &weight = head.is_empty() ? model->shared->weight : head->weight;
+            out.logitSums = states.matmul(weight.sum(0, false, torch::kDouble));
+        } else {
+            out.logitSums = model->head(states.to(hidden.scalar_type())).to(torch::kDouble).sum(1);
+        }
+    }
+    out.logitsPerRow = length * logits.size(1);
+    return out;
 }
 
 void T5Policy::setAdapterEnabled(bool enabled)

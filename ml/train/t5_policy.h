@@ -27,6 +27,10 @@ public:
 
     at::Tensor forward(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
                        const at::Tensor &labels) override;
+    // The head and its log-softmax at the scored (non-padding) positions only; the logits' sums
+    // from the head of each row's summed decoder states (the head is linear, without bias).
+    ScoredLabels scoreLabels(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
+                             const at::Tensor &labels, const LogProbOptions &options) override;
     void setAdapterEnabled(bool enabled) override;
     bool adapterEnabled() const override { return m_enabled; }
     std::vector<at::Tensor> trainableParameters() override;
@@ -39,6 +43,12 @@ public:
     const T5Model &reference() const { return m_reference; }
 
 private:
+    // The model that scores now (the frozen copy for a full fine-tuning reference), in its mode.
+    T5Model &activeModel();
+    // The decoder's states for labels (N, T, d_model), as the head takes them.
+    at::Tensor decoderStates(T5Model &model, const at::Tensor &encoderIds,
+                             const at::Tensor &encoderMask, const at::Tensor &labels);
+
     T5Model m_model;
     T5Model m_reference{nullptr};
     T5PolicyOptions m_options;

@@ -92,4 +92,53 @@ TEST(T5Policy, AdapterCheckpointRoundTrip)
     std::filesystem::remove_all(dir);
 }
 
+// T5Policy::scoreLabels applies the head at the scored positions only and sums the logits from
+// the summed states: the same log-probs, logit sums and adapter gradients as the generic
+// PolicyModel::scoreLabels over forward's full logits (padded labels included), tied or untied.
+TEST(T5Policy, ScoredPositionsOnlyGiveTheFullLogitsResults)
+{
+    for (const bool tied : {true, false}) {
+        torch::manual_seed(8);
+        auto config = tinyConfig();
+        config.tieWordEmbeddings = tied;
+        mp::T5Model model(config);
+        mp::applyLora(*model, mp::LoraConfig{.rank = 2, .alpha = 4.0});
+        mp::T5Policy policy(model);
+        {
+            torch::NoGradGuard noGrad;
+            for (auto &parameter : policy.trainableParameters())
+                parameter.normal_(0.0, 0.3); // lora_B too, so the adapter matters
+        }
+        const mp::PreferenceBatch probe = batch(6);
+        // Padding as a real batch has it: a column only one row fills, shorter rows.
+        at::Tensor labels = mp::concatenatedLabels(probe.chosenLabels, probe.rejectedLabels);
+        labels = torch::cat(
+            {labels, torch::full({labels.size(0), 1}, mp::kIgnoreLabel, labels.options())}, 1);
+        labels.index_put_({0, 3}, 7);
+        labels.slice(0, 1, 4).select(1, 2).fill_(mp::kIgnoreLabel);
+        const auto ids = probe.promptIds.repeat({2, 1});
+        const auto mask = probe.promptMask.repeat({2, 1});
+        const auto run = [&](bool scoredOnly) {
+            policy.module().zero_grad();
+            const auto scored = scoredOnly
+                                    ? policy.scoreLabels(ids, mask, labels, {})
+                                    : policy.mp::PolicyModel::scoreLabels(ids, mask, labels, {});
+            scored.tokens.logps.sum().backward();
+            std::vector<at::Tensor> grads;
+            for (const auto &parameter : policy.trainableParameters())
+                grads.push_back(parameter.grad().clone());
+            return std::make_pair(scored, grads);
+        };
+        const auto [full, fullGrads] = run(false);
+        const auto [fast, fastGrads] = run(true);
+        EXPECT_TRUE(torch::equal(fast.tokens.mask, full.tokens.mask));
+        EXPECT_TRUE(torch::allclose(fast.tokens.logps, full.tokens.logps, 1e-5, 1e-5));
+        EXPECT_EQ(fast.logitsPerRow, full.logitsPerRow);
+        EXPECT_TRUE(torch::allclose(fast.logitSums, full.logitSums, 1e-6, 1e-6))
+            << fast.logitSums << full.logitSums;
+        for (std::size_t i = 0; i < fullGrads.size(); ++i)
+            EXPECT_TRUE(torch::allclose(fastGrads[i], fullGrads[i], 1e-4, 1e-6)) << i;
+    }
+}
+
 } // namespace
