@@ -1,5 +1,6 @@
 #include "app/compare/ab_session.h"
 #include "ml/core/error.h"
+#include "tests/app/input_error_text.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -11,6 +12,7 @@
 #include <functional>
 
 using namespace mp;
+using mp::test::inputError;
 
 namespace {
 const AbModelRef kModelA{QStringLiteral("/models/default"), QString()};
@@ -32,16 +34,6 @@ QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArra
     file.open(QIODevice::WriteOnly);
     file.write(content);
     return path;
-}
-
-QString inputError(const std::function<void()> &action)
-{
-    try {
-        action();
-    } catch (const InputError &error) {
-        return QString::fromUtf8(error.what());
-    }
-    return QString();
 }
 } // namespace
 

@@ -5,6 +5,7 @@
 #include "app/compare/leaderboard.h"
 #include "app/study/study_store.h"
 #include "ml/core/error.h"
+#include "tests/app/input_error_text.h"
 #include "tests/app/leaderboard_study.h"
 
 #include <QJsonArray>
@@ -14,6 +15,7 @@
 #include <cmath>
 
 using namespace mp;
+using mp::test::inputError;
 
 namespace {
 const LeaderboardRow *rowNamed(const Leaderboard &board, const QString &name)
@@ -22,16 +24,6 @@ const LeaderboardRow *rowNamed(const Leaderboard &board, const QString &name)
         if (row.model.name == name)
             return &row;
     return nullptr;
-}
-
-QString inputError(const std::function<void()> &action)
-{
-    try {
-        action();
-    } catch (const InputError &error) {
-        return QString::fromUtf8(error.what());
-    }
-    return QString();
 }
 } // namespace
 

@@ -7,6 +7,7 @@
 #include "ml/core/error.h"
 #include "ml/core/paths.h"
 #include "ml/data/corpus/corpus_builder.h"
+#include "tests/app/input_error_text.h"
 
 #include <QJsonObject>
 #include <QTemporaryDir>
@@ -15,18 +16,7 @@
 #include <functional>
 
 using namespace mp;
-
-namespace {
-QString inputError(const std::function<void()> &action)
-{
-    try {
-        action();
-    } catch (const InputError &error) {
-        return QString::fromUtf8(error.what());
-    }
-    return QString();
-}
-} // namespace
+using mp::test::inputError;
 
 class SimulatedAbTest : public QObject {
     Q_OBJECT
