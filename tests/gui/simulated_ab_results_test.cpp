@@ -17,6 +17,7 @@
 
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QScreen>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -55,6 +56,14 @@ private:
         const AbSession session = AbSession::load(path);
         QVERIFY(session.isComplete());
         QVERIFY(blind->resultsVisible());
+        // The pickers and the form show the session's models and settings.
+        QCOMPARE(m_panel->pickerA()->model(), session.modelA());
+        QCOMPARE(m_panel->pickerB()->model(), session.modelB());
+        QStringList temperatures;
+        for (const double temperature : session.temperatures())
+            temperatures << QString::number(temperature);
+        QCOMPARE(blind->findChild<QLineEdit *>(QStringLiteral("abTemperatures"))->text(),
+                 temperatures.join(QStringLiteral(", ")));
         AbResultsView *results = blind->resultsView();
         for (int i = 0; i < session.temperatures().size(); ++i) {
             const AbTally tally = session.tally(session.temperatures()[i]);
@@ -118,10 +127,6 @@ private slots:
         // The tab saves an opened session again: a copy keeps the given file as it is.
         const QString copy = m_dir.filePath(QStringLiteral("given.json"));
         QVERIFY(QFile::copy(given, copy));
-        // The pickers (the models of a new session) as the file's, for the screenshot.
-        const AbSession session = AbSession::load(copy);
-        m_panel->pickerA()->setModel(session.modelA());
-        m_panel->pickerB()->setModel(session.modelB());
         openAndCheck(copy);
         screenshot(QStringLiteral("simulated-ab-file.png"));
     }

@@ -147,6 +147,7 @@ QWidget *BlindAbPage::buildSessionSide(const QString &defaultPromptFile)
     fileRow->addWidget(m_promptFile, 1);
     fileRow->addWidget(browse);
     m_temperatures = new QLineEdit(QStringLiteral("0.8, 1.0, 1.2"), setup);
+    m_temperatures->setObjectName(QStringLiteral("abTemperatures"));
     m_temperatures->setToolTip(tr("Sampling temperatures, separated by commas (0: greedy)"));
     m_maxPrompts = new QSpinBox(setup);
     m_maxPrompts->setRange(0, 100000);
@@ -427,6 +428,7 @@ bool BlindAbPage::open(const QString &path)
         return false;
     }
     m_savePath = path;
+    showSessionSettings();
     afterSessionChange();
     autosave();
     emit sessionFileChosen(path);
@@ -436,6 +438,23 @@ bool BlindAbPage::open(const QString &path)
                    .arg(m_session.size()),
                false);
     return true;
+}
+
+// The form and the model pickers show what the opened session was made with, so that "Start
+// Session" repeats it and the pickers name the models behind its results.
+void BlindAbPage::showSessionSettings()
+{
+    m_pickerA->setModel(m_session.modelA());
+    m_pickerB->setModel(m_session.modelB());
+    QStringList temperatures;
+    for (const double temperature : m_session.temperatures())
+        temperatures << QString::number(temperature);
+    m_temperatures->setText(temperatures.join(QStringLiteral(", ")));
+    if (m_session.seed() <= static_cast<std::uint64_t>(m_seed->maximum()))
+        m_seed->setValue(static_cast<int>(m_session.seed()));
+    // A person's session names its prompt file; a simulated one describes its corpus captions.
+    if (QFileInfo(m_session.promptSource()).isFile())
+        m_promptFile->setText(QDir::toNativeSeparators(m_session.promptSource()));
 }
 
 bool BlindAbPage::resultsVisible() const

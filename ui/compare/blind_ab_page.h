@@ -74,6 +74,7 @@ private:
     void displayTrial(int index);
     void onResult(const MotionPairResult &result);
     void afterSessionChange();
+    void showSessionSettings();
     void showComplete();
     void autosave();
     void refreshResults();
