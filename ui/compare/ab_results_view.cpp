@@ -17,12 +17,12 @@
 
 namespace mp {
 
-namespace {
 QString temperatureText(double temperature)
 {
     return temperature <= 0 ? QObject::tr("greedy") : QString::number(temperature, 'g', 3);
 }
 
+namespace {
 QString percent(double fraction)
 {
     return QStringLiteral("%1%").arg(100.0 * fraction, 0, 'f', 0);

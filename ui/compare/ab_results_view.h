@@ -16,6 +16,9 @@ namespace mp {
 
 class AbSession;
 
+// A temperature as the Blind A/B tab shows it: "greedy" at 0 or below, else 3 significant digits.
+QString temperatureText(double temperature);
+
 class AbResultsView : public QWidget {
     Q_OBJECT
 public:

@@ -30,11 +30,6 @@ namespace mp {
 
 namespace {
 const QLatin1String kKeyPrefix("trial:");
-
-QString temperatureText(double temperature)
-{
-    return temperature <= 0 ? QObject::tr("greedy") : QString::number(temperature, 'g', 3);
-}
 } // namespace
 
 BlindAbPage::BlindAbPage(CompareGenerator *generator, ModelPicker *pickerA, ModelPicker *pickerB,
