@@ -109,8 +109,8 @@ private slots:
 
     // Training pairs: labeled pairs or semi-online (issue 21). Choosing semi-online enables the
     // corpus and K and disables the pairs file, degrees and share; the form writes data.source,
-    // data.corpus and data.candidates as run.json reads them; a method other than DPO goes back
-    // to labeled pairs.
+    // data.corpus and data.candidates as run.json reads them, with one process; a method other than
+    // DPO goes back to labeled pairs.
     void formWritesTheSemiOnlineSource()
     {
         TrainForm form;
@@ -126,9 +126,16 @@ private slots:
         QVERIFY(!candidates->isEnabled());
         QCOMPARE(form.config().data.source, DataSource::Labeled);
 
+        auto *processes = form.findChild<QSpinBox *>(QStringLiteral("processes"));
+        QVERIFY(processes);
+        if (processes->maximum() > 1)
+            form.setProcesses(2);
         source->setCurrentIndex(1);
         QVERIFY(corpus->isEnabled());
         QVERIFY(candidates->isEnabled());
+        // Semi-online pairs are sampled in one process: the count is 1 and locked.
+        QCOMPARE(form.processes(), 1);
+        QVERIFY(!processes->isEnabled());
         bool degreesShown = false;
         for (const QCheckBox *box : form.findChildren<QCheckBox *>())
             if (box->text() == QStringLiteral("much")) {

@@ -335,9 +335,11 @@ void TrainForm::updateEnabled()
     for (QWidget *loraSetting :
          std::initializer_list<QWidget *>{m_loraRank, m_loraAlpha, m_loraDropout})
         loraSetting->setEnabled(!full);
-    if (full)
+    // Full fine-tuning and semi-online sampling run in one process (dpo_run refuses more).
+    const bool oneProcess = full || (dpo && semiOnline);
+    if (oneProcess)
         m_processes->setValue(1);
-    m_processes->setEnabled(!full);
+    m_processes->setEnabled(!oneProcess);
     // The metrics need a dataset with the split; the checkbox says why when it cannot be ticked.
     const QString blocker = motionMetricsBlocker();
     m_motionMetrics->setEnabled(blocker.isEmpty());
