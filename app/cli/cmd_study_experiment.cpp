@@ -16,7 +16,9 @@
 // untrained model. The labeler's own agreement score after each step: `compare ab` of the step's
 // policy (B) against the untrained model (A) rated by the same simulated labeler, on the eval
 // split's captions at temperature 1 with the eval seed (the same trials for every step), its win
-// and loss rates pooled over seeds with a normal 95% interval over the trials.
+// and loss rates pooled over seeds with the Wilson 95% interval (wilsonInterval, as `compare ab`).
+// The tables are rewritten (temp file + rename) after every budget step, from the steps finished
+// so far, so a running experiment's rows can be read (the Train panel's view reloads them).
 
 #include "app/cli/child_process.h"
 #include "app/cli/command.h"
@@ -31,8 +33,10 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <sys/wait.h>
+#include <tuple>
 
 namespace mp::cli {
 namespace {
@@ -129,13 +133,22 @@ public:
         m_log = m_s.out / "experiment.log";
         say("baseline: evaluating the untrained model");
         evaluate({}, m_s.out / "baseline" / "metrics.json");
+        writeTables();
         for (const std::string &arm : m_s.arms)
             for (const std::int64_t seed : m_s.seeds)
                 runArm(arm, seed);
-        writeTables();
+        std::cout << (m_s.out / "results.md").string() << "\n";
     }
 
 private:
+    using Step = std::tuple<std::string, std::int64_t, std::int64_t>; // arm, seed, budget
+
+    fs::path stepDir(const std::string &arm, std::int64_t seed, std::int64_t budget) const
+    {
+        return m_s.out / arm / ("seed-" + std::to_string(seed)) /
+               ("budget-" + std::to_string(budget));
+    }
+
     std::vector<std::string> common() const { return {"motionpref-cli", "--quiet"}; }
 
     void step(std::vector<std::string> args)
@@ -221,6 +234,8 @@ private:
             }
             if (arm == "offline")
                 fs::remove(trainedStudy);
+            m_done.insert({arm, seed, budget});
+            writeTables();
         }
     }
 
@@ -244,29 +259,56 @@ private:
         readAbCounts(csv); // a file without its row fails here, not at the table
     }
 
-    // The labeler's win and loss rates of ARM at BUDGET, trials pooled over the seeds: a 0/1
-    // value per trial, so intervalOf gives the rate ± 1.96·√(p(1−p)/n).
-    std::pair<IntervalEstimate, IntervalEstimate> labelerRates(const std::string &arm,
-                                                               std::int64_t budget) const
+    // A rate of the labeler's A/B: successes of trials pooled over the seeds, Wilson 95%.
+    struct Rate {
+        std::int64_t successes = 0, trials = 0;
+        double value() const { return trials > 0 ? double(successes) / double(trials) : 0.0; }
+        ProportionInterval interval() const { return wilsonInterval(successes, trials); }
+    };
+
+    // The labeler's win and loss rates of ARM at BUDGET over SEEDS.
+    std::pair<Rate, Rate> labelerRates(const std::string &arm, std::int64_t budget,
+                                       const std::vector<std::int64_t> &seeds) const
     {
-        std::vector<double> wins, losses;
-        for (const std::int64_t seed : m_s.seeds) {
-            const AbCounts counts =
-                readAbCounts(m_s.out / arm / ("seed-" + std::to_string(seed)) /
-                             ("budget-" + std::to_string(budget)) / "labeler_ab.csv");
-            for (std::int64_t t = 0; t < counts.trials; ++t) {
-                wins.push_back(t < counts.wins ? 1.0 : 0.0);
-                losses.push_back(t < counts.losses ? 1.0 : 0.0);
-            }
+        Rate wins, losses;
+        for (const std::int64_t seed : seeds) {
+            const AbCounts counts = readAbCounts(stepDir(arm, seed, budget) / "labeler_ab.csv");
+            wins.successes += counts.wins;
+            losses.successes += counts.losses;
+            wins.trials += counts.trials;
+            losses.trials += counts.trials;
         }
-        return {intervalOf(wins), intervalOf(losses)};
+        return {wins, losses};
     }
 
+    // A rate's row: the rate, half the Wilson interval's width, the trials, its two ends.
+    static std::string rateCsv(const std::string &arm, std::int64_t budget,
+                               const std::string &metric, const Rate &rate)
+    {
+        const ProportionInterval interval = rate.interval();
+        std::ostringstream row;
+        row << arm << "," << budget << "," << metric << "," << rate.value() << ","
+            << (interval.high - interval.low) / 2 << "," << rate.trials << ",,," << interval.low
+            << "," << interval.high << "\n";
+        return row.str();
+    }
+
+    static std::string rateText(const Rate &rate)
+    {
+        const ProportionInterval interval = rate.interval();
+        char text[64];
+        std::snprintf(text, sizeof text, "%.3f [%.3f, %.3f]", rate.value(), interval.low,
+                      interval.high);
+        return text;
+    }
+
+    // OUT/results.csv and results.md from the baseline and the steps finished so far (m_done): a
+    // row per arm and budget with at least one seed done, pooled over the seeds done.
     void writeTables() const
     {
         const auto baseline = readMetricValues(m_s.out / "baseline" / "metrics.json");
         std::ostringstream csv, md;
-        csv << "arm,labels,metric,mean,ci95,n,diff_vs_untrained,diff_ci95\n";
+        csv << "arm,labels,metric,mean,ci95,n,diff_vs_untrained,diff_ci95,low,high\n";
         std::string arms;
         for (const std::string &arm : m_s.arms)
             arms += (arms.empty() ? "" : ", ") + arm;
@@ -282,7 +324,11 @@ private:
                   "against the untrained model (`compare ab`, "
                << m_s.abPrompts << " captions of split " << m_s.split
                << " at temperature 1, eval seed " << m_s.evalSeed
-               << "; ties are the rest), trials pooled over seeds, ± 95% normal interval.";
+               << "; ties are the rest), trials pooled over seeds, [95% Wilson interval].";
+        const std::size_t steps = m_s.arms.size() * m_s.seeds.size() * m_s.budgets.size();
+        if (m_done.size() < steps)
+            md << " Running: " << m_done.size() << " of " << steps
+               << " steps done; these tables are rewritten after each step.";
         md << "\n\n| arm | labels |";
         for (const auto &[metric, higher] : kReported)
             md << " " << metric << (higher ? " ↑" : " ↓") << " | Δ " << metric << " |";
@@ -298,21 +344,28 @@ private:
             const auto estimate = intervalOf(baseline.at(metric));
             md << " " << format(estimate) << " | |";
             csv << "untrained,0," << metric << "," << estimate.mean << "," << estimate.halfInterval
-                << "," << estimate.n << ",,\n";
+                << "," << estimate.n << ",,,,\n";
         }
         if (ab)
             md << " | |";
         md << "\n";
         for (const std::string &arm : m_s.arms)
             for (const std::int64_t budget : m_s.budgets) {
-                md << "| " << arm << " | " << budget << " |";
+                std::vector<std::int64_t> seeds;
+                for (const std::int64_t seed : m_s.seeds)
+                    if (m_done.count({arm, seed, budget}))
+                        seeds.push_back(seed);
+                if (seeds.empty())
+                    continue;
+                md << "| " << arm << " | " << budget
+                   << (seeds.size() < m_s.seeds.size() ? " (seeds " + joined(seeds) + ")" : "")
+                   << " |";
                 for (const auto &[metric, higher] : kReported) {
                     std::vector<double> pooled;
                     std::vector<std::vector<double>> perSeed;
-                    for (const std::int64_t seed : m_s.seeds) {
+                    for (const std::int64_t seed : seeds) {
                         const auto values =
-                            readMetricValues(m_s.out / arm / ("seed-" + std::to_string(seed)) /
-                                             ("budget-" + std::to_string(budget)) / "metrics.json");
+                            readMetricValues(stepDir(arm, seed, budget) / "metrics.json");
                         perSeed.push_back(values.at(metric));
                         pooled.insert(pooled.end(), perSeed.back().begin(), perSeed.back().end());
                     }
@@ -321,21 +374,18 @@ private:
                     md << " " << format(estimate) << " | " << format(difference, true) << " |";
                     csv << arm << "," << budget << "," << metric << "," << estimate.mean << ","
                         << estimate.halfInterval << "," << estimate.n << "," << difference.mean
-                        << "," << difference.halfInterval << "\n";
+                        << "," << difference.halfInterval << ",,\n";
                 }
                 if (ab) {
-                    const auto [wins, losses] = labelerRates(arm, budget);
-                    md << " " << format(wins) << " | " << format(losses) << " |";
-                    csv << arm << "," << budget << ",labeler_win_rate," << wins.mean << ","
-                        << wins.halfInterval << "," << wins.n << ",,\n"
-                        << arm << "," << budget << ",labeler_loss_rate," << losses.mean << ","
-                        << losses.halfInterval << "," << losses.n << ",,\n";
+                    const auto [wins, losses] = labelerRates(arm, budget, seeds);
+                    md << " " << rateText(wins) << " | " << rateText(losses) << " |";
+                    csv << rateCsv(arm, budget, "labeler_win_rate", wins)
+                        << rateCsv(arm, budget, "labeler_loss_rate", losses);
                 }
                 md << "\n";
             }
         writeFileAtomically(m_s.out / "results.csv", csv.str());
         writeFileAtomically(m_s.out / "results.md", md.str());
-        std::cout << (m_s.out / "results.md").string() << "\n";
     }
 
     static std::string format(const IntervalEstimate &estimate, bool difference = false)
@@ -357,6 +407,7 @@ private:
 
     Settings m_s;
     fs::path m_log;
+    std::set<Step> m_done; // the steps whose evaluation (and A/B) finished
 };
 
 int runStudyExperiment(const ParsedArgs &args, const Context &)
@@ -429,9 +480,10 @@ const CommandRegistration studyExperimentCommand{{
         "a blind A/B rated by the same simulated labeler (`compare ab`, N captions of the\n"
         "split at temperature 1, the eval seed): the labeler's own win and loss rates.\n"
         "Writes OUT/results.csv and OUT/results.md (mean ± 95% over\n"
-        "seeds × replications, and the paired difference against the untrained model), each\n"
-        "step's files under OUT/ARM/seed-S/budget-B/, and OUT/experiment.log with every child's\n"
-        "output.",
+        "seeds × replications, and the paired difference against the untrained model; the\n"
+        "labeler's rates with the Wilson 95% interval, as `compare ab`), rewritten after every\n"
+        "budget step from the steps done so far, each step's files under\n"
+        "OUT/ARM/seed-S/budget-B/, and OUT/experiment.log with every child's output.",
     .options = {{"corpus", "DIR", "corpus made by `corpus build` (prompts, intents, evaluation)",
                  ""},
                 {"out", "DIR", "a new directory for the studies, runs and tables", ""},

@@ -142,16 +142,4 @@ QString simulatedRaterName(const LabelerOptions &labeler, double poseWeight)
         .arg(labeler.seed);
 }
 
-ProportionInterval wilsonInterval(int successes, int n, double z)
-{
-    if (n <= 0)
-        return {};
-    const double p = static_cast<double>(successes) / n;
-    const double z2 = z * z;
-    const double centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-    const double half =
-        z * std::sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * static_cast<double>(n))) / (1.0 + z2 / n);
-    return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
-}
-
 } // namespace mp

@@ -19,6 +19,7 @@
 
 #include "app/compare/ab_session.h"
 #include "ml/core/progress.h"
+#include "ml/run/experiment_report.h" // wilsonInterval, the rates' interval
 #include "ml/simulate/simulated_labeler.h"
 
 #include <QString>
@@ -102,13 +103,5 @@ AbSession runSimulatedAb(const AbModelRef &modelA, const AbModelRef &modelB,
 
 // "the simulated labeler (kinematics + pose error ..., noise 0.05, seed 1)": AbSession::rater().
 QString simulatedRaterName(const LabelerOptions &labeler, double poseWeight);
-
-// The Wilson score interval of a proportion, SUCCESSES of N at normal quantile Z (1.96: 95%);
-// {0, 1} when N is 0.
-struct ProportionInterval {
-    double low = 0.0;
-    double high = 1.0;
-};
-ProportionInterval wilsonInterval(int successes, int n, double z = 1.96);
 
 } // namespace mp

@@ -89,6 +89,19 @@ IntervalEstimate intervalOf(const std::vector<double> &values)
             .n = static_cast<std::int64_t>(values.size())};
 }
 
+ProportionInterval wilsonInterval(std::int64_t successes, std::int64_t n, double z)
+{
+    if (n <= 0)
+        return {};
+    const double size = static_cast<double>(n);
+    const double p = static_cast<double>(successes) / size;
+    const double z2 = z * z;
+    const double centre = (p + z2 / (2.0 * size)) / (1.0 + z2 / size);
+    const double half =
+        z * std::sqrt(p * (1.0 - p) / size + z2 / (4.0 * size * size)) / (1.0 + z2 / size);
+    return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
 IntervalEstimate pairedDifference(const std::vector<std::vector<double>> &runValues,
                                   const std::vector<double> &baseline)
 {

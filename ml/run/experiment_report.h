@@ -32,6 +32,15 @@ struct IntervalEstimate {
 };
 
 IntervalEstimate intervalOf(const std::vector<double> &values);
+
+// The Wilson score interval of a proportion, SUCCESSES of N at normal quantile Z (1.96: 95%);
+// {0, 1} when N is 0. Every win/loss rate of the project has this interval (`compare ab`, the
+// labeler's rates of `study experiment`).
+struct ProportionInterval {
+    double low = 0.0;
+    double high = 1.0;
+};
+ProportionInterval wilsonInterval(std::int64_t successes, std::int64_t n, double z = 1.96);
 // runValues[s][r] - baseline[r] for every run s and replication r, pooled. InputError when a
 // run's replications differ in number from the baseline's.
 IntervalEstimate pairedDifference(const std::vector<std::vector<double>> &runValues,

@@ -11,7 +11,9 @@ namespace fs = std::filesystem;
 namespace mp {
 namespace {
 
-const std::string kHeader = "arm,labels,metric,mean,ci95,n,diff_vs_untrained,diff_ci95";
+const std::string kHeader = "arm,labels,metric,mean,ci95,n,diff_vs_untrained,diff_ci95,low,high";
+// The header before the low,high columns.
+const std::string kHeader8 = "arm,labels,metric,mean,ci95,n,diff_vs_untrained,diff_ci95";
 
 std::vector<std::string> fieldsOf(const std::string &line)
 {
@@ -42,7 +44,7 @@ bool isStudyExperimentDirectory(const fs::path &dir)
 {
     std::ifstream in(dir / "results.csv");
     std::string first;
-    return in && std::getline(in, first) && first == kHeader;
+    return in && std::getline(in, first) && (first == kHeader || first == kHeader8);
 }
 
 StudyExperimentResults readStudyExperimentResults(const fs::path &dir)
@@ -50,20 +52,22 @@ StudyExperimentResults readStudyExperimentResults(const fs::path &dir)
     const fs::path path = dir / "results.csv";
     std::ifstream in(path);
     if (!in)
-        throw InputError(path.string() +
-                         ": missing; `motionpref-cli study experiment` writes it when it ends");
+        throw InputError(path.string() + ": missing; `motionpref-cli study experiment` writes "
+                                         "it after the untrained model's evaluation");
     std::string line;
-    if (!std::getline(in, line) || line != kHeader)
+    if (!std::getline(in, line) || (line != kHeader && line != kHeader8))
         throw InputError(path.string() + ": not a study experiment's table (expected the header '" +
                          kHeader + "')");
+    const std::size_t columns = line == kHeader ? 10 : 8;
     StudyExperimentResults results;
     for (int number = 2; std::getline(in, line); ++number) {
         if (line.empty())
             continue;
         const std::string where = path.string() + ": line " + std::to_string(number);
         const auto fields = fieldsOf(line);
-        if (fields.size() != 8)
-            throw InputError(where + ": " + std::to_string(fields.size()) + " fields, expected 8");
+        if (fields.size() != columns)
+            throw InputError(where + ": " + std::to_string(fields.size()) + " fields, expected " +
+                             std::to_string(columns));
         const std::string &arm = fields[0];
         const std::string &metric = fields[2];
         if (arm.empty() || metric.empty())
@@ -77,6 +81,9 @@ StudyExperimentResults readStudyExperimentResults(const fs::path &dir)
             point.difference = IntervalEstimate{.mean = numberOf(fields[6], where),
                                                 .halfInterval = numberOf(fields[7], where),
                                                 .n = point.value.n};
+        if (columns == 10 && (!fields[8].empty() || !fields[9].empty()))
+            point.bounds = ProportionInterval{.low = numberOf(fields[8], where),
+                                              .high = numberOf(fields[9], where)};
         if (std::find(results.metrics.begin(), results.metrics.end(), metric) ==
             results.metrics.end())
             results.metrics.push_back(metric);

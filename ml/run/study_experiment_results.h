@@ -2,10 +2,12 @@
 // The tables of a `motionpref-cli study experiment` directory read back (issue 21), for the Train
 // panel's view: OUT/results.csv as app/cli/cmd_study_experiment.cpp writes it, one row per arm,
 // labeling budget and metric:
-//   arm,labels,metric,mean,ci95,n,diff_vs_untrained,diff_ci95
+//   arm,labels,metric,mean,ci95,n,diff_vs_untrained,diff_ci95,low,high
 // The untrained model is the arm "untrained" at 0 labels; the difference columns are empty where
 // there is none (the untrained row, the labeler's A/B rates, which are against it already).
-// The file is written when the experiment ends, so a directory still running has none yet.
+// low,high are the ends of an interval that is not mean ± ci95 (the labeler's rates: Wilson),
+// else empty; a file of before them (8 columns) is read too. The experiment rewrites the file
+// after every budget step, so a running experiment's file holds the steps done so far.
 
 #include <cstdint>
 #include <filesystem>
@@ -22,6 +24,7 @@ struct StudyExperimentPoint {
     std::int64_t labels = 0;
     IntervalEstimate value;
     std::optional<IntervalEstimate> difference; // against the untrained model, paired
+    std::optional<ProportionInterval> bounds;   // the 95% interval's ends, where not mean ± ci95
 };
 
 struct StudyExperimentResults {

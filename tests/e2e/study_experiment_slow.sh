@@ -30,9 +30,13 @@ echo '{"method": "dpo", "batch_size": 4, "schedule": {"warmup_steps": 0}}' > run
 for arm in offline online online_margin online_ensemble; do
   for budget in 4 8; do
     grep -q "^$arm,$budget,R_precision_top_1," exp/results.csv || fail "csv $arm $budget"
-    # 3 trials: the win rate is 0, 1/3, 2/3 or 1, with n = 3.
-    grep -qE "^$arm,$budget,labeler_win_rate,(0|0\.333333|0\.666667|1),[0-9.e+-]+,3,,$" \
-      exp/results.csv || fail "labeler csv $arm $budget: $(grep labeler exp/results.csv)"
+    # 3 trials: the win rate is 0, 1/3, 2/3 or 1, with n = 3, and its Wilson interval's ends
+    # (wider than 0.5 at n = 3, also at 0 or 3 wins, where a normal interval has no width).
+    row=$(grep -E "^$arm,$budget,labeler_win_rate,(0|0\.333333|0\.666667|1),[0-9.e+-]+,3,,," \
+      exp/results.csv) || fail "labeler csv $arm $budget: $(grep labeler exp/results.csv)"
+    echo "$row" | awk -F, '{ d = $5 - ($10 - $9) / 2
+      exit !($9 <= $4 && $4 <= $10 && $10 - $9 > 0.5 && d * d < 1e-8) }' ||
+      fail "labeler Wilson interval $arm $budget: $row"
     [[ -f exp/$arm/seed-1/budget-$budget/labeler_ab.json ]] || fail "A/B session $arm $budget"
     grep -q "^| $arm | $budget |" exp/results.md || fail "md $arm $budget"
     [[ -f exp/$arm/seed-1/budget-$budget/metrics.json ]] || fail "metrics $arm $budget"

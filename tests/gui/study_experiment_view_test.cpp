@@ -3,7 +3,9 @@
 // budget (plus the untrained model) with mean ± interval and the paired difference, the chart a
 // line per arm with one point and one whisker per budget, the difference mode leaves out the
 // metrics without a difference (the labeler's A/B rates), and a missing or broken results.csv is
-// an error in the panel's message naming the file (and the line). MP_SCREENSHOT_DIR=DIR saves
+// an error in the panel's message naming the file (and the line). A running experiment's partial
+// results.csv (10 columns, the labeler's rates with their Wilson ends) is read, and the open
+// window shows the rows of a newer file renamed into the directory. MP_SCREENSHOT_DIR=DIR saves
 // study-experiment-view.png there.
 #include "ml/run/study_experiment_results.h"
 
@@ -14,9 +16,12 @@
 #include <QChart>
 #include <QDir>
 #include <QLabel>
+#include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <cstdio>
 
 #include <fstream>
 
@@ -47,6 +52,24 @@ void writeResults(const QString &dir)
     std::ofstream(QDir(dir).filePath(QStringLiteral("results.md")).toStdString())
         << "# study experiment: one labeling budget, arms offline, online_margin\n\n"
            "Simulated labeler: kinematic + pose-error intents (no text-motion judge).\n";
+}
+
+// results.csv as `study experiment` writes it while running (10 columns): the untrained model and
+// the offline arm at the given budgets, each with R@1 and the labeler's win rate (Wilson ends),
+// written to a temporary file and renamed into DIR, as the experiment does.
+void writeRunningResults(const QString &dir, const std::vector<int> &budgets)
+{
+    const QString temporary = QDir(dir).filePath(QStringLiteral("results.csv.tmp"));
+    {
+        std::ofstream csv(temporary.toStdString());
+        csv << "arm,labels,metric,mean,ci95,n,diff_vs_untrained,diff_ci95,low,high\n"
+               "untrained,0,R_precision_top_1,0.44,0.05,3,,,,\n";
+        for (const int labels : budgets)
+            csv << "offline," << labels << ",R_precision_top_1,0.46,0.04,3,0.02,0.03,,\n"
+                << "offline," << labels << ",labeler_win_rate,0.4,0.13,50,,,0.276,0.538\n";
+    }
+    std::rename(temporary.toStdString().c_str(),
+                QDir(dir).filePath(QStringLiteral("results.csv")).toStdString().c_str());
 }
 
 } // namespace
@@ -100,6 +123,42 @@ private slots:
             QVERIFY(view->grab().save(
                 QDir(shots).filePath(QStringLiteral("study-experiment-view.png"))));
         }
+        view->close();
+    }
+
+    void runningExperimentRowsAppear()
+    {
+        QTemporaryDir dir;
+        writeRunningResults(dir.path(), {250});
+        QVERIFY(isStudyExperimentDirectory(dir.path().toStdString()));
+        const StudyExperimentResults read = readStudyExperimentResults(dir.path().toStdString());
+        QCOMPARE(read.budgets, std::vector<std::int64_t>{250});
+        const StudyExperimentPoint &rate = read.series.at("offline").at("labeler_win_rate")[0];
+        QVERIFY(rate.bounds);
+        QCOMPARE(rate.bounds->low, 0.276);
+        QCOMPARE(rate.bounds->high, 0.538);
+        QVERIFY(!read.series.at("offline").at("R_precision_top_1")[0].bounds);
+
+        Settings settings(QDir(dir.path()).filePath(QStringLiteral("s.ini")));
+        TrainPanel panel(settings);
+        StudyExperimentView *view = panel.openStudyExperiment(dir.path());
+        QVERIFY(view);
+        QTableWidget *table = view->table();
+        QCOMPARE(table->rowCount(), 2); // untrained + offline at 250
+        QCOMPARE(table->item(1, 3)->text(), QStringLiteral("0.400 [0.276, 0.538]"));
+        // The whisker of a rate spans its Wilson ends, not mean ± ci95.
+        view->setChartMetric(QStringLiteral("labeler_win_rate"));
+        view->setShowDifferences(false);
+        QCOMPARE(view->whiskerCount(), 1);
+
+        // The experiment finishes the next step: the open window reads the new file by itself
+        // (its directory watcher sees the rename).
+        QTest::qWait(1100); // a file time of its own, on file systems with 1 s resolution
+        writeRunningResults(dir.path(), {250, 500});
+        QTRY_COMPARE_WITH_TIMEOUT(table->rowCount(), 3, 3000);
+        QCOMPARE(table->item(2, 1)->text(), QStringLiteral("500"));
+        view->reloadIfChanged(); // nothing new: the table stays
+        QCOMPARE(table->rowCount(), 3);
         view->close();
     }
 

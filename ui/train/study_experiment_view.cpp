@@ -5,6 +5,8 @@
 #include <QCategoryAxis>
 #include <QChart>
 #include <QDir>
+#include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QLabel>
 #include <QLegendMarker>
 #include <QLineSeries>
@@ -30,6 +32,17 @@ QString qs(const std::string &text)
     return QString::fromStdString(text);
 }
 
+// "0.445 ± 0.050" with its difference, or "0.420 [0.291, 0.561]" where the interval has its own
+// ends (the labeler's rates: Wilson).
+QString pointText(const StudyExperimentPoint &point)
+{
+    if (!point.bounds)
+        return ExperimentWindow::estimateText(point.value, point.difference);
+    return ExperimentWindow::number(point.value.mean) + QStringLiteral(" [") +
+           ExperimentWindow::number(point.bounds->low) + QStringLiteral(", ") +
+           ExperimentWindow::number(point.bounds->high) + QStringLiteral("]");
+}
+
 } // namespace
 
 StudyExperimentView::StudyExperimentView(QWidget *parent)
@@ -42,17 +55,37 @@ StudyExperimentView::StudyExperimentView(QWidget *parent)
            .differenceMode = tr("Difference against the untrained model"),
            .modeTip = tr("The values, or the paired differences against the untrained model "
                          "(same evaluation seed), with 95% whiskers"),
-           .reloadTip = tr("Read results.csv again (the experiment writes it when it ends)"),
+           .reloadTip = tr("Read results.csv again (the experiment rewrites it after each "
+                           "budget step; an open window also reloads when it changes)"),
            .chartMinimumHeight = 260},
           parent)
 {
     chart()->legend()->setAlignment(Qt::AlignBottom);
+    // The experiment renames a new results.csv into the directory: a directory change.
+    m_watcher = new QFileSystemWatcher(this);
+    connect(m_watcher, &QFileSystemWatcher::directoryChanged, this,
+            &StudyExperimentView::reloadIfChanged);
 }
 
 StudyExperimentView::~StudyExperimentView() = default;
 
+void StudyExperimentView::reloadIfChanged()
+{
+    const QFileInfo csv(QDir(directory()).filePath(QStringLiteral("results.csv")));
+    if (csv.lastModified() != m_readTime || csv.size() != m_readSize)
+        reload();
+}
+
 QString StudyExperimentView::read(const QString &dir)
 {
+    if (!m_watcher->directories().contains(dir)) {
+        if (!m_watcher->directories().isEmpty())
+            m_watcher->removePaths(m_watcher->directories());
+        m_watcher->addPath(dir);
+    }
+    const QFileInfo csv(QDir(dir).filePath(QStringLiteral("results.csv")));
+    m_readTime = csv.lastModified();
+    m_readSize = csv.exists() ? csv.size() : -1;
     m_results =
         std::make_unique<StudyExperimentResults>(readStudyExperimentResults(dir.toStdString()));
     return tr("Study experiment %1").arg(QDir(dir).dirName());
@@ -113,7 +146,7 @@ void StudyExperimentView::fillTable()
                     if (metricIt != armIt->second.end())
                         for (const auto &point : metricIt->second)
                             if (point.labels == budget)
-                                text = estimateText(point.value, point.difference);
+                                text = pointText(point);
                 }
                 setCell(m + 2, text);
             }
@@ -138,7 +171,11 @@ void StudyExperimentView::redrawChart()
 
     struct Line {
         QString arm;
-        std::vector<std::pair<double, IntervalEstimate>> points; // labels, estimate
+        struct Point {
+            double labels;
+            double mean, bottom, top; // the 95% whisker's ends
+        };
+        std::vector<Point> points;
     };
     std::vector<Line> lines;
     double low = std::numeric_limits<double>::infinity();
@@ -155,9 +192,14 @@ void StudyExperimentView::redrawChart()
             if (differences && !point.difference)
                 continue;
             const IntervalEstimate e = differences ? *point.difference : point.value;
-            line.points.emplace_back(static_cast<double>(point.labels), e);
-            low = std::min(low, e.mean - e.halfInterval);
-            high = std::max(high, e.mean + e.halfInterval);
+            const bool ends = !differences && point.bounds;
+            const Line::Point p{.labels = static_cast<double>(point.labels),
+                                .mean = e.mean,
+                                .bottom = ends ? point.bounds->low : e.mean - e.halfInterval,
+                                .top = ends ? point.bounds->high : e.mean + e.halfInterval};
+            line.points.push_back(p);
+            low = std::min(low, p.bottom);
+            high = std::max(high, p.top);
         }
         if (!line.points.empty())
             lines.push_back(std::move(line));
@@ -223,20 +265,18 @@ void StudyExperimentView::redrawChart()
         series->setName(lines[a].arm);
         series->setObjectName(QString::fromLatin1(kArmLine));
         series->setPointsVisible(true);
-        for (const auto &[x, e] : lines[a].points)
-            series->append(x + offset, e.mean);
+        for (const auto &p : lines[a].points)
+            series->append(p.labels + offset, p.mean);
         const QColor color(QString::fromLatin1(kArmColors[a % std::size(kArmColors)]));
         QPen pen(color);
         pen.setWidthF(2.0);
         series->setPen(pen);
         attach(series);
-        for (const auto &[x, e] : lines[a].points) {
-            const double cx = x + offset;
-            const double top = e.mean + e.halfInterval, bottom = e.mean - e.halfInterval;
+        for (const auto &p : lines[a].points) {
             QPen whiskerPen(color);
             whiskerPen.setWidthF(1.2);
-            QLineSeries *whisker =
-                addWhisker(cx, top, bottom, capHalfWidth, whiskerPen, xAxis, yAxis);
+            QLineSeries *whisker = addWhisker(p.labels + offset, p.top, p.bottom, capHalfWidth,
+                                              whiskerPen, xAxis, yAxis);
             whisker->setObjectName(QString::fromLatin1(kWhisker));
             for (QLegendMarker *marker : plot->legend()->markers(whisker))
                 marker->setVisible(false);

@@ -5,11 +5,17 @@
 // line per arm with a 95% whisker at each point (QtCharts has no error bars: each whisker is a
 // line series of three strokes) and the untrained model as a dashed line. The chart shows the
 // values or the differences against the untrained model. Read from OUT/results.csv, which the
-// experiment writes when it ends; Reload reads it again.
+// experiment rewrites (temp file + rename) after every budget step: the window watches the
+// directory and reads the file again when it changed, so a running experiment's rows appear as
+// its steps finish; Reload reads it again by hand.
 
 #include "ui/train/experiment_window.h"
 
+#include <QDateTime>
+
 #include <memory>
+
+class QFileSystemWatcher;
 
 namespace mp {
 
@@ -25,6 +31,9 @@ public:
     int armLineCount() const;
     int pointCount() const;
     int whiskerCount() const;
+    // Reads results.csv again when its time or size changed since it was read (the directory
+    // watcher's slot; public for tests, where the watcher's signal may come late).
+    void reloadIfChanged();
 
 private:
     QString read(const QString &dir) override;
@@ -33,6 +42,9 @@ private:
     void redrawChart() override;
 
     std::unique_ptr<StudyExperimentResults> m_results;
+    QFileSystemWatcher *m_watcher = nullptr;
+    QDateTime m_readTime; // results.csv's time and size when read
+    qint64 m_readSize = -1;
 };
 
 } // namespace mp
