@@ -6,7 +6,7 @@
 // an error in the panel's message naming the file (and the line). A running experiment's partial
 // results.csv (10 columns, the labeler's rates with their Wilson ends) is read, and the open
 // window shows the rows of a newer file renamed into the directory. MP_SCREENSHOT_DIR=DIR saves
-// study-experiment-view.png there.
+// study-experiment-view.png and study-experiment-running.png there.
 #include "ml/run/study_experiment_results.h"
 
 #include "app/core/settings.h"
@@ -159,6 +159,15 @@ private slots:
         QCOMPARE(table->item(2, 1)->text(), QStringLiteral("500"));
         view->reloadIfChanged(); // nothing new: the table stays
         QCOMPARE(table->rowCount(), 3);
+        QVERIFY2(view->chart()->title().contains(QStringLiteral("labeler_win_rate")),
+                 qPrintable(view->chart()->title()));
+        QCOMPARE(view->whiskerCount(), 2);
+        if (const QString shots = qEnvironmentVariable("MP_SCREENSHOT_DIR"); !shots.isEmpty()) {
+            QVERIFY(QTest::qWaitForWindowExposed(view));
+            QTest::qWait(200);
+            QVERIFY(view->grab().save(
+                QDir(shots).filePath(QStringLiteral("study-experiment-running.png"))));
+        }
         view->close();
     }
 
