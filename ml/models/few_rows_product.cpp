@@ -139,19 +139,10 @@ bool canUseFewRowsLinear(const at::Tensor &input, const at::Tensor &weight, cons
     return values >= (rows == 1 ? std::int64_t(1) << 20 : std::int64_t(1) << 19);
 }
 
-at::Tensor fewRowsLinear(const at::Tensor &input, const at::Tensor &weight, const at::Tensor &bias)
+void fewRowsProduct(const float *x, std::int64_t xStride, std::int64_t count, const float *w,
+                    std::int64_t wStride, std::int64_t outFeatures, std::int64_t in,
+                    const float *bias, float *y, std::int64_t yStride)
 {
-    const auto in = weight.size(1);
-    const auto outFeatures = weight.size(0);
-    const auto rows = input.reshape({-1, in}).contiguous();
-    const auto count = rows.size(0);
-    auto result = torch::empty({count, outFeatures}, input.options());
-    const auto b = bias.defined() ? bias.contiguous() : at::Tensor();
-    const float *xData = rows.data_ptr<float>();
-    float *yData = result.data_ptr<float>();
-    const float *wData = weight.data_ptr<float>();
-    const float *bData = b.defined() ? b.data_ptr<float>() : nullptr;
-    const auto wStride = weight.stride(0);
     // A thread gets at least about 256K weight values, so small weights stay on one thread.
     const auto grain =
         std::max<std::int64_t>(64, (std::int64_t(1) << 18) / std::max<std::int64_t>(1, in));
@@ -164,16 +155,29 @@ at::Tensor fewRowsLinear(const at::Tensor &input, const at::Tensor &weight, cons
             const auto tileEnd = std::min(end, t + tile);
             for (std::int64_t r = 0; r < count; r += 4) {
                 const int block = static_cast<int>(std::min<std::int64_t>(4, count - r));
-                const float *x[4];
-                float *y[4];
+                const float *xs[4];
+                float *ys[4];
                 for (int i = 0; i < block; ++i) {
-                    x[i] = xData + (r + i) * in;
-                    y[i] = yData + (r + i) * outFeatures;
+                    xs[i] = x + (r + i) * xStride;
+                    ys[i] = y + (r + i) * yStride;
                 }
-                rowsBlock(block, x, y, wData, wStride, bData, in, t, tileEnd);
+                rowsBlock(block, xs, ys, w, wStride, bias, in, t, tileEnd);
             }
         }
     });
+}
+
+at::Tensor fewRowsLinear(const at::Tensor &input, const at::Tensor &weight, const at::Tensor &bias)
+{
+    const auto in = weight.size(1);
+    const auto outFeatures = weight.size(0);
+    const auto rows = input.reshape({-1, in}).contiguous();
+    const auto count = rows.size(0);
+    auto result = torch::empty({count, outFeatures}, input.options());
+    const auto b = bias.defined() ? bias.contiguous() : at::Tensor();
+    fewRowsProduct(rows.data_ptr<float>(), in, count, weight.data_ptr<float>(), weight.stride(0),
+                   outFeatures, in, b.defined() ? b.data_ptr<float>() : nullptr,
+                   result.data_ptr<float>(), outFeatures);
     auto sizes = input.sizes().vec();
     sizes.back() = outFeatures;
     return result.view(sizes);

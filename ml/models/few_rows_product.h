@@ -23,4 +23,11 @@ bool canUseFewRowsLinear(const at::Tensor &input, const at::Tensor &weight, cons
 // input (..., in), weight (out, in), bias (out) or undefined; returns (..., out).
 at::Tensor fewRowsLinear(const at::Tensor &input, const at::Tensor &weight, const at::Tensor &bias);
 
+// The same product on raw float rows: y[r][j] = sum_k x[r][k] * w[j][k] (+ bias[j]) for r < count,
+// j < outFeatures, k < in; row r of x starts at x + r * xStride, row j of w at w + j * wStride, row
+// r of y at y + r * yStride. Any row count (four at a time); no allocation, no dispatch.
+void fewRowsProduct(const float *x, std::int64_t xStride, std::int64_t count, const float *w,
+                    std::int64_t wStride, std::int64_t outFeatures, std::int64_t in,
+                    const float *bias, float *y, std::int64_t yStride);
+
 } // namespace mp

@@ -3,6 +3,7 @@
 #include "ml/core/error.h"
 #include "ml/models/few_rows_product.h"
 #include "ml/models/state_dict.h"
+#include "ml/models/t5_decoder_step.h"
 
 #include <torch/torch.h>
 
@@ -118,6 +119,9 @@ at::Tensor T5StackImpl::forward(const at::Tensor &embeds, const at::Tensor &mask
                                 const at::Tensor &encoderHidden, const at::Tensor &encoderMask,
                                 T5Cache *cache)
 {
+    if (m_isDecoder && cache && !is_training() &&
+        canUseFastDecoderStep(*this, embeds, mask, encoderHidden))
+        return fastDecoderStep(*this, embeds, encoderHidden, encoderMask, *cache);
     const auto batch = embeds.size(0);
     const auto qLen = embeds.size(1);
     const auto past = cache ? cache->length : 0;

@@ -31,10 +31,14 @@ struct T5LayerCache {
 struct T5Cache {
     std::vector<T5LayerCache> layers;
     std::int64_t length = 0; // decoder positions already processed
+    // The decoder's self-attention bias by relative position (H, L), kept by the fast decoding
+    // step (ml/models/t5_decoder_step.h) across steps.
+    at::Tensor selfBiasTable;
     void reset()
     {
         layers.clear();
         length = 0;
+        selfBiasTable = at::Tensor();
     }
 };
 

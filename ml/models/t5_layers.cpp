@@ -166,6 +166,18 @@ T5DenseActDenseImpl::T5DenseActDenseImpl(const T5Config &config)
     wo = register_module("wo", LoraLinear(config.dFf, config.dModel));
 }
 
+void T5DenseActDenseImpl::activate(at::Tensor &h) const
+{
+    if (m_activation == "relu")
+        at::relu_(h);
+    else if (m_activation == "gelu_new")
+        at::gelu_(h, "tanh");
+    else if (m_activation == "gelu")
+        at::gelu_(h);
+    else
+        at::silu_(h);
+}
+
 at::Tensor T5DenseActDenseImpl::forward(const at::Tensor &x)
 {
     auto act = [&](const at::Tensor &h) {

@@ -25,6 +25,7 @@ class T5LayerNormImpl : public torch::nn::Module {
 public:
     T5LayerNormImpl(std::int64_t dim, double eps);
     at::Tensor forward(const at::Tensor &x);
+    double eps() const { return m_eps; }
     at::Tensor weight;
 
 private:
@@ -55,6 +56,8 @@ public:
     // (1, H, qLen, kLen) bias for queries at positions queryOffset.. against keys 0..kLen-1.
     at::Tensor computeBias(std::int64_t qLen, std::int64_t kLen, std::int64_t queryOffset = 0);
     bool hasRelativeBias() const { return !relative_attention_bias.is_empty(); }
+    std::int64_t numHeads() const { return m_numHeads; }
+    std::int64_t dKv() const { return m_dKv; }
 
     LoraLinear q{nullptr}, k{nullptr}, v{nullptr}, o{nullptr};
     torch::nn::Embedding relative_attention_bias{nullptr};
@@ -73,6 +76,8 @@ class T5DenseActDenseImpl : public torch::nn::Module {
 public:
     explicit T5DenseActDenseImpl(const T5Config &config);
     at::Tensor forward(const at::Tensor &x);
+    // In place: h = act(h), the activation of forward.
+    void activate(at::Tensor &h) const;
 
     LoraLinear wi{nullptr};   // plain feed-forward
     LoraLinear wi_0{nullptr}; // gated: act(wi_0 x) * wi_1 x

@@ -52,6 +52,46 @@ bool canUseSingleQueryAttention(const at::Tensor &query, const at::Tensor &key,
            (!bias.defined() || bias.dim() == 4);
 }
 
+void singleQueryAttentionRaw(const SingleQueryView &query, const SingleQueryView &key,
+                             const SingleQueryView &value, const SingleQueryView &bias, float *out,
+                             std::int64_t outRowStride, std::int64_t outHeadStride,
+                             std::int64_t batch, std::int64_t heads, std::int64_t length,
+                             std::int64_t dim)
+{
+    at::parallel_for(0, batch * heads, 1, [&](std::int64_t begin, std::int64_t end) {
+        std::vector<float> weights(static_cast<std::size_t>(length));
+        for (std::int64_t bh = begin; bh < end; ++bh) {
+            const auto row = bh / heads;
+            const auto head = bh % heads;
+            const float *qRow = query.data + row * query.row + head * query.head;
+            const float *kHead = key.data + row * key.row + head * key.head;
+            const float *vHead = value.data + row * value.row + head * value.head;
+            const float *bHead =
+                bias.data ? bias.data + row * bias.row + head * bias.head : nullptr;
+            float top = -std::numeric_limits<float>::infinity();
+            for (std::int64_t t = 0; t < length; ++t) {
+                float score = dot(qRow, kHead + t * key.position, dim);
+                if (bHead)
+                    score += bHead[t * bias.position];
+                weights[static_cast<std::size_t>(t)] = score;
+                top = std::max(top, score);
+            }
+            float total = 0.0f;
+            for (auto &w : weights) {
+                w = std::exp(w - top);
+                total += w;
+            }
+            float *outRow = out + row * outRowStride + head * outHeadStride;
+            std::fill(outRow, outRow + dim, 0.0f);
+            const float scale = 1.0f / total;
+            for (std::int64_t t = 0; t < length; ++t) {
+                const float w = weights[static_cast<std::size_t>(t)] * scale;
+                addScaled(outRow, vHead + t * value.position, w, dim);
+            }
+        }
+    });
+}
+
 at::Tensor singleQueryAttention(const at::Tensor &query, const at::Tensor &key,
                                 const at::Tensor &value, const at::Tensor &bias)
 {
@@ -63,42 +103,14 @@ at::Tensor singleQueryAttention(const at::Tensor &query, const at::Tensor &key,
     // (B or 1, H or 1, 1, T) with explicit zero strides where it broadcasts.
     const auto b = bias.defined() ? bias.expand({batch, heads, 1, length}) : at::Tensor();
     auto out = torch::empty({batch, heads, 1, dim}, query.options());
-    const float *qData = q.data_ptr<float>();
-    const float *kData = key.data_ptr<float>();
-    const float *vData = value.data_ptr<float>();
-    const float *bData = b.defined() ? b.data_ptr<float>() : nullptr;
-    float *outData = out.data_ptr<float>();
-    at::parallel_for(0, batch * heads, 1, [&](std::int64_t begin, std::int64_t end) {
-        std::vector<float> weights(static_cast<std::size_t>(length));
-        for (std::int64_t bh = begin; bh < end; ++bh) {
-            const auto row = bh / heads;
-            const auto head = bh % heads;
-            const float *qRow = qData + bh * dim;
-            const float *kHead = kData + row * key.stride(0) + head * key.stride(1);
-            const float *vHead = vData + row * value.stride(0) + head * value.stride(1);
-            float top = -std::numeric_limits<float>::infinity();
-            for (std::int64_t t = 0; t < length; ++t) {
-                const float *kRow = kHead + t * key.stride(2);
-                float score = dot(qRow, kRow, dim);
-                if (bData)
-                    score += bData[row * b.stride(0) + head * b.stride(1) + t * b.stride(3)];
-                weights[static_cast<std::size_t>(t)] = score;
-                top = std::max(top, score);
-            }
-            float total = 0.0f;
-            for (auto &w : weights) {
-                w = std::exp(w - top);
-                total += w;
-            }
-            float *outRow = outData + bh * dim;
-            std::fill(outRow, outRow + dim, 0.0f);
-            const float scale = 1.0f / total;
-            for (std::int64_t t = 0; t < length; ++t) {
-                const float w = weights[static_cast<std::size_t>(t)] * scale;
-                addScaled(outRow, vHead + t * value.stride(2), w, dim);
-            }
-        }
-    });
+    const auto view = [](const at::Tensor &t) {
+        return SingleQueryView{t.data_ptr<float>(), t.stride(0), t.stride(1), t.stride(2)};
+    };
+    const SingleQueryView biasView =
+        b.defined() ? SingleQueryView{b.data_ptr<float>(), b.stride(0), b.stride(1), b.stride(3)}
+                    : SingleQueryView{};
+    singleQueryAttentionRaw(view(q), view(key), view(value), biasView, out.data_ptr<float>(),
+                            out.stride(0), out.stride(1), batch, heads, length, dim);
     return out;
 }
 

@@ -18,4 +18,22 @@ bool canUseSingleQueryAttention(const at::Tensor &query, const at::Tensor &key,
 at::Tensor singleQueryAttention(const at::Tensor &query, const at::Tensor &key,
                                 const at::Tensor &value, const at::Tensor &bias);
 
+// A (rows, heads, positions, d) float array by its strides (in floats); d is contiguous.
+struct SingleQueryView {
+    const float *data = nullptr;
+    std::int64_t row = 0;
+    std::int64_t head = 0;
+    std::int64_t position = 0;
+};
+
+// singleQueryAttention on raw arrays (a cached decoding step without a tensor operation): for each
+// row and head, softmax(q . k_t + bias_t) over t < length, times v. query and out: one position
+// (query's `position` stride unused; out row r, head h at out + r * outRowStride + h *
+// outHeadStride); bias: data null for none, else its scores at stride `position`.
+void singleQueryAttentionRaw(const SingleQueryView &query, const SingleQueryView &key,
+                             const SingleQueryView &value, const SingleQueryView &bias, float *out,
+                             std::int64_t outRowStride, std::int64_t outHeadStride,
+                             std::int64_t batch, std::int64_t heads, std::int64_t length,
+                             std::int64_t dim);
+
 } // namespace mp
