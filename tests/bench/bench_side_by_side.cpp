@@ -3,7 +3,7 @@
 // holds config.json + model.safetensors (a Hugging Face T5 directory) and inputs.safetensors,
 // made by `bench_t5.py prep`. Without --dir: the embedded default's T5 with seeded inputs of the
 // same shapes (CI's quick run, which has no Python). No assertion on times.
-//   bench_side_by_side --dir DIR [--cases gemm,pair,batch,dpo] [--reps 3] [--threads 1]
+//   bench_side_by_side --dir DIR [--cases gemm,pair,batch,dpo,dpo_cached] [--reps 3] [--threads 1]
 //                      [--tokens 51] [--warmup 1]
 // Cases (each: one untimed warm-up (dpo: --warmup), then --reps timed repetitions):
 //   gemm   at::mm of two 1536x1536 fp32 matrices: the machine's limit as LibTorch reaches it
@@ -13,6 +13,9 @@
 //   batch  64 prompts, one sample each, --tokens steps (the evaluation's generation)
 //   dpo    one DPO step: 64 pairs, LoRA r 8 / alpha 16 on q and v, reference = adapter
 //          disabled, sigmoid loss beta 0.1, gradient clipping 1.0, AdamW
+//   dpo_cached  the same step with the reference's log-probs computed once beforehand (untimed;
+//          run.json's dpo.precompute_ref_logps): no reference forward in the step, so less work
+//          than dpo (TRL's default computes the reference in the step)
 
 #include "ml/core/paths.h"
 #include "ml/data/safetensors.h"
@@ -44,7 +47,7 @@ constexpr std::int64_t kGemmSize = 1536; // as bench_t5.py's GEMM_N
 
 struct Args {
     std::filesystem::path dir;
-    std::vector<std::string> cases = {"gemm", "pair", "batch", "dpo"};
+    std::vector<std::string> cases = {"gemm", "pair", "batch", "dpo", "dpo_cached"};
     int reps = 3;
     int threads = 1;
     std::int64_t tokens = 51; // 49 motion codes + SOM + EOM
@@ -200,14 +203,18 @@ int main(int argc, char **argv)
             const auto prompt = unpadRows(ids, torch::ones_like(ids))[0];
             options.seeds = {1, 2};
             const auto numCodes = motion.config().vqvae.numCodes;
+            // As ModelBundle::generateBatch (the app's labeling pair): both samples' codes
+            // through the VQ-VAE in one batch (equal lengths), then each to joints.
             const auto pair = [&] {
                 const auto generated = mp::generateTokens(t5, prompt, noStops, options);
+                std::vector<std::vector<std::int64_t>> codes;
                 for (const auto &tokens : generated.sequences) {
-                    std::vector<std::int64_t> codes(tokens.begin() + 1, tokens.end() - 1);
-                    for (auto &code : codes)
+                    codes.emplace_back(tokens.begin() + 1, tokens.end() - 1);
+                    for (auto &code : codes.back())
                         code %= numCodes;
-                    mp::recoverFromRic(motion.decodeCodes(codes));
                 }
+                for (const auto &features : motion.decodeCodesBatch(codes))
+                    mp::recoverFromRic(features);
             };
             const auto t5Only = [&] { mp::generateTokens(t5, prompt, noStops, options); };
             emit("pair", args.threads, timed(args.reps, pair),
@@ -221,19 +228,32 @@ int main(int argc, char **argv)
             emit("batch", args.threads,
                  timed(args.reps, [&] { mp::generateTokensBatch(t5, prompts, noStops, options); }));
         }
-        if (has("dpo")) {
+        if (has("dpo") || has("dpo_cached")) {
             mp::applyLora(*t5,
                           {.rank = 8, .alpha = 16, .dropout = 0.05, .targetModules = {"q", "v"}});
             mp::T5Policy policy(t5);
             mp::DpoTrainer trainer(policy, {.loss = {.type = mp::DpoLossType::Sigmoid, .beta = 0.1},
                                             .totalSteps = 1000});
-            const mp::PreferenceBatch batch{.promptIds = inputs.at("dpo_prompt_ids"),
-                                            .promptMask = inputs.at("dpo_prompt_mask"),
-                                            .chosenLabels = inputs.at("dpo_chosen_labels"),
-                                            .rejectedLabels = inputs.at("dpo_rejected_labels")};
-            emit("dpo", args.threads,
-                 timed(
-                     args.reps, [&] { trainer.step({batch}); }, args.dpoWarmup));
+            mp::PreferenceBatch batch{.promptIds = inputs.at("dpo_prompt_ids"),
+                                      .promptMask = inputs.at("dpo_prompt_mask"),
+                                      .chosenLabels = inputs.at("dpo_chosen_labels"),
+                                      .rejectedLabels = inputs.at("dpo_rejected_labels")};
+            if (has("dpo"))
+                emit("dpo", args.threads,
+                     timed(
+                         args.reps, [&] { trainer.step({batch}); }, args.dpoWarmup));
+            if (has("dpo_cached")) {
+                // run.json's dpo.precompute_ref_logps (TRL's precompute_ref_log_probs): the
+                // reference's log-probs computed once before training (not timed) and read by
+                // every step, which then runs no reference forward.
+                const auto reference = mp::referenceLogProbs(
+                    policy, batch, {.alignment = mp::LabelAlignment::EncoderDecoder});
+                batch.refChosenLogps = reference.chosen;
+                batch.refRejectedLogps = reference.rejected;
+                emit("dpo_cached", args.threads,
+                     timed(
+                         args.reps, [&] { trainer.step({batch}); }, args.dpoWarmup));
+            }
         }
     } catch (const std::exception &error) {
         std::fprintf(stderr, "bench_side_by_side: %s\n", error.what());

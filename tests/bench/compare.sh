@@ -3,7 +3,10 @@
 # same weights (the same safetensors files), same inputs (one inputs.safetensors), same thread
 # count, same decoding (sampling, top-k 50, KV cache, the same number of decoder steps). Prints one
 # table: case, app ms, Python ms, ratio, spread, and each side's GFLOP/s as a fraction of its own
-# fp32 GEMM measured in the same run. Timing never fails anything.
+# fp32 GEMM measured in the same run. Timing never fails anything. The DPO step runs twice on each
+# side: with the reference's forward in the step (TRL's default; identical work) and with the
+# reference's log-probs computed once beforehand (TRL's precompute_ref_log_probs, the app's
+# dpo.precompute_ref_logps): the second does less work and is labelled so.
 #
 #   tests/bench/compare.sh [--quick] [--threads N] [--sizes default,flan] [--rounds R]
 #                          [--reps N] [--dpo-reps N] [--out FILE]
@@ -68,9 +71,9 @@ for size in $sizes; do
       "$python" "$root/tests/reference/bench_t5.py" run --dir "$dir" --cases gemm,pair,batch \
         --reps "$sreps" --threads "$t" --tokens "$tokens" 2>/dev/null | tag "$size" "$r"
       echo "[$size, $t thread(s), round $r] app dpo" >&2
-      "$app" --dir "$dir" --cases dpo --reps "$dreps" --warmup "$dwarm" --threads "$t" | tag "$size" "$r"
+      "$app" --dir "$dir" --cases dpo,dpo_cached --reps "$dreps" --warmup "$dwarm" --threads "$t" | tag "$size" "$r"
       echo "[$size, $t thread(s), round $r] python dpo" >&2
-      "$python" "$root/tests/reference/bench_t5.py" run --dir "$dir" --cases dpo \
+      "$python" "$root/tests/reference/bench_t5.py" run --dir "$dir" --cases dpo,dpo_cached \
         --reps "$dreps" --warmup "$dwarm" --threads "$t" 2>/dev/null | tag "$size" "$r"
     done
   done

@@ -24,6 +24,6 @@ run bench_generate_batch 2 1 1 "$bundle"
 run bench_dpo_step "$bundle" 1 2
 run bench_metrics 40 1
 run bench_side_by_side --reps 1 --threads 1 --tokens 5 --warmup 0
-for case in gemm pair batch dpo; do
+for case in gemm pair batch dpo dpo_cached; do
   grep -q "\"case\":\"$case\"" "$log" || fail "bench_side_by_side printed no $case line: $(cat "$log")"
 done

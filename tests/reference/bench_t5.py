@@ -178,9 +178,14 @@ def run(args):
         emit("batch", timed(args.reps, lambda: generate(ids, mask, 1)))
     if "dpo" in cases:
         emit("dpo", timed(args.reps, dpo_step(model, inputs), args.warmup))
+    if "dpo_cached" in cases:
+        # A fresh adapter on the reloaded weights, as the app's case (same adapter, cached refs).
+        model = T5ForConditionalGeneration.from_pretrained(directory)
+        emit("dpo_cached", timed(args.reps, dpo_step(model, inputs, precomputed=True),
+                                 args.warmup))
 
 
-def dpo_step(model, inputs):
+def dpo_step(model, inputs, precomputed=False):
     from peft import LoraConfig, get_peft_model
     from trl.trainer.utils import disable_dropout_in_model, selective_log_softmax, use_adapter
 
@@ -207,10 +212,16 @@ def dpo_step(model, inputs):
                         use_cache=False).logits
         return (selective_log_softmax(logits, safe_labels) * label_mask).sum(-1)
 
+    def reference():
+        with torch.no_grad(), use_adapter(policy, adapter_name=None):
+            return logps()
+
+    # precompute_ref_log_probs: the reference's log-probs once, before training (not timed).
+    cached = reference() if precomputed else None
+
     def step():
         policy_logps = logps()
-        with torch.no_grad(), use_adapter(policy, adapter_name=None):
-            ref_logps = logps()
+        ref_logps = cached if precomputed else reference()
         pc, pr = policy_logps.chunk(2)
         rc, rr = ref_logps.chunk(2)
         loss = -torch.nn.functional.logsigmoid(beta * ((pc - rc) - (pr - rr))).mean()

@@ -17,10 +17,11 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-CASES = ["gemm", "pair", "pair_t5", "batch", "dpo"]
+CASES = ["gemm", "pair", "pair_t5", "batch", "dpo", "dpo_cached"]
 LABELS = {"gemm": "fp32 GEMM 1536^3", "pair": "labeling pair (2 x 51 tokens)",
           "pair_t5": "  of which the T5 (app)", "batch": "batch of 64 prompts (51 tokens)",
-          "dpo": "DPO step, 64 pairs, LoRA r8"}
+          "dpo": "DPO step, 64 pairs, LoRA r8",
+          "dpo_cached": "  same, cached reference log-probs (less work)"}
 
 
 def main():
@@ -46,8 +47,12 @@ def main():
     for size in {k[0] for k in times}:
         path = Path(args.work) / size / "work.json"
         work[size] = json.loads(path.read_text()) if path.exists() else {}
+    # A step with cached reference log-probs runs two of the DPO step's three forwards' worth.
+    scale = {"dpo_cached": 2 / 3}
+    alias = {"pair_t5": "pair", "dpo_cached": "dpo"}
     work_of = lambda size, case: (None if args.quick and case != "gemm" else
-                                  work[size].get("pair" if case == "pair_t5" else case))
+                                  work[size].get(alias.get(case, case), 0) * scale.get(case, 1)
+                                  or None)
 
     header = ["size", "thr", "case", "app ms", "Python ms", "ratio", "spread app/Py",
               "CPU ms app/Py", "CPU ratio",
