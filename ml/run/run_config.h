@@ -84,7 +84,10 @@ struct DpoSettings {
     double labelSmoothing = 0.0; // for mode "scalar"
     bool referenceFree = false;
     double rpoAlpha = 0.0; // weight of the chosen NLL added to the loss (RPO); 0: plain DPO
-    bool precomputeRefLogps = false;
+    // The reference's log-probs of every pair computed once before training (TRL's
+    // precompute_ref_log_probs) instead of a reference forward in every step: the reference is
+    // frozen, so they are the same up to float rounding (batches of 64 instead of the step's).
+    bool precomputeRefLogps = true;
     bool disableDropout = true; // TRL zeroes every dropout, the LoRA one included
     std::int64_t maxPromptLength = 128;
     std::int64_t maxTargetLength = 128;
