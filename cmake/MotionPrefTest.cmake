@@ -6,6 +6,11 @@ function(add_mp_test source)
   add_executable(${name} ${source})
   target_link_libraries(${name} PRIVATE ${T_LINK})
   mp_use_torch_pch(${name})
+  # A test that links no Qt (GoogleTest on ml) needs no AUTOMOC, whose empty mocs_compilation.cpp
+  # would be one more unit to compile.
+  if(NOT T_LINK MATCHES "(^|;)(Qt6::[A-Za-z]+|app|ui)(;|$)")
+    set_target_properties(${name} PROPERTIES AUTOMOC OFF AUTOUIC OFF AUTORCC OFF)
+  endif()
   if(T_GUI)
     # Under xvfb-run when there is no display; one Xvfb at a time avoids display-number races.
     add_test(NAME ${name} COMMAND ${PROJECT_SOURCE_DIR}/tests/run-with-display.sh $<TARGET_FILE:${name}>)

@@ -20,7 +20,7 @@ namespace {
 const std::string kLegacyMagic = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
 constexpr std::int64_t kLegacyProtocol = 1001;
 
-[[noreturn]] void fail(const fs::path &path, const std::string &what)
+[[noreturn]] void failCheckpoint(const fs::path &path, const std::string &what)
 {
     throw InputError(path.string() + ": " + what);
 }
@@ -30,11 +30,11 @@ std::vector<std::uint8_t> readFile(const fs::path &path)
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
     if (ec)
-        fail(path, "cannot read (" + ec.message() + ")");
+        failCheckpoint(path, "cannot read (" + ec.message() + ")");
     std::vector<std::uint8_t> bytes(size);
     std::ifstream in(path, std::ios::binary);
     if (!in.read(reinterpret_cast<char *>(bytes.data()), static_cast<std::streamsize>(size)))
-        fail(path, "cannot read");
+        failCheckpoint(path, "cannot read");
     return bytes;
 }
 
@@ -50,7 +50,7 @@ bool isTar(const fs::path &path)
 TorchCheckpoint::TorchCheckpoint(const fs::path &path) : m_path(path)
 {
     if (!fs::is_regular_file(path))
-        fail(path, "missing or not a file");
+        failCheckpoint(path, "missing or not a file");
     const PickleOptions options{.allowPersistentIds = true};
     if (ZipArchive::looksLikeZip(path)) {
         m_zip = std::make_unique<ZipArchive>(path);
@@ -61,11 +61,12 @@ TorchCheckpoint::TorchCheckpoint(const fs::path &path) : m_path(path)
                 m_prefix = name.substr(0, slash + 1);
         }
         if (m_prefix.empty())
-            fail(path, "a zip archive without <archive>/data.pkl (not a torch.save file)");
+            failCheckpoint(path,
+                           "a zip archive without <archive>/data.pkl (not a torch.save file)");
         if (m_zip->contains(m_prefix + "byteorder")) {
             const auto order = m_zip->read(m_prefix + "byteorder");
             if (order != "little")
-                fail(path, "byte order '" + order + "' (only little-endian is read)");
+                failCheckpoint(path, "byte order '" + order + "' (only little-endian is read)");
         }
         const auto pickle = m_zip->read(m_prefix + "data.pkl");
         const auto result =
@@ -73,8 +74,9 @@ TorchCheckpoint::TorchCheckpoint(const fs::path &path) : m_path(path)
                      path.string() + " (" + m_prefix + "data.pkl)", options);
         m_root = result.value;
     } else if (isTar(path)) {
-        fail(path, "the tar layout of torch.save before PyTorch 0.4 is not read; load and save it "
-                   "again with a recent PyTorch");
+        failCheckpoint(
+            path, "the tar layout of torch.save before PyTorch 0.4 is not read; load and save it "
+                  "again with a recent PyTorch");
     } else {
         // Legacy: magic, protocol, sys_info, the object, the storage keys, then the storages.
         m_legacy = true;
@@ -86,34 +88,36 @@ TorchCheckpoint::TorchCheckpoint(const fs::path &path) : m_path(path)
         try {
             magic = unpickle(bytes.data(), bytes.size(), 0, source);
         } catch (const InputError &e) {
-            fail(path, notCheckpoint + ": " + e.what());
+            failCheckpoint(path, notCheckpoint + ": " + e.what());
         }
         if (!magic.value.is(PickleValue::Kind::BigInt) || magic.value.toString() != kLegacyMagic)
-            fail(path, notCheckpoint);
+            failCheckpoint(path, notCheckpoint);
         const auto protocol = unpickle(bytes.data(), bytes.size(), magic.end, source);
         if (!protocol.value.is(PickleValue::Kind::Int) || protocol.value.toInt() != kLegacyProtocol)
-            fail(path, "legacy torch.save protocol other than 1001");
+            failCheckpoint(path, "legacy torch.save protocol other than 1001");
         const auto sysInfo = unpickle(bytes.data(), bytes.size(), protocol.end, source);
         const auto object = unpickle(bytes.data(), bytes.size(), sysInfo.end, source, options);
         const auto keys = unpickle(bytes.data(), bytes.size(), object.end, source);
         if (!keys.value.is(PickleValue::Kind::List))
-            fail(path, "legacy storage key list missing");
+            failCheckpoint(path, "legacy storage key list missing");
         std::uint64_t at = keys.end;
         for (const auto &key : keys.value.toList()) {
             if (!key.is(PickleValue::Kind::String))
-                fail(path, "legacy storage key that is not a string");
+                failCheckpoint(path, "legacy storage key that is not a string");
             const auto it = object.storages.find(key.toString());
             if (it == object.storages.end())
-                fail(path, "legacy storage '" + key.toString() + "' is used by no tensor");
+                failCheckpoint(path,
+                               "legacy storage '" + key.toString() + "' is used by no tensor");
             std::int64_t count = 0;
             if (bytes.size() - at < 8)
-                fail(path, "truncated before storage '" + key.toString() + "'");
+                failCheckpoint(path, "truncated before storage '" + key.toString() + "'");
             std::memcpy(&count, bytes.data() + at, 8);
             const auto itemSize = static_cast<std::uint64_t>(c10::elementSize(it->second.dtype));
             if (count != it->second.numel ||
                 static_cast<std::uint64_t>(count) > (bytes.size() - at - 8) / itemSize)
-                fail(path, "storage '" + key.toString() + "' is truncated or of another size (" +
-                               std::to_string(count) + " elements)");
+                failCheckpoint(path, "storage '" + key.toString() +
+                                         "' is truncated or of another size (" +
+                                         std::to_string(count) + " elements)");
             m_legacyOffsets[key.toString()] = at + 8;
             at += 8 + static_cast<std::uint64_t>(count) * itemSize;
         }
@@ -139,8 +143,8 @@ at::Tensor TorchCheckpoint::storageTensor(const PickleStorage &storage) const
     if (m_zip ? !m_zip->contains(record) ||
                     static_cast<std::uint64_t>(storage.numel) > m_zip->size(record) / itemSize
               : legacy == m_legacyOffsets.end())
-        fail(m_path, "storage '" + storage.key + "' of " + std::to_string(storage.numel) +
-                         " elements is missing or larger than its record");
+        failCheckpoint(m_path, "storage '" + storage.key + "' of " + std::to_string(storage.numel) +
+                                   " elements is missing or larger than its record");
     auto flat = at::empty({storage.numel}, at::TensorOptions().dtype(storage.dtype));
     const auto bytes = static_cast<std::uint64_t>(flat.nbytes());
     if (m_zip) {
@@ -149,7 +153,7 @@ at::Tensor TorchCheckpoint::storageTensor(const PickleStorage &storage) const
         std::ifstream in(m_path, std::ios::binary);
         in.seekg(static_cast<std::streamoff>(legacy->second));
         if (!in.read(static_cast<char *>(flat.data_ptr()), static_cast<std::streamsize>(bytes)))
-            fail(m_path, "cannot read storage '" + storage.key + "'");
+            failCheckpoint(m_path, "cannot read storage '" + storage.key + "'");
     }
     m_storages.emplace(storage.key, flat);
     return flat;
@@ -165,10 +169,10 @@ std::map<std::string, at::Tensor> TorchCheckpoint::tensors(std::string_view dict
 {
     const auto *dict = findPath(m_root, dictPath);
     if (!dict)
-        fail(m_path, "no '" + std::string(dictPath) + "' in the checkpoint");
+        failCheckpoint(m_path, "no '" + std::string(dictPath) + "' in the checkpoint");
     if (!dict->is(PickleValue::Kind::Dict))
-        fail(m_path, "'" + std::string(dictPath) + "' is " + PickleValue::kindName(dict->kind()) +
-                         ", not a dict");
+        failCheckpoint(m_path, "'" + std::string(dictPath) + "' is " +
+                                   PickleValue::kindName(dict->kind()) + ", not a dict");
     std::map<std::string, at::Tensor> out;
     for (const auto &[key, value] : dict->toDict())
         if (key.is(PickleValue::Kind::String) && value.is(PickleValue::Kind::Tensor))

@@ -17,7 +17,7 @@ namespace mp {
 namespace {
 
 // Ordered: the grid's keys vary in the order written (names and run order follow it).
-using Json = nlohmann::ordered_json;
+using OrderedJson = nlohmann::ordered_json;
 
 constexpr std::string_view kStateNames[] = {"pending", "trained", "evaluated", "failed"};
 
@@ -28,7 +28,7 @@ constexpr std::string_view kStateNames[] = {"pending", "trained", "evaluated", "
 }
 
 // Every dotted leaf path of an object ("dpo.beta").
-void leafPaths(const Json &object, const std::string &prefix, std::vector<std::string> &out)
+void leafPaths(const OrderedJson &object, const std::string &prefix, std::vector<std::string> &out)
 {
     for (const auto &[key, value] : object.items()) {
         const std::string path = prefix.empty() ? key : prefix + "." + key;
@@ -63,20 +63,20 @@ std::string resolveKey(const std::string &key, const std::vector<std::string> &l
     fail(source, where, "'" + key + "' is ambiguous (" + list + "); write the dotted path");
 }
 
-void setPath(Json &object, const std::string &path, const Json &value)
+void setPath(OrderedJson &object, const std::string &path, const OrderedJson &value)
 {
-    Json *node = &object;
+    OrderedJson *node = &object;
     std::size_t begin = 0;
     for (std::size_t dot; (dot = path.find('.', begin)) != std::string::npos; begin = dot + 1) {
-        Json &child = (*node)[path.substr(begin, dot - begin)];
+        OrderedJson &child = (*node)[path.substr(begin, dot - begin)];
         if (!child.is_object())
-            child = Json::object();
+            child = OrderedJson::object();
         node = &child;
     }
     (*node)[path.substr(begin)] = value;
 }
 
-std::string valueText(const Json &value)
+std::string valueText(const OrderedJson &value)
 {
     return value.is_string() ? value.get<std::string>() : value.dump();
 }
@@ -96,7 +96,7 @@ std::string slug(const std::string &text)
 struct Setting {
     std::string key; // as written
     std::string path;
-    Json value;
+    OrderedJson value;
 };
 struct Configuration {
     std::string name;
@@ -104,7 +104,7 @@ struct Configuration {
 };
 
 template <typename T>
-T readKey(const Json &object, const char *key, T fallback, const std::string &source,
+T readKey(const OrderedJson &object, const char *key, T fallback, const std::string &source,
           const std::string &prefix)
 {
     const auto it = object.find(key);
@@ -112,12 +112,12 @@ T readKey(const Json &object, const char *key, T fallback, const std::string &so
         return fallback;
     try {
         return it->get<T>();
-    } catch (const Json::exception &) {
+    } catch (const OrderedJson::exception &) {
         fail(source, prefix + key, "has the wrong type (" + jsonExcerpt(*it) + ")");
     }
 }
 
-ExperimentEvalSettings parseEval(const Json &eval, const std::string &source)
+ExperimentEvalSettings parseEval(const OrderedJson &eval, const std::string &source)
 {
     if (!eval.is_object())
         fail(source, "eval", "must be an object with at least \"dataset\"");
@@ -155,12 +155,13 @@ ExperimentEvalSettings parseEval(const Json &eval, const std::string &source)
     return e;
 }
 
-std::vector<Configuration> expand(const Json &root, const Json &base, const std::string &source)
+std::vector<Configuration> expand(const OrderedJson &root, const OrderedJson &base,
+                                  const std::string &source)
 {
     TrainMethod method = TrainMethod::Dpo;
     if (base.contains("method") && base["method"].is_string() && base["method"] == "rlhf")
         method = TrainMethod::Rlhf;
-    const Json defaults = Json::parse(runConfigToJson(defaultRunConfig(method)));
+    const OrderedJson defaults = OrderedJson::parse(runConfigToJson(defaultRunConfig(method)));
     std::vector<std::string> leaves;
     leafPaths(defaults, "", leaves);
 
@@ -195,7 +196,7 @@ std::vector<Configuration> expand(const Json &root, const Json &base, const std:
             fail(source, "variants", "must be a non-empty list of {\"name\", \"set\"}");
         std::set<std::string> names;
         for (std::size_t i = 0; i < it->size(); ++i) {
-            const Json &v = (*it)[i];
+            const OrderedJson &v = (*it)[i];
             const std::string where = "variants[" + std::to_string(i) + "]";
             if (!v.is_object() || !v.contains("name") || !v["name"].is_string() ||
                 v["name"].get<std::string>().empty())
@@ -241,10 +242,10 @@ std::string_view experimentRunStateName(ExperimentRunState state)
 
 Sweep parseSweep(std::string_view jsonText, const std::string &source)
 {
-    Json root;
+    OrderedJson root;
     try {
         parseJsonLimited(source, jsonText); // the nesting limit
-        root = Json::parse(jsonText);
+        root = OrderedJson::parse(jsonText);
     } catch (const nlohmann::json::exception &e) {
         throw InputError(source + ": not valid JSON: " + e.what());
     }
@@ -259,7 +260,7 @@ Sweep parseSweep(std::string_view jsonText, const std::string &source)
                  "eval)");
     Sweep sweep;
     sweep.sourceJson = root.dump();
-    const Json base = root.value("base", Json::object());
+    const OrderedJson base = root.value("base", OrderedJson::object());
     if (!base.is_object())
         fail(source, "base", "must be a run.json object");
     sweep.baseline = readKey<bool>(root, "baseline", true, source, "");
@@ -288,7 +289,7 @@ Sweep parseSweep(std::string_view jsonText, const std::string &source)
         if (!names.insert(name).second)
             throw InputError(source + ": configuration '" + name + "' occurs twice");
         sweep.configurations.push_back(name);
-        Json runJson = base;
+        OrderedJson runJson = base;
         for (const auto &s : c.settings)
             setPath(runJson, s.path, s.value);
         const std::string what = source + " (configuration '" + name + "')";
@@ -333,21 +334,22 @@ void writeExperimentState(const ExperimentLayout &layout, const Sweep &sweep,
                           const std::vector<ExperimentRunStatus> &runs,
                           ExperimentRunState baselineState)
 {
-    Json list = Json::array();
+    OrderedJson list = OrderedJson::array();
     for (std::size_t i = 0; i < runs.size() && i < sweep.runs.size(); ++i) {
-        Json r = {{"id", runs[i].id},
-                  {"configuration", sweep.runs[i].configuration},
-                  {"seed", sweep.runs[i].seed},
-                  {"state", experimentRunStateName(runs[i].state)}};
+        OrderedJson r = {{"id", runs[i].id},
+                         {"configuration", sweep.runs[i].configuration},
+                         {"seed", sweep.runs[i].seed},
+                         {"state", experimentRunStateName(runs[i].state)}};
         if (!runs[i].message.empty())
             r["message"] = runs[i].message;
         list.push_back(std::move(r));
     }
-    const Json state = {{"sweep", Json::parse(sweep.sourceJson)},
-                        {"baseline", sweep.baseline
-                                         ? Json(std::string(experimentRunStateName(baselineState)))
-                                         : Json(nullptr)},
-                        {"runs", list}};
+    const OrderedJson state = {
+        {"sweep", OrderedJson::parse(sweep.sourceJson)},
+        {"baseline", sweep.baseline
+                         ? OrderedJson(std::string(experimentRunStateName(baselineState)))
+                         : OrderedJson(nullptr)},
+        {"runs", list}};
     writeFileAtomically(layout.stateFile(), state.dump(2) + "\n");
 }
 
@@ -359,10 +361,10 @@ ExperimentState readExperimentState(const ExperimentLayout &layout)
         throw InputError(path.string() + ": cannot read (not an experiment directory?)");
     std::ostringstream text;
     text << in.rdbuf();
-    Json root;
+    OrderedJson root;
     try {
         parseJsonLimited(path.string(), text.str());
-        root = Json::parse(text.str());
+        root = OrderedJson::parse(text.str());
     } catch (const nlohmann::json::exception &e) {
         throw InputError(path.string() + ": not valid JSON: " + e.what());
     }
@@ -371,7 +373,7 @@ ExperimentState readExperimentState(const ExperimentLayout &layout)
         throw InputError(path.string() + ": not an experiment state (needs sweep and runs)");
     ExperimentState state;
     state.sweep = parseSweep(root["sweep"].dump(), path.string() + " (sweep)");
-    const auto stateOf = [&](const Json &value, const std::string &what) {
+    const auto stateOf = [&](const OrderedJson &value, const std::string &what) {
         for (std::size_t k = 0; k < std::size(kStateNames); ++k)
             if (value.is_string() && value.get<std::string>() == kStateNames[k])
                 return static_cast<ExperimentRunState>(k);
@@ -379,14 +381,14 @@ ExperimentState readExperimentState(const ExperimentLayout &layout)
     };
     if (root.contains("baseline") && !root["baseline"].is_null())
         state.baseline = stateOf(root["baseline"], "baseline");
-    std::map<std::string, const Json *> byId;
+    std::map<std::string, const OrderedJson *> byId;
     for (const auto &r : root["runs"])
         if (r.is_object() && r.contains("id") && r["id"].is_string())
             byId[r["id"].get<std::string>()] = &r;
     for (const auto &run : state.sweep.runs) {
         ExperimentRunStatus status{.id = run.id, .state = {}, .message = {}};
         if (const auto it = byId.find(run.id); it != byId.end()) {
-            status.state = stateOf(it->second->value("state", Json()), "run " + run.id);
+            status.state = stateOf(it->second->value("state", OrderedJson()), "run " + run.id);
             status.message = it->second->value("message", std::string());
         }
         state.runs.push_back(std::move(status));

@@ -16,8 +16,6 @@
 namespace mp {
 namespace {
 
-using Json = nlohmann::json;
-
 // Reporting order; metrics a file has beyond these follow alphabetically (gt_* are left out of
 // the tables: the real motions do not depend on the run).
 const std::vector<std::string> kMetricOrder = {
@@ -124,10 +122,10 @@ std::map<std::string, std::vector<double>> readMetricValues(const std::filesyste
         throw InputError(path.string() + ": cannot read the metrics");
     std::ostringstream text;
     text << in.rdbuf();
-    Json root;
+    nlohmann::json root;
     try {
         root = parseJsonLimited(path.string(), text.str());
-    } catch (const Json::exception &e) {
+    } catch (const nlohmann::json::exception &e) {
         throw InputError(path.string() + ": not valid JSON: " + e.what());
     }
     if (!root.is_object())

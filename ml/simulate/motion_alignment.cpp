@@ -13,7 +13,7 @@
 namespace mp {
 namespace {
 
-constexpr std::int64_t kPelvis = 0;
+constexpr std::int64_t kPelvisJoint = 0;
 
 // (T, 22, 3) -> (T', 22, 3): resampled, started at the floor origin facing +Z, joints 1..21
 // relative to the pelvis's floor position, row 0 the pelvis's path on the floor (height kept).
@@ -23,7 +23,7 @@ at::Tensor canonicalPoints(const at::Tensor &joints, const AlignmentOptions &opt
         1, static_cast<std::int64_t>(std::lround(options.fps / options.compareFps)));
     at::Tensor x = joints.to(torch::kCPU, torch::kFloat).slice(0, 0, joints.size(0), step);
     const double yaw = initialFacingYaw(joints);
-    const auto origin = x.index({0, kPelvis}).clone();
+    const auto origin = x.index({0, kPelvisJoint}).clone();
     origin[1] = 0.0;
     x = x - origin;
     // Rotate about Y by -yaw: the first facing (sin yaw, cos yaw) becomes +Z.
@@ -31,10 +31,10 @@ at::Tensor canonicalPoints(const at::Tensor &joints, const AlignmentOptions &opt
     const auto px = x.select(2, 0), py = x.select(2, 1), pz = x.select(2, 2);
     x = torch::stack({px * c - pz * s, py, px * s + pz * c}, 2);
     // The pose relative to where the body stands, and where it stands.
-    auto floor = x.select(1, kPelvis).clone();
+    auto floor = x.select(1, kPelvisJoint).clone();
     floor.select(1, 1).zero_();
     auto points = x - floor.unsqueeze(1);
-    points.select(1, kPelvis).copy_(x.select(1, kPelvis));
+    points.select(1, kPelvisJoint).copy_(x.select(1, kPelvisJoint));
     return points;
 }
 
