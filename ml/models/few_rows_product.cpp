@@ -31,6 +31,9 @@ __attribute__((always_inline)) inline float sum16(const Floats16 &v)
     return (half[0] + half[2]) + (half[1] + half[3]);
 }
 
+// How many weight rows ahead block() prefetches.
+constexpr std::int64_t kPrefetchRows = 16;
+
 // out[r][j] = sum_k x[r][k] * w[j][k] for Rows input rows and the Outs weight rows starting at j,
 // over the first `vectorised` inputs (a multiple of 16), plus the scalar tail up to n.
 template <int Rows, int Outs>
@@ -47,8 +50,13 @@ __attribute__((always_inline)) inline void block(const float *const *x, const fl
     for (std::int64_t k = 0; k < vectorised; k += 16) {
         Floats16 wv[Outs];
 #pragma GCC unroll 16
-        for (int o = 0; o < Outs; ++o)
+        for (int o = 0; o < Outs; ++o) {
             load16(wv[o], w + o * wStride + k);
+            // The weight rows 16 ahead: the weights come from memory (a model's step reads more
+            // than the L2 holds), and the hardware prefetcher alone left the kernel waiting
+            // (2 rows, 1024x256: 111 -> 55 us, 884x256: 74 -> 49 us, cold weights).
+            __builtin_prefetch(w + (o + kPrefetchRows) * wStride + k);
+        }
 #pragma GCC unroll 16
         for (int r = 0; r < Rows; ++r) {
             Floats16 xv;
