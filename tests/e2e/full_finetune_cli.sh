@@ -7,6 +7,7 @@
 set -u
 cli=${MP_CLI:?MP_CLI must name motionpref-cli}
 fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib/stop_run.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMP_NUM_THREADS=1 # determinism and a fair share of a busy machine
@@ -64,15 +65,7 @@ assert open(sys.argv[1] + "/vqvae.safetensors", "rb").read() == open(sys.argv[2]
 EOF
 
 # Stopped by SIGTERM after a checkpoint, then resumed: the weights of the uninterrupted run.
-"$cli" --quiet train --config run.json --out part >/dev/null 2>part.err &
-pid=$!
-for _ in $(seq 1 600); do
-  grep -q '"type":"checkpoint"' part/events.jsonl 2>/dev/null && break
-  sleep 0.1
-done
-kill -TERM $pid
-wait $pid || fail "a stopped run should exit 0"
-[[ -d part/model ]] && fail "stopped run wrote a final model (it finished before the stop)"
+stop_after_first_checkpoint model part --config run.json
 "$cli" --quiet train --out part --resume >/dev/null 2>resume.err || fail "resume: $(cat resume.err)"
 grep -q 'resumed from' part/events.jsonl || fail "no resume event"
 cmp -s full/model/model.safetensors part/model/model.safetensors \

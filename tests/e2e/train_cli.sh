@@ -5,6 +5,7 @@
 set -u
 cli=${MP_CLI:?MP_CLI must name motionpref-cli}
 fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib/stop_run.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMP_NUM_THREADS=1 # determinism and a fair share of a busy machine
@@ -56,15 +57,7 @@ grep -q 'already holds a run' "$work/again.err" || fail "refusal message: $(cat 
 [[ $(wc -l <"$work/full/events.jsonl") -eq $before ]] || fail "the refused run wrote events"
 
 # Stop with SIGTERM after the first checkpoint, then resume: same adapter as the full run.
-"$cli" --quiet train --config "$work/run.json" --out "$work/part" >/dev/null 2>"$work/part.err" &
-pid=$!
-for _ in $(seq 1 600); do
-  grep -q '"type":"checkpoint"' "$work/part/events.jsonl" 2>/dev/null && break
-  sleep 0.1
-done
-kill -TERM $pid
-wait $pid || fail "a stopped run should exit 0"
-[[ -d "$work/part/adapter" ]] && fail "stopped run wrote a final adapter (it finished before the stop)"
+stop_after_first_checkpoint adapter "$work/part" --config "$work/run.json"
 grep -q 'stopped by request' "$work/part/events.jsonl" || fail "no stop event"
 grep -q 'continue with: motionpref-cli train --out' "$work/part.err" || fail "no resume hint"
 # A resume reads the run's own config.json.

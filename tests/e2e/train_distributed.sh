@@ -8,6 +8,7 @@ set -u
 cli=${MP_CLI:?MP_CLI must name motionpref-cli}
 here=$(cd "$(dirname "$0")" && pwd)
 fail() { echo "FAIL: $*"; exit 1; }
+source "$here/lib/stop_run.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMP_NUM_THREADS=1
@@ -37,24 +38,15 @@ compare() { # compare.py A B: adapters within float tolerance, then the logged s
 compare "$work/one" "$work/two"
 
 # Stopped under two ranks after a checkpoint, resumed under one; and the reverse.
-stop_after_first_checkpoint() { # RUN_DIR ARGS...
-  local dir=$1; shift
-  "$cli" --quiet train --config "$work/run.json" --out "$dir" "$@" >/dev/null 2>"$dir.err" &
-  local pid=$!
-  for _ in $(seq 1 600); do
-    grep -q '"type":"checkpoint"' "$dir/events.jsonl" 2>/dev/null && break
-    sleep 0.05
-  done
-  kill -TERM $pid
-  wait $pid || fail "stopped run $dir: $(cat "$dir.err")"
-  [[ -d "$dir/adapter" ]] && fail "$dir finished before the stop (make the run longer)"
-  grep -q 'stopped by request' "$dir/events.jsonl" || fail "$dir: no stop event"
+stop_and_check() { # RUN_DIR ARGS...
+  stop_after_first_checkpoint adapter "$1" --config "$work/run.json" "${@:2}"
+  grep -q 'stopped by request' "$1/events.jsonl" || fail "$1: no stop event"
 }
-stop_after_first_checkpoint "$work/two-one" --nproc 2
+stop_and_check "$work/two-one" --nproc 2
 "$cli" --quiet train --out "$work/two-one" --resume >/dev/null 2>"$work/r1.err" \
   || fail "resume under one process: $(cat "$work/r1.err")"
 compare "$work/one" "$work/two-one"
-stop_after_first_checkpoint "$work/one-two"
+stop_and_check "$work/one-two"
 "$cli" --quiet train --out "$work/one-two" --resume --nproc 2 >/dev/null 2>"$work/r2.err" \
   || fail "resume under two ranks: $(cat "$work/r2.err")"
 compare "$work/one" "$work/one-two"

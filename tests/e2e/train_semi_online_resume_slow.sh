@@ -7,19 +7,7 @@
 set -u
 cli=${MP_CLI:?MP_CLI must name motionpref-cli}
 fail() { echo "FAIL: $*"; exit 1; }
-# Starts `train --config CONFIG --out OUT` (errors in OUT.err), stops it by SIGTERM once its first
-# checkpoint is written, and checks that it exited 0 before writing its final adapter.
-stop_after_first_checkpoint() { # config, out
-  "$cli" --quiet train --config "$1" --out "$2" >/dev/null 2>"$2.err" &
-  local pid=$!
-  for _ in $(seq 1 1200); do
-    grep -q '"type":"checkpoint"' "$2/events.jsonl" 2>/dev/null && break
-    sleep 0.1
-  done
-  kill -TERM $pid
-  wait $pid || fail "a stopped run should exit 0: $(tail -3 "$2.err")"
-  [[ -d "$2/adapter" ]] && fail "$2: the run finished before the stop (it wrote its final adapter)"
-}
+source "$(dirname "$0")/lib/stop_run.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
@@ -35,7 +23,7 @@ JSON
   fail "train: $(tail -5 "$dir/train.log")"
 # Stopped by SIGTERM after the first epoch's checkpoint (during epoch 2's refresh or steps), then
 # resumed: the uninterrupted run's pairs of both epochs and its adapter, byte for byte.
-stop_after_first_checkpoint "$dir/run.json" "$dir/part"
+stop_after_first_checkpoint adapter "$dir/part" --config "$dir/run.json"
 grep -q 'stopped by request' "$dir/part/events.jsonl" || fail "no stop event"
 "$cli" --quiet train --out "$dir/part" --resume >/dev/null 2>"$dir/resume.err" ||
   fail "resume: $(cat "$dir/resume.err")"
@@ -53,7 +41,7 @@ sed -e 's/"batch_size": 4/"batch_size": 2/' \
   -e 's/"schedule"/"checkpoint": {"every_steps": 5}, "schedule"/' "$dir/run.json" >"$dir/mid.json"
 "$cli" --quiet train --config "$dir/mid.json" --out "$dir/mid-full" >/dev/null 2>"$dir/mid-full.err" ||
   fail "mid-epoch full run: $(tail -3 "$dir/mid-full.err")"
-stop_after_first_checkpoint "$dir/mid.json" "$dir/mid"
+stop_after_first_checkpoint adapter "$dir/mid" --config "$dir/mid.json"
 grep -q '"type":"checkpoint","step":5' "$dir/mid/events.jsonl" ||
   fail "first checkpoint not at step 5: $(grep checkpoint "$dir/mid/events.jsonl")"
 [[ -f "$dir/mid/semi_online/epoch-002.jsonl" ]] || fail "epoch 2's pairs not saved before the stop"
