@@ -143,10 +143,15 @@ public:
 private:
     using Step = std::tuple<std::string, std::int64_t, std::int64_t>; // arm, seed, budget
 
+    // OUT/ARM/seed-S holds an arm's study and run.json; its budget-B folders, one step each.
+    fs::path seedDir(const std::string &arm, std::int64_t seed) const
+    {
+        return m_s.out / arm / ("seed-" + std::to_string(seed));
+    }
+
     fs::path stepDir(const std::string &arm, std::int64_t seed, std::int64_t budget) const
     {
-        return m_s.out / arm / ("seed-" + std::to_string(seed)) /
-               ("budget-" + std::to_string(budget));
+        return seedDir(arm, seed) / ("budget-" + std::to_string(budget));
     }
 
     std::vector<std::string> common() const { return {"motionpref-cli", "--quiet"}; }
@@ -189,7 +194,7 @@ private:
 
     void runArm(const std::string &arm, std::int64_t seed)
     {
-        const fs::path dir = m_s.out / arm / ("seed-" + std::to_string(seed));
+        const fs::path dir = seedDir(arm, seed);
         fs::create_directories(dir);
         const std::string study = (dir / "study.sqlite").string();
         RunConfig config = m_s.training;
@@ -212,7 +217,7 @@ private:
                   std::to_string(seed * 1000 + static_cast<std::int64_t>(j) + 1), "--pose-weight",
                   "15"});
             labeled = budget;
-            const fs::path round = dir / ("budget-" + std::to_string(budget));
+            const fs::path round = stepDir(arm, seed, budget);
             std::string trainedStudy = study;
             if (arm == "offline") {
                 // A copy trains, so the study's own pairs keep coming from the base model.
