@@ -125,7 +125,11 @@ GeneratedTokens generateTokensBatch(T5Model &model,
     // Equal lengths need no mask (and then run exactly as an unpadded prompt).
     at::Tensor encoderMask = ragged ? mask.to(device) : at::Tensor();
     const auto rowIndex = torch::tensor(rowPrompt, torch::kLong).to(device);
-    auto encoded = model->encode(ids.to(device), encoderMask).index_select(0, rowIndex);
+    const auto encodedPrompts = model->encode(ids.to(device), encoderMask);
+    auto encoded = encodedPrompts.index_select(0, rowIndex);
+    T5Cache cache;
+    if (options.useCache)
+        model->fillCrossAttentionCache(encodedPrompts, rowIndex, cache);
     keepRows(encoderMask, rowIndex);
 
     Sampler sampler(options.sampling, options.seeds);
@@ -136,7 +140,6 @@ GeneratedTokens generateTokensBatch(T5Model &model,
         active[static_cast<std::size_t>(row)] = row;
     auto sequence = torch::full({batch, 1}, model->config().decoderStartTokenId,
                                 torch::TensorOptions().dtype(torch::kLong).device(device));
-    T5Cache cache;
     GeneratedTokens result;
     result.sequences.resize(static_cast<std::size_t>(batch));
     for (std::int64_t step = 0; step < maxSteps; ++step) {

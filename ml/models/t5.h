@@ -128,6 +128,12 @@ public:
     at::Tensor decodeHidden(const at::Tensor &decoderIds, const at::Tensor &encoderHidden,
                             const at::Tensor &encoderMask = {}, T5Cache *cache = nullptr,
                             const at::Tensor &decoderMask = {});
+    // Fills cache's cross-attention keys and values for decoding rows whose encoder output is
+    // row rowIndex[i] of encoderHidden (U, S, d_model): each distinct prompt's keys are computed
+    // once and copied to the rows that share it (the many samples of one caption), where the
+    // first decoding step would compute them for every row. rowIndex (B) int64.
+    void fillCrossAttentionCache(const at::Tensor &encoderHidden, const at::Tensor &rowIndex,
+                                 T5Cache &cache);
     // The LM head, lm_head or the tied shared embedding: (..., d_model) -> (..., vocab).
     at::Tensor head(const at::Tensor &hidden);
     // Teacher-forced logits (B, T, vocab).

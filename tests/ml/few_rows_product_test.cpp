@@ -61,7 +61,8 @@ TEST(FewRowsLinear, AppliesOnlyWhereItPays)
         EXPECT_TRUE(mp::canUseFewRowsLinear(torch::randn({4, 256}), small, {}));
         // Few rows over a small weight, too many rows, another dtype, a mismatched bias: no.
         EXPECT_FALSE(mp::canUseFewRowsLinear(torch::randn({2, 256}), small, {}));
-        EXPECT_FALSE(mp::canUseFewRowsLinear(torch::randn({17, 768}), big, {}));
+        EXPECT_FALSE(
+            mp::canUseFewRowsLinear(torch::randn({mp::kFewRowsProductMaxRows + 1, 768}), big, {}));
         EXPECT_FALSE(mp::canUseFewRowsLinear(torch::randn({2, 768}).to(torch::kDouble),
                                              big.to(torch::kDouble), {}));
         EXPECT_FALSE(mp::canUseFewRowsLinear(torch::randn({2, 768}), big, torch::randn({7})));

@@ -20,7 +20,7 @@
 
 namespace {
 
-mp::T5Model tinyModel()
+mp::T5Model seededTinyModel()
 {
     torch::manual_seed(5);
     return mp::test::tinyGenerationT5();
@@ -49,7 +49,7 @@ void expectRowsEqualAlone(mp::T5Model &model, const mp::SampleOptions &sampling,
 
 TEST(GenerateBatch, EachRowEqualsItsPromptAndSeedAlone)
 {
-    auto model = tinyModel();
+    auto model = seededTinyModel();
     expectRowsEqualAlone(model, {.temperature = 1.0, .topK = 10}, true);
     expectRowsEqualAlone(model, {.temperature = 0.7, .topK = 0, .topP = 0.9}, true);
     expectRowsEqualAlone(model, {.greedy = true}, true);
@@ -59,7 +59,7 @@ TEST(GenerateBatch, EachRowEqualsItsPromptAndSeedAlone)
 
 TEST(GenerateBatch, RowsDoNotDependOnTheirNeighboursOrOrder)
 {
-    auto model = tinyModel();
+    auto model = seededTinyModel();
     const mp::GenerateOptions options{
         .sampling = {.temperature = 1.0, .topK = 10}, .seeds = kSeeds, .maxMotionTokens = 20};
     const auto forward = mp::generateTokensBatch(model, kPrompts, kStops, options);
@@ -76,7 +76,7 @@ TEST(GenerateBatch, RowsDoNotDependOnTheirNeighboursOrOrder)
 
 TEST(GenerateBatch, PaddedEncoderRowsEqualUnpaddedOnes)
 {
-    auto model = tinyModel();
+    auto model = seededTinyModel();
     model->eval();
     torch::NoGradGuard noGrad;
     const std::vector<std::int64_t> shortPrompt = {7, 3, 1};
@@ -97,9 +97,38 @@ TEST(GenerateBatch, PaddedEncoderRowsEqualUnpaddedOnes)
     EXPECT_GT((unmasked[0].narrow(0, 0, 3) - alone[0]).abs().max().item<double>(), 1e-3);
 }
 
+TEST(GenerateBatch, SharedCrossAttentionKeysEqualThoseTheFirstStepComputes)
+{
+    // Rows 0, 2 and 3 share prompt 0, as MultiModality's repeats of one caption do.
+    auto model = seededTinyModel();
+    model->eval();
+    torch::NoGradGuard noGrad;
+    const auto ids = torch::tensor({5, 9, 12, 1, 44, 2, 7, 1}, torch::kLong).view({2, 4});
+    const auto rowIndex = torch::tensor({0, 1, 0, 0, 1}, torch::kLong);
+    const auto encoded = model->encode(ids);
+    const auto rows = encoded.index_select(0, rowIndex);
+    const auto start = torch::zeros({5, 1}, torch::kLong);
+    mp::T5Cache computed;
+    const auto computedLogits = model->decode(start, rows, {}, &computed);
+    mp::T5Cache filled;
+    model->fillCrossAttentionCache(encoded, rowIndex, filled);
+    ASSERT_EQ(filled.layers.size(), computed.layers.size());
+    for (std::size_t i = 0; i < filled.layers.size(); ++i) {
+        const auto &a = filled.layers[i].cross;
+        const auto &b = computed.layers[i].cross;
+        ASSERT_EQ(a.key.sizes(), b.key.sizes()) << "layer " << i;
+        EXPECT_TRUE(a.key.is_contiguous() && a.value.is_contiguous());
+        EXPECT_LT((a.key - b.key).abs().max().item<double>(), 1e-6) << "layer " << i;
+        EXPECT_LT((a.value - b.value).abs().max().item<double>(), 1e-6) << "layer " << i;
+    }
+    const auto filledLogits = model->decode(start, rows, {}, &filled);
+    EXPECT_LT((filledLogits - computedLogits).abs().max().item<double>(), 1e-5);
+    EXPECT_EQ(filled.length, 1);
+}
+
 TEST(GenerateBatch, FinishedRowsStopAndCostNoMoreSteps)
 {
-    auto model = tinyModel();
+    auto model = seededTinyModel();
     const mp::GenerateOptions options{
         .sampling = {.temperature = 1.0, .topK = 10}, .seeds = kSeeds, .maxMotionTokens = 20};
     const auto out = mp::generateTokensBatch(model, kPrompts, kStops, options);
@@ -128,7 +157,7 @@ TEST(GenerateBatch, FinishedRowsStopAndCostNoMoreSteps)
 
 TEST(GenerateBatch, BadInputsAreInputErrors)
 {
-    auto model = tinyModel();
+    auto model = seededTinyModel();
     mp::GenerateOptions options{.sampling = {.greedy = true}, .seeds = {1, 2}};
     EXPECT_THROW(mp::generateTokensBatch(model, {{5, 1}}, kStops, options), mp::InputError);
     EXPECT_THROW(mp::generateTokensBatch(model, {{5, 1}, {}}, kStops, options), mp::InputError);
