@@ -6,10 +6,7 @@
 
 #include <torch/torch.h>
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
-#include <atomic>
 #include <numeric>
 
 namespace mp {
@@ -77,10 +74,9 @@ at::Tensor EvaluatorEmbedder::motions(const std::vector<at::Tensor> &motions,
     if (packed)
         std::stable_sort(order.begin(), order.end(),
                          [&](auto a, auto b) { return lengths[a] < lengths[b]; });
-    const auto batches = (order.size() + batchSize() - 1) / batchSize();
-    std::vector<at::Tensor> embedded(batches);
-    const auto embedBatch = [&](std::size_t b) {
-        const auto begin = b * batchSize();
+    auto out =
+        torch::empty({static_cast<std::int64_t>(motions.size()), m_evaluator.config().dimCoemb});
+    for (std::size_t begin = 0; begin < order.size(); begin += batchSize()) {
         const auto end = std::min(order.size(), begin + batchSize());
         std::vector<at::Tensor> part;
         std::vector<std::int64_t> partLengths;
@@ -94,33 +90,9 @@ at::Tensor EvaluatorEmbedder::motions(const std::vector<at::Tensor> &motions,
                          longest, std::min<std::int64_t>(longest + unit, m_maxMotionFrames))
                    : longest;
         auto [buffer, lens] = padBatch(part, partLengths, pad);
-        embedded[b] = m_evaluator.encodeMotion(buffer, lens).to(torch::kCPU, torch::kFloat32);
-    };
-    // On the CPU, whole batches run on the intra-op threads at once, each taking the next batch
-    // when it is done (batches sorted by length differ in cost): a batch's GRU steps are products
-    // of 32 rows, which split across threads gained nothing. A batch's result does not depend
-    // on the thread that computes it.
-    const bool onCpu =
-        m_evaluator.parameters().empty() || m_evaluator.parameters().front().device().is_cpu();
-    if (onCpu && batches > 1 && at::get_num_threads() > 1 && !at::in_parallel_region()) {
-        std::atomic<std::size_t> next{0};
-        at::parallel_for(0, at::get_num_threads(), 1, [&](std::int64_t first, std::int64_t last) {
-            const torch::NoGradGuard noGrad; // grad mode is per thread
-            for (auto worker = first; worker < last; ++worker)
-                for (auto b = next++; b < batches; b = next++)
-                    embedBatch(b);
-        });
-    } else {
-        for (std::size_t b = 0; b < batches; ++b)
-            embedBatch(b);
-    }
-    auto out =
-        torch::empty({static_cast<std::int64_t>(motions.size()), m_evaluator.config().dimCoemb});
-    for (std::size_t b = 0; b < batches; ++b) {
-        const auto begin = b * batchSize();
-        const auto end = std::min(order.size(), begin + batchSize());
+        const auto embedded = m_evaluator.encodeMotion(buffer, lens).to(torch::kCPU);
         const std::vector<std::int64_t> rowsOut(order.begin() + begin, order.begin() + end);
-        out.index_copy_(0, torch::tensor(rowsOut, torch::kLong), embedded[b]);
+        out.index_copy_(0, torch::tensor(rowsOut, torch::kLong), embedded.to(torch::kFloat32));
     }
     return out;
 }
