@@ -28,42 +28,41 @@
 namespace {
 
 namespace fs = std::filesystem;
-constexpr double kPi = std::numbers::pi;
 
 using mp::test::TempDir;
 
-enum class Action { Walk, Jump, Turn };
+enum class SynthAction { Walk, Jump, Turn };
 
 // Local rotations (T, 22, 4) and root path (T, 3) of a synthetic action, forward kinematics on
 // a (possibly rescaled) SMPL-22 skeleton, plus smooth random wobble on every joint.
-mp::MotionClip synthesize(Action action, double yawDegrees, unsigned seed, int frames = 60,
+mp::MotionClip synthesize(SynthAction action, double yawDegrees, unsigned seed, int frames = 60,
                           float bodyScale = 1.0f)
 {
     torch::manual_seed(seed);
     const mp::Skeleton skeleton = mp::smpl22().scaled(bodyScale);
     const double fps = 20.0;
     const auto t = torch::arange(frames, torch::kFloat64) / fps;
-    const auto phase = 2 * kPi * 1.0 * t; // one stride per second
+    const auto phase = 2 * std::numbers::pi * 1.0 * t; // one stride per second
     auto axisAngles = torch::zeros({frames, 22, 3}, torch::kFloat64);
 
     // Smooth random wobble (up to about 12 degrees) on every joint: a few low sines.
     for (int k = 1; k <= 3; ++k) {
         const auto amp = torch::rand({1, 22, 3}, torch::kFloat64) * 0.07;
         const auto freq = torch::rand({1, 22, 3}, torch::kFloat64) * 2 + 0.2;
-        const auto off = torch::rand({1, 22, 3}, torch::kFloat64) * 2 * kPi;
-        axisAngles += amp * torch::sin(2 * kPi * freq * t.view({-1, 1, 1}) + off);
+        const auto off = torch::rand({1, 22, 3}, torch::kFloat64) * 2 * std::numbers::pi;
+        axisAngles += amp * torch::sin(2 * std::numbers::pi * freq * t.view({-1, 1, 1}) + off);
     }
     const auto set = [&](int joint, int axis, const torch::Tensor &angle) {
         axisAngles.select(1, joint).select(1, axis) += angle;
     };
     auto root = torch::zeros({frames, 3}, torch::kFloat64);
-    auto yaw = torch::full({frames}, yawDegrees * kPi / 180.0, torch::kFloat64);
+    auto yaw = torch::full({frames}, yawDegrees * std::numbers::pi / 180.0, torch::kFloat64);
     const float height = skeleton.restRootHeightM();
-    if (action == Action::Walk || action == Action::Turn) {
+    if (action == SynthAction::Walk || action == SynthAction::Turn) {
         set(1, 0, -0.5 * torch::sin(phase));            // left hip flexion
         set(2, 0, 0.5 * torch::sin(phase));             // right hip
         set(4, 0, 0.6 * (1 + torch::sin(phase + 1.5))); // knees bend backwards (+X here)
-        set(5, 0, 0.6 * (1 + torch::sin(phase + 1.5 + kPi)));
+        set(5, 0, 0.6 * (1 + torch::sin(phase + 1.5 + std::numbers::pi)));
         set(16, 2, -torch::full({frames}, 1.2, torch::kFloat64)); // arms down from the T-pose
         set(17, 2, torch::full({frames}, 1.2, torch::kFloat64));
         set(16, 1, 0.4 * torch::sin(phase)); // arm swing
@@ -71,8 +70,8 @@ mp::MotionClip synthesize(Action action, double yawDegrees, unsigned seed, int f
         set(18, 1, torch::full({frames}, -0.5, torch::kFloat64)); // elbows bent
         set(19, 1, torch::full({frames}, 0.5, torch::kFloat64));
         set(0, 1, 0.15 * torch::sin(phase)); // pelvis sway
-        if (action == Action::Turn)
-            yaw = yaw + t * (2 * kPi / (frames / fps)); // a full turn over the clip
+        if (action == SynthAction::Turn)
+            yaw = yaw + t * (2 * std::numbers::pi / (frames / fps)); // a full turn over the clip
         const auto speed = 1.2 * t;
         root.select(1, 0) = torch::sin(yaw) * speed;
         root.select(1, 2) = torch::cos(yaw) * speed;
@@ -80,17 +79,17 @@ mp::MotionClip synthesize(Action action, double yawDegrees, unsigned seed, int f
     } else {
         // Crouch, take off, fly on a parabola, land: three jumps over the clip.
         const auto cycle = torch::fmod(t, 1.0);
-        const auto crouch = torch::relu(torch::sin(2 * kPi * cycle)) * 0.9;
+        const auto crouch = torch::relu(torch::sin(2 * std::numbers::pi * cycle)) * 0.9;
         set(1, 0, -crouch);
         set(2, 0, -crouch);
         set(4, 0, 2 * crouch);
         set(5, 0, 2 * crouch);
         set(7, 0, -crouch);
         set(8, 0, -crouch);
-        set(16, 2, 1.3 * torch::sin(2 * kPi * cycle)); // arms up and down
-        set(17, 2, -1.3 * torch::sin(2 * kPi * cycle));
+        set(16, 2, 1.3 * torch::sin(2 * std::numbers::pi * cycle)); // arms up and down
+        set(17, 2, -1.3 * torch::sin(2 * std::numbers::pi * cycle));
         set(3, 0, 0.4 * crouch); // lean forward
-        const auto flight = torch::relu(-torch::sin(2 * kPi * cycle));
+        const auto flight = torch::relu(-torch::sin(2 * std::numbers::pi * cycle));
         root.select(1, 1) = height - 0.3 * crouch + 0.5 * flight;
         root.select(1, 2) = 0.4 * t;
     }
@@ -128,17 +127,17 @@ std::pair<double, double> positionError(const mp::MotionClip &expected,
     return {count ? sum / count : 0.0, worst};
 }
 
-struct Case {
+struct BvhCase {
     const char *name;
-    Action action;
+    SynthAction action;
     double yaw;
 };
 
-const Case kCases[] = {
-    {"walk facing +Z", Action::Walk, 0},     {"walk facing away", Action::Walk, 180},
-    {"walk sideways", Action::Walk, 90},     {"walk facing -X", Action::Walk, -90},
-    {"jump facing away", Action::Jump, 180}, {"jump sideways", Action::Jump, 90},
-    {"turn a full circle", Action::Turn, 0}, {"turn from behind", Action::Turn, 170},
+const BvhCase kBvhCases[] = {
+    {"walk facing +Z", SynthAction::Walk, 0},     {"walk facing away", SynthAction::Walk, 180},
+    {"walk sideways", SynthAction::Walk, 90},     {"walk facing -X", SynthAction::Walk, -90},
+    {"jump facing away", SynthAction::Jump, 180}, {"jump sideways", SynthAction::Jump, 90},
+    {"turn a full circle", SynthAction::Turn, 0}, {"turn from behind", SynthAction::Turn, 170},
 };
 
 // Largest rotation angle (degrees) between consecutive frames of any joint's local rotation.
@@ -149,7 +148,7 @@ double largestFrameToFrameTurn(const mp::SmplIkResult &ik)
         for (int j = 0; j < 22; ++j) {
             const mp::Mat3 delta = ik.local(f - 1, j).transposed() * ik.local(f, j);
             const double c = (delta.m[0][0] + delta.m[1][1] + delta.m[2][2] - 1) / 2;
-            worst = std::max(worst, std::acos(std::clamp(c, -1.0, 1.0)) * 180 / kPi);
+            worst = std::max(worst, std::acos(std::clamp(c, -1.0, 1.0)) * 180 / std::numbers::pi);
         }
     return worst;
 }
@@ -158,7 +157,7 @@ double largestFrameToFrameTurn(const mp::SmplIkResult &ik)
 
 TEST(SmplIk, ReproducesPositionsAndStaysSmooth)
 {
-    for (const Case &c : kCases) {
+    for (const BvhCase &c : kBvhCases) {
         SCOPED_TRACE(c.name);
         const mp::MotionClip clip = synthesize(c.action, c.yaw, 5);
         const mp::SmplIkResult ik = mp::solveSmplIk(clip);
@@ -182,7 +181,7 @@ TEST(SmplIk, SpineSharesTheTorsoTwist)
     const mp::Skeleton &skeleton = mp::smpl22();
     auto axisAngles = torch::zeros({2, 22, 3});
     for (const int j : {3, 6, 9})
-        axisAngles[1][j][1] = 20.0 * kPi / 180.0;
+        axisAngles[1][j][1] = 20.0 * std::numbers::pi / 180.0;
     const auto local = mp::quat::fromAxisAngle(axisAngles + 1e-12f, axisAngles.norm(2, -1));
     const auto joints = mp::forwardKinematics(skeleton, torch::zeros({2, 3}), local);
     const mp::SmplIkResult ik = mp::solveSmplIk(mp::toMotionClip(joints, skeleton, 20.0));
@@ -190,7 +189,7 @@ TEST(SmplIk, SpineSharesTheTorsoTwist)
         const mp::Mat3 &r = ik.local(1, j);
         const double degrees =
             std::acos(std::clamp((r.m[0][0] + r.m[1][1] + r.m[2][2] - 1) / 2, -1.0, 1.0)) * 180 /
-            kPi;
+            std::numbers::pi;
         EXPECT_GT(degrees, 12.0) << "joint " << j;
         EXPECT_LT(degrees, 28.0) << "joint " << j;
     }
@@ -209,7 +208,7 @@ TEST(SmplIk, RestPoseGivesIdentityRotations)
 
 TEST(SmplIk, RejectsOtherSkeletonsAndNaN)
 {
-    mp::MotionClip clip = synthesize(Action::Walk, 0, 1, 4);
+    mp::MotionClip clip = synthesize(SynthAction::Walk, 0, 1, 4);
     clip.positions[40] = std::numeric_limits<float>::quiet_NaN();
     EXPECT_THROW(mp::solveSmplIk(clip), mp::InputError);
     mp::MotionClip other;
@@ -222,7 +221,7 @@ TEST(SmplIk, RejectsOtherSkeletonsAndNaN)
 TEST(BvhWriter, RoundTripBelowOneMillimetre)
 {
     TempDir dir;
-    for (const Case &c : kCases) {
+    for (const BvhCase &c : kBvhCases) {
         SCOPED_TRACE(c.name);
         const mp::MotionClip clip = synthesize(c.action, c.yaw, 9, 60, 1.1f); // a taller person
         const auto path = dir / "motion.bvh";
@@ -239,7 +238,7 @@ TEST(BvhWriter, RoundTripBelowOneMillimetre)
 TEST(BvhWriter, CentimetresAndFileLayout)
 {
     TempDir dir;
-    const mp::MotionClip clip = synthesize(Action::Walk, 180, 3, 20);
+    const mp::MotionClip clip = synthesize(SynthAction::Walk, 180, 3, 20);
     const auto path = dir / "cm.bvh";
     mp::writeJointsAsBvh(path, clip, {.units = mp::LengthUnit::Centimetres, .fps = 30});
     const mp::BvhMotion m = mp::readBvh(path);
@@ -269,7 +268,7 @@ TEST(BvhWriter, CentimetresAndFileLayout)
 TEST(BvhWriter, EulerAnglesAreUnwrapped)
 {
     // A full turn: the root's rotation passes +-180 degrees and must not jump by 360.
-    const mp::BvhMotion m = mp::jointsToBvh(synthesize(Action::Turn, 0, 2, 80));
+    const mp::BvhMotion m = mp::jointsToBvh(synthesize(SynthAction::Turn, 0, 2, 80));
     double worstStep = 0;
     for (int f = 1; f < m.numFrames; ++f)
         for (int c = 0; c < m.numChannels; ++c)
@@ -291,20 +290,22 @@ TEST(BvhWriter, EulerNearPicksTheContinuousSolutionInEveryOrder)
     const mp::Mat3 r = mp::Mat3::axisRotation(2, 3.0) * mp::Mat3::axisRotation(1, 0.4) *
                        mp::Mat3::axisRotation(0, -2.5);
     constexpr std::array<int, 3> kZyx{2, 1, 0};
-    const mp::Vec3 e = mp::eulerNear(r, kZyx, {3.0 + 2 * kPi, 0.4, -2.5});
-    EXPECT_NEAR(e[0], 3.0 + 2 * kPi, 1e-9);
+    const mp::Vec3 e = mp::eulerNear(r, kZyx, {3.0 + 2 * std::numbers::pi, 0.4, -2.5});
+    EXPECT_NEAR(e[0], 3.0 + 2 * std::numbers::pi, 1e-9);
     EXPECT_NEAR(e[1], 0.4, 1e-9);
     EXPECT_NEAR(e[2], -2.5, 1e-9);
     // The other triple of the same rotation when it is the nearer one.
-    const mp::Vec3 other = mp::eulerNear(r, kZyx, {3.0 + kPi, kPi - 0.4, -2.5 + kPi});
+    const mp::Vec3 other = mp::eulerNear(
+        r, kZyx, {3.0 + std::numbers::pi, std::numbers::pi - 0.4, -2.5 + std::numbers::pi});
     const mp::Mat3 back = mp::Mat3::axisRotation(2, other[0]) *
                           mp::Mat3::axisRotation(1, other[1]) * mp::Mat3::axisRotation(0, other[2]);
     for (int a = 0; a < 3; ++a)
         for (int b = 0; b < 3; ++b)
             EXPECT_NEAR(back.m[a][b], r.m[a][b], 1e-9);
-    EXPECT_NEAR(other[1], kPi - 0.4, 1e-9);
+    EXPECT_NEAR(other[1], std::numbers::pi - 0.4, 1e-9);
     // Gimbal lock keeps the previous Z and still reproduces the matrix.
-    const mp::Mat3 locked = mp::Mat3::axisRotation(2, 0.3) * mp::Mat3::axisRotation(1, kPi / 2) *
+    const mp::Mat3 locked = mp::Mat3::axisRotation(2, 0.3) *
+                            mp::Mat3::axisRotation(1, std::numbers::pi / 2) *
                             mp::Mat3::axisRotation(0, 0.2);
     const mp::Vec3 g = mp::eulerNear(locked, kZyx, {0.5, 1.5, 0});
     const mp::Mat3 again = mp::Mat3::axisRotation(2, g[0]) * mp::Mat3::axisRotation(1, g[1]) *
@@ -338,7 +339,8 @@ TEST(BvhWriter, PointDecimalsWhateverTheLocale)
 {
     const std::locale saved =
         std::locale::global(std::locale(std::locale::classic(), new CommaDecimal));
-    const std::string text = mp::formatBvh(mp::jointsToBvh(synthesize(Action::Walk, 90, 4, 5)));
+    const std::string text =
+        mp::formatBvh(mp::jointsToBvh(synthesize(SynthAction::Walk, 90, 4, 5)));
     std::locale::global(saved);
     EXPECT_EQ(text.find(','), std::string::npos);
     EXPECT_NE(text.find("Frame Time: 0.05\n"), std::string::npos);
@@ -347,7 +349,7 @@ TEST(BvhWriter, PointDecimalsWhateverTheLocale)
 
 TEST(BvhWriter, ZeroAndOneFrame)
 {
-    mp::MotionClip clip = synthesize(Action::Walk, 0, 1, 1);
+    mp::MotionClip clip = synthesize(SynthAction::Walk, 0, 1, 1);
     mp::BvhMotion m = mp::parseBvh(mp::formatBvh(mp::jointsToBvh(clip)), "one.bvh");
     EXPECT_EQ(m.numFrames, 1);
     EXPECT_LT(positionError(clip, mp::bvhToMotionClip(m)).second, 1e-4);
@@ -361,7 +363,7 @@ TEST(BvhWriter, ZeroAndOneFrame)
 TEST(BvhWriter, AssimpImportReproducesPositions)
 {
     TempDir dir;
-    const mp::MotionClip clip = synthesize(Action::Turn, 180, 12, 40);
+    const mp::MotionClip clip = synthesize(SynthAction::Turn, 180, 12, 40);
     const auto path = dir / "motion.bvh";
     mp::writeJointsAsBvh(path, clip);
     const auto imported =
@@ -380,7 +382,7 @@ TEST(BvhWriter, AssimpImportReproducesPositions)
 TEST(BvhWriter, FbxFromJointsThroughAssimpReproducesPositions)
 {
     TempDir dir;
-    const mp::MotionClip clip = synthesize(Action::Jump, 90, 13, 30);
+    const mp::MotionClip clip = synthesize(SynthAction::Jump, 90, 13, 30);
     const auto path = dir / "motion.fbxa";
     mp::writeFbx(path, mp::jointsToBvh(clip), {.format = mp::FbxFormat::Ascii});
     const auto imported =

@@ -32,7 +32,7 @@ fs::path tokenizerFile()
     return mp::defaultModelDir() / "spiece.model";
 }
 
-mp::CrossEvaluatorConfig tinyConfig(std::int64_t vocab)
+mp::CrossEvaluatorConfig tinyCrossConfig(std::int64_t vocab)
 {
     return {.vocabSize = vocab, .dimPiece = 8, .dimText = 12, .dimMotion = 12, .dimEmbedding = 6};
 }
@@ -78,7 +78,7 @@ TEST(CrossEvaluator, JointInputIsRootRelativePositionsAndVelocities)
 TEST(CrossEvaluator, EmbeddingsAreUnitRowsIndependentOfBatchMatesAndPadding)
 {
     torch::manual_seed(1);
-    mp::CrossEvaluator model(tinyConfig(50));
+    mp::CrossEvaluator model(tinyCrossConfig(50));
     model->eval();
     torch::NoGradGuard noGrad;
     const auto ids = torch::randint(0, 50, {3, 7}, torch::kLong);
@@ -124,7 +124,7 @@ TEST(CrossEvaluator, SaveLoadRoundTripIsBitForBit)
     TempDir dir;
     const mp::SentencePieceModel tokenizer(tokenizerFile());
     torch::manual_seed(2);
-    mp::CrossEvaluator model(tinyConfig(tokenizer.size()));
+    mp::CrossEvaluator model(tinyCrossConfig(tokenizer.size()));
     {
         torch::NoGradGuard noGrad;
         model->input_mean.copy_(torch::randn({mp::kCrossMotionInput}));
@@ -161,7 +161,7 @@ TEST(CrossEvaluator, BrokenDirectoriesNameTheFile)
 {
     TempDir dir;
     const mp::SentencePieceModel tokenizer(tokenizerFile());
-    mp::CrossEvaluator model(tinyConfig(tokenizer.size()));
+    mp::CrossEvaluator model(tinyCrossConfig(tokenizer.size()));
     const auto x = dir.path() / "x";
     mp::saveCrossEvaluator(x, *model, tokenizerFile());
     const auto expectError = [](const fs::path &d, const std::string &needle) {

@@ -13,7 +13,7 @@
 
 namespace {
 
-std::filesystem::path tempDir(const std::string &name)
+std::filesystem::path evalTempDir(const std::string &name)
 {
     const auto dir = std::filesystem::temp_directory_path() /
                      ("mp_eval_" + name + "_" + std::to_string(::getpid()));
@@ -22,7 +22,7 @@ std::filesystem::path tempDir(const std::string &name)
     return dir;
 }
 
-mp::EvaluatorConfig smallConfig()
+mp::EvaluatorConfig smallEvaluatorConfig()
 {
     mp::EvaluatorConfig c;
     c.vocabSize = 10;
@@ -125,7 +125,7 @@ TEST(EvalText, VocabularyFromCaptionsIsSortedAndCounted)
 
 TEST(EvalText, ReadsGloveTextAndRejectsBadRows)
 {
-    const auto dir = tempDir("glove");
+    const auto dir = evalTempDir("glove");
     {
         std::ofstream out(dir / "vectors.txt");
         out << "walk 1 2 3\nsos 0 0 1\nunk 0.5 0.5 0.5\n";
@@ -180,7 +180,7 @@ TEST(EvalEvaluator, PackedMotionEqualsEachSequenceAlone)
     // The GRU over a packed batch gives each sequence's result as if it ran alone on its own
     // length (pack_padded_sequence semantics); the conv front end sees the padded batch in both.
     torch::manual_seed(1);
-    mp::TextMotionEvaluator evaluator(smallConfig());
+    mp::TextMotionEvaluator evaluator(smallEvaluatorConfig());
     evaluator->eval();
     torch::NoGradGuard noGrad;
     const auto movements = evaluator->encodeMovement(torch::randn({3, 16, 263}));
@@ -209,7 +209,7 @@ TEST(EvalEvaluator, PackedMotionNeedsOnlyOneUnitOfPadding)
 {
     // The evaluation pads packed batches to length + 4 instead of T2M's 196: same embeddings.
     torch::manual_seed(4);
-    mp::TextMotionEvaluator evaluator(smallConfig());
+    mp::TextMotionEvaluator evaluator(smallEvaluatorConfig());
     evaluator->eval();
     torch::NoGradGuard noGrad;
     const auto motion = torch::randn({1, 40, 263});
@@ -228,7 +228,7 @@ TEST(EvalEvaluator, PackedMotionNeedsOnlyOneUnitOfPadding)
 TEST(EvalEvaluator, PackedTextEqualsEachSentenceAlone)
 {
     torch::manual_seed(2);
-    mp::TextMotionEvaluator evaluator(smallConfig());
+    mp::TextMotionEvaluator evaluator(smallEvaluatorConfig());
     evaluator->eval();
     torch::NoGradGuard noGrad;
     mp::WordVocabulary vocabulary = mp::WordVocabulary::fromCaptions(
@@ -246,8 +246,8 @@ TEST(EvalEvaluator, PackedTextEqualsEachSentenceAlone)
 TEST(EvalEvaluator, SaveLoadRoundTrip)
 {
     torch::manual_seed(3);
-    const auto dir = tempDir("roundtrip");
-    mp::TextMotionEvaluator evaluator(smallConfig());
+    const auto dir = evalTempDir("roundtrip");
+    mp::TextMotionEvaluator evaluator(smallEvaluatorConfig());
     evaluator->eval();
     auto vocabulary = mp::WordVocabulary::fromCaptions({{{"a", "DET"},
                                                          {"b", "NOUN"},
@@ -274,7 +274,7 @@ TEST(EvalEvaluator, SaveLoadRoundTrip)
 
 TEST(EvalEvaluator, WrongShapeNamesTheTensor)
 {
-    mp::TextMotionEvaluator evaluator(smallConfig());
+    mp::TextMotionEvaluator evaluator(smallEvaluatorConfig());
     auto state = mp::evaluatorStateDict(*evaluator);
     state["motion_encoder.hidden"] = torch::zeros({2, 1, 5});
     try {

@@ -21,7 +21,7 @@ std::string sweepText(const std::string &middle)
            ", " + kEval + "}";
 }
 
-std::string errorOf(const std::string &json)
+std::string sweepErrorOf(const std::string &json)
 {
     try {
         mp::parseSweep(json, "s.json");
@@ -66,30 +66,30 @@ TEST(ExperimentSweep, VariantsAppliedToEachGridPoint)
 
 TEST(ExperimentSweep, BadSweepsNameFileAndKey)
 {
-    EXPECT_NE(errorOf(sweepText(R"("grid": {"betta": [1]})")).find("s.json: key 'grid.betta'"),
+    EXPECT_NE(sweepErrorOf(sweepText(R"("grid": {"betta": [1]})")).find("s.json: key 'grid.betta'"),
               std::string::npos);
-    EXPECT_NE(errorOf(sweepText(R"("grid": {"beta": []})")).find("key 'grid.beta'"),
+    EXPECT_NE(sweepErrorOf(sweepText(R"("grid": {"beta": []})")).find("key 'grid.beta'"),
               std::string::npos);
     // run.json's own validation, with the configuration named.
-    const auto negative = errorOf(sweepText(R"("grid": {"beta": [-1]})"));
+    const auto negative = sweepErrorOf(sweepText(R"("grid": {"beta": [-1]})"));
     EXPECT_NE(negative.find("configuration 'beta=-1'"), std::string::npos) << negative;
     EXPECT_NE(negative.find("dpo.beta"), std::string::npos) << negative;
-    EXPECT_NE(errorOf(sweepText(R"("seeds": [1, 1])")).find("key 'seeds'"), std::string::npos);
-    EXPECT_NE(errorOf(sweepText(R"("grid": {"seed": [1, 2]})")).find("\"seeds\""),
+    EXPECT_NE(sweepErrorOf(sweepText(R"("seeds": [1, 1])")).find("key 'seeds'"), std::string::npos);
+    EXPECT_NE(sweepErrorOf(sweepText(R"("grid": {"seed": [1, 2]})")).find("\"seeds\""),
               std::string::npos);
-    EXPECT_NE(errorOf(sweepText(R"("colour": 1)")).find("key 'colour'"), std::string::npos);
-    EXPECT_NE(errorOf(R"({"base": {"data": {"pairs": "p"}}})").find("key 'eval'"),
+    EXPECT_NE(sweepErrorOf(sweepText(R"("colour": 1)")).find("key 'colour'"), std::string::npos);
+    EXPECT_NE(sweepErrorOf(R"({"base": {"data": {"pairs": "p"}}})").find("key 'eval'"),
               std::string::npos);
-    EXPECT_NE(errorOf(R"({"base": {"data": {"pairs": "p"}}, "eval": {"dataset": "d", )"
-                      R"("replications": 1}})")
+    EXPECT_NE(sweepErrorOf(R"({"base": {"data": {"pairs": "p"}}, "eval": {"dataset": "d", )"
+                           R"("replications": 1}})")
                   .find("key 'eval.replications'"),
               std::string::npos);
-    EXPECT_NE(errorOf(R"({"base": {}, "eval": {"dataset": "d"}})").find("data.pairs"),
+    EXPECT_NE(sweepErrorOf(R"({"base": {}, "eval": {"dataset": "d"}})").find("data.pairs"),
               std::string::npos);
-    EXPECT_NE(errorOf(R"({"base": {"method": "rm", "data": {"pairs": "p"}}, )" + kEval + "}")
+    EXPECT_NE(sweepErrorOf(R"({"base": {"method": "rm", "data": {"pairs": "p"}}, )" + kEval + "}")
                   .find("method rm"),
               std::string::npos);
-    EXPECT_NE(errorOf("[1").find("s.json: not valid JSON"), std::string::npos);
+    EXPECT_NE(sweepErrorOf("[1").find("s.json: not valid JSON"), std::string::npos);
 }
 
 TEST(ExperimentStats, IntervalAndPairedDifferenceByHand)

@@ -3,15 +3,16 @@
 #include "ml/motion/quaternion.h"
 #include "ml/motion/skeleton.h"
 
+#include "near.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numbers>
 
 namespace q = mp::quat;
 
 namespace {
-
-const double kPi = std::acos(-1.0);
 
 torch::Tensor axisAngle(double x, double y, double z, const torch::Tensor &angle)
 {
@@ -57,13 +58,13 @@ torch::Tensor straightWalk(int64_t frames, double speedM)
 torch::Tensor circleWalk(int64_t frames)
 {
     const auto t = torch::arange(frames, torch::kFloat64);
-    const auto angle = t / (frames - 1) * 3.0 * kPi;
+    const auto angle = t / (frames - 1) * 3.0 * std::numbers::pi;
     const auto root =
         torch::stack({1.5 * torch::sin(angle), rootHeight(frames) + 0.02 * torch::sin(t),
                       1.5 * torch::cos(angle)},
                      -1);
     auto local = walkingLimbs(t * 0.4);
-    const auto yaw = q::fromYaw(angle + kPi / 2);
+    const auto yaw = q::fromYaw(angle + std::numbers::pi / 2);
     local.select(1, 0).copy_(q::multiply(yaw, local.select(1, 0)));
     return joints(root, local);
 }
@@ -91,10 +92,7 @@ torch::Tensor jump(int64_t frames)
     return joints(root, local);
 }
 
-double maxDiff(const torch::Tensor &a, const torch::Tensor &b)
-{
-    return (a - b).abs().max().item<double>();
-}
+using mp::test::maxDiff;
 
 void expectRoundTrip(const torch::Tensor &motion, const mp::FeatureOptions &options = {})
 {
@@ -130,7 +128,7 @@ TEST(Features, RoundTripIsExactOnWalkingInCircles)
 
 TEST(Features, RoundTripIsExactOnTurningAndJumping)
 {
-    expectRoundTrip(turnInPlace(120, 40, kPi / 2));
+    expectRoundTrip(turnInPlace(120, 40, std::numbers::pi / 2));
     expectRoundTrip(turnInPlace(60, 10, -2.5));
     expectRoundTrip(jump(60));
     expectRoundTrip(straightWalk(40, 0.06));
@@ -153,16 +151,18 @@ TEST(Features, QuarterTurnYawSum)
     // Turning +90 degrees about Y: HumanML3D's feature 0 holds half of the root rotation that
     // brings the body back to +Z, so it sums to -pi/4.
     for (bool smooth : {false, true}) {
-        const auto f =
-            mp::extractFeatures(turnInPlace(200, 90, kPi / 2), {.smoothForward = smooth});
-        EXPECT_NEAR(f.select(1, 0).sum().item<double>(), -kPi / 4, 1e-5) << "smooth " << smooth;
+        const auto f = mp::extractFeatures(turnInPlace(200, 90, std::numbers::pi / 2),
+                                           {.smoothForward = smooth});
+        EXPECT_NEAR(f.select(1, 0).sum().item<double>(), -std::numbers::pi / 4, 1e-5)
+            << "smooth " << smooth;
         // The pose relative to the facing is the same before and after the turn.
         EXPECT_LT(maxDiff(f[0].slice(0, 4, 67), f[198].slice(0, 4, 67)), 1e-5);
         EXPECT_LT(f.select(1, 0).slice(0, 0, 80).abs().max().item<double>(), smooth ? 1e-2 : 1e-7);
     }
     // Without smoothing the turn happens exactly in its 20 frames.
-    const auto f = mp::extractFeatures(turnInPlace(200, 90, kPi / 2), {.smoothForward = false});
-    EXPECT_NEAR(f[100][0].item<double>(), -kPi / 80, 1e-6);
+    const auto f =
+        mp::extractFeatures(turnInPlace(200, 90, std::numbers::pi / 2), {.smoothForward = false});
+    EXPECT_NEAR(f[100][0].item<double>(), -std::numbers::pi / 80, 1e-6);
 }
 
 TEST(Features, FootContacts)

@@ -21,29 +21,19 @@
 
 namespace {
 
-mp::T5Config tinyConfig()
-{
-    return mp::test::tinyPolicyT5Config();
-}
-
-mp::PreferenceBatch batch(std::int64_t b)
-{
-    return mp::test::styledPreferenceBatch(b);
-}
-
 std::vector<mp::PreferenceBatch> batches(int count)
 {
     torch::manual_seed(11);
     std::vector<mp::PreferenceBatch> out;
     for (int i = 0; i < count; ++i)
-        out.push_back(batch(8));
+        out.push_back(mp::test::styledPreferenceBatch(8));
     return out;
 }
 
 mp::T5Model baseModel()
 {
     torch::manual_seed(5); // the same "base" every time
-    return mp::T5Model(tinyConfig());
+    return mp::T5Model(mp::test::tinyPolicyT5Config());
 }
 
 mp::DpoTrainerOptions options()

@@ -2,6 +2,8 @@
 #include "ml/data/humanml3d_dataset.h"
 #include "ml/data/npy.h"
 
+#include "input_error.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -16,15 +18,7 @@ void writeText(const fs::path &path, const std::string &text)
     std::ofstream(path, std::ios::binary) << text;
 }
 
-std::string errorOf(const std::function<void()> &f)
-{
-    try {
-        f();
-    } catch (const mp::InputError &e) {
-        return e.what();
-    }
-    return "<no InputError>";
-}
+using mp::test::errorOf;
 
 // A small HumanML3D-layout directory:
 //   a: 60 frames, one whole-clip caption, with new_joints

@@ -39,7 +39,8 @@ void writeFile(const std::filesystem::path &path, const std::string &bytes)
 }
 
 // The call throws an InputError whose message holds every one of the fragments.
-void expectInputError(const std::function<void()> &call, std::initializer_list<std::string> parts)
+void expectInputErrorParts(const std::function<void()> &call,
+                           std::initializer_list<std::string> parts)
 {
     try {
         call();
@@ -106,8 +107,8 @@ TEST(InputLimits, NpyShapeOf800GigabytesIsRefusedBeforeAllocating)
 {
     const auto bytes =
         npyWithHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 100000, 10), }");
-    expectInputError([&] { mp::npy::fromBytes(bytes + std::string(64, '\0'), "big.npy"); },
-                     {"big.npy", "truncated", "(100000,100000,10)", "800000000000"});
+    expectInputErrorParts([&] { mp::npy::fromBytes(bytes + std::string(64, '\0'), "big.npy"); },
+                          {"big.npy", "truncated", "(100000,100000,10)", "800000000000"});
 }
 
 TEST(InputLimits, NpyHeaderLengthOf4GigabytesIsNotRead)
@@ -118,8 +119,8 @@ TEST(InputLimits, NpyHeaderLengthOf4GigabytesIsNotRead)
     std::string bytes = std::string("\x93NUMPY\x02\x00", 8) + le(0xfffffff0u, 4) +
                         "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n";
     writeFile(dir / "claims.npy", bytes);
-    expectInputError([&] { mp::npy::readHeader(dir / "claims.npy"); },
-                     {"claims.npy", "truncated .npy header", "4294967280 bytes announced"});
+    expectInputErrorParts([&] { mp::npy::readHeader(dir / "claims.npy"); },
+                          {"claims.npy", "truncated .npy header", "4294967280 bytes announced"});
 }
 
 TEST(InputLimits, SafetensorsOffsetsOf100GigabytesAreRefused)
@@ -128,8 +129,8 @@ TEST(InputLimits, SafetensorsOffsetsOf100GigabytesAreRefused)
     const std::string header =
         R"({"w": {"dtype": "F32", "shape": [25000000000], "data_offsets": [0, 100000000000]}})";
     writeFile(dir / "big.safetensors", le(header.size(), 8) + header + std::string(16, '\0'));
-    expectInputError([&] { mp::SafetensorsReader reader(dir / "big.safetensors"); },
-                     {"big.safetensors", "tensor 'w'", "run past the data"});
+    expectInputErrorParts([&] { mp::SafetensorsReader reader(dir / "big.safetensors"); },
+                          {"big.safetensors", "tensor 'w'", "run past the data"});
 }
 
 TEST(InputLimits, CheckpointStorageOf100GigabytesIsRefusedBeforeAllocating)
@@ -137,7 +138,7 @@ TEST(InputLimits, CheckpointStorageOf100GigabytesIsRefusedBeforeAllocating)
     TempDir dir;
     writeFile(dir / "big.pt", storedZip({{"archive/data.pkl", tensorPickle(25000000000ull)},
                                          {"archive/data/0", std::string(16, '\0')}}));
-    expectInputError(
+    expectInputErrorParts(
         [&] {
             const mp::TorchCheckpoint checkpoint(dir / "big.pt");
             checkpoint.tensors("");
@@ -152,7 +153,7 @@ TEST(InputLimits, ZipEntryOf100GigabytesIsRefused)
     writeFile(dir / "big.pt", storedZip({{"archive/data.pkl", tensorPickle(4)},
                                          {"archive/data/0", std::string(16, '\0')}},
                                         0xffffff00u));
-    expectInputError(
+    expectInputErrorParts(
         [&] {
             const mp::TorchCheckpoint checkpoint(dir / "big.pt");
             checkpoint.tensors("");
@@ -170,12 +171,13 @@ TEST(InputLimits, PickleNestedAMillionLevelsIsRefused)
         nested += "a";
     nested += ".";
     const auto *data = reinterpret_cast<const std::uint8_t *>(nested.data());
-    expectInputError([&] { mp::unpickle(data, nested.size(), 0, "deep.pkl"); },
-                     {"deep.pkl", "nested deeper than 64"});
+    expectInputErrorParts([&] { mp::unpickle(data, nested.size(), 0, "deep.pkl"); },
+                          {"deep.pkl", "nested deeper than 64"});
     // A million MARKs (tuples opened and never closed).
     std::string marks = "\x80\x02" + std::string(1000000, '(') + ".";
     const auto *markData = reinterpret_cast<const std::uint8_t *>(marks.data());
-    expectInputError([&] { mp::unpickle(markData, marks.size(), 0, "marks.pkl"); }, {"marks.pkl"});
+    expectInputErrorParts([&] { mp::unpickle(markData, marks.size(), 0, "marks.pkl"); },
+                          {"marks.pkl"});
 }
 
 std::string jsonNestedAMillionLevels()
@@ -186,16 +188,16 @@ std::string jsonNestedAMillionLevels()
 TEST(InputLimits, JsonNestedAMillionLevelsIsRefused)
 {
     const std::string deep = jsonNestedAMillionLevels();
-    expectInputError([&] { mp::parseRunConfig(R"({"epochs": )" + deep + "}", "run.json"); },
-                     {"run.json", "JSON nested deeper than 100 levels"});
+    expectInputErrorParts([&] { mp::parseRunConfig(R"({"epochs": )" + deep + "}", "run.json"); },
+                          {"run.json", "JSON nested deeper than 100 levels"});
     TempDir dir;
     writeFile(dir / "adapter_config.json", R"({"r": )" + deep + "}");
-    expectInputError([&] { mp::LoraConfig::read(dir.path()); },
-                     {"adapter_config.json", "JSON nested deeper than 100 levels"});
+    expectInputErrorParts([&] { mp::LoraConfig::read(dir.path()); },
+                          {"adapter_config.json", "JSON nested deeper than 100 levels"});
     const std::string header = R"({"w": )" + deep + "}";
     writeFile(dir / "deep.safetensors", le(header.size(), 8) + header);
-    expectInputError([&] { mp::SafetensorsReader reader(dir / "deep.safetensors"); },
-                     {"deep.safetensors"});
+    expectInputErrorParts([&] { mp::SafetensorsReader reader(dir / "deep.safetensors"); },
+                          {"deep.safetensors"});
     writeFile(dir / "events.jsonl", R"({"type": "step", "step": 1, "metrics": )" + deep + "}\n");
     EXPECT_NO_THROW(mp::readEvents(dir / "events.jsonl")); // a bad line is skipped, not fatal
 }
@@ -250,8 +252,8 @@ TEST(InputLimits, BvhWithAMillionNestedJointsIsRefused)
         "HIERARCHY\nROOT j\n{\nOFFSET 0 0 0\nCHANNELS 3 Xrotation Yrotation Zrotation\n";
     for (int i = 0; i < 1000000; ++i)
         text += "JOINT j" + std::to_string(i) + "\n{\nOFFSET 0 1 0\n";
-    expectInputError([&] { mp::parseBvh(text, "deep.bvh"); },
-                     {"deep.bvh:", "nested deeper than 256 levels"});
+    expectInputErrorParts([&] { mp::parseBvh(text, "deep.bvh"); },
+                          {"deep.bvh:", "nested deeper than 256 levels"});
 }
 
 TEST(InputLimits, BvhWithAMillionJointsIsRefused)
@@ -263,8 +265,8 @@ TEST(InputLimits, BvhWithAMillionJointsIsRefused)
                 "\n{\nOFFSET 0 1 0\nCHANNELS 6 Xposition Yposition Zposition Xrotation "
                 "Yrotation Zrotation\n}\n";
     text += "}\nMOTION\nFrames: 1\nFrame Time: 0.05\n0 0 0\n";
-    expectInputError([&] { mp::parseBvh(text, "wide.bvh"); },
-                     {"wide.bvh:50001: more than 10000 joints"});
+    expectInputErrorParts([&] { mp::parseBvh(text, "wide.bvh"); },
+                          {"wide.bvh:50001: more than 10000 joints"});
 }
 
 TEST(InputLimits, BvhFrameCountPastMemoryIsTruncatedNotAllocated)
@@ -280,8 +282,8 @@ TEST(InputLimits, BvhFrameCountPastMemoryIsTruncatedNotAllocated)
     for (int i = 0; i < 69; ++i)
         text += "0 ";
     text += "\n";
-    expectInputError([&] { mp::parseBvh(text, "long.bvh"); },
-                     {"long.bvh", "truncated: 'Frames: 100000000'", "only 1 motion lines"});
+    expectInputErrorParts([&] { mp::parseBvh(text, "long.bvh"); },
+                          {"long.bvh", "truncated: 'Frames: 100000000'", "only 1 motion lines"});
 }
 
 TEST(InputLimits, MegabytePromptIsRefused)
@@ -292,8 +294,8 @@ TEST(InputLimits, MegabytePromptIsRefused)
                                       "resources/models/default/spiece.model",
                                   mp::MotionTokenLayout{.textVocabSize = 369});
     EXPECT_GT(tokenizer.encodeText("a person walks forward").size(), 1u);
-    expectInputError([&] { tokenizer.encodeText(std::string(1 << 20, 'a')); },
-                     {"a prompt of 1048576 bytes", "at most 65536"});
+    expectInputErrorParts([&] { tokenizer.encodeText(std::string(1 << 20, 'a')); },
+                          {"a prompt of 1048576 bytes", "at most 65536"});
 }
 
 } // namespace

@@ -22,7 +22,7 @@
 
 namespace {
 
-constexpr double kTolerance = 1e-5;
+constexpr double kLogProbsTolerance = 1e-5;
 
 mp::T5Model smallModelWithPeftAdapter()
 {
@@ -68,19 +68,19 @@ TEST(LogProbsReference, PairLogProbsMatchTrlConcatenatedForward)
                                                 : mp::referenceLogProbs(policy, batch, options);
             const auto key = loss + "_" + role;
             mp::reference::expectClose(key + " chosen logps", logps.chosen,
-                                       golden[key + "_chosen_logps"], kTolerance);
+                                       golden[key + "_chosen_logps"], kLogProbsTolerance);
             mp::reference::expectClose(key + " rejected logps", logps.rejected,
-                                       golden[key + "_rejected_logps"], kTolerance);
+                                       golden[key + "_rejected_logps"], kLogProbsTolerance);
             mp::reference::expectClose(key + " logits/chosen", scalar(logps.chosenLogitsMean),
-                                       golden[key + "_logits_chosen_mean"], kTolerance);
+                                       golden[key + "_logits_chosen_mean"], kLogProbsTolerance);
             mp::reference::expectClose(key + " logits/rejected", scalar(logps.rejectedLogitsMean),
-                                       golden[key + "_logits_rejected_mean"], kTolerance);
+                                       golden[key + "_logits_rejected_mean"], kLogProbsTolerance);
             mp::reference::expectClose(key + " chosen logps (TRL 0.12)", logps.chosen,
-                                       golden[key + "_v012_chosen_logps"], kTolerance);
+                                       golden[key + "_v012_chosen_logps"], kLogProbsTolerance);
             mp::reference::expectClose(key + " rejected logps (TRL 0.12)", logps.rejected,
-                                       golden[key + "_v012_rejected_logps"], kTolerance);
+                                       golden[key + "_v012_rejected_logps"], kLogProbsTolerance);
             mp::reference::expectClose(key + " chosen NLL (TRL 0.12)", logps.chosenNll.reshape({1}),
-                                       golden[key + "_v012_nll_loss"], kTolerance);
+                                       golden[key + "_v012_nll_loss"], kLogProbsTolerance);
         }
     }
     // The adapter moves the log-probs, so policy and reference are told apart.
@@ -103,7 +103,7 @@ TEST(LogProbsReference, Trl011NllScoresPaddingAsTokenZero)
     const auto padAsZero = labels.slice(0, 0, batch).clamp_min(0);
     const auto nll = -mp::gatherLogProbs(logits.slice(0, 0, batch), padAsZero).mean();
     mp::reference::expectClose("TRL 0.11.4 NLL with padding as token 0", nll.reshape({1}),
-                               golden["sigmoid_policy_nll_loss"], kTolerance);
+                               golden["sigmoid_policy_nll_loss"], kLogProbsTolerance);
     EXPECT_GT((golden["sigmoid_policy_nll_loss"] - golden["sigmoid_policy_v012_nll_loss"])
                   .abs()
                   .item<double>(),
@@ -115,10 +115,10 @@ TEST(LogProbsReference, SequenceLogProbsMatchTrl116SelectiveLogSoftmax)
     const mp::reference::Golden golden(mp::reference::goldenDir("logps") / "dpo_logps.safetensors");
     const auto [labels, logits] = policyLogits(golden);
     mp::reference::expectClose("TRL 1.16 sum", mp::sequenceLogProbs(logits, labels),
-                               golden["trl116_logps_sum"], kTolerance);
+                               golden["trl116_logps_sum"], kLogProbsTolerance);
     mp::reference::expectClose("TRL 1.16 IPO average",
                                mp::sequenceLogProbs(logits, labels, {.average = true}),
-                               golden["trl116_logps_ipo_average"], kTolerance);
+                               golden["trl116_logps_ipo_average"], kLogProbsTolerance);
 }
 
 } // namespace

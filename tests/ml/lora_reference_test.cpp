@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double kTolerance = 1e-4;
+constexpr double kLoraTolerance = 1e-4;
 
 mp::T5Model smallModel()
 {
@@ -53,7 +53,8 @@ TEST(LoraReference, PeftAdapterGivesPeftLogits)
 {
     const mp::reference::Golden io(mp::reference::goldenDir("lora") / "peft_io.safetensors");
     auto model = smallModel();
-    mp::reference::expectClose("base logits", logitsOf(model, io), io["base_logits"], kTolerance);
+    mp::reference::expectClose("base logits", logitsOf(model, io), io["base_logits"],
+                               kLoraTolerance);
 
     const auto config =
         mp::loadLoraAdapter(*model, mp::reference::goldenDir("lora") / "peft_adapter");
@@ -66,20 +67,20 @@ TEST(LoraReference, PeftAdapterGivesPeftLogits)
     EXPECT_EQ(mp::loraLayers(*model).size(), 12u);
     model->eval(); // lora_dropout is PEFT's train-time only
     mp::reference::expectClose("PEFT adapter, unmerged", logitsOf(model, io), io["logits_unmerged"],
-                               kTolerance);
+                               kLoraTolerance);
     {
         mp::LoraDisabledScope disabled(*model);
         mp::reference::expectClose("PEFT adapter, disabled", logitsOf(model, io), io["base_logits"],
-                                   kTolerance);
+                                   kLoraTolerance);
     }
     mp::mergeLora(*model);
     mp::reference::expectClose("PEFT adapter, merged", logitsOf(model, io), io["logits_merged"],
-                               kTolerance);
+                               kLoraTolerance);
     mp::unmergeLora(*model);
     mp::mergeAndUnloadLora(*model);
     EXPECT_TRUE(mp::loraLayers(*model).empty());
     mp::reference::expectClose("PEFT adapter, merge_and_unload", logitsOf(model, io),
-                               io["logits_merged"], kTolerance);
+                               io["logits_merged"], kLoraTolerance);
 }
 
 TEST(LoraReference, OurAdapterFilesHavePeftNamesAndValues)
@@ -155,10 +156,10 @@ TEST(LoraReference, AppAdapterGivesPeftLogits)
     // The adapter matters: a C++ that ignored it would not pass.
     EXPECT_GT(mp::reference::relativeMaxDiff(base, io["logits_unmerged"]), 1e-2);
     mp::reference::expectClose("app adapter in PEFT, unmerged", logitsOf(model, io),
-                               io["logits_unmerged"], kTolerance);
+                               io["logits_unmerged"], kLoraTolerance);
     mp::mergeAndUnloadLora(*model);
     mp::reference::expectClose("app adapter in PEFT, merge_and_unload", logitsOf(model, io),
-                               io["logits_merged"], kTolerance);
+                               io["logits_merged"], kLoraTolerance);
 }
 
 // Writes golden/lora/app_adapter with the app's writer; run by hand (see t5_lora.py's header),

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-mp::T5Config tinyConfig()
+mp::T5Config tinyLoraConfig()
 {
     mp::T5Config c;
     c.vocabSize = 30;
@@ -84,7 +84,7 @@ TEST(Lora, InitKeepsOutputAndUsesPeftScales)
 
 TEST(Lora, TargetsQAndVOfT5AndFreezesTheBase)
 {
-    mp::T5Model model(tinyConfig());
+    mp::T5Model model(tinyLoraConfig());
     const auto count = mp::applyLora(*model, mp::LoraConfig{});
     // 2 encoder blocks x (q, v) + 3 decoder blocks x (self q, v + cross q, v).
     EXPECT_EQ(count, 2u * 2u + 3u * 4u);
@@ -100,7 +100,7 @@ TEST(Lora, TargetsQAndVOfT5AndFreezesTheBase)
 TEST(Lora, DisabledEqualsBaseModelExactly)
 {
     torch::manual_seed(11);
-    mp::T5Model model(tinyConfig());
+    mp::T5Model model(tinyLoraConfig());
     model->eval();
     torch::NoGradGuard noGrad;
     const auto ids = torch::randint(2, 30, {2, 6});
@@ -129,7 +129,7 @@ TEST(Lora, SaveLoadWithPeftNames)
 {
     torch::manual_seed(12);
     const auto dir = fs::temp_directory_path() / ("mp_lora_" + std::to_string(::getpid()));
-    mp::T5Model model(tinyConfig());
+    mp::T5Model model(tinyLoraConfig());
     model->eval();
     const mp::LoraConfig config{.rank = 2, .alpha = 4.0, .dropout = 0.05};
     mp::applyLora(*model, config);
@@ -158,7 +158,7 @@ TEST(Lora, SaveLoadWithPeftNames)
     for (const auto &name : mp::SafetensorsReader(dir / "model.safetensors").names())
         EXPECT_EQ(name.find("lora"), std::string::npos) << name;
 
-    mp::T5Model other(tinyConfig());
+    mp::T5Model other(tinyLoraConfig());
     other->eval();
     other->loadWeights(dir / "model.safetensors");
     const auto loaded = mp::loadLoraAdapter(*other, dir);
@@ -170,7 +170,7 @@ TEST(Lora, SaveLoadWithPeftNames)
     EXPECT_TRUE(torch::equal(model->forward(ids, {}, dec), other->forward(ids, {}, dec)));
 
     // An adapter for another rank fails with the tensor named.
-    auto bad = tinyConfig();
+    auto bad = tinyLoraConfig();
     bad.dModel = 12;
     mp::T5Model wrong(bad);
     try {

@@ -12,6 +12,7 @@
 #include "ml/motion/quaternion.h"
 #include "ml/motion/skeleton.h"
 
+#include "input_error.h"
 #include "temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -48,15 +49,7 @@ double maxDifference(const torch::Tensor &a, const torch::Tensor &b)
     return (a - b).abs().max().item<double>();
 }
 
-std::string errorOf(const std::function<void()> &call)
-{
-    try {
-        call();
-    } catch (const mp::InputError &e) {
-        return e.what();
-    }
-    return {};
-}
+using mp::test::errorOf;
 
 } // namespace
 

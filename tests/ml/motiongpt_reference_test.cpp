@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path goldenDir()
+fs::path motionGptGoldenDir()
 {
     return mp::test::goldenDir("motiongpt");
 }
@@ -38,11 +38,11 @@ protected:
     static void SetUpTestSuite()
     {
         s_dir = std::make_unique<mp::test::TempDir>("mp_mgpt_ref");
-        std::ifstream in(goldenDir() / "reference.json");
+        std::ifstream in(motionGptGoldenDir() / "reference.json");
         s_reference = nlohmann::json::parse(in);
-        s_result = mp::importMotionGpt({.checkpoint = goldenDir() / "motiongpt_tiny.ckpt",
-                                        .t5Directory = goldenDir() / "flan-t5",
-                                        .metaDirectory = goldenDir() / "meta",
+        s_result = mp::importMotionGpt({.checkpoint = motionGptGoldenDir() / "motiongpt_tiny.ckpt",
+                                        .t5Directory = motionGptGoldenDir() / "flan-t5",
+                                        .metaDirectory = motionGptGoldenDir() / "meta",
                                         .out = *s_dir / "bundle"});
         s_bundle = std::make_unique<mp::ModelBundle>(s_result.bundle);
     }
@@ -103,7 +103,7 @@ TEST_F(MotionGptReference, EveryWeightArrivesUnchanged)
 
 TEST_F(MotionGptReference, VqVaeCodesAndFeaturesEqualMotionGpts)
 {
-    const auto io = mp::readSafetensors(goldenDir() / "vq_io.safetensors");
+    const auto io = mp::readSafetensors(motionGptGoldenDir() / "vq_io.safetensors");
     auto &vqvae = s_bundle->vqvae();
     vqvae->eval();
     at::NoGradGuard noGrad;

@@ -1,6 +1,7 @@
 #pragma once
 // Closeness for the spec's test vectors (preference-learning.md §6): |actual - expected| within
-// rtol·|expected| + atol, a tensor element by element with the element's index in the message.
+// rtol·|expected| + atol, a tensor element by element with the element's index in the message;
+// and the largest element-wise difference of two tensors.
 
 #include <gtest/gtest.h>
 
@@ -27,6 +28,12 @@ inline void expectTensorNear(const at::Tensor &actual, const std::vector<double>
     for (size_t i = 0; i < expected.size(); ++i)
         expectNear(a[static_cast<std::int64_t>(i)].item<double>(), expected[i], rtol, atol,
                    what + "[" + std::to_string(i) + "]");
+}
+
+// The largest |a - b| over the elements, as a double.
+inline double maxDiff(const at::Tensor &a, const at::Tensor &b)
+{
+    return (a - b).abs().max().item<double>();
 }
 
 } // namespace mp::test

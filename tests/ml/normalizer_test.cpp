@@ -2,6 +2,8 @@
 #include "ml/data/normalizer.h"
 #include "ml/data/npy.h"
 
+#include "input_error.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -18,15 +20,7 @@ fs::path freshDir(const std::string &name)
     return dir;
 }
 
-std::string errorOf(const std::function<void()> &f)
-{
-    try {
-        f();
-    } catch (const mp::InputError &e) {
-        return e.what();
-    }
-    return "<no InputError>";
-}
+using mp::test::errorOf;
 
 } // namespace
 

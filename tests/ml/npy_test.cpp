@@ -1,6 +1,8 @@
 #include "ml/core/error.h"
 #include "ml/data/npy.h"
 
+#include "input_error.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -61,15 +63,7 @@ template <typename T> std::string rawBytes(std::initializer_list<T> values, bool
     return out;
 }
 
-std::string errorOf(const std::function<void()> &f)
-{
-    try {
-        f();
-    } catch (const mp::InputError &e) {
-        return e.what();
-    }
-    return "<no InputError>";
-}
+using mp::test::errorOf;
 
 } // namespace
 

@@ -14,27 +14,27 @@
 
 namespace {
 
-constexpr double kRtol = 1e-6;
+constexpr double kPpoRtol = 1e-6;
 
 // Absolute floor: a float32 loss that is a cancelling sum of O(1) terms (loss/total ≈ 0.004 from
 // terms near 1) carries the inputs' own float32 rounding, ~5e-8; float64 needs no floor.
-thread_local double gAtol = 1e-9;
+thread_local double gPpoAtol = 1e-9;
 
-void expectNear(double actual, double expected, const std::string &what)
+void expectPpoNear(double actual, double expected, const std::string &what)
 {
-    mp::test::expectNear(actual, expected, kRtol, gAtol, what);
+    mp::test::expectNear(actual, expected, kPpoRtol, gPpoAtol, what);
 }
 
-void expectTensorNear(const at::Tensor &actual, const std::vector<double> &expected,
-                      const std::string &what)
+void expectPpoTensorNear(const at::Tensor &actual, const std::vector<double> &expected,
+                         const std::string &what)
 {
-    mp::test::expectTensorNear(actual, expected, kRtol, gAtol, what);
+    mp::test::expectTensorNear(actual, expected, kPpoRtol, gPpoAtol, what);
 }
 
 class PpoMathTest : public ::testing::TestWithParam<c10::ScalarType> {
 protected:
-    void SetUp() override { gAtol = GetParam() == torch::kFloat ? 1e-7 : 1e-9; }
-    void TearDown() override { gAtol = 1e-9; }
+    void SetUp() override { gPpoAtol = GetParam() == torch::kFloat ? 1e-7 : 1e-9; }
+    void TearDown() override { gPpoAtol = 1e-9; }
     at::Tensor t(std::vector<double> values, std::vector<std::int64_t> shape = {2, 4}) const
     {
         return torch::tensor(values, torch::kDouble).reshape(shape).to(GetParam());
@@ -49,16 +49,16 @@ protected:
 TEST_P(PpoMathTest, RewardsAdvantagesReturns)
 {
     const auto rewards = mp::computeRewards(scores(), lp(), ref(), mask(), 0.2);
-    expectTensorNear(rewards.rewards, {-0.04, 0.1, 0, 1.2, 0, -0.1, -0.52, 0}, "rewards");
+    expectPpoTensorNear(rewards.rewards, {-0.04, 0.1, 0, 1.2, 0, -0.1, -0.52, 0}, "rewards");
     const auto adv = mp::computeAdvantages(values(), rewards.rewards, mask());
-    expectTensorNear(adv.rawAdvantages,
-                     {0.6587125, 0.84075, 0.885, 0.3, -0.65905, -0.799, -0.42, 0}, "raw A");
-    expectTensorNear(adv.returns, {1.1587125, 1.24075, 1.185, 1.2, -0.55905, -0.599, -0.52, 0},
-                     "returns");
-    expectTensorNear(adv.advantages,
-                     {0.7477182331, 0.9981507531, 1.0590263365, 0.2542304882, -1.0651532011,
-                      -1.257685131, -0.7362874788, -0.1584853314},
-                     "whitened A");
+    expectPpoTensorNear(adv.rawAdvantages,
+                        {0.6587125, 0.84075, 0.885, 0.3, -0.65905, -0.799, -0.42, 0}, "raw A");
+    expectPpoTensorNear(adv.returns, {1.1587125, 1.24075, 1.185, 1.2, -0.55905, -0.599, -0.52, 0},
+                        "returns");
+    expectPpoTensorNear(adv.advantages,
+                        {0.7477182331, 0.9981507531, 1.0590263365, 0.2542304882, -1.0651532011,
+                         -1.257685131, -0.7362874788, -0.1584853314},
+                        "whitened A");
 }
 
 TEST_P(PpoMathTest, StepStats)
@@ -75,12 +75,12 @@ TEST_P(PpoMathTest, StepStats)
                              .klCoef = 0.2};
     const auto step = mp::ppoStepStats(inputs, {});
     const auto &s = step.stats.scalars;
-    expectNear(s.at("objective/kl"), -0.35, "objective/kl");
-    expectNear(s.at("objective/entropy"), 4.6, "objective/entropy");
-    expectNear(s.at("ppo/mean_non_score_reward"), 0.02, "mean_non_score_reward");
-    expectNear(s.at("ppo/mean_scores"), 0.25, "mean_scores");
-    expectNear(s.at("objective/kl_coef"), 0.2, "kl_coef");
-    expectNear(s.at("tokens/queries_len_mean"), 4, "queries_len_mean");
+    expectPpoNear(s.at("objective/kl"), -0.35, "objective/kl");
+    expectPpoNear(s.at("objective/entropy"), 4.6, "objective/entropy");
+    expectPpoNear(s.at("ppo/mean_non_score_reward"), 0.02, "mean_non_score_reward");
+    expectPpoNear(s.at("ppo/mean_scores"), 0.25, "mean_scores");
+    expectPpoNear(s.at("objective/kl_coef"), 0.2, "kl_coef");
+    expectPpoNear(s.at("tokens/queries_len_mean"), 4, "queries_len_mean");
     EXPECT_TRUE(step.warnings.empty());
     EXPECT_EQ(step.stats.distributions.at("objective/kl_dist").numel(), 2);
 }
@@ -95,27 +95,27 @@ TEST_P(PpoMathTest, LossVectors)
         mp::ppoLoss(lp(), adv.values, {}, vpred, newLp, mask(), adv.advantages, adv.returns);
     EXPECT_FALSE(result.skipped);
     const auto &s = result.stats.scalars;
-    expectNear(s.at("loss/policy"), -0.01930926428, "loss/policy");
-    expectNear(s.at("loss/value"), 0.2326875445, "loss/value");
-    expectNear(s.at("loss/total"), 0.003959490171, "loss/total");
-    expectNear(result.loss.item<double>(), 0.003959490171, "loss tensor");
-    expectNear(s.at("policy/clipfrac"), 0.4285714286, "policy/clipfrac");
-    expectNear(s.at("val/clipfrac"), 0.1428571429, "val/clipfrac");
-    expectNear(s.at("policy/approxkl"), 0.02428571429, "approxkl");
-    expectNear(s.at("policy/policykl"), -0.02857142857, "policykl");
-    expectNear(s.at("policy/ratio_mean"), 1.05254597, "mean ratio");
-    expectNear(s.at("val/vpred"), 0.4357142857, "val/vpred");
-    expectNear(s.at("val/error"), 0.4472322318, "val/error");
-    expectNear(s.at("returns/mean"), 0.4437732143, "returns/mean");
-    expectNear(s.at("returns/var"), 0.8815825771, "returns/var");
+    expectPpoNear(s.at("loss/policy"), -0.01930926428, "loss/policy");
+    expectPpoNear(s.at("loss/value"), 0.2326875445, "loss/value");
+    expectPpoNear(s.at("loss/total"), 0.003959490171, "loss/total");
+    expectPpoNear(result.loss.item<double>(), 0.003959490171, "loss tensor");
+    expectPpoNear(s.at("policy/clipfrac"), 0.4285714286, "policy/clipfrac");
+    expectPpoNear(s.at("val/clipfrac"), 0.1428571429, "val/clipfrac");
+    expectPpoNear(s.at("policy/approxkl"), 0.02428571429, "approxkl");
+    expectPpoNear(s.at("policy/policykl"), -0.02857142857, "policykl");
+    expectPpoNear(s.at("policy/ratio_mean"), 1.05254597, "mean ratio");
+    expectPpoNear(s.at("val/vpred"), 0.4357142857, "val/vpred");
+    expectPpoNear(s.at("val/error"), 0.4472322318, "val/error");
+    expectPpoNear(s.at("returns/mean"), 0.4437732143, "returns/mean");
+    expectPpoNear(s.at("returns/var"), 0.8815825771, "returns/var");
 
     mp::PpoStatsAccumulator accumulator;
     accumulator.add(result.stats);
     accumulator.add(result.stats);
     const auto averaged = accumulator.mean();
-    expectNear(averaged.scalars.at("ppo/loss/total"), 0.003959490171, "averaged total");
-    expectNear(averaged.scalars.at("ppo/val/var_explained"), 1 - 0.4472322318 / 0.8815825771,
-               "var_explained");
+    expectPpoNear(averaged.scalars.at("ppo/loss/total"), 0.003959490171, "averaged total");
+    expectPpoNear(averaged.scalars.at("ppo/val/var_explained"), 1 - 0.4472322318 / 0.8815825771,
+                  "var_explained");
     EXPECT_EQ(averaged.distributions.at("ppo/policy/ratio").numel(), 16);
 }
 
@@ -137,16 +137,16 @@ TEST_P(PpoMathTest, KlPenalties)
 {
     const at::Tensor p = t({std::log(0.7)}, {1});
     const at::Tensor q = t({std::log(0.5)}, {1});
-    expectTensorNear(mp::klPenalty(p, q, mp::KlPenalty::Kl), {0.3364722366}, "kl");
-    expectTensorNear(mp::klPenalty(p, q, mp::KlPenalty::Abs), {0.3364722366}, "abs");
-    expectTensorNear(mp::klPenalty(q, p, mp::KlPenalty::Abs), {0.3364722366}, "abs reversed");
-    expectTensorNear(mp::klPenalty(p, q, mp::KlPenalty::Mse), {0.0566067830}, "mse");
-    expectTensorNear(mp::klPenalty(p, q, mp::KlPenalty::K3),
-                     {std::exp(0.3364722366) - 0.3364722366 - 1}, "k3");
+    expectPpoTensorNear(mp::klPenalty(p, q, mp::KlPenalty::Kl), {0.3364722366}, "kl");
+    expectPpoTensorNear(mp::klPenalty(p, q, mp::KlPenalty::Abs), {0.3364722366}, "abs");
+    expectPpoTensorNear(mp::klPenalty(q, p, mp::KlPenalty::Abs), {0.3364722366}, "abs reversed");
+    expectPpoTensorNear(mp::klPenalty(p, q, mp::KlPenalty::Mse), {0.0566067830}, "mse");
+    expectPpoTensorNear(mp::klPenalty(p, q, mp::KlPenalty::K3),
+                        {std::exp(0.3364722366) - 0.3364722366 - 1}, "k3");
     const at::Tensor full = mp::klPenalty(t({std::log(0.7), std::log(0.2), std::log(0.1)}, {1, 3}),
                                           t({std::log(0.5), std::log(0.3), std::log(0.2)}, {1, 3}),
                                           mp::KlPenalty::Full);
-    expectTensorNear(full, {0.0851228260}, "full");
+    expectPpoTensorNear(full, {0.0851228260}, "full");
 }
 
 TEST_P(PpoMathTest, RunningMomentsAndScoreTransforms)
@@ -154,22 +154,24 @@ TEST_P(PpoMathTest, RunningMomentsAndScoreTransforms)
     const at::Tensor batch = t({1, 2, 3, 4}, {4});
     mp::RunningMoments moments;
     moments.update(batch);
-    expectNear(moments.mean(), 2.5, "mean");
-    expectNear(moments.var(), 1.25, "var");
-    expectNear(moments.std(), 1.2909944487, "std");
+    expectPpoNear(moments.mean(), 2.5, "mean");
+    expectPpoNear(moments.var(), 1.25, "var");
+    expectPpoNear(moments.std(), 1.2909944487, "std");
     moments.update(t({0, 0}, {2}));
-    expectNear(moments.mean(), 1.6666666667, "mean 2");
-    expectNear(moments.var(), 2.2222222222, "var 2");
-    expectNear(moments.std(), 1.6329931619, "std 2");
+    expectPpoNear(moments.mean(), 1.6666666667, "mean 2");
+    expectPpoNear(moments.var(), 2.2222222222, "var 2");
+    expectPpoNear(moments.std(), 1.6329931619, "std 2");
 
     mp::RunningMoments normRunning;
-    expectTensorNear(mp::transformScores(batch, normRunning, {.useScaling = true, .useNorm = true}),
-                     {-1.1618948966, -0.3872982989, 0.3872982989, 1.1618948966}, "norm");
+    expectPpoTensorNear(
+        mp::transformScores(batch, normRunning, {.useScaling = true, .useNorm = true}),
+        {-1.1618948966, -0.3872982989, 0.3872982989, 1.1618948966}, "norm");
     mp::RunningMoments scaleRunning;
-    expectTensorNear(mp::transformScores(batch, scaleRunning, {.useScaling = true}),
-                     {0.7745965977, 1.5491931954, 2.3237897931, 3.0983863909}, "scale");
+    expectPpoTensorNear(mp::transformScores(batch, scaleRunning, {.useScaling = true}),
+                        {0.7745965977, 1.5491931954, 2.3237897931, 3.0983863909}, "scale");
     mp::RunningMoments unused;
-    expectTensorNear(mp::transformScores(batch, unused, {.clip = 2.5}), {1, 2, 2.5, 2.5}, "clip");
+    expectPpoTensorNear(mp::transformScores(batch, unused, {.clip = 2.5}), {1, 2, 2.5, 2.5},
+                        "clip");
     EXPECT_EQ(unused.count(), 1e-24);
 }
 
@@ -186,7 +188,8 @@ TEST(PpoMath, AdaptiveKlController)
                            Row{100, 32, 0.200128}}) {
         auto controller = mp::KlController::adaptive(0.2, 6, 10000);
         controller.update(row.current, row.nSteps);
-        expectNear(controller.value(), row.expected, "adaptive KL " + std::to_string(row.current));
+        expectPpoNear(controller.value(), row.expected,
+                      "adaptive KL " + std::to_string(row.current));
     }
     auto fixed = mp::KlController::fixed(0.2);
     fixed.update(100, 256);
@@ -208,7 +211,7 @@ TEST(PpoMath, EncoderDecoderMaskSkipsFirstToken)
 {
     // Decoder ids [start, a, b, eos] -> len 4, 3 log-prob positions: mask [0, 1, 1].
     const at::Tensor mask = mp::encoderDecoderResponseMask({4, 3}, 3);
-    expectTensorNear(mask, {0, 1, 1, 0, 1, 0}, "mask");
+    expectPpoTensorNear(mask, {0, 1, 1, 0, 1, 0}, "mask");
 }
 
 TEST(PpoMath, ParseKlPenalty)
@@ -223,7 +226,7 @@ TEST(PpoMath, ScoreLandsOnLastMaskedIndex)
     const at::Tensor zeros = torch::zeros({1, 4});
     const auto rewards = mp::computeRewards(torch::tensor({2.0f}), zeros, zeros,
                                             torch::tensor({{0.0f, 1.0f, 1.0f, 0.0f}}), 0.2);
-    expectTensorNear(rewards.rewards, {0, 0, 2, 0}, "score position");
+    expectPpoTensorNear(rewards.rewards, {0, 0, 2, 0}, "score position");
     EXPECT_THROW(mp::computeRewards(torch::tensor({2.0f}), zeros, zeros, torch::zeros({1, 4}), 0.2),
                  std::invalid_argument);
 }

@@ -3,12 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numbers>
 
 namespace q = mp::quat;
 
 namespace {
-
-const double kPi = std::acos(-1.0);
 
 torch::Tensor vec(std::initializer_list<double> values)
 {
@@ -31,9 +30,10 @@ void expectClose(const torch::Tensor &a, const torch::Tensor &b, double tol = 1e
 
 TEST(Quaternion, QuarterTurnAboutYTakesXToMinusZ)
 {
-    const auto r = q::fromAxisAngle(vec({0, 1, 0}), torch::tensor(kPi / 2, torch::kFloat64));
+    const auto r =
+        q::fromAxisAngle(vec({0, 1, 0}), torch::tensor(std::numbers::pi / 2, torch::kFloat64));
     expectClose(q::rotate(r, vec({1, 0, 0})), vec({0, 0, -1}));
-    expectClose(q::fromYaw(torch::tensor(kPi / 2, torch::kFloat64)), r);
+    expectClose(q::fromYaw(torch::tensor(std::numbers::pi / 2, torch::kFloat64)), r);
 }
 
 TEST(Quaternion, MultiplyComposesRightToLeft)
@@ -84,13 +84,15 @@ TEST(Quaternion, MatrixRoundTrip)
     expectClose(torch::det(m), torch::ones({64}, torch::kFloat64));
     expectClose(q::fromMatrix(m), a);
     // Half turns (w = 0) take the branch that does not divide by w.
-    const auto halfTurn = q::fromAxisAngle(vec({0, 1, 0}), torch::tensor(kPi, torch::kFloat64));
+    const auto halfTurn =
+        q::fromAxisAngle(vec({0, 1, 0}), torch::tensor(std::numbers::pi, torch::kFloat64));
     expectClose(q::toMatrix(q::fromMatrix(q::toMatrix(halfTurn))), q::toMatrix(halfTurn));
 }
 
 TEST(Quaternion, MatrixOfQuarterTurnAboutZ)
 {
-    const auto r = q::fromAxisAngle(vec({0, 0, 1}), torch::tensor(kPi / 2, torch::kFloat64));
+    const auto r =
+        q::fromAxisAngle(vec({0, 0, 1}), torch::tensor(std::numbers::pi / 2, torch::kFloat64));
     const auto expected =
         torch::tensor({0.0, -1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0}, torch::kFloat64)
             .reshape({3, 3});

@@ -9,7 +9,7 @@
 
 namespace {
 
-std::string errorOf(const std::string &json)
+std::string configErrorOf(const std::string &json)
 {
     try {
         mp::parseRunConfig(json);
@@ -112,37 +112,41 @@ TEST(RunConfig, RoundTripReproducesEveryKey)
 
 TEST(RunConfig, ErrorsNameFileAndKey)
 {
-    EXPECT_EQ(errorOf(R"({"lr": 1})"), "run.json: unknown key 'lr'");
-    EXPECT_EQ(errorOf(R"({"dpo": {"betta": 1}})"), "run.json: unknown key 'dpo.betta'");
-    EXPECT_EQ(errorOf(R"({"dpo": {"beta": -1}})"), "run.json: key 'dpo.beta': must be > 0, got -1");
-    EXPECT_EQ(errorOf(R"({"batch_size": 0})"),
+    EXPECT_EQ(configErrorOf(R"({"lr": 1})"), "run.json: unknown key 'lr'");
+    EXPECT_EQ(configErrorOf(R"({"dpo": {"betta": 1}})"), "run.json: unknown key 'dpo.betta'");
+    EXPECT_EQ(configErrorOf(R"({"dpo": {"beta": -1}})"),
+              "run.json: key 'dpo.beta': must be > 0, got -1");
+    EXPECT_EQ(configErrorOf(R"({"batch_size": 0})"),
               "run.json: key 'batch_size': must be at least 1, got 0");
-    EXPECT_EQ(errorOf(R"({"batch_size": 2.5})"),
+    EXPECT_EQ(configErrorOf(R"({"batch_size": 2.5})"),
               "run.json: key 'batch_size': expected an integer, got 2.5");
-    EXPECT_NE(errorOf(R"({"method": "sft"})").find("run.json: key 'method': unknown value 'sft'"),
-              std::string::npos);
-    EXPECT_NE(errorOf(R"({"dpo": {"loss": "kto"}})").find("run.json: key 'dpo.loss': unknown DPO"),
-              std::string::npos);
-    EXPECT_NE(errorOf(R"({"dpo": {"loss": "ipo", "label_smoothing_mode": "per_degree"}})")
+    EXPECT_NE(
+        configErrorOf(R"({"method": "sft"})").find("run.json: key 'method': unknown value 'sft'"),
+        std::string::npos);
+    EXPECT_NE(
+        configErrorOf(R"({"dpo": {"loss": "kto"}})").find("run.json: key 'dpo.loss': unknown DPO"),
+        std::string::npos);
+    EXPECT_NE(configErrorOf(R"({"dpo": {"loss": "ipo", "label_smoothing_mode": "per_degree"}})")
                   .find("key 'dpo.label_smoothing_mode'"),
               std::string::npos);
-    EXPECT_NE(errorOf(R"({"dpo": {"label_smoothing": 0.5}})").find("in [0, 0.5)"),
+    EXPECT_NE(configErrorOf(R"({"dpo": {"label_smoothing": 0.5}})").find("in [0, 0.5)"),
               std::string::npos);
-    EXPECT_EQ(errorOf(R"({"dpo": {"rpo_alpha": -1}})"),
+    EXPECT_EQ(configErrorOf(R"({"dpo": {"rpo_alpha": -1}})"),
               "run.json: key 'dpo.rpo_alpha': must be >= 0, got -1");
-    EXPECT_NE(errorOf(R"({"data": {"degrees": ["better", "better"]}})").find("listed twice"),
+    EXPECT_NE(configErrorOf(R"({"data": {"degrees": ["better", "better"]}})").find("listed twice"),
               std::string::npos);
-    EXPECT_NE(errorOf(R"({"data": {"degrees": []}})").find("at least one"), std::string::npos);
-    EXPECT_NE(errorOf(R"({"data": {"train_ids": "a.txt"}})").find("key 'data.eval_ids'"),
+    EXPECT_NE(configErrorOf(R"({"data": {"degrees": []}})").find("at least one"),
               std::string::npos);
-    EXPECT_NE(errorOf(R"({"ppo": {"batch_size": 10, "mini_batch_size": 4}})")
+    EXPECT_NE(configErrorOf(R"({"data": {"train_ids": "a.txt"}})").find("key 'data.eval_ids'"),
+              std::string::npos);
+    EXPECT_NE(configErrorOf(R"({"ppo": {"batch_size": 10, "mini_batch_size": 4}})")
                   .find("key 'ppo.batch_size': must be divisible"),
               std::string::npos);
-    EXPECT_NE(errorOf(R"({"method": "ppo"})").find("ppo.reward_model"), std::string::npos);
-    EXPECT_NE(errorOf(R"({"lora": []})").find("key 'lora' must be a JSON object"),
+    EXPECT_NE(configErrorOf(R"({"method": "ppo"})").find("ppo.reward_model"), std::string::npos);
+    EXPECT_NE(configErrorOf(R"({"lora": []})").find("key 'lora' must be a JSON object"),
               std::string::npos);
-    EXPECT_NE(errorOf("{").find("run.json: not valid JSON"), std::string::npos);
-    EXPECT_NE(errorOf(R"({"lora": {"targets": ["q", 1]}})").find("list of strings"),
+    EXPECT_NE(configErrorOf("{").find("run.json: not valid JSON"), std::string::npos);
+    EXPECT_NE(configErrorOf(R"({"lora": {"targets": ["q", 1]}})").find("list of strings"),
               std::string::npos);
 }
 
@@ -172,24 +176,24 @@ TEST(RunConfig, MotionMetricsKeys)
     EXPECT_EQ(c.eval.bestMetric, "motion/FID");
     EXPECT_EQ(mp::parseRunConfig(mp::runConfigToJson(c)), c);
 
-    EXPECT_EQ(errorOf(R"({"eval": {"motion_metrics": true}})"),
+    EXPECT_EQ(configErrorOf(R"({"eval": {"motion_metrics": true}})"),
               "run.json: key 'eval.motion_dataset': is required when eval.motion_metrics is true "
               "(a HumanML3D-layout directory, e.g. the corpus)");
-    EXPECT_NE(errorOf(R"({"eval": {"motion_max_clips": 100}})")
+    EXPECT_NE(configErrorOf(R"({"eval": {"motion_max_clips": 100}})")
                   .find("key 'eval.motion_max_clips': must be a multiple of 32"),
               std::string::npos);
-    EXPECT_NE(errorOf(R"({"eval": {"best_metric": "motion/FID"}})")
+    EXPECT_NE(configErrorOf(R"({"eval": {"best_metric": "motion/FID"}})")
                   .find("'motion/FID' needs eval.motion_metrics true"),
               std::string::npos);
-    EXPECT_NE(errorOf(R"({"eval": {"motion_metrics": true, "motion_dataset": "d",
+    EXPECT_NE(configErrorOf(R"({"eval": {"motion_metrics": true, "motion_dataset": "d",
                                     "best_metric": "motion/R1"}})")
                   .find("unknown HumanML3D metric 'motion/R1' (expected one of "
                         "motion/R_precision_top_1"),
               std::string::npos);
-    EXPECT_NE(
-        errorOf(R"({"method": "rm", "eval": {"motion_metrics": true, "motion_dataset": "d"}})")
-            .find("method 'rm' trains a reward model"),
-        std::string::npos);
+    EXPECT_NE(configErrorOf(
+                  R"({"method": "rm", "eval": {"motion_metrics": true, "motion_dataset": "d"}})")
+                  .find("method 'rm' trains a reward model"),
+              std::string::npos);
 }
 
 TEST(RunConfig, SaveAndLoadFile)

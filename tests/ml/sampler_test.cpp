@@ -110,15 +110,10 @@ TEST(Sampler, DrawsFollowTheWarpedDistribution)
     EXPECT_NEAR(hot / 3000.0, 0.8, 0.04);
 }
 
-mp::T5Model tinyModel()
-{
-    return mp::test::tinyGenerationT5();
-}
-
 TEST(Generate, CachedEqualsUncachedAndPairsAreReproducible)
 {
     torch::manual_seed(1);
-    auto model = tinyModel();
+    auto model = mp::test::tinyGenerationT5();
     const std::vector<std::int64_t> prompt = {5, 9, 12, 1};
     const mp::GenerateOptions base{
         .sampling = {.temperature = 1.0, .topK = 10}, .seeds = {3, 4}, .maxMotionTokens = 12};
@@ -145,7 +140,7 @@ TEST(Generate, CachedEqualsUncachedAndPairsAreReproducible)
 
 TEST(Generate, StopsAtStopTokensAndRunsToTheLimitOtherwise)
 {
-    auto model = tinyModel();
+    auto model = mp::test::tinyGenerationT5();
     {
         torch::NoGradGuard noGrad;
         model->lm_head->weight.zero_(); // all logits equal: greedy picks id 0

@@ -2,23 +2,21 @@
 #include "ml/motion/quaternion.h"
 #include "ml/motion/skeleton.h"
 
+#include "near.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numbers>
 
 namespace {
-
-const double kPi = std::acos(-1.0);
 
 torch::Tensor identityRotations(int64_t frames, int64_t joints)
 {
     return mp::quat::identity({frames, joints}, torch::kFloat32);
 }
 
-double maxDiff(const torch::Tensor &a, const torch::Tensor &b)
-{
-    return (a - b).abs().max().item<double>();
-}
+using mp::test::maxDiff;
 
 } // namespace
 
@@ -82,7 +80,7 @@ TEST(Skeleton, RootYawTurnsTheWholeBody)
 {
     const auto &s = mp::smpl22();
     auto rotations = identityRotations(1, 22);
-    rotations.select(1, 0).copy_(mp::quat::fromYaw(torch::tensor({float(kPi / 2)})));
+    rotations.select(1, 0).copy_(mp::quat::fromYaw(torch::tensor({float(std::numbers::pi / 2)})));
     const auto joints = mp::forwardKinematics(s, torch::zeros({1, 3}), rotations);
     // Facing +Z turned by +90 degrees about Y faces +X; the left hand goes to -Z.
     EXPECT_GT(joints[0][10][0].item<double>(), joints[0][7][0].item<double>() + 0.05);
@@ -94,8 +92,8 @@ TEST(Skeleton, KneeRotationMovesOnlyTheLowerLeg)
     const auto &s = mp::smpl22();
     auto rotations = identityRotations(1, 22);
     // Bend the left knee 90 degrees about X: the shin swings backwards (to -Z).
-    rotations.select(1, 4).copy_(
-        mp::quat::fromAxisAngle(torch::tensor({1.0f, 0.0f, 0.0f}), torch::tensor(float(kPi / 2))));
+    rotations.select(1, 4).copy_(mp::quat::fromAxisAngle(
+        torch::tensor({1.0f, 0.0f, 0.0f}), torch::tensor(float(std::numbers::pi / 2))));
     const auto rest = mp::forwardKinematics(s, torch::zeros({1, 3}), identityRotations(1, 22));
     const auto bent = mp::forwardKinematics(s, torch::zeros({1, 3}), rotations);
     for (int j : {0, 1, 2, 4, 5, 8, 11, 15, 20})

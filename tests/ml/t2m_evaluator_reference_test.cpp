@@ -29,7 +29,7 @@
 
 namespace {
 
-std::filesystem::path goldenDir()
+std::filesystem::path t2mGoldenDir()
 {
     return mp::test::goldenDir("t2m_evaluator");
 }
@@ -49,8 +49,8 @@ class T2mMetricsReference : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        tensors = mp::readSafetensors(goldenDir() / "metrics.safetensors");
-        values = mp::test::readJsonFile(goldenDir() / "metrics.json");
+        tensors = mp::readSafetensors(t2mGoldenDir() / "metrics.safetensors");
+        values = mp::test::readJsonFile(t2mGoldenDir() / "metrics.json");
     }
     const at::Tensor &at(const std::string &name) { return tensors.at(name); }
 
@@ -109,7 +109,7 @@ class T2mEvaluatorReference : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        const auto golden = goldenDir();
+        const auto golden = t2mGoldenDir();
         mp::T2mEvaluatorImport options{.checkpoint = golden / "checkpoint/finest.tar",
                                        .gloveDir = golden / "glove",
                                        .metaDir = golden / "meta",
@@ -158,7 +158,7 @@ TEST_F(T2mEvaluatorReference, ImportReadsDimensionsEpochAndStatistics)
     EXPECT_FALSE(c.learnedWordVectors);
     EXPECT_EQ(summary.epoch, 11);
     // The evaluator's statistics (meta/), not the dataset's zero mean and unit std.
-    const auto mean = mp::npy::read(goldenDir() / "meta/mean.npy");
+    const auto mean = mp::npy::read(t2mGoldenDir() / "meta/mean.npy");
     EXPECT_LT(maxAbsDiff(loaded.mean, mean), 1e-7);
     EXPECT_GT(loaded.std.abs().sub(1.0).abs().max().item<double>(), 0.1);
 }
@@ -302,7 +302,7 @@ TEST(T2mEvaluatorImport, RealDimensionsAreInferredFromShapes)
 TEST(T2mEvaluatorImport, BadInputsNameTheFile)
 {
     mp::test::TempDir dir("mp_t2m_bad");
-    const auto golden = goldenDir();
+    const auto golden = t2mGoldenDir();
     std::filesystem::copy(golden / "glove", dir / "glove");
     // Word vectors of another width than the checkpoint's text encoder takes.
     mp::npy::write(dir / "glove/our_vab_data.npy", torch::zeros({33, 5}));

@@ -15,21 +15,11 @@
 
 namespace {
 
-mp::T5Config tinyConfig()
-{
-    return mp::test::tinyPolicyT5Config();
-}
-
-mp::PreferenceBatch batch(std::int64_t b)
-{
-    return mp::test::styledPreferenceBatch(b);
-}
-
 TEST(T5Policy, DisabledAdapterIsTheBaseAndDpoLearns)
 {
     torch::manual_seed(5);
-    mp::T5Model model(tinyConfig());
-    const mp::PreferenceBatch probe = batch(6);
+    mp::T5Model model(mp::test::tinyPolicyT5Config());
+    const mp::PreferenceBatch probe = mp::test::styledPreferenceBatch(6);
     const at::Tensor labels = mp::concatenatedLabels(probe.chosenLabels, probe.rejectedLabels);
     model->eval();
     const at::Tensor baseLogits = [&] {
@@ -45,7 +35,7 @@ TEST(T5Policy, DisabledAdapterIsTheBaseAndDpoLearns)
                                     .totalSteps = 40});
     double first = 0, lastTen = 0;
     for (int i = 0; i < 40; ++i) {
-        const double loss = trainer.step({batch(16)}).at("loss");
+        const double loss = trainer.step({mp::test::styledPreferenceBatch(16)}).at("loss");
         if (i == 0)
             first = loss;
         if (i >= 30)
@@ -71,15 +61,15 @@ TEST(T5Policy, AdapterCheckpointRoundTrip)
         std::filesystem::temp_directory_path() / ("mp_t5_policy_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     torch::manual_seed(6);
-    mp::T5Model model(tinyConfig());
+    mp::T5Model model(mp::test::tinyPolicyT5Config());
     mp::applyLora(*model, mp::LoraConfig{.rank = 2, .alpha = 4.0});
     mp::T5Policy policy(model);
     mp::DpoTrainer trainer(policy, {.optimizer = {.lr = 0.02}, .totalSteps = 10});
-    trainer.step({batch(4)});
+    trainer.step({mp::test::styledPreferenceBatch(4)});
     trainer.saveCheckpoint(dir);
 
     torch::manual_seed(7);
-    mp::T5Model other(tinyConfig());
+    mp::T5Model other(mp::test::tinyPolicyT5Config());
     mp::applyLora(*other, mp::LoraConfig{.rank = 2, .alpha = 4.0});
     mp::T5Policy otherPolicy(other);
     mp::DpoTrainer resumed(otherPolicy, {.optimizer = {.lr = 0.02}, .totalSteps = 10});
@@ -99,7 +89,7 @@ TEST(T5Policy, ScoredPositionsOnlyGiveTheFullLogitsResults)
 {
     for (const bool tied : {true, false}) {
         torch::manual_seed(8);
-        auto config = tinyConfig();
+        auto config = mp::test::tinyPolicyT5Config();
         config.tieWordEmbeddings = tied;
         mp::T5Model model(config);
         mp::applyLora(*model, mp::LoraConfig{.rank = 2, .alpha = 4.0});
@@ -109,7 +99,7 @@ TEST(T5Policy, ScoredPositionsOnlyGiveTheFullLogitsResults)
             for (auto &parameter : policy.trainableParameters())
                 parameter.normal_(0.0, 0.3); // lora_B too, so the adapter matters
         }
-        const mp::PreferenceBatch probe = batch(6);
+        const mp::PreferenceBatch probe = mp::test::styledPreferenceBatch(6);
         // Padding as a real batch has it: a column only one row fills, shorter rows.
         at::Tensor labels = mp::concatenatedLabels(probe.chosenLabels, probe.rejectedLabels);
         labels = torch::cat(

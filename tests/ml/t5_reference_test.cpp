@@ -18,14 +18,14 @@
 
 namespace {
 
-constexpr double kTolerance = 1e-4; // fp32, relative to the tensor's largest value
+constexpr double kT5Tolerance = 1e-4; // fp32, relative to the tensor's largest value
 
-struct Fixture {
+struct T5Fixture {
     mp::T5Model model{nullptr};
     mp::reference::Golden io;
 };
 
-Fixture load(const std::string &name)
+T5Fixture loadFixture(const std::string &name)
 {
     return {mp::reference::goldenT5(name),
             mp::reference::Golden(mp::reference::goldenDir("t5") / (name + "_io.safetensors"))};
@@ -71,7 +71,7 @@ at::Tensor cachedLogits(mp::T5Model &model, const at::Tensor &encoded, const at:
 
 void checkAgainstTransformers(const std::string &name)
 {
-    auto [model, io] = load(name);
+    auto [model, io] = loadFixture(name);
     torch::NoGradGuard noGrad;
     const auto &ids = io["encoder_input_ids"];
     const auto &mask = io["encoder_attention_mask"];
@@ -80,12 +80,13 @@ void checkAgainstTransformers(const std::string &name)
 
     const auto encoded = model->encode(ids, mask);
     mp::reference::expectClose(name + " encoder states", encoded, io["encoder_last_hidden_state"],
-                               kTolerance);
+                               kT5Tolerance);
     const auto logits = model->decode(decoderIds, encoded, mask);
-    mp::reference::expectClose(name + " logits", logits, io["logits"], kTolerance);
+    mp::reference::expectClose(name + " logits", logits, io["logits"], kT5Tolerance);
 
     const auto cached = cachedLogits(model, encoded, mask, decoderIds);
-    mp::reference::expectClose(name + " KV-cached logits", cached, io["cached_logits"], kTolerance);
+    mp::reference::expectClose(name + " KV-cached logits", cached, io["cached_logits"],
+                               kT5Tolerance);
     mp::reference::expectClose(name + " KV-cached vs uncached (C++)", cached, logits, 1e-5);
 
     const auto eos = model->config().eosTokenId;
@@ -109,7 +110,7 @@ TEST(T5Reference, UntiedModelSavedByTransformers5MatchesIt)
 {
     checkAgainstTransformers("small");
     // transformers 5 wrote tie_word_embeddings true; the file's own lm_head.weight unties it.
-    auto [model, io] = load("small");
+    auto [model, io] = loadFixture("small");
     EXPECT_FALSE(model->lm_head.is_empty());
     EXPECT_FALSE(model->config().scalesDecoderOutput());
 }
@@ -117,7 +118,7 @@ TEST(T5Reference, UntiedModelSavedByTransformers5MatchesIt)
 TEST(T5Reference, TiedScaledModelMatchesTransformers)
 {
     checkAgainstTransformers("tied");
-    auto [model, io] = load("tied");
+    auto [model, io] = loadFixture("tied");
     EXPECT_TRUE(model->lm_head.is_empty());
     EXPECT_TRUE(model->config().scalesDecoderOutput());
 }
@@ -126,7 +127,7 @@ TEST(T5Reference, SequencesReachPastTheMaximumDistance)
 {
     // Guards the goldens: the relative-position buckets beyond max_distance are exercised.
     for (const std::string name : {"small", "tied"}) {
-        auto [model, io] = load(name);
+        auto [model, io] = loadFixture(name);
         const auto maxDistance = model->config().relativeAttentionMaxDistance;
         EXPECT_GT(io["encoder_input_ids"].size(1), maxDistance + 1) << name;
         EXPECT_GT(io["labels"].size(1), maxDistance + 1) << name;

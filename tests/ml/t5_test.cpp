@@ -32,7 +32,7 @@ mp::T5Config tinyConfig(bool gated, bool tied)
     return c;
 }
 
-fs::path tempDir(const std::string &name)
+fs::path t5TempDir(const std::string &name)
 {
     const auto dir = fs::temp_directory_path() / ("mp_t5_" + std::to_string(::getpid()) + name);
     fs::create_directories(dir);
@@ -158,7 +158,7 @@ TEST(T5, ShiftRightPrependsStartAndReplacesIgnoreIndex)
 TEST(T5, SaveLoadGivesTheSameOutputs)
 {
     torch::manual_seed(7);
-    const auto dir = tempDir("saveload");
+    const auto dir = t5TempDir("saveload");
     const auto config = tinyConfig(true, false);
     mp::T5Model a(config);
     a->eval();
@@ -185,7 +185,7 @@ TEST(T5, SaveLoadGivesTheSameOutputs)
 
 TEST(T5, MismatchedShapesNameFileAndTensor)
 {
-    const auto dir = tempDir("mismatch");
+    const auto dir = t5TempDir("mismatch");
     mp::T5Model a(tinyConfig(true, false));
     a->saveWeights(dir / "model.safetensors");
     auto other = tinyConfig(true, false);

@@ -26,16 +26,16 @@ namespace {
 
 using mp::test::TempDir;
 
-struct Clip {
+struct JudgeClip {
     std::string caption;
     at::Tensor features;
 };
 
-std::vector<Clip> corpusClips(const fs::path &dir)
+std::vector<JudgeClip> corpusClips(const fs::path &dir)
 {
     std::ifstream in(dir / "manifest.json");
     const auto manifest = nlohmann::json::parse(in);
-    std::vector<Clip> clips;
+    std::vector<JudgeClip> clips;
     for (const auto &clip : manifest["clips"])
         clips.push_back(
             {clip["captions"][0].get<std::string>(),

@@ -27,7 +27,7 @@ using Kind = mp::PickleValue::Kind;
 
 namespace {
 
-fs::path goldenDir()
+fs::path checkpointGoldenDir()
 {
     return mp::test::goldenDir("checkpoints");
 }
@@ -174,10 +174,12 @@ class TorchCheckpointTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(TorchCheckpointTest, EveryValueEqualsPythons)
 {
     const auto stem = GetParam();
-    const auto checkpoint = mp::readTorchCheckpoint(goldenDir() / (stem + ".pt"));
+    const auto checkpoint = mp::readTorchCheckpoint(checkpointGoldenDir() / (stem + ".pt"));
     EXPECT_EQ(checkpoint.isLegacy(), stem == "tensors_legacy");
-    Compare compare(&checkpoint, mp::readSafetensors(goldenDir() / (stem + ".safetensors")));
-    compare(checkpoint.root(), mp::test::readJsonFile(goldenDir() / (stem + ".json")), "");
+    Compare compare(&checkpoint,
+                    mp::readSafetensors(checkpointGoldenDir() / (stem + ".safetensors")));
+    compare(checkpoint.root(), mp::test::readJsonFile(checkpointGoldenDir() / (stem + ".json")),
+            "");
     EXPECT_GE(compare.tensorsCompared, 20);
 
     // Views of one storage share it, as in PyTorch; separate tensors do not.
@@ -206,9 +208,11 @@ INSTANTIATE_TEST_SUITE_P(ZipAndLegacy, TorchCheckpointTest,
 
 TEST(TorchCheckpoint, LightningCheckpointKeepsTheModelAndNamesWhatItSkips)
 {
-    const auto checkpoint = mp::readTorchCheckpoint(goldenDir() / "lightning.ckpt");
-    Compare compare(&checkpoint, mp::readSafetensors(goldenDir() / "lightning.safetensors"));
-    compare(checkpoint.root(), mp::test::readJsonFile(goldenDir() / "lightning.json"), "");
+    const auto checkpoint = mp::readTorchCheckpoint(checkpointGoldenDir() / "lightning.ckpt");
+    Compare compare(&checkpoint,
+                    mp::readSafetensors(checkpointGoldenDir() / "lightning.safetensors"));
+    compare(checkpoint.root(), mp::test::readJsonFile(checkpointGoldenDir() / "lightning.json"),
+            "");
     EXPECT_GE(compare.tensorsCompared, 4 + 3 + 4 * 3); // model, callback scores, Adam state
 
     const auto state = checkpoint.tensors("state_dict");
@@ -231,19 +235,19 @@ TEST(TorchCheckpoint, LightningCheckpointKeepsTheModelAndNamesWhatItSkips)
 
 TEST(PickleFile, PlainPicklesOfEveryProtocol)
 {
-    const auto words =
-        mp::test::readJsonFile(goldenDir() / "words.json").get<std::vector<std::string>>();
+    const auto words = mp::test::readJsonFile(checkpointGoldenDir() / "words.json")
+                           .get<std::vector<std::string>>();
     for (const char *protocol : {"2", "3", "4", "5"}) {
         SCOPED_TRACE(protocol);
-        const auto list =
-            mp::readPickleFile(goldenDir() / ("words_p" + std::string(protocol) + ".pkl"));
+        const auto list = mp::readPickleFile(checkpointGoldenDir() /
+                                             ("words_p" + std::string(protocol) + ".pkl"));
         ASSERT_EQ(list.kind(), Kind::List);
         std::vector<std::string> read;
         for (const auto &item : list.toList())
             read.push_back(item.toString());
         EXPECT_EQ(read, words);
         const auto index =
-            mp::readPickleFile(goldenDir() / ("idx_p" + std::string(protocol) + ".pkl"));
+            mp::readPickleFile(checkpointGoldenDir() / ("idx_p" + std::string(protocol) + ".pkl"));
         ASSERT_EQ(index.toDict().size(), words.size());
         for (std::size_t i = 0; i < words.size(); ++i) {
             ASSERT_NE(index.find(words[i]), nullptr) << words[i];
@@ -316,7 +320,7 @@ TEST(PickleFile, MaliciousInputIsAnInputErrorNamingTheProblem)
 TEST(TorchCheckpoint, DamagedFilesAreNamed)
 {
     mp::test::TempDir dir("mp_ckpt");
-    std::ifstream in(goldenDir() / "lightning.ckpt", std::ios::binary);
+    std::ifstream in(checkpointGoldenDir() / "lightning.ckpt", std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     for (const std::size_t cut : {bytes.size() / 3, bytes.size() - 30, std::size_t(10)}) {
         const auto path = dir / ("cut.ckpt");
@@ -337,7 +341,7 @@ TEST(TorchCheckpoint, DamagedFilesAreNamed)
 TEST(TorchCheckpoint, BigEndianIsRefusedByName)
 {
     mp::test::TempDir dir("mp_ckpt");
-    std::ifstream in(goldenDir() / "tensors.pt", std::ios::binary);
+    std::ifstream in(checkpointGoldenDir() / "tensors.pt", std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto at = bytes.find("little");
     ASSERT_NE(at, std::string::npos);
@@ -354,7 +358,7 @@ TEST(TorchCheckpoint, RandomDamageNeverCrashes)
     mp::test::TempDir dir("mp_ckpt");
     std::mt19937 rng(9);
     for (const char *name : {"tensors.pt", "tensors_legacy.pt"}) {
-        std::ifstream in(goldenDir() / name, std::ios::binary);
+        std::ifstream in(checkpointGoldenDir() / name, std::ios::binary);
         const std::string file((std::istreambuf_iterator<char>(in)),
                                std::istreambuf_iterator<char>());
         int failures = 0;
@@ -378,7 +382,7 @@ TEST(TorchCheckpoint, RandomDamageNeverCrashes)
 // Random byte flips in a real data.pkl: each read either succeeds or throws InputError.
 TEST(PickleFile, RandomDamageNeverCrashes)
 {
-    std::ifstream in(goldenDir() / "lightning.ckpt", std::ios::binary);
+    std::ifstream in(checkpointGoldenDir() / "lightning.ckpt", std::ios::binary);
     const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto begin = file.find("\x80\x02");
     const auto end = file.find("PK", begin);

@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path tempDir(const std::string &name)
+fs::path trainersTempDir(const std::string &name)
 {
     return fs::temp_directory_path() / ("mp_trainers_" + std::to_string(::getpid()) + name);
 }
@@ -46,7 +46,7 @@ TEST(VqVaeTrainer, LossFallsAndCheckpointsResumeExactly)
     EXPECT_EQ(last.step, 41);
     EXPECT_GT(trainer.evaluate(clips), 0.0);
 
-    const auto dir = tempDir("vq");
+    const auto dir = trainersTempDir("vq");
     trainer.saveCheckpoint(dir);
     const auto a = trainer.step();
     torch::manual_seed(0);
@@ -92,7 +92,7 @@ TEST(T5Trainer, CollatesLikeHuggingFaceAndLearnsAMapping)
     EXPECT_LT(eval.loss, 0.1);
     EXPECT_DOUBLE_EQ(eval.accuracy, 1.0);
 
-    const auto dir = tempDir("t5");
+    const auto dir = trainersTempDir("t5");
     trainer.saveCheckpoint(dir);
     mp::T5Model other(c);
     mp::T5Trainer resumed(other, examples, {.batchSize = 2});

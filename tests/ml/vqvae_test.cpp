@@ -14,14 +14,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-mp::VqVaeConfig smallConfig()
+mp::VqVaeConfig smallVqVaeConfig()
 {
     return {.inputDim = 263, .numCodes = 16, .codeDim = 8, .width = 12};
 }
 
 TEST(VqVae, ParameterNamesMatchMotionGptCheckpointKeys)
 {
-    mp::VqVae model(smallConfig());
+    mp::VqVae model(smallVqVaeConfig());
     const auto params = model->named_parameters();
     const auto buffers = model->named_buffers();
     // Encoder: conv, relu, 2 x [down conv, Resnet1D], conv.
@@ -52,7 +52,7 @@ TEST(VqVae, ParameterNamesMatchMotionGptCheckpointKeys)
 TEST(VqVae, ShapesFollowTheFourTimesDownsampling)
 {
     torch::manual_seed(0);
-    mp::VqVae model(smallConfig());
+    mp::VqVae model(smallVqVaeConfig());
     model->eval();
     torch::NoGradGuard noGrad;
     const auto features = torch::randn({2, 64, 263});
@@ -80,7 +80,7 @@ TEST(VqVae, CodebookVectorsRoundTrip)
     // Slightly perturbed vectors still map to their code.
     EXPECT_TRUE(torch::equal(quantizer->quantize(vectors + 1e-3), codes));
     // Through the decoder side: codes -> vectors -> nearest -> same codes.
-    mp::VqVae model(smallConfig());
+    mp::VqVae model(smallVqVaeConfig());
     model->quantizer->setCodebook(quantizer->codebook);
     EXPECT_TRUE(
         torch::equal(model->quantizer->quantize(model->quantizer->dequantize(codes)), codes));
@@ -141,7 +141,7 @@ TEST(VqVae, LossesWeightFeatureVelocityCommit)
     EXPECT_NEAR(losses.total.item<float>(), 0.125f * 63 / 263 + 0.5f * 0.125f + 0.02f * 2.0f, 1e-6);
     // Gradients reach the encoder through the straight-through estimator.
     torch::manual_seed(3);
-    mp::VqVae model(smallConfig());
+    mp::VqVae model(smallVqVaeConfig());
     model->train();
     const auto features = torch::randn({2, 16, 263});
     auto out = model->forward(features);
@@ -161,11 +161,11 @@ TEST(VqVae, SaveLoadAndMotionGptPrefix)
     torch::manual_seed(4);
     const auto dir = fs::temp_directory_path() / ("mp_vqvae_" + std::to_string(::getpid()));
     fs::create_directories(dir);
-    mp::VqVae a(smallConfig());
+    mp::VqVae a(smallVqVaeConfig());
     a->quantizer->setCodebook(torch::randn({16, 8}));
     a->eval();
     a->saveWeights(dir / "vqvae.safetensors");
-    mp::VqVae b(smallConfig());
+    mp::VqVae b(smallVqVaeConfig());
     b->eval();
     b->loadWeights(dir / "vqvae.safetensors");
     torch::NoGradGuard noGrad;
@@ -180,12 +180,12 @@ TEST(VqVae, SaveLoadAndMotionGptPrefix)
     checkpoint["vae.quantizer.codebook"] = a->quantizer->codebook;
     checkpoint["lm.language_model.shared.weight"] = torch::zeros({2, 2});
     mp::writeSafetensors(dir / "motiongpt.safetensors", checkpoint);
-    mp::VqVae c(smallConfig());
+    mp::VqVae c(smallVqVaeConfig());
     c->eval();
     c->loadWeights(dir / "motiongpt.safetensors", "vae.");
     EXPECT_TRUE(torch::equal(a->encode(features), c->encode(features)));
 
-    auto wider = smallConfig();
+    auto wider = smallVqVaeConfig();
     wider.width = 16;
     mp::VqVae d(wider);
     try {
