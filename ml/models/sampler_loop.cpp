@@ -128,7 +128,9 @@ GeneratedTokens generateTokensBatch(T5Model &model,
     const auto encodedPrompts = model->encode(ids.to(device), encoderMask);
     auto encoded = encodedPrompts.index_select(0, rowIndex);
     T5Cache cache;
-    if (options.useCache)
+    // Rows that share a prompt share its cross-attention keys; with every prompt distinct the
+    // first step computes them as it would, without the copy.
+    if (options.useCache && unique.size() < prompts.size())
         model->fillCrossAttentionCache(encodedPrompts, rowIndex, cache);
     keepRows(encoderMask, rowIndex);
 
