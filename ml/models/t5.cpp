@@ -210,20 +210,11 @@ at::Tensor T5ModelImpl::encode(const at::Tensor &inputIds, const at::Tensor &att
 void T5ModelImpl::fillCrossAttentionCache(const at::Tensor &encoderHidden,
                                           const at::Tensor &rowIndex, T5Cache &cache)
 {
-    const auto &blocks = decoder->blocks;
+    auto &blocks = decoder->blocks;
     cache.layers.resize(blocks.size());
     for (std::size_t i = 0; i < blocks.size(); ++i) {
         auto &attention = *blocks[i]->crossAttention->EncDecAttention;
-        // (U, S, H * d_kv) -> (B, H, S, d_kv), contiguous as T5AttentionImpl::forward caches it.
-        const auto rows = [&](LoraLinear projection) {
-            const auto x = projection->forward(encoderHidden);
-            return x.view({x.size(0), x.size(1), attention.numHeads(), attention.dKv()})
-                .transpose(1, 2)
-                .index_select(0, rowIndex)
-                .contiguous();
-        };
-        cache.layers[i].cross.key = rows(attention.k);
-        cache.layers[i].cross.value = rows(attention.v);
+        attention.cacheCrossKeyValue(encoderHidden, cache.layers[i].cross, rowIndex);
     }
 }
 

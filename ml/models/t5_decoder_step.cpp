@@ -266,14 +266,8 @@ at::Tensor fastDecoderStep(T5StackImpl &stack, const at::Tensor &embeds,
         rmsNorm(hidden, *block.crossAttention->layer_norm, normed);
         project(*crossAttention.q, normed, query);
         auto &cross = layerCache.cross;
-        if (!cross.key.defined()) {
-            // Once per generation, as T5AttentionImpl::forward caches them.
-            const auto heads4 = [&](const at::Tensor &x) {
-                return x.view({batch, -1, heads, dKv}).transpose(1, 2).contiguous();
-            };
-            cross.key = heads4(crossAttention.k->forward(encoderHidden));
-            cross.value = heads4(crossAttention.v->forward(encoderHidden));
-        }
+        if (!cross.key.defined()) // once per generation, as T5AttentionImpl::forward does
+            crossAttention.cacheCrossKeyValue(encoderHidden, cross);
         singleQueryAttentionRaw(rowsView(query, dKv), cacheView(cross.key), cacheView(cross.value),
                                 crossBias, attended.data_ptr<float>(), inner, dKv, batch, heads,
                                 cross.key.size(2), dKv);

@@ -104,6 +104,19 @@ at::Tensor T5AttentionImpl::computeBias(std::int64_t qLen, std::int64_t kLen,
     return relative_attention_bias->forward(buckets).permute({2, 0, 1}).unsqueeze(0);
 }
 
+void T5AttentionImpl::cacheCrossKeyValue(const at::Tensor &source, T5AttentionCache &cache,
+                                         const at::Tensor &rowIndex)
+{
+    const auto heads = [&](const at::Tensor &x) {
+        auto split = x.view({x.size(0), x.size(1), m_numHeads, m_dKv}).transpose(1, 2);
+        // Contiguous once here: a head-transposed view would be copied by every later step's
+        // batched product.
+        return (rowIndex.defined() ? split.index_select(0, rowIndex) : split).contiguous();
+    };
+    cache.key = heads(k->forward(source));
+    cache.value = heads(v->forward(source));
+}
+
 at::Tensor T5AttentionImpl::forward(const at::Tensor &hidden, const at::Tensor &keyValueSource,
                                     const at::Tensor &bias, T5AttentionCache *cache)
 {
@@ -116,19 +129,21 @@ at::Tensor T5AttentionImpl::forward(const at::Tensor &hidden, const at::Tensor &
     at::Tensor key;
     at::Tensor value;
     const bool cross = keyValueSource.defined();
-    if (cross && cache && cache->key.defined()) {
+    if (cross && cache) {
+        if (!cache->key.defined())
+            cacheCrossKeyValue(keyValueSource, *cache);
         key = cache->key;
         value = cache->value;
     } else {
         const auto &source = cross ? keyValueSource : hidden;
         key = heads(k->forward(source));
         value = heads(v->forward(source));
-        if (!cross && cache && cache->key.defined()) {
+        if (cache && cache->key.defined()) {
             key = appendToCache(cache->key, key, cache->keyBuffer);
             value = appendToCache(cache->value, value, cache->valueBuffer);
         } else if (cache) {
             // Contiguous once here: a head-transposed view would be copied by every later
-            // step's batched product (the cross-attention keys are reused for every token).
+            // step's batched product.
             key = key.contiguous();
             value = value.contiguous();
         }

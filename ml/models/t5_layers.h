@@ -53,6 +53,13 @@ public:
     at::Tensor forward(const at::Tensor &hidden, const at::Tensor &keyValueSource,
                        const at::Tensor &bias, T5AttentionCache *cache = nullptr);
 
+    // Cross-attention: stores the keys and values of source (U, S, d_model) in cache, contiguous
+    // (B, H, S, d_kv), computed once and reused by every decoding step. With rowIndex (B) int64,
+    // row i gets source row rowIndex[i] (rows sharing one prompt share one computation);
+    // without, B = U.
+    void cacheCrossKeyValue(const at::Tensor &source, T5AttentionCache &cache,
+                            const at::Tensor &rowIndex = {});
+
     // (1, H, qLen, kLen) bias for queries at positions queryOffset.. against keys 0..kLen-1.
     at::Tensor computeBias(std::int64_t qLen, std::int64_t kLen, std::int64_t queryOffset = 0);
     bool hasRelativeBias() const { return !relative_attention_bias.is_empty(); }
