@@ -3,8 +3,9 @@
 // holds config.json + model.safetensors (a Hugging Face T5 directory) and inputs.safetensors,
 // made by `bench_t5.py prep`. Without --dir: the embedded default's T5 with seeded inputs of the
 // same shapes (CI's quick run, which has no Python). No assertion on times.
-//   bench_side_by_side --dir DIR [--cases gemm,pair,batch,dpo,dpo_cached] [--reps 3] [--threads 1]
-//                      [--tokens 51] [--warmup 1]
+//   bench_side_by_side --dir DIR [--cases gemm,pair,batch,dpo,dpo_cached,t2m_embed] [--reps 3]
+//                      [--threads 1] [--tokens 51] [--warmup 1]
+//                      [--t2m-dir T2M] [--t2m-count 1000] [--t2m-dump FILE]
 // Cases (each: one untimed warm-up (dpo: --warmup), then --reps timed repetitions):
 //   gemm   at::mm of two 1536x1536 fp32 matrices: the machine's limit as LibTorch reaches it
 //   pair   a labeling pair: one prompt, two seeded samples of exactly --tokens decoder steps
@@ -16,9 +17,24 @@
 //   dpo_cached  the same step with the reference's log-probs computed once beforehand (untimed;
 //          run.json's dpo.precompute_ref_logps): no reference forward in the step, so less work
 //          than dpo (TRL's default computes the reference in the step)
+//   t2m_embed  the T2M evaluator (Guo et al.) at its real size embedding the first --t2m-count
+//          captions and motions of T2M/inputs.safetensors, as `motionpref eval` does: the
+//          checkpoint T2M/checkpoints/t2m/text_mot_match/model/finest.tar with T2M/glove/our_vab_*
+//          and T2M/meta/{mean,std}.npy through `import evaluator` (importT2mEvaluator, untimed,
+//          into a temporary directory) and loadEvaluator; timed: each motion normalised with the
+//          evaluator's statistics, then EvaluatorEmbedder::texts and ::motions with the
+//          evaluation's batch size (32) and 196-frame buffer. Warm-up: the first 64 items. Files
+//          from `tests/reference/bench_t2m.py prep` (the Python side: `bench_t2m.py run`);
+//          without --t2m-dir: seeded random weights of the same size and seeded inputs.
+//          --t2m-dump FILE writes the embeddings (text_embedding, motion_embedding, input order)
+//          after the timing, for `bench_t2m.py check`.
 
 #include "ml/core/paths.h"
 #include "ml/data/safetensors.h"
+#include "ml/eval/embedder.h"
+#include "ml/eval/evaluation.h"
+#include "ml/eval/evaluator.h"
+#include "ml/eval/t2m_import.h"
 #include "ml/models/bundle.h"
 #include "ml/models/lora.h"
 #include "ml/models/sampler_loop.h"
@@ -41,17 +57,24 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 namespace {
 
 constexpr std::int64_t kGemmSize = 1536; // as bench_t5.py's GEMM_N
 
 struct Args {
     std::filesystem::path dir;
-    std::vector<std::string> cases = {"gemm", "pair", "batch", "dpo", "dpo_cached"};
+    std::vector<std::string> cases = {"gemm", "pair", "batch", "dpo", "dpo_cached", "t2m_embed"};
     int reps = 3;
     int threads = 1;
     std::int64_t tokens = 51; // 49 motion codes + SOM + EOM
     int dpoWarmup = 1;        // a flan-size step takes a minute: compare.sh skips its warm-up
+
+    // bench_t2m.py prep's output; empty: seeded stand-ins of the same size
+    std::filesystem::path t2mDir;
+    std::int64_t t2mCount = 1000;
+    std::filesystem::path t2mDump;
 };
 
 std::vector<std::string> splitCommas(const std::string &text)
@@ -82,6 +105,12 @@ Args parseArgs(int argc, char **argv)
             args.dpoWarmup = std::max(0, std::stoi(value));
         else if (key == "--tokens")
             args.tokens = std::max<std::int64_t>(3, std::stoll(value));
+        else if (key == "--t2m-dir")
+            args.t2mDir = value;
+        else if (key == "--t2m-count")
+            args.t2mCount = std::max<std::int64_t>(1, std::stoll(value));
+        else if (key == "--t2m-dump")
+            args.t2mDump = value;
         else
             throw std::invalid_argument("unknown option " + key +
                                         " (see the top of bench_side_by_side.cpp)");
@@ -164,6 +193,83 @@ mp::TensorMap syntheticInputs(const mp::MotionTokenLayout &layout)
             {"batch_mask", batchMask},        {"dpo_prompt_ids", dpoIds},
             {"dpo_prompt_mask", dpoMask},     {"dpo_chosen_labels", labels()},
             {"dpo_rejected_labels", labels()}};
+}
+
+// The T2M case's evaluator and inputs as the evaluation holds them: tagged captions and raw
+// (frames, 263) motions.
+struct T2mWork {
+    mp::LoadedEvaluator evaluator;
+    std::vector<mp::EvalCaption> captions;
+    std::vector<at::Tensor> motions;
+    std::vector<std::int64_t> lengths;
+};
+
+T2mWork loadT2mWork(const std::filesystem::path &dir, std::int64_t count)
+{
+    T2mWork work;
+    // What a user does: `motionpref-cli import evaluator`, then `motionpref eval` loads the
+    // directory it wrote.
+    const auto imported = std::filesystem::temp_directory_path() /
+                          ("mp_bench_t2m_evaluator_" + std::to_string(::getpid()));
+    mp::importT2mEvaluator(
+        {.checkpoint = dir / "checkpoints" / "t2m" / "text_mot_match" / "model" / "finest.tar",
+         .gloveDir = dir / "glove",
+         .metaDir = dir / "meta",
+         .out = imported});
+    work.evaluator = mp::loadEvaluator(imported);
+    std::filesystem::remove_all(imported);
+
+    const mp::SafetensorsReader inputs(dir / "inputs.safetensors");
+    const auto listOf = [&](const char *key) {
+        return nlohmann::json::parse(inputs.metadata().at(key)).get<std::vector<std::string>>();
+    };
+    const auto words = listOf("words");
+    const auto tags = listOf("pos_tags");
+    const auto wordIds = inputs.tensor("caption_words");
+    const auto posIds = inputs.tensor("caption_pos");
+    const auto captionLengths = inputs.tensor("caption_lengths");
+    const auto motions = inputs.tensor("motions");
+    const auto motionLengths = inputs.tensor("motion_lengths");
+    count = std::min(count, motionLengths.size(0));
+    std::int64_t start = 0;
+    for (std::int64_t i = 0; i < count; ++i) {
+        mp::EvalCaption caption;
+        for (std::int64_t k = 0; k < captionLengths[i].item<std::int64_t>(); ++k)
+            caption.tokens.push_back({words.at(wordIds[i][k].item<std::int64_t>()),
+                                      tags.at(posIds[i][k].item<std::int64_t>())});
+        work.captions.push_back(std::move(caption));
+        const auto frames = motionLengths[i].item<std::int64_t>();
+        work.motions.push_back(motions.slice(0, start, start + frames));
+        work.lengths.push_back(frames);
+        start += frames;
+    }
+    return work;
+}
+
+// Without files: seeded weights and inputs of bench_t2m.py prep's sizes (CI's quick run).
+T2mWork syntheticT2mWork(std::int64_t count)
+{
+    torch::manual_seed(25);
+    T2mWork work;
+    std::vector<std::string> words = {"sos",  "eos",  "unk",  "a",      "person", "walk", "forward",
+                                      "left", "hand", "turn", "slowly", "and",    "then"};
+    auto config = mp::EvaluatorConfig::t2m(static_cast<std::int64_t>(words.size()));
+    config.vipLists = mp::VipLists::T2m; // as importT2mEvaluator sets it
+    work.evaluator.vocabulary = mp::WordVocabulary::fromVectors(
+        words, 0.4 * torch::randn({config.vocabSize, config.dimWord}), "synthetic");
+    work.evaluator.model = mp::TextMotionEvaluator(config);
+    work.evaluator.model->setWordVectors(work.evaluator.vocabulary.vectors());
+    work.evaluator.mean = torch::zeros({mp::kFeatureDim});
+    work.evaluator.std = torch::ones({mp::kFeatureDim});
+    for (std::int64_t i = 0; i < count; ++i) {
+        mp::EvalCaption caption;
+        for (std::int64_t k = 0, n = 3 + i % 22; k < n; ++k)
+            caption.tokens.push_back({words[3 + (i + k) % (words.size() - 3)], "NOUN"});
+        work.captions.push_back(std::move(caption));
+        work.lengths.push_back(4 * (10 + i % 40)); // 40..196 frames
+        work.motions.push_back(torch::randn({work.lengths.back(), mp::kFeatureDim}));
+    }
+    return work;
 }
 
 } // namespace
@@ -253,6 +359,42 @@ int main(int argc, char **argv)
                 emit("dpo_cached", args.threads,
                      timed(
                          args.reps, [&] { trainer.step({batch}); }, args.dpoWarmup));
+            }
+        }
+        if (has("t2m_embed")) {
+            auto work = args.t2mDir.empty() ? syntheticT2mWork(args.t2mCount)
+                                            : loadT2mWork(args.t2mDir, args.t2mCount);
+            auto &evaluator = *work.evaluator.model;
+            torch::NoGradGuard noGrad;
+            evaluator.eval();
+            const mp::EvaluationOptions evaluation; // its batch size and 196-frame buffer
+            mp::EvaluatorEmbedder embedder(evaluator, work.evaluator.vocabulary,
+                                           evaluation.batchSize, evaluation.maxMotionFrames);
+            const auto mean = work.evaluator.mean.to(torch::kFloat32).view({mp::kFeatureDim});
+            const auto std = work.evaluator.std.to(torch::kFloat32).view({mp::kFeatureDim});
+            // As ModelEvaluation does: normalise (its Normaliser), embed the captions and the
+            // motions in batches.
+            const auto embed = [&](std::size_t count) {
+                std::vector<const mp::EvalCaption *> captions;
+                std::vector<at::Tensor> normalised;
+                for (std::size_t i = 0; i < count; ++i) {
+                    captions.push_back(&work.captions[i]);
+                    normalised.push_back((work.motions[i].to(torch::kFloat32) - mean) / std);
+                }
+                const std::vector<std::int64_t> lengths(work.lengths.begin(),
+                                                        work.lengths.begin() + count);
+                return std::pair{embedder.texts(captions), embedder.motions(normalised, lengths)};
+            };
+            const auto count = work.captions.size();
+            embed(std::min<std::size_t>(count, 64)); // warm-up
+            emit("t2m_embed", args.threads,
+                 timed(
+                     args.reps, [&] { embed(count); }, 0),
+                 {{"count", count}});
+            if (!args.t2mDump.empty()) {
+                const auto [text, motion] = embed(count);
+                mp::writeSafetensors(args.t2mDump,
+                                     {{"text_embedding", text}, {"motion_embedding", motion}});
             }
         }
     } catch (const std::exception &error) {

@@ -6,10 +6,12 @@
 # fp32 GEMM measured in the same run. Timing never fails anything. The DPO step runs twice on each
 # side: with the reference's forward in the step (TRL's default; identical work) and with the
 # reference's log-probs computed once beforehand (TRL's precompute_ref_log_probs, the app's
-# dpo.precompute_ref_logps): the second does less work and is labelled so.
+# dpo.precompute_ref_logps): the second does less work and is labelled so. The size "t2m" is the
+# T2M evaluator (Guo et al., real size) embedding --t2m-count motions and captions: the app's
+# case t2m_embed against T2M's own code (tests/reference/bench_t2m.py), on the same files.
 #
-#   tests/bench/compare.sh [--quick] [--threads N] [--sizes default,flan] [--rounds R]
-#                          [--reps N] [--dpo-reps N] [--out FILE]
+#   tests/bench/compare.sh [--quick] [--threads N] [--sizes default,flan,t2m] [--rounds R]
+#                          [--reps N] [--dpo-reps N] [--t2m-count N] [--out FILE]
 #
 # Builds nothing: it expects build/tests/bench_side_by_side (cmake --build build --target
 # bench_side_by_side) and the reference venv tests/reference/.venv (tests/reference/setup.sh).
@@ -17,14 +19,15 @@
 # about 1 GB and is made once. App and Python runs alternate (A, B, A, B ...) for --rounds rounds
 # per size and thread count, so a load that comes and goes hits both; medians are over all
 # repetitions of all rounds. --quick: the default size, 1 thread, 1 round, 1 repetition, 5 decoder
-# steps (a check that everything runs, not a measurement).
+# steps, and t2m with 64 motions (a check that everything runs, not a measurement).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${MP_BUILD_DIR:-$root/build}
 python=${MP_REFERENCE_PYTHON:-$root/tests/reference/.venv/bin/python}
 work=${MP_BENCH_DIR:-/tmp/mp_bench}
 threads="1 2"
-sizes="default flan"
+sizes="default flan t2m"
+t2m_count=1000
 rounds=2
 reps=3
 dpo_reps=""
@@ -33,12 +36,14 @@ out=""
 quick=""
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --quick) sizes=default; threads=1; rounds=1; reps=1; dpo_reps=1; tokens=5; quick=--quick ;;
+    --quick) sizes="default t2m"; threads=1; rounds=1; reps=1; dpo_reps=1; tokens=5; t2m_count=64
+      quick=--quick ;;
     --threads) threads=$2; shift ;;
     --sizes) sizes=${2//,/ }; shift ;;
     --rounds) rounds=$2; shift ;;
     --reps) reps=$2; shift ;;
     --dpo-reps) dpo_reps=$2; shift ;;
+    --t2m-count) t2m_count=$2; shift ;;
     --out) out=$2; shift ;;
     *) sed -n '2,17p' "$0"; exit 2 ;;
   esac
@@ -57,6 +62,20 @@ tag() { # adds the size and round to each JSON line
 echo "load before: $(uptime)" >&2
 for size in $sizes; do
   dir=$work/$size
+  if [[ $size == t2m ]]; then # the T2M evaluator's embedding: its own files, no T5
+    [[ -f $dir/inputs.safetensors ]] || "$python" "$root/tests/reference/bench_t2m.py" prep --out "$dir"
+    for t in $threads; do
+      for ((r = 1; r <= rounds; r++)); do
+        echo "[t2m, $t thread(s), round $r] app" >&2
+        "$app" --cases t2m_embed --t2m-dir "$dir" --t2m-count "$t2m_count" --reps "$reps" \
+          --threads "$t" | tag "t2m-$t2m_count" "$r"
+        echo "[t2m, $t thread(s), round $r] python" >&2
+        "$python" "$root/tests/reference/bench_t2m.py" run --dir "$dir" --count "$t2m_count" \
+          --reps "$reps" --threads "$t" 2>/dev/null | tag "t2m-$t2m_count" "$r"
+      done
+    done
+    continue
+  fi
   [[ -f $dir/inputs.safetensors ]] || "$python" "$root/tests/reference/bench_t5.py" prep --size "$size" --out "$dir"
   # A flan-size DPO step takes a minute or more: one repetition per round unless asked, and no
   # warm-up step (its first-call costs are far below a second of a minute-long step).

@@ -17,11 +17,12 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-CASES = ["gemm", "pair", "pair_t5", "batch", "dpo", "dpo_cached"]
+CASES = ["gemm", "pair", "pair_t5", "batch", "dpo", "dpo_cached", "t2m_embed"]
 LABELS = {"gemm": "fp32 GEMM 1536^3", "pair": "labeling pair (2 x 51 tokens)",
           "pair_t5": "  of which the T5 (app)", "batch": "batch of 64 prompts (51 tokens)",
           "dpo": "DPO step, 64 pairs, LoRA r8",
-          "dpo_cached": "  same, cached reference log-probs (less work)"}
+          "dpo_cached": "  same, cached reference log-probs (less work)",
+          "t2m_embed": "T2M evaluator: embed motions + texts"}
 
 
 def main():

@@ -59,9 +59,9 @@ def checkout(git_dir, paths):
     return target, commit
 
 
-def import_originals():
+def import_t2m():
+    """T2M's modules, imported from a checkout of its mirror (also used by bench_t2m.py)."""
     t2m_dir, t2m_commit = checkout(T2M_GIT, ["networks", "utils", "data"])
-    mgpt_dir, mgpt_commit = checkout(MGPT_GIT, ["mGPT/archs/tm2t_evaluator.py"])
     # Imports the evaluation never touches: spaCy (data/dataset.py tags raw text elsewhere) and
     # the plotting stack of utils/utils.py (pulled in by networks/trainers.py).
     for name in ["spacy", "PIL", "PIL.Image", "matplotlib", "matplotlib.pyplot"]:
@@ -74,24 +74,32 @@ def import_originals():
     import networks.trainers as t2m_trainers
     import utils.metrics as t2m_metrics
     import utils.word_vectorizer as t2m_words
-    sys.path.insert(0, os.path.join(mgpt_dir, "mGPT", "archs"))
-    import tm2t_evaluator as mgpt_eval
     return types.SimpleNamespace(dataset=t2m_dataset, wrapper=t2m_wrapper, modules=t2m_modules,
                                  trainers=t2m_trainers, metrics=t2m_metrics, words=t2m_words,
-                                 mgpt=mgpt_eval, t2m_commit=t2m_commit, mgpt_commit=mgpt_commit)
+                                 t2m_commit=t2m_commit)
 
 
-def make_opt(checkpoints_dir, data_root):
+def import_originals():
+    o = import_t2m()
+    mgpt_dir, o.mgpt_commit = checkout(MGPT_GIT, ["mGPT/archs/tm2t_evaluator.py"])
+    sys.path.insert(0, os.path.join(mgpt_dir, "mGPT", "archs"))
+    import tm2t_evaluator as mgpt_eval
+    o.mgpt = mgpt_eval
+    return o
+
+
+def make_opt(checkpoints_dir, data_root, dims=DIMS):
     return argparse.Namespace(
-        **DIMS, dim_pose=FEATURES, device=torch.device("cpu"), checkpoints_dir=str(checkpoints_dir),
+        **dims, dim_pose=FEATURES, device=torch.device("cpu"), checkpoints_dir=str(checkpoints_dir),
         dataset_name="t2m", unit_length=4, max_motion_length=196, max_text_len=20,
         motion_dir=str(data_root / "new_joint_vecs"), text_dir=str(data_root / "texts"),
         is_train=False, lr=1e-4)
 
 
-def write_checkpoint(o, opt, path):
+def write_checkpoint(o, opt, path, noise=0.2):
     """Random networks saved by T2M's TextMotionMatchTrainer.save after one Adam step, so the
-    file has the real finest.tar's keys (optimizer states included)."""
+    file has the real finest.tar's keys (optimizer states included). noise: the standard
+    deviation added to every parameter (bench_t2m.py, at the real widths, adds less)."""
     torch.manual_seed(25)
     movement = o.modules.MovementConvEncoder(FEATURES - 4, opt.dim_movement_enc_hidden,
                                              opt.dim_movement_latent)
@@ -103,7 +111,7 @@ def write_checkpoint(o, opt, path):
         # Away from the init values (LayerNorm 1/0, zero biases) so a swapped tensor shows.
         for module in (movement, text, motion):
             for p in module.parameters():
-                p.add_(0.2 * torch.randn_like(p))
+                p.add_(noise * torch.randn_like(p))
     trainer = o.trainers.TextMotionMatchTrainer(opt, text, motion, movement)
     trainer.opt_text_encoder = torch.optim.Adam(text.parameters(), lr=opt.lr)
     trainer.opt_motion_encoder = torch.optim.Adam(motion.parameters(), lr=opt.lr)
