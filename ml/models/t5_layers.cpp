@@ -1,5 +1,7 @@
 #include "ml/models/t5_layers.h"
 
+#include "ml/models/gated_gelu.h"
+#include "ml/models/rms_norm.h"
 #include "ml/models/t5_config.h"
 #include "ml/models/t5_single_query.h"
 
@@ -67,12 +69,7 @@ T5LayerNormImpl::T5LayerNormImpl(std::int64_t dim, double eps) : m_eps(eps)
 
 at::Tensor T5LayerNormImpl::forward(const at::Tensor &x)
 {
-    // Variance in float32 even for half inputs; no mean subtraction and no bias (RMS norm).
-    const auto variance = x.to(torch::kFloat).pow(2).mean(-1, /*keepdim=*/true);
-    auto normed = x * torch::rsqrt(variance + m_eps);
-    if (weight.scalar_type() == torch::kHalf || weight.scalar_type() == torch::kBFloat16)
-        normed = normed.to(weight.scalar_type());
-    return weight * normed;
+    return rmsNorm(x, weight, m_eps);
 }
 
 T5AttentionImpl::T5AttentionImpl(const T5Config &config, bool hasRelativeBias, bool isDecoder)
@@ -204,7 +201,13 @@ at::Tensor T5DenseActDenseImpl::forward(const at::Tensor &x)
             return torch::gelu(h);
         return torch::silu(h);
     };
-    auto h = wi.is_empty() ? act(wi_0->forward(x)) * wi_1->forward(x) : act(wi->forward(x));
+    at::Tensor h;
+    if (!wi.is_empty())
+        h = act(wi->forward(x));
+    else if (m_activation == "gelu_new")
+        h = gatedGeluTanh(wi_0->forward(x), wi_1->forward(x)); // one pass, forward and backward
+    else
+        h = act(wi_0->forward(x)) * wi_1->forward(x);
     if (m_dropout > 0.0 && is_training())
         h = torch::dropout(h, m_dropout, true);
     // HF casts to wo's dtype here (keeps fp32 wo under mixed precision).
