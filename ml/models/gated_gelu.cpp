@@ -133,10 +133,8 @@ public:
                               const at::Tensor &linear)
     {
         auto out = at::empty_like(gate);
-        overChunks<2, 1>(gate.numel(), {gate.data_ptr<float>(), linear.data_ptr<float>()},
-                         {out.data_ptr<float>()}, [](const auto &in, const auto &o, auto count) {
-                             forwardLanes(in[0], in[1], o[0], count);
-                         });
+        gatedGeluTanhRaw(gate.data_ptr<float>(), linear.data_ptr<float>(), out.data_ptr<float>(),
+                         gate.numel());
         context->save_for_backward({gate, linear});
         return out;
     }
@@ -167,6 +165,13 @@ public:
 };
 
 } // namespace
+
+void gatedGeluTanhRaw(const float *gate, const float *linear, float *out, std::int64_t count)
+{
+    overChunks<2, 1>(count, {gate, linear}, {out}, [](const auto &in, const auto &o, auto n) {
+        forwardLanes(in[0], in[1], o[0], n);
+    });
+}
 
 bool canFuseGatedGelu(const at::Tensor &gate, const at::Tensor &linear)
 {

@@ -10,6 +10,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+
 namespace mp {
 
 // Whether gatedGeluTanh takes its fused path: float32 contiguous CPU tensors of equal sizes.
@@ -18,5 +20,9 @@ bool canFuseGatedGelu(const at::Tensor &gate, const at::Tensor &linear);
 
 // gelu_new(gate) * linear, differentiable in both inputs.
 at::Tensor gatedGeluTanh(const at::Tensor &gate, const at::Tensor &linear);
+
+// The same forward on raw float arrays of `count` elements (a decoding step's rows); out may be
+// gate or linear.
+void gatedGeluTanhRaw(const float *gate, const float *linear, float *out, std::int64_t count);
 
 } // namespace mp

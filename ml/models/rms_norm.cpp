@@ -37,7 +37,8 @@ __attribute__((always_inline)) inline double dot(const float *a, const float *b,
     return total;
 }
 
-// y = w * (x * scale) for `rows` rows of `width`; scale[r] = 1 / sqrt(mean(x[r]^2) + eps).
+// y = w * (x * scale) for `rows` rows of `width`; scale[r] = 1 / sqrt(mean(x[r]^2) + eps), kept
+// when scale is not null.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void
 forwardRows(const float *x, const float *w, float *y, float *scale, std::int64_t rows,
             std::int64_t width, double eps)
@@ -46,7 +47,8 @@ forwardRows(const float *x, const float *w, float *y, float *scale, std::int64_t
         const float *xr = x + r * width;
         float *yr = y + r * width;
         const float s = static_cast<float>(1.0 / std::sqrt(dot(xr, xr, width) / width + eps));
-        scale[r] = s;
+        if (scale)
+            scale[r] = s;
         for (std::int64_t i = 0; i < width; ++i)
             yr[i] = w[i] * (xr[i] * s);
     }
@@ -137,6 +139,12 @@ public:
 };
 
 } // namespace
+
+void rmsNormRows(const float *x, const float *weight, float *out, std::int64_t rows,
+                 std::int64_t width, double eps)
+{
+    forwardRows(x, weight, out, nullptr, rows, width, eps);
+}
 
 bool canFuseRmsNorm(const at::Tensor &x, const at::Tensor &weight)
 {

@@ -8,6 +8,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+
 namespace mp {
 
 // Whether rmsNorm takes its fused path: float32 CPU tensors, x contiguous with a last dimension
@@ -17,5 +19,10 @@ bool canFuseRmsNorm(const at::Tensor &x, const at::Tensor &weight);
 // weight * x * rsqrt(mean(x^2, -1) + eps), differentiable in x and weight. Other inputs go
 // through LibTorch's operations (the variance in float32, as transformers computes it).
 at::Tensor rmsNorm(const at::Tensor &x, const at::Tensor &weight, double eps);
+
+// The same forward on raw float rows (a decoding step's), one thread: out[r] = weight * x[r] /
+// sqrt(mean(x[r]^2) + eps) for rows of `width` values, stored one after another.
+void rmsNormRows(const float *x, const float *weight, float *out, std::int64_t rows,
+                 std::int64_t width, double eps);
 
 } // namespace mp

@@ -6,10 +6,13 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <stdexcept>
+#include <vector>
 
 namespace mp {
 
@@ -22,6 +25,33 @@ std::string number(double value)
     char text[32];
     std::snprintf(text, sizeof text, "%g", value);
     return text;
+}
+
+// Each row's k-th largest logit (rows, 1). For float rows on the CPU by nth_element on a copy:
+// torch::topk also sorts and returns the k values and their indices, about 2% of a labeling pair's
+// time at k 50 over 884 tokens. Rows with a NaN take torch::topk (which orders NaN first).
+at::Tensor kthLargest(const at::Tensor &logits, std::int64_t k)
+{
+    if (logits.device().is_cpu() && logits.scalar_type() == at::kFloat && logits.dim() == 2 &&
+        logits.is_contiguous()) {
+        const std::int64_t rows = logits.size(0);
+        const std::int64_t width = logits.size(1);
+        auto kth = torch::empty({rows, 1}, logits.options());
+        std::vector<float> row(static_cast<std::size_t>(width));
+        const float *data = logits.data_ptr<float>();
+        bool ordered = true;
+        for (std::int64_t r = 0; r < rows && ordered; ++r) {
+            row.assign(data + r * width, data + (r + 1) * width);
+            ordered = std::none_of(row.begin(), row.end(), [](float v) { return std::isnan(v); });
+            if (!ordered)
+                break;
+            std::nth_element(row.begin(), row.begin() + (k - 1), row.end(), std::greater<float>());
+            kth.data_ptr<float>()[r] = row[static_cast<std::size_t>(k - 1)];
+        }
+        if (ordered)
+            return kth;
+    }
+    return std::get<0>(torch::topk(logits, k, -1)).narrow(-1, k - 1, 1);
 }
 
 } // namespace
@@ -48,8 +78,7 @@ at::Tensor applyTopK(const at::Tensor &logits, std::int64_t k)
 {
     if (k <= 0 || k >= logits.size(-1))
         return logits;
-    const auto kth = std::get<0>(torch::topk(logits, k, -1)).narrow(-1, k - 1, 1);
-    return logits.masked_fill(logits < kth, kMinusInf);
+    return logits.masked_fill(logits < kthLargest(logits, k), kMinusInf);
 }
 
 at::Tensor applyTopP(const at::Tensor &logits, double p)

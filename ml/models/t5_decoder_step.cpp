@@ -1,6 +1,7 @@
 #include "ml/models/t5_decoder_step.h"
 
 #include "ml/models/few_rows_product.h"
+#include "ml/models/rms_norm.h"
 #include "ml/models/t5.h"
 #include "ml/models/t5_single_query.h"
 
@@ -94,22 +95,8 @@ void project(LoraLinearImpl &linear, const at::Tensor &x, at::Tensor &y)
 // T5LayerNormImpl::forward on rows of d floats: weight * (x * rsqrt(mean(x^2) + eps)).
 void rmsNorm(const at::Tensor &x, const T5LayerNormImpl &norm, at::Tensor &out)
 {
-    const auto rows = x.size(0);
-    const auto d = x.size(1);
-    const float *xData = x.data_ptr<float>();
-    const float *w = norm.weight.data_ptr<float>();
-    float *o = out.data_ptr<float>();
-    const auto eps = static_cast<float>(norm.eps());
-    for (std::int64_t r = 0; r < rows; ++r) {
-        const float *row = xData + r * d;
-        double squares = 0.0;
-        for (std::int64_t k = 0; k < d; ++k)
-            squares += static_cast<double>(row[k]) * row[k];
-        const float variance = static_cast<float>(squares / static_cast<double>(d));
-        const float scale = 1.0f / std::sqrt(variance + eps);
-        for (std::int64_t k = 0; k < d; ++k)
-            o[r * d + k] = w[k] * (row[k] * scale);
-    }
+    rmsNormRows(x.data_ptr<float>(), norm.weight.data_ptr<float>(), out.data_ptr<float>(),
+                x.size(0), x.size(1), norm.eps());
 }
 
 void addInPlace(at::Tensor &hidden, const at::Tensor &update)
@@ -281,12 +268,13 @@ at::Tensor fastDecoderStep(T5StackImpl &stack, const at::Tensor &embeds,
         if (!linear.defined() || linear.size(1) != in.outFeatures())
             linear = torch::empty({batch, in.outFeatures()}, options);
         project(in, normed, linear);
-        ff.activate(linear);
         if (gated) {
             if (!gate.defined())
                 gate = torch::empty({batch, ff.wi_1->outFeatures()}, options);
             project(*ff.wi_1, normed, gate);
-            linear.mul_(gate);
+            ff.activateGated(linear, gate); // linear = act(wi_0 x) * wi_1 x
+        } else {
+            ff.activate(linear);
         }
         project(*ff.wo, linear, update);
         addInPlace(hidden, update);

@@ -190,6 +190,17 @@ void T5DenseActDenseImpl::activate(at::Tensor &h) const
         at::silu_(h);
 }
 
+void T5DenseActDenseImpl::activateGated(at::Tensor &gate, const at::Tensor &linear) const
+{
+    if (m_activation == "gelu_new" && canFuseGatedGelu(gate, linear)) {
+        gatedGeluTanhRaw(gate.data_ptr<float>(), linear.data_ptr<float>(), gate.data_ptr<float>(),
+                         gate.numel());
+        return;
+    }
+    activate(gate);
+    gate.mul_(linear);
+}
+
 at::Tensor T5DenseActDenseImpl::forward(const at::Tensor &x)
 {
     auto act = [&](const at::Tensor &h) {

@@ -85,6 +85,8 @@ public:
     at::Tensor forward(const at::Tensor &x);
     // In place: h = act(h), the activation of forward.
     void activate(at::Tensor &h) const;
+    // In place, gated only: gate = act(gate) * linear, as forward computes it.
+    void activateGated(at::Tensor &gate, const at::Tensor &linear) const;
 
     LoraLinear wi{nullptr};   // plain feed-forward
     LoraLinear wi_0{nullptr}; // gated: act(wi_0 x) * wi_1 x

@@ -39,6 +39,28 @@ TEST(Sampler, TopKKeepsTiesAtTheKthValue)
     EXPECT_TRUE(torch::equal(mp::applyTopK(all, 5), all));
 }
 
+// The CPU float path (nth_element) against torch::topk's k-th value, on rows with many ties, and
+// the paths that keep torch::topk: float64, three dimensions, a row with a NaN.
+TEST(Sampler, TopKEqualsTorchTopKOnEveryPath)
+{
+    torch::manual_seed(12);
+    const auto viaTopK = [](const at::Tensor &logits, std::int64_t k) {
+        const auto kth = std::get<0>(torch::topk(logits, k, -1)).narrow(-1, k - 1, 1);
+        return logits.masked_fill(logits < kth, -kInf);
+    };
+    const auto tied = torch::randint(0, 40, {3, 884}).to(torch::kFloat);
+    for (const std::int64_t k : {1, 50, 883})
+        EXPECT_TRUE(torch::equal(mp::applyTopK(tied, k), viaTopK(tied, k))) << "k " << k;
+    const auto wide = torch::randn({2, 3, 100}, torch::kDouble);
+    EXPECT_TRUE(torch::equal(mp::applyTopK(wide, 7), viaTopK(wide, 7)));
+    auto withNan = torch::randn({2, 30});
+    withNan.index_put_({1, 4}, std::nanf(""));
+    const auto got = mp::applyTopK(withNan, 5);
+    const auto expected = viaTopK(withNan, 5);
+    EXPECT_TRUE(torch::equal(got.isnan(), expected.isnan()));
+    EXPECT_TRUE(torch::equal(got.nan_to_num(0), expected.nan_to_num(0)));
+}
+
 TEST(Sampler, TopPKeepsTheSmallestNucleus)
 {
     const auto logits = logitsOf({0.15, 0.5, 0.05, 0.3});
