@@ -1,6 +1,7 @@
 #include "ml/train/dpo_trainer.h"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -51,8 +52,11 @@ PairLogProbs pairLogProbs(PolicyModel &policy, const PreferenceBatch &batch,
     const at::Tensor logps = sequenceLogProbs(tokens, options);
     const at::Tensor chosenNll =
         -tokens.logps.slice(0, 0, b).sum() / tokens.mask.slice(0, 0, b).sum();
-    // logitsMean of each half: the plain mean of its logits, padding included.
+    // logitsMean of each half: the plain mean of its logits, padding included (NaN when the
+    // options asked for no sums).
     const auto halfMean = [&](std::int64_t begin, std::int64_t end) {
+        if (!scored.logitSums.defined())
+            return std::numeric_limits<double>::quiet_NaN();
         const double count = static_cast<double>((end - begin) * scored.logitsPerRow);
         return scored.logitSums.slice(0, begin, end).sum().item<double>() / count;
     };
@@ -65,7 +69,10 @@ PairLogProbs referenceLogProbs(PolicyModel &policy, const PreferenceBatch &batch
 {
     torch::NoGradGuard noGrad;
     AdapterDisabledScope disabled(policy);
-    return pairLogProbs(policy, batch, options);
+    // The reference's logits/* means are not a metric: no sums, so padding can be skipped.
+    LogProbOptions withoutSums = options;
+    withoutSums.logitSums = false;
+    return pairLogProbs(policy, batch, withoutSums);
 }
 
 DpoTrainer::DpoTrainer(PolicyModel &policy, DpoTrainerOptions options)

@@ -20,6 +20,9 @@ struct LogProbOptions {
     LabelAlignment alignment = LabelAlignment::EncoderDecoder;
     bool average = false; // per-token mean instead of sum (TRL: true only for IPO)
     std::int64_t ignoreIndex = kIgnoreLabel;
+    // Whether the caller reads ScoredLabels' logit sums (TRL's logits/* metric, which counts the
+    // padding); without them a policy may leave each row's padding out of the decoder.
+    bool logitSums = true;
 };
 
 // Per-token log-probs of the (aligned) labels and the mask of scored positions, both [N,T'].

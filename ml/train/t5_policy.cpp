@@ -1,7 +1,10 @@
 #include "ml/train/t5_policy.h"
 
+#include <algorithm>
+#include <numeric>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -46,6 +49,81 @@ bool repeatsFirstHalf(const at::Tensor &rows)
     return n >= 2 && n % 2 == 0 && torch::equal(rows.slice(0, 0, n / 2), rows.slice(0, n / 2));
 }
 
+// Log-probs (N, T) of labels from the decoder's states (N, T, d): the head and its log-softmax at
+// the scored positions only (a DPO batch's padding is about a quarter of its label positions, and
+// the head is the widest product of a step), zero elsewhere.
+at::Tensor scoredLogProbs(T5Model &model, const at::Tensor &hidden, const at::Tensor &labels,
+                          std::int64_t ignoreIndex)
+{
+    const auto rows = labels.size(0);
+    const auto length = labels.size(1);
+    const auto targets = labels.to(torch::kLong).reshape(-1);
+    const auto positions = (targets != ignoreIndex).nonzero().squeeze(1);
+    const auto flat = hidden.reshape({rows * length, hidden.size(2)});
+    const auto logits = model->head(flat.index_select(0, positions)); // (P, V)
+    const auto picked =
+        torch::log_softmax(logits, -1).gather(1, targets.index_select(0, positions).unsqueeze(1));
+    return torch::zeros({rows * length}, picked.options())
+        .index_copy(0, positions, picked.squeeze(1))
+        .view({rows, length});
+}
+
+std::int64_t vocabularySize(const T5Model &model)
+{
+    return model->lm_head.is_empty() ? model->shared->weight.size(0)
+                                     : model->lm_head->outFeatures();
+}
+
+struct LengthBucket {
+    std::vector<std::int64_t> rows;
+    std::int64_t length = 1; // the longest scored length among the rows
+};
+
+// Rows in groups of similar scored length (one past the last scored label), each to be decoded
+// only up to its own longest row: the causal decoder's states at a position do not depend on
+// the positions after it, so the trimmed padding changes no scored log-prob. Up to four groups
+// of equal row counts, as many as each cut at least 5% of the padded positions.
+std::vector<LengthBucket> lengthBuckets(const at::Tensor &labels, std::int64_t ignoreIndex)
+{
+    const auto rows = labels.size(0);
+    const auto width = labels.size(1);
+    const auto scored = (labels.to(torch::kLong) != ignoreIndex).to(torch::kLong).cpu();
+    const auto lastScored =
+        (scored * torch::arange(1, width + 1, torch::kLong)).amax(1).clamp_min(1).contiguous();
+    const std::int64_t *first = lastScored.data_ptr<std::int64_t>();
+    const std::vector<std::int64_t> lengths(first, first + rows);
+    std::vector<std::int64_t> order(lengths.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::int64_t a, std::int64_t b) { return lengths[a] < lengths[b]; });
+    const auto split = [&](std::int64_t count) {
+        std::vector<LengthBucket> buckets;
+        for (std::int64_t i = 0; i < count; ++i) {
+            LengthBucket bucket;
+            for (std::int64_t k = i * rows / count; k < (i + 1) * rows / count; ++k) {
+                bucket.rows.push_back(order[k]);
+                bucket.length = std::max(bucket.length, lengths[order[k]]);
+            }
+            if (!bucket.rows.empty())
+                buckets.push_back(std::move(bucket));
+        }
+        return buckets;
+    };
+    const auto positions = [](const std::vector<LengthBucket> &buckets) {
+        std::int64_t total = 0;
+        for (const auto &bucket : buckets)
+            total += static_cast<std::int64_t>(bucket.rows.size()) * bucket.length;
+        return total;
+    };
+    auto best = split(1);
+    for (std::int64_t count = 2; count <= std::min<std::int64_t>(4, rows); ++count) {
+        auto candidate = split(count);
+        if (positions(candidate) < 0.95 * positions(best))
+            best = std::move(candidate);
+    }
+    return best;
+}
+
 } // namespace
 
 T5Policy::T5Policy(T5Model model, T5PolicyOptions options)
@@ -77,24 +155,45 @@ T5Model &T5Policy::activeModel()
     return frozen ? m_reference : m_model;
 }
 
-at::Tensor T5Policy::decoderStates(T5Model &model, const at::Tensor &encoderIds,
-                                   const at::Tensor &encoderMask, const at::Tensor &labels)
+at::Tensor T5Policy::encoderStates(T5Model &model, const at::Tensor &encoderIds,
+                                   const at::Tensor &encoderMask)
 {
-    const auto decoderIds = model->shiftRight(labels);
     // A repeated prompt gives the same encoder states (without dropout): encode each once and
     // feed the copy to both halves (the gradient of the copy sums both halves, as two encoder
     // passes would). Saves half the encoder, forward and backward, of every DPO pass.
     const bool deterministic = !model->is_training();
-    at::Tensor encoded;
     if (deterministic && repeatsFirstHalf(encoderIds) &&
         (!encoderMask.defined() || repeatsFirstHalf(encoderMask))) {
         const auto half = encoderIds.size(0) / 2;
         const auto mask = encoderMask.defined() ? encoderMask.slice(0, 0, half) : encoderMask;
-        encoded = model->encode(encoderIds.slice(0, 0, half), mask).repeat({2, 1, 1});
-    } else {
-        encoded = model->encode(encoderIds, encoderMask);
+        return model->encode(encoderIds.slice(0, 0, half), mask).repeat({2, 1, 1});
     }
-    return model->decodeHidden(decoderIds, encoded, encoderMask);
+    return model->encode(encoderIds, encoderMask);
+}
+
+at::Tensor T5Policy::decoderStates(T5Model &model, const at::Tensor &encoderIds,
+                                   const at::Tensor &encoderMask, const at::Tensor &labels)
+{
+    return model->decodeHidden(model->shiftRight(labels),
+                               encoderStates(model, encoderIds, encoderMask), encoderMask);
+}
+
+at::Tensor T5Policy::logProbsByLength(T5Model &model, const at::Tensor &encoderIds,
+                                      const at::Tensor &encoderMask, const at::Tensor &labels,
+                                      std::int64_t ignoreIndex)
+{
+    const auto encoded = encoderStates(model, encoderIds, encoderMask);
+    auto logps = torch::zeros(labels.sizes(), encoded.options());
+    for (const auto &bucket : lengthBuckets(labels, ignoreIndex)) {
+        const auto index = torch::tensor(bucket.rows, torch::kLong).to(labels.device());
+        const auto bucketLabels = labels.index_select(0, index).narrow(1, 0, bucket.length);
+        const auto mask = encoderMask.defined() ? encoderMask.index_select(0, index) : encoderMask;
+        const auto hidden = model->decodeHidden(model->shiftRight(bucketLabels),
+                                                encoded.index_select(0, index), mask);
+        logps.narrow(1, 0, bucket.length)
+            .index_copy_(0, index, scoredLogProbs(model, hidden, bucketLabels, ignoreIndex));
+    }
+    return logps;
 }
 
 at::Tensor T5Policy::forward(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
@@ -110,23 +209,19 @@ ScoredLabels T5Policy::scoreLabels(const at::Tensor &encoderIds, const at::Tenso
     if (options.alignment != LabelAlignment::EncoderDecoder || labels.dim() != 2)
         return PolicyModel::scoreLabels(encoderIds, encoderMask, labels, options);
     T5Model &model = activeModel();
-    const auto hidden = decoderStates(model, encoderIds, encoderMask, labels); // (N, T, d)
-    const auto rows = labels.size(0);
     const auto length = labels.size(1);
-    const auto targets = labels.to(torch::kLong).reshape(-1);
-    const auto scored = targets != options.ignoreIndex;
-    // The head and its log-softmax at the scored positions only (a DPO batch's padding is about
-    // a quarter of its label positions, and the head is the widest product of a step).
-    const auto positions = scored.nonzero().squeeze(1);
-    const auto flat = hidden.reshape({rows * length, hidden.size(2)});
-    const auto logits = model->head(flat.index_select(0, positions)); // (P, V)
-    const auto picked =
-        torch::log_softmax(logits, -1).gather(1, targets.index_select(0, positions).unsqueeze(1));
+    const auto scored = labels.to(torch::kLong) != options.ignoreIndex;
     ScoredLabels out;
-    out.tokens.logps = torch::zeros({rows * length}, picked.options())
-                           .index_copy(0, positions, picked.squeeze(1))
-                           .view({rows, length});
-    out.tokens.mask = scored.to(picked.scalar_type()).view({rows, length});
+    out.logitsPerRow = length * vocabularySize(model);
+    if (!options.logitSums) {
+        out.tokens.logps =
+            logProbsByLength(model, encoderIds, encoderMask, labels, options.ignoreIndex);
+        out.tokens.mask = scored.to(out.tokens.logps.scalar_type());
+        return out;
+    }
+    const auto hidden = decoderStates(model, encoderIds, encoderMask, labels); // (N, T, d)
+    out.tokens.logps = scoredLogProbs(model, hidden, labels, options.ignoreIndex);
+    out.tokens.mask = scored.to(out.tokens.logps.scalar_type());
     // The head is linear: the sum of a row's logits over every position and token is its summed
     // states times the head's summed rows (in float64; a head with an active adapter or a bias
     // takes its own forward of the summed states instead).
@@ -144,7 +239,6 @@ ScoredLabels T5Policy::scoreLabels(const at::Tensor &encoderIds, const at::Tenso
             out.logitSums = model->head(states.to(hidden.scalar_type())).to(torch::kDouble).sum(1);
         }
     }
-    out.logitsPerRow = length * logits.size(1);
     return out;
 }
 

@@ -45,9 +45,17 @@ public:
 private:
     // The model that scores now (the frozen copy for a full fine-tuning reference), in its mode.
     T5Model &activeModel();
+    // The encoder's states for the prompts (N, S, d_model), each repeated prompt encoded once.
+    at::Tensor encoderStates(T5Model &model, const at::Tensor &encoderIds,
+                             const at::Tensor &encoderMask);
     // The decoder's states for labels (N, T, d_model), as the head takes them.
     at::Tensor decoderStates(T5Model &model, const at::Tensor &encoderIds,
                              const at::Tensor &encoderMask, const at::Tensor &labels);
+    // Token log-probs (N, T) with the rows decoded in groups of similar length, each group only
+    // up to its longest row (no logit sums: those count the padding).
+    at::Tensor logProbsByLength(T5Model &model, const at::Tensor &encoderIds,
+                                const at::Tensor &encoderMask, const at::Tensor &labels,
+                                std::int64_t ignoreIndex);
 
     T5Model m_model;
     T5Model m_reference{nullptr};

@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 
 namespace {
@@ -129,6 +130,63 @@ TEST(T5Policy, ScoredPositionsOnlyGiveTheFullLogitsResults)
         for (std::size_t i = 0; i < fullGrads.size(); ++i)
             EXPECT_TRUE(torch::allclose(fastGrads[i], fullGrads[i], 1e-4, 1e-6)) << i;
     }
+}
+
+// Without logit sums (the DPO reference) the rows are decoded in groups of similar length, each
+// only up to its longest row: the same log-probs and gradients as decoding every row to the
+// batch's width. Lengths from 1 to the width, a gap inside one row, a row with nothing scored.
+TEST(T5Policy, RowsDecodedByLengthGiveTheSameLogProbs)
+{
+    torch::manual_seed(11);
+    mp::T5Model model(mp::test::tinyPolicyT5Config());
+    mp::applyLora(*model, mp::LoraConfig{.rank = 2, .alpha = 4.0});
+    mp::T5Policy policy(model);
+    {
+        torch::NoGradGuard noGrad;
+        for (auto &parameter : policy.trainableParameters())
+            parameter.normal_(0.0, 0.3);
+    }
+    const mp::PreferenceBatch probe = mp::test::styledPreferenceBatch(20);
+    const std::int64_t rows = 2 * probe.promptIds.size(0);
+    const std::int64_t width = 12;
+    at::Tensor labels = torch::randint(1, model->config().vocabSize, {rows, width}, torch::kLong);
+    for (std::int64_t r = 0; r < rows; ++r)
+        labels.select(0, r).slice(0, 1 + (r * 7) % width).fill_(mp::kIgnoreLabel);
+    labels.index_put_({3, 0}, mp::kIgnoreLabel); // a gap before the row's last scored label
+    labels.select(0, 5).fill_(mp::kIgnoreLabel); // nothing scored
+    const auto ids = probe.promptIds.repeat({2, 1});
+    const auto mask = probe.promptMask.repeat({2, 1});
+    policy.module().eval(); // no dropout: both passes see the same network
+    const auto run = [&](bool logitSums) {
+        policy.module().zero_grad();
+        const auto scored = policy.scoreLabels(ids, mask, labels, {.logitSums = logitSums});
+        scored.tokens.logps.sum().backward();
+        std::vector<at::Tensor> grads;
+        for (const auto &parameter : policy.trainableParameters())
+            grads.push_back(parameter.grad().clone());
+        return std::make_pair(scored, grads);
+    };
+    const auto [whole, wholeGrads] = run(true);
+    const auto [byLength, byLengthGrads] = run(false);
+    EXPECT_FALSE(byLength.logitSums.defined());
+    EXPECT_TRUE(torch::equal(byLength.tokens.mask, whole.tokens.mask));
+    EXPECT_TRUE(torch::allclose(byLength.tokens.logps, whole.tokens.logps, 1e-5, 1e-5));
+    EXPECT_TRUE(torch::equal(byLength.tokens.logps.select(0, 5), torch::zeros({width})));
+    for (std::size_t i = 0; i < wholeGrads.size(); ++i)
+        EXPECT_TRUE(torch::allclose(byLengthGrads[i], wholeGrads[i], 1e-4, 1e-6)) << i;
+
+    // The DPO reference takes this path: its log-probs equal the adapter-disabled policy's.
+    const auto reference = mp::referenceLogProbs(policy, probe, {});
+    mp::PairLogProbs disabled;
+    {
+        torch::NoGradGuard noGrad;
+        policy.setAdapterEnabled(false);
+        disabled = mp::pairLogProbs(policy, probe, {});
+        policy.setAdapterEnabled(true);
+    }
+    EXPECT_TRUE(torch::allclose(reference.chosen, disabled.chosen, 1e-5, 1e-5));
+    EXPECT_TRUE(torch::allclose(reference.rejected, disabled.rejected, 1e-5, 1e-5));
+    EXPECT_TRUE(std::isnan(reference.chosenLogitsMean));
 }
 
 } // namespace
