@@ -1,7 +1,8 @@
 // The reward-model run (method "rm", and the first phase of "rlhf"): the Bradley-Terry loss with
 // margins by degree and unsure pairs at label 0.5 (paper §1.5), NEFTune noise on the embeddings,
 // accuracy per degree on the held-out pairs. The reward model is written as an adapter plus
-// reward_head.safetensors (best/ and reward_model/).
+// reward_head.safetensors (best/ and reward_model/). The step itself is RewardTrainer's
+// (ml/train/reward_trainer.h).
 
 #include <torch/torch.h>
 
@@ -11,34 +12,29 @@
 #include "ml/run/run_config.h"
 #include "ml/run/run_context.h"
 #include "ml/run/step_loop.h"
-#include "ml/train/checkpoint.h"
-#include "ml/train/dpo_trainer.h"
-#include "ml/train/guarded_step.h"
 #include "ml/train/reward_loss.h"
 #include "ml/train/reward_model.h"
-#include "ml/train/schedule.h"
+#include "ml/train/reward_trainer.h"
 
 namespace fs = std::filesystem;
 
 namespace mp {
 namespace {
 
-const TrainerIdentity kRmIdentity{.method = "rm", .version = 1};
-
-struct RmForward {
-    at::Tensor loss;
-    at::Tensor chosen;
-    at::Tensor rejected;
-};
-
+// The rm run's side of a step: which pairs train (unsure ones only with rm.use_unsure), this
+// rank's shard of each micro-batch, tokenised; the step itself is RewardTrainer's.
 class RmTrainer {
 public:
     RmTrainer(RunContext &context, RewardModel model, std::int64_t totalSteps)
-        : m_context(context), m_model(std::move(model)), m_params(m_model->trainableParameters())
+        : m_context(context),
+          m_trainer(std::move(model), {.margin = context.config.rm.margin,
+                                       .neftuneAlpha = context.config.rm.neftuneAlpha,
+                                       .optimizer = context.config.optimizer,
+                                       .schedule = context.config.schedule,
+                                       .warmupSteps = context.config.warmupSteps,
+                                       .totalSteps = totalSteps,
+                                       .maxGradNorm = context.config.maxGradNorm})
     {
-        m_optimizer = makeOptimizer(m_params, context.config.optimizer);
-        m_scheduler = std::make_unique<LrScheduler>(*m_optimizer, context.config.schedule,
-                                                    context.config.warmupSteps, totalSteps);
     }
 
     std::vector<PreferencePair> usable(const std::vector<PreferencePair> &pairs) const
@@ -52,24 +48,13 @@ public:
         return out;
     }
 
-    RmForward forward(const std::vector<PreferencePair> &pairs, bool training)
+    RewardBatch batch(const std::vector<PreferencePair> &pairs) const
     {
-        const auto batch =
-            makePreferenceBatches(m_context, pairs, static_cast<std::int64_t>(pairs.size()))
-                .front();
-        const double alpha = training ? m_context.config.rm.neftuneAlpha : 0.0;
-        // Chosen and rejected through one forward: [2B].
-        const auto labels = concatenatedLabels(batch.chosenLabels, batch.rejectedLabels);
-        const auto scores = m_model->score(batch.promptIds.repeat({2, 1}),
-                                           batch.promptMask.repeat({2, 1}), labels, alpha);
-        const auto b = static_cast<std::int64_t>(pairs.size());
-        std::vector<PreferenceDegree> degrees;
+        RewardBatch out{.pairs = makePreferenceBatches(m_context, pairs,
+                                                       static_cast<std::int64_t>(pairs.size()))
+                                     .front()};
         for (const auto &pair : pairs)
-            degrees.push_back(pair.degree);
-        RmForward out{.chosen = scores.slice(0, 0, b), .rejected = scores.slice(0, b)};
-        const auto margin = rewardMargins(degrees, m_context.config.rm.margin).to(scores.device());
-        const auto label = rewardLabels(degrees).to(scores.device());
-        out.loss = rewardLosses(out.chosen, out.rejected, margin, label).mean();
+            out.degrees.push_back(pair.degree);
         return out;
     }
 
@@ -77,40 +62,21 @@ public:
     // pairs, with the loss scaled by the shard's share (StepShards).
     MetricMap step(const std::vector<std::vector<PreferencePair>> &micro)
     {
-        m_model->train();
-        m_optimizer->zero_grad();
-        Distributed &distributed = *m_context.distributed;
-        MetricAverager averager;
-        bool finite = true;
+        StepShards shards{.distributed = m_context.distributed,
+                          .numMicro = static_cast<std::int64_t>(micro.size())};
+        std::vector<RewardBatch> batches;
         for (const auto &pairsIn : micro) {
             const auto all = usable(pairsIn);
-            const auto [begin, end] = distributed.shard(all.size());
+            const auto [begin, end] = m_context.distributed->shard(all.size());
             if (begin == end)
                 continue;
-            const double share = static_cast<double>(end - begin) / static_cast<double>(all.size());
-            const std::vector<PreferencePair> pairs(all.begin() +
-                                                        static_cast<std::ptrdiff_t>(begin),
-                                                    all.begin() + static_cast<std::ptrdiff_t>(end));
-            auto f = forward(pairs, true);
-            const double loss = f.loss.item<double>();
-            averager.add({{"loss", loss},
-                          {"rewards/chosen", f.chosen.mean().item<double>()},
-                          {"rewards/rejected", f.rejected.mean().item<double>()},
-                          {"rewards/margins", (f.chosen - f.rejected).mean().item<double>()},
-                          {"accuracy", rewardAccuracy(f.chosen.detach(), f.rejected.detach())}},
-                         share);
-            if (!std::isfinite(loss)) {
-                finite = false;
-                continue;
-            }
-            ((f.loss * share) / static_cast<double>(micro.size())).backward();
+            shards.shares.push_back(static_cast<double>(end - begin) /
+                                    static_cast<double>(all.size()));
+            batches.push_back(
+                batch(std::vector<PreferencePair>(all.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                  all.begin() + static_cast<std::ptrdiff_t>(end))));
         }
-        finite = reduceStep(&distributed, finite, m_params, averager);
-        MetricMap metrics = averager.mean();
-        if (finishOptimizerStep(metrics, finite, m_params, m_context.config.maxGradNorm,
-                                *m_optimizer, *m_scheduler))
-            ++m_step;
-        return metrics;
+        return m_trainer.step(batches, shards);
     }
 
     MetricMap evaluate()
@@ -119,7 +85,7 @@ public:
         if (pairs.empty())
             return {};
         torch::NoGradGuard noGrad;
-        m_model->eval();
+        m_trainer.model()->eval();
         std::vector<at::Tensor> chosen, rejected, losses;
         std::vector<PreferenceDegree> degrees;
         const std::size_t chunk =
@@ -128,7 +94,7 @@ public:
             const std::vector<PreferencePair> slice(
                 pairs.begin() + static_cast<std::ptrdiff_t>(begin),
                 pairs.begin() + static_cast<std::ptrdiff_t>(std::min(pairs.size(), begin + chunk)));
-            auto f = forward(slice, false);
+            auto f = m_trainer.forward(batch(slice), false);
             chosen.push_back(f.chosen.cpu());
             rejected.push_back(f.rejected.cpu());
             losses.push_back(f.loss.cpu() * static_cast<double>(slice.size()));
@@ -147,37 +113,13 @@ public:
         return out;
     }
 
-    void saveCheckpoint(const fs::path &directory)
-    {
-        saveTrainingCheckpoint(
-            directory, kRmIdentity,
-            [&](torch::serialize::OutputArchive &archive) {
-                writeTensorList(archive, m_params, "param.");
-            },
-            *m_optimizer, *m_scheduler, TrainerState{.step = m_step});
-    }
-
-    void loadCheckpoint(const fs::path &directory)
-    {
-        m_step = loadTrainingCheckpoint(
-                     directory, kRmIdentity,
-                     [&](torch::serialize::InputArchive &archive) {
-                         readTensorList(archive, m_params, "param.");
-                     },
-                     *m_optimizer, *m_scheduler)
-                     .step;
-    }
-
-    std::int64_t globalStep() const { return m_step; }
-    RewardModel &model() { return m_model; }
+    void saveCheckpoint(const fs::path &directory) { m_trainer.saveCheckpoint(directory); }
+    void loadCheckpoint(const fs::path &directory) { m_trainer.loadCheckpoint(directory); }
+    std::int64_t globalStep() const { return m_trainer.globalStep(); }
 
 private:
     RunContext &m_context;
-    RewardModel m_model;
-    std::vector<at::Tensor> m_params;
-    std::unique_ptr<torch::optim::Optimizer> m_optimizer;
-    std::unique_ptr<LrScheduler> m_scheduler;
-    std::int64_t m_step = 0;
+    RewardTrainer m_trainer;
 };
 
 } // namespace

@@ -3,7 +3,8 @@
 // holds config.json + model.safetensors (a Hugging Face T5 directory) and inputs.safetensors,
 // made by `bench_t5.py prep`. Without --dir: the embedded default's T5 with seeded inputs of the
 // same shapes (CI's quick run, which has no Python). No assertion on times.
-//   bench_side_by_side --dir DIR [--cases gemm,pair,batch,dpo,dpo_cached,t2m_embed] [--reps 3]
+//   bench_side_by_side --dir DIR [--cases gemm,pair,batch,dpo,dpo_cached,rm_step,t2m_embed]
+//                      [--reps 3]
 //                      [--threads 1] [--tokens 51] [--warmup 1]
 //                      [--t2m-dir T2M] [--t2m-count 1000] [--t2m-dump FILE]
 // Cases (each: one untimed warm-up (dpo: --warmup), then --reps timed repetitions):
@@ -17,6 +18,12 @@
 //   dpo_cached  the same step with the reference's log-probs computed once beforehand (untimed;
 //          run.json's dpo.precompute_ref_logps): no reference forward in the step, so less work
 //          than dpo (TRL's default computes the reference in the step)
+//   rm_step  one reward-model step (RewardTrainer::step, the rm run's): 64 pairs' chosen and
+//          rejected through one forward of the T5 with LoRA r 8 / alpha 16 on q and v and the
+//          scalar head on the last label position, Bradley-Terry loss, clipping 1.0, AdamW 2e-4;
+//          dropout and NEFTune off, no margins (TRL's loss without a margin column). The head
+//          starts from DIR/rm_head.safetensors (bench_rlhf.py prep) when there is one. Its line
+//          also holds "first_loss", the loss at the initial weights, for the equality check.
 //   t2m_embed  the T2M evaluator (Guo et al.) at its real size embedding the first --t2m-count
 //          captions and motions of T2M/inputs.safetensors, as `motionpref eval` does: the
 //          checkpoint T2M/checkpoints/t2m/text_mot_match/model/finest.tar with T2M/glove/our_vab_*
@@ -41,6 +48,7 @@
 #include "ml/models/t5.h"
 #include "ml/motion/features.h"
 #include "ml/train/dpo_trainer.h"
+#include "ml/train/reward_trainer.h"
 #include "ml/train/t5_policy.h"
 
 #include <torch/torch.h>
@@ -53,6 +61,7 @@
 #include <functional>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -65,11 +74,12 @@ constexpr std::int64_t kGemmSize = 1536; // as bench_t5.py's GEMM_N
 
 struct Args {
     std::filesystem::path dir;
-    std::vector<std::string> cases = {"gemm", "pair", "batch", "dpo", "dpo_cached", "t2m_embed"};
+    std::vector<std::string> cases = {"gemm",       "pair",    "batch",    "dpo",
+                                      "dpo_cached", "rm_step", "t2m_embed"};
     int reps = 3;
     int threads = 1;
     std::int64_t tokens = 51; // 49 motion codes + SOM + EOM
-    int dpoWarmup = 1;        // a flan-size step takes a minute: compare.sh skips its warm-up
+    int dpoWarmup = 1; // training steps' (dpo, rm_step); compare.sh skips a flan step's warm-up
 
     // bench_t2m.py prep's output; empty: seeded stand-ins of the same size
     std::filesystem::path t2mDir;
@@ -272,6 +282,18 @@ T2mWork syntheticT2mWork(std::int64_t count)
     return work;
 }
 
+// A T5 of its own (the dpo case adds adapters to the shared one) with dropout off, as TRL's
+// disable_dropout_in_model leaves the Python side's: the bench's weights, else the default's.
+mp::T5Model freshT5(const Args &args, const mp::ModelBundle &motion)
+{
+    mp::T5Config config =
+        args.dir.empty() ? motion.config().t5 : mp::T5Config::load(args.dir / "config.json");
+    config.dropoutRate = 0.0;
+    mp::T5Model t5(config);
+    t5->loadWeights((args.dir.empty() ? mp::defaultModelDir() : args.dir) / "model.safetensors");
+    return t5;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -360,6 +382,42 @@ int main(int argc, char **argv)
                      timed(
                          args.reps, [&] { trainer.step({batch}); }, args.dpoWarmup));
             }
+        }
+        if (has("rm_step")) {
+            mp::T5Model t5 = freshT5(args, motion);
+            mp::applyLora(*t5,
+                          {.rank = 8, .alpha = 16, .dropout = 0.0, .targetModules = {"q", "v"}});
+            mp::RewardModel model(t5);
+            const auto headFile = args.dir / "rm_head.safetensors";
+            if (!args.dir.empty() && std::filesystem::exists(headFile)) {
+                // The Python side's initial head, so both start from the same weights.
+                const auto head = mp::readSafetensors(headFile);
+                torch::NoGradGuard noGrad;
+                model->head->weight.copy_(head.at("score.weight"));
+                model->head->bias.copy_(head.at("score.bias"));
+            }
+            // The rm run's optimizer, schedule and clipping; no NEFTune noise and no margins, so
+            // that the loss is TRL's -logsigmoid(r_chosen - r_rejected) on both sides.
+            mp::RewardTrainer trainer(
+                model, {.margin = mp::MarginScale::None, .neftuneAlpha = 0.0, .totalSteps = 1000});
+            const auto pairs = inputs.at("dpo_prompt_ids").size(0);
+            const mp::RewardBatch batch{
+                .pairs = {.promptIds = inputs.at("dpo_prompt_ids"),
+                          .promptMask = inputs.at("dpo_prompt_mask"),
+                          .chosenLabels = inputs.at("dpo_chosen_labels"),
+                          .rejectedLabels = inputs.at("dpo_rejected_labels")},
+                .degrees = std::vector<mp::PreferenceDegree>(static_cast<std::size_t>(pairs),
+                                                             mp::PreferenceDegree::MuchBetter)};
+            std::optional<double> firstLoss; // the step's own metric: no extra work timed
+            const auto times = timed(
+                args.reps,
+                [&] {
+                    const auto metrics = trainer.step({batch});
+                    if (!firstLoss)
+                        firstLoss = metrics.at("loss");
+                },
+                args.dpoWarmup);
+            emit("rm_step", args.threads, times, {{"first_loss", *firstLoss}});
         }
         if (has("t2m_embed")) {
             auto work = args.t2mDir.empty() ? syntheticT2mWork(args.t2mCount)

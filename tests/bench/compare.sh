@@ -8,10 +8,13 @@
 # reference's log-probs computed once beforehand (TRL's precompute_ref_log_probs, the app's
 # dpo.precompute_ref_logps): the second does less work and is labelled so. The size "t2m" is the
 # T2M evaluator (Guo et al., real size) embedding --t2m-count motions and captions: the app's
-# case t2m_embed against T2M's own code (tests/reference/bench_t2m.py), on the same files.
+# case t2m_embed against T2M's own code (tests/reference/bench_t2m.py), on the same files. The
+# reward-model step (rm_step) runs the app's RewardTrainer::step against
+# tests/reference/bench_rlhf.py's composition of TRL RewardTrainer's step.
 #
 #   tests/bench/compare.sh [--quick] [--threads N] [--sizes default,flan,t2m] [--rounds R]
 #                          [--reps N] [--dpo-reps N] [--t2m-count N] [--out FILE]
+#                          [--cases gemm,pair,batch,dpo,rm_step,t2m_embed]
 #
 # Builds nothing: it expects build/tests/bench_side_by_side (cmake --build build --target
 # bench_side_by_side) and the reference venv tests/reference/.venv (tests/reference/setup.sh).
@@ -19,7 +22,9 @@
 # about 1 GB and is made once. App and Python runs alternate (A, B, A, B ...) for --rounds rounds
 # per size and thread count, so a load that comes and goes hits both; medians are over all
 # repetitions of all rounds. --quick: the default size, 1 thread, 1 round, 1 repetition, 5 decoder
-# steps, and t2m with 64 motions (a check that everything runs, not a measurement).
+# steps, and t2m with 64 motions (a check that everything runs, not a measurement). --cases runs
+# only the groups with a listed case (gemm/pair/batch, dpo/dpo_cached, rm_step, t2m_embed; default
+# all).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${MP_BUILD_DIR:-$root/build}
@@ -34,6 +39,7 @@ dpo_reps=""
 tokens=51
 out=""
 quick=""
+cases=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) sizes="default t2m"; threads=1; rounds=1; reps=1; dpo_reps=1; tokens=5; t2m_count=64
@@ -45,7 +51,8 @@ while [[ $# -gt 0 ]]; do
     --dpo-reps) dpo_reps=$2; shift ;;
     --t2m-count) t2m_count=$2; shift ;;
     --out) out=$2; shift ;;
-    *) sed -n '2,17p' "$0"; exit 2 ;;
+    --cases) cases=$2; shift ;;
+    *) sed -n '2,25p' "$0"; exit 2 ;;
   esac
   shift
 done
@@ -55,6 +62,12 @@ app=$build/tests/bench_side_by_side
 results=${out:-$(mktemp /tmp/mp_bench_results.XXXXXX.jsonl)}
 : > "$results"
 
+want() { # want CASE...: is any of them asked for (all are by default)?
+  local c
+  for c; do [[ -z $cases || ,$cases, == *,$c,* ]] && return 0; done
+  return 1
+}
+
 tag() { # adds the size and round to each JSON line
   sed -u "s/^{/{\"size\": \"$1\", \"round\": $2, /" | grep '^{' | tee -a "$results"
 }
@@ -63,6 +76,7 @@ echo "load before: $(uptime)" >&2
 for size in $sizes; do
   dir=$work/$size
   if [[ $size == t2m ]]; then # the T2M evaluator's embedding: its own files, no T5
+    want t2m_embed || continue
     [[ -f $dir/inputs.safetensors ]] || "$python" "$root/tests/reference/bench_t2m.py" prep --out "$dir"
     for t in $threads; do
       for ((r = 1; r <= rounds; r++)); do
@@ -77,6 +91,7 @@ for size in $sizes; do
     continue
   fi
   [[ -f $dir/inputs.safetensors ]] || "$python" "$root/tests/reference/bench_t5.py" prep --size "$size" --out "$dir"
+  [[ -f $dir/rm_head.safetensors ]] || "$python" "$root/tests/reference/bench_rlhf.py" prep --dir "$dir"
   # A flan-size DPO step takes a minute or more: one repetition per round unless asked, and no
   # warm-up step (its first-call costs are far below a second of a minute-long step).
   sreps=$reps
@@ -84,16 +99,27 @@ for size in $sizes; do
   dwarm=$([[ $size == flan ]] && echo 0 || echo 1)
   for t in $threads; do
     for ((r = 1; r <= rounds; r++)); do
+      if want gemm pair batch; then
       echo "[$size, $t thread(s), round $r] app" >&2
       "$app" --dir "$dir" --cases gemm,pair,batch --reps "$sreps" --threads "$t" --tokens "$tokens" | tag "$size" "$r"
       echo "[$size, $t thread(s), round $r] python" >&2
       "$python" "$root/tests/reference/bench_t5.py" run --dir "$dir" --cases gemm,pair,batch \
         --reps "$sreps" --threads "$t" --tokens "$tokens" 2>/dev/null | tag "$size" "$r"
+      fi
+      if want dpo dpo_cached; then
       echo "[$size, $t thread(s), round $r] app dpo" >&2
       "$app" --dir "$dir" --cases dpo,dpo_cached --reps "$dreps" --warmup "$dwarm" --threads "$t" | tag "$size" "$r"
       echo "[$size, $t thread(s), round $r] python dpo" >&2
       "$python" "$root/tests/reference/bench_t5.py" run --dir "$dir" --cases dpo,dpo_cached \
         --reps "$dreps" --warmup "$dwarm" --threads "$t" 2>/dev/null | tag "$size" "$r"
+      fi
+      if want rm_step; then # a training step: as many repetitions and warm-ups as DPO's
+      echo "[$size, $t thread(s), round $r] app rm_step" >&2
+      "$app" --dir "$dir" --cases rm_step --reps "$dreps" --warmup "$dwarm" --threads "$t" | tag "$size" "$r"
+      echo "[$size, $t thread(s), round $r] python rm_step" >&2
+      "$python" "$root/tests/reference/bench_rlhf.py" run --dir "$dir" --cases rm_step \
+        --reps "$dreps" --warmup "$dwarm" --threads "$t" 2>/dev/null | tag "$size" "$r"
+      fi
     done
   done
 done

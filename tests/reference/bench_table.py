@@ -17,11 +17,12 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-CASES = ["gemm", "pair", "pair_t5", "batch", "dpo", "dpo_cached", "t2m_embed"]
+CASES = ["gemm", "pair", "pair_t5", "batch", "dpo", "dpo_cached", "rm_step", "t2m_embed"]
 LABELS = {"gemm": "fp32 GEMM 1536^3", "pair": "labeling pair (2 x 51 tokens)",
           "pair_t5": "  of which the T5 (app)", "batch": "batch of 64 prompts (51 tokens)",
           "dpo": "DPO step, 64 pairs, LoRA r8",
           "dpo_cached": "  same, cached reference log-probs (less work)",
+          "rm_step": "reward-model step, 64 pairs, LoRA r8",
           "t2m_embed": "T2M evaluator: embed motions + texts"}
 
 
@@ -35,6 +36,7 @@ def main():
     args = parser.parse_args()
     times = defaultdict(list)  # (size, threads, case, side) -> ms
     cpu = defaultdict(list)
+    first_loss = defaultdict(set)  # (size, case, side) -> the loss at the initial weights
     for line in Path(args.results).read_text().splitlines():
         if not line.startswith("{"):
             continue
@@ -42,6 +44,8 @@ def main():
         key = (row["size"], row["threads"])
         times[key + (row["case"], row["side"])] += row["ms"]
         cpu[key + (row["case"], row["side"])] += row.get("cpu_ms", [])
+        if "first_loss" in row:
+            first_loss[(row["size"], row["case"], row["side"])].add(row["first_loss"])
         if "t5_only_ms" in row:
             times[key + ("pair_t5", row["side"])] += row["t5_only_ms"]
     work = {}
@@ -92,10 +96,17 @@ def main():
         print("|" + "---|" * len(header))
         for row in rows:
             print("| " + " | ".join(row) + " |")
-        return
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    for row in [header] + rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+    else:
+        widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+        for row in [header] + rows:
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+    # The equality check of the training cases: same initial weights, same first loss.
+    for size, case in sorted({k[:2] for k in first_loss}):
+        app, py = first_loss.get((size, case, "app")), first_loss.get((size, case, "python"))
+        if app and py:
+            a, p = min(app), min(py)
+            print(f"{size} {case}: first loss app {sorted(app)} / Python {sorted(py)}, relative "
+                  f"difference {abs(a - p) / max(abs(p), 1e-30):.1e}")
 
 
 if __name__ == "__main__":
