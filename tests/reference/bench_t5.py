@@ -20,10 +20,11 @@ Decoding: do_sample, top_k 50, top_p 1, temperature 1, use_cache, exactly --toke
 (end-of-sequence cannot stop a row early, so both sides do the same number of decoder steps).
 DPO step: TRL 1.16's DPOTrainer scores causal LMs only (input_ids + completion_mask through a fused
 LM head), so it cannot run a T5; the step is timed as DPOTrainer composes it for a PEFT model
-without a ref_model: dropout off (TRL's disable_dropout_in_model), one concatenated forward of
+without a ref_model: dropout off (TRL's disable_dropout_in_model, and the model loaded with
+dropout_rate 0, which that function does not reach in T5's attention), one concatenated forward of
 chosen + rejected through the adapter, TRL's selective_log_softmax summed over the completion, the
 same forward under TRL's use_adapter(model, None) without gradient (the reference), the sigmoid
-loss (beta 0.1), backward, gradient clipping at 1.0, AdamW, zero_grad.
+loss (beta 0.1), backward, gradient clipping at 1.0, AdamW (weight decay 0), zero_grad.
 """
 
 import argparse
@@ -176,11 +177,15 @@ def run(args):
     if "batch" in cases:
         ids, mask = inputs["batch_ids"], inputs["batch_mask"]
         emit("batch", timed(args.reps, lambda: generate(ids, mask, 1)))
+    # dropout_rate 0 for training: TRL's disable_dropout_in_model zeroes nn.Dropout modules only,
+    # and T5's attention applies config.dropout_rate to its probabilities as a float; the app's
+    # step runs without dropout.
     if "dpo" in cases:
+        model = T5ForConditionalGeneration.from_pretrained(directory, dropout_rate=0.0)
         emit("dpo", timed(args.reps, dpo_step(model, inputs), args.warmup))
     if "dpo_cached" in cases:
         # A fresh adapter on the reloaded weights, as the app's case (same adapter, cached refs).
-        model = T5ForConditionalGeneration.from_pretrained(directory)
+        model = T5ForConditionalGeneration.from_pretrained(directory, dropout_rate=0.0)
         emit("dpo_cached", timed(args.reps, dpo_step(model, inputs, precomputed=True),
                                  args.warmup))
 
@@ -194,7 +199,8 @@ def dpo_step(model, inputs, precomputed=False):
                                               task_type="SEQ_2_SEQ_LM"))
     disable_dropout_in_model(policy)
     policy.train()
-    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=1e-3)
+    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=1e-3,
+                                  weight_decay=0.0)  # the app's AdamW default
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=1000)
     prompt = inputs["dpo_prompt_ids"].repeat(2, 1)
     mask = inputs["dpo_prompt_mask"].repeat(2, 1)
