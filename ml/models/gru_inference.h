@@ -5,8 +5,12 @@
 // LibTorch multiplies each time step's few rows by the whole recurrent weight through OpenBLAS,
 // which packs (copies) that weight on every call: for the T2M evaluator's motion GRU (3*1024 x
 // 1024, at most 32 rows a step) the packing cost about as much as the product. Here the inputs of
-// all time steps are projected in one GEMM, and each step's recurrent product goes through
-// fewRowsProduct (ml/models/few_rows_product.h), which reads the weight once without packing it.
+// all time steps are projected in one GEMM, the recurrent weight is packed once per call and
+// direction into panels of 32 output columns, and each step's product of at most 32 rows runs
+// over those panels (a register-blocked kernel, 8 rows x 32 columns, the next panel prefetched).
+// fewRowsProduct (ml/models/few_rows_product.h), reading the unpacked weight, was measured first:
+// 1,000 motions and texts at one thread, the same binary alternating, 11.2-12.4 s CPU with it
+// against 10.0-10.4 s with the panels.
 
 #include <ATen/core/Tensor.h>
 
