@@ -3,6 +3,7 @@
 #include "ml/core/error.h"
 #include "ml/core/json_read.h"
 #include "ml/data/safetensors.h"
+#include "ml/models/gru_inference.h"
 
 #include <torch/torch.h>
 
@@ -60,6 +61,14 @@ at::Tensor runBiGru(torch::nn::GRU &gru, const at::Tensor &hidden, const at::Ten
                           cpuLengths.max().item<std::int64_t>() > inputs.size(1)))
             throw std::invalid_argument("evaluator: a sequence length is outside 1.." +
                                         std::to_string(inputs.size(1)));
+    }
+    // Embedding (no gradient, float32 CPU): the GRU without OpenBLAS packing the recurrent weight
+    // at every step (ml/models/gru_inference.h); training and other devices take LibTorch's.
+    if (canUseInferenceGru(*gru, inputs, h0)) {
+        const auto steps = packed ? lengths : torch::full({batch}, inputs.size(1), torch::kLong);
+        last = inferenceGruLastHidden(*gru, inputs, steps, h0);
+    } else if (packed) {
+        const auto cpuLengths = lengths.to(torch::kCPU, torch::kLong);
         const auto pack = torch::nn::utils::rnn::pack_padded_sequence(inputs, cpuLengths,
                                                                       /*batch_first=*/true,
                                                                       /*enforce_sorted=*/false);

@@ -6,7 +6,9 @@
 //
 // Sequence handling of the motion GRU is selectable: packed by length (Guo, via LibTorch's
 // pack_padded_sequence, identical to PyTorch's) or over the batch-padded tensor (MotionGPT's
-// tm2t_evaluator). The text GRU is packed in both, as both codebases do.
+// tm2t_evaluator). The text GRU is packed in both, as both codebases do. Without gradient on
+// float32 CPU tensors (embedding) both GRUs run through ml/models/gru_inference.h, the same
+// results up to float rounding; training runs LibTorch's.
 
 #include <cstdint>
 #include <filesystem>
