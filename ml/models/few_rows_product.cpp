@@ -1,5 +1,7 @@
 #include "ml/models/few_rows_product.h"
 
+#include "ml/models/vector16.h"
+
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
@@ -9,16 +11,6 @@
 namespace mp {
 
 namespace {
-
-// Sixteen floats; GCC lowers the operations to one AVX-512 register, two AVX2 registers or four
-// SSE registers, depending on the clone target_clones picks at load time.
-typedef float Floats16 __attribute__((vector_size(64)));
-
-// By reference: a 64-byte vector passed by value would take another ABI in the default clone.
-__attribute__((always_inline)) inline void load16(Floats16 &v, const float *p)
-{
-    std::memcpy(&v, p, sizeof v);
-}
 
 __attribute__((always_inline)) inline float sum16(const Floats16 &v)
 {

@@ -1,5 +1,7 @@
 #include "ml/models/gated_gelu.h"
 
+#include "ml/models/vector16.h"
+
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
@@ -10,51 +12,18 @@ namespace mp {
 
 namespace {
 
-// Sixteen lanes; GCC lowers them to one AVX-512 register, two AVX2 registers or four SSE
-// registers, depending on the clone target_clones picks at load time.
-typedef float Floats16 __attribute__((vector_size(64)));
-typedef int Ints16 __attribute__((vector_size(64)));
-
 constexpr float kSqrtTwoOverPi = 0.7978845608028654f;
 constexpr float kCubic = 0.044715f;
 
 // Elements per parallel chunk: a chunk's four arrays stay in L2.
 constexpr std::int64_t kGrain = 16384;
 
-// exp(x) lane by lane: x = n ln2 + r with |r| <= ln2 / 2, e^r by its Taylor series to r^7
-// (truncation below 6e-9 relative), 2^n built in the exponent bits. Inputs are clamped to
-// [-87, 88], where 2^n stays a normal float.
-__attribute__((always_inline)) inline void expInPlace(Floats16 &x)
-{
-    const Floats16 low = Floats16{} - 87.0f;
-    const Floats16 high = Floats16{} + 88.0f;
-    x = x < low ? low : x;
-    x = x > high ? high : x;
-    // Round to nearest by adding and subtracting 1.5 * 2^23.
-    const Floats16 shifter = Floats16{} + 12582912.0f;
-    const Floats16 n = (x * 1.44269504088896341f + shifter) - shifter;
-    // ln2 in two parts, so n * ln2's rounding does not reach r.
-    const Floats16 r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
-    Floats16 p = r * (1.0f / 5040.0f) + (1.0f / 720.0f);
-    p = p * r + (1.0f / 120.0f);
-    p = p * r + (1.0f / 24.0f);
-    p = p * r + (1.0f / 6.0f);
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    const Ints16 bits = (__builtin_convertvector(n, Ints16) + 127) << 23;
-    Floats16 scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    x = p * scale;
-}
-
 // sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)) = (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2.
 // By reference: a 64-byte vector passed by value would take another ABI in the default clone.
 __attribute__((always_inline)) inline void halfOnePlusTanh(const Floats16 &x, Floats16 &s)
 {
-    s = -2.0f * kSqrtTwoOverPi * (x + kCubic * x * x * x);
-    expInPlace(s);
-    s = 1.0f / (1.0f + s);
+    const Floats16 twiceInner = 2.0f * kSqrtTwoOverPi * (x + kCubic * x * x * x);
+    sigmoid16(s, twiceInner);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void
@@ -62,12 +31,12 @@ forwardLanes(const float *gate, const float *linear, float *out, std::int64_t co
 {
     for (std::int64_t i = 0; i < count; i += 16) {
         Floats16 a, b;
-        std::memcpy(&a, gate + i, sizeof a);
-        std::memcpy(&b, linear + i, sizeof b);
+        load16(a, gate + i);
+        load16(b, linear + i);
         Floats16 s;
         halfOnePlusTanh(a, s);
         const Floats16 y = a * s * b;
-        std::memcpy(out + i, &y, sizeof y);
+        store16(out + i, y);
     }
 }
 
@@ -78,9 +47,9 @@ backwardLanes(const float *grad, const float *gate, const float *linear, float *
 {
     for (std::int64_t i = 0; i < count; i += 16) {
         Floats16 g, a, b;
-        std::memcpy(&g, grad + i, sizeof g);
-        std::memcpy(&a, gate + i, sizeof a);
-        std::memcpy(&b, linear + i, sizeof b);
+        load16(g, grad + i);
+        load16(a, gate + i);
+        load16(b, linear + i);
         Floats16 s;
         halfOnePlusTanh(a, s);
         const Floats16 slope = 2.0f * kSqrtTwoOverPi * (1.0f + 3.0f * kCubic * a * a);
@@ -88,9 +57,9 @@ backwardLanes(const float *grad, const float *gate, const float *linear, float *
         const Floats16 ga = g * b * dGelu;
         const Floats16 gb = g * a * s;
         if (gradGate)
-            std::memcpy(gradGate + i, &ga, sizeof ga);
+            store16(gradGate + i, ga);
         if (gradLinear)
-            std::memcpy(gradLinear + i, &gb, sizeof gb);
+            store16(gradLinear + i, gb);
     }
 }
 

@@ -1,6 +1,7 @@
 #include "ml/models/gru_inference.h"
 
 #include "ml/models/few_rows_product.h" // kFewRowsProductMaxRows
+#include "ml/models/vector16.h"
 
 #include <torch/torch.h>
 
@@ -15,74 +16,22 @@
 namespace mp {
 namespace {
 
-// Sixteen floats (and ints); GCC lowers the operations to one AVX-512 register, two AVX2 or four
-// SSE registers, depending on the clone target_clones picks at load time.
-typedef float GruFloats16 __attribute__((vector_size(64)));
-typedef std::int32_t GruInts16 __attribute__((vector_size(64)));
-
-// By reference throughout: a 64-byte vector passed by value would take another ABI in the default
-// clone.
-__attribute__((always_inline)) inline void gruLoad16(GruFloats16 &v, const float *p)
-{
-    std::memcpy(&v, p, sizeof v);
-}
-
-__attribute__((always_inline)) inline void gruStore16(float *p, const GruFloats16 &v)
-{
-    std::memcpy(p, &v, sizeof v);
-}
-
-// exp(x) as Cephes' expf computes it (x = n ln2 + r, a degree-6 polynomial in r, times 2^n), within
-// about 1 ulp of std::exp. x is clamped to +-87 so 2^n stays a normal float; the gates saturate
-// long before that.
-__attribute__((always_inline)) inline void gruExp16(GruFloats16 &out, const GruFloats16 &in)
-{
-    GruFloats16 x = in;
-    x = x > 87.0f ? 87.0f : x;
-    x = x < -87.0f ? -87.0f : x;
-    const GruFloats16 fx = x * 1.44269504088896341f + 0.5f;
-    // floor(fx): truncate, then one less where truncation rounded up (negative fx).
-    GruInts16 n = __builtin_convertvector(fx, GruInts16);
-    n += __builtin_convertvector(n, GruFloats16) > fx; // true is -1
-    const GruFloats16 nf = __builtin_convertvector(n, GruFloats16);
-    x -= nf * 0.693359375f;
-    x -= nf * -2.12194440e-4f;
-    const GruFloats16 x2 = x * x;
-    GruFloats16 p = 1.9875691500e-4f * x + 1.3981999507e-3f;
-    p = p * x + 8.3334519073e-3f;
-    p = p * x + 4.1665795894e-2f;
-    p = p * x + 1.6666665459e-1f;
-    p = p * x + 5.0000001201e-1f;
-    p = p * x2 + x + 1.0f;
-    const GruInts16 scale = (n + 127) << 23;
-    GruFloats16 twoToN;
-    std::memcpy(&twoToN, &scale, sizeof twoToN);
-    out = p * twoToN;
-}
-
-__attribute__((always_inline)) inline void gruSigmoid16(GruFloats16 &out, const GruFloats16 &x)
-{
-    GruFloats16 e;
-    gruExp16(e, -x);
-    out = 1.0f / (1.0f + e);
-}
-
 // tanh as Cephes' tanhf: an odd polynomial below |x| = 0.625, where 1 - 2 / (exp(2|x|) + 1)
 // would lose the small values' digits, and that formula above.
-__attribute__((always_inline)) inline void gruTanh16(GruFloats16 &out, const GruFloats16 &x)
+__attribute__((always_inline)) inline void gruTanh16(Floats16 &out, const Floats16 &x)
 {
-    const GruFloats16 a = x < 0.0f ? -x : x;
-    const GruFloats16 twice = a + a;
-    GruFloats16 e;
-    gruExp16(e, twice);
-    GruFloats16 large = 1.0f - 2.0f / (e + 1.0f);
+    const Floats16 a = x < 0.0f ? -x : x;
+    const Floats16 twice = a + a;
+    Floats16 e;
+    exp16(e, twice);
+    Floats16 large = 1.0f - 2.0f / (e + 1.0f);
     large = x < 0.0f ? -large : large;
-    const GruFloats16 s = x * x;
-    GruFloats16 p = -5.70498872745e-3f * s + 2.06390887954e-2f;
+    const Floats16 s = x * x;
+    Floats16 p = -5.70498872745e-3f * s + 2.06390887954e-2f;
     p = p * s - 5.37397155531e-2f;
     p = p * s + 1.33314422036e-1f;
     p = p * s - 3.33332819422e-1f;
-    const GruFloats16 small = p * s * x + x;
+    const Floats16 small = p * s * x + x;
     out = a < 0.625f ? small : large;
 }
 
@@ -99,19 +48,19 @@ gruGates(const float *const *gi, const float *gh, float *h, std::int64_t rows, s
         const float *rec = gh + i * 3 * hidden;
         float *state = h + i * hidden;
         for (std::int64_t j = 0; j < vectorised; j += 16) {
-            GruFloats16 inR, inZ, inN, recR, recZ, recN, old;
-            gruLoad16(inR, in + j);
-            gruLoad16(inZ, in + hidden + j);
-            gruLoad16(inN, in + 2 * hidden + j);
-            gruLoad16(recR, rec + j);
-            gruLoad16(recZ, rec + hidden + j);
-            gruLoad16(recN, rec + 2 * hidden + j);
-            gruLoad16(old, state + j);
-            GruFloats16 r, z, n;
-            gruSigmoid16(r, inR + recR);
-            gruSigmoid16(z, inZ + recZ);
+            Floats16 inR, inZ, inN, recR, recZ, recN, old;
+            load16(inR, in + j);
+            load16(inZ, in + hidden + j);
+            load16(inN, in + 2 * hidden + j);
+            load16(recR, rec + j);
+            load16(recZ, rec + hidden + j);
+            load16(recN, rec + 2 * hidden + j);
+            load16(old, state + j);
+            Floats16 r, z, n;
+            sigmoid16(r, inR + recR);
+            sigmoid16(z, inZ + recZ);
             gruTanh16(n, inN + r * recN);
-            gruStore16(state + j, (1.0f - z) * n + z * old);
+            store16(state + j, (1.0f - z) * n + z * old);
         }
         for (std::int64_t j = vectorised; j < hidden; ++j) {
             const float r = 1.0f / (1.0f + std::exp(-(in[j] + rec[j])));
@@ -151,11 +100,11 @@ gruPanelRows(const float *const *x, float *const *y, const float *packed, std::i
              std::int64_t prefetchStride)
 {
     const float *panel = packed + p * in * kGruPanelColumns;
-    GruFloats16 acc[Rows][2] = {};
+    Floats16 acc[Rows][2] = {};
     for (std::int64_t k = 0; k < in; ++k) {
-        GruFloats16 w0, w1;
-        gruLoad16(w0, panel + k * kGruPanelColumns);
-        gruLoad16(w1, panel + k * kGruPanelColumns + 16);
+        Floats16 w0, w1;
+        load16(w0, panel + k * kGruPanelColumns);
+        load16(w1, panel + k * kGruPanelColumns + 16);
         __builtin_prefetch(prefetch + k * prefetchStride);
         if (prefetchStride > 16)
             __builtin_prefetch(prefetch + k * prefetchStride + 16);
@@ -170,8 +119,8 @@ gruPanelRows(const float *const *x, float *const *y, const float *packed, std::i
     const auto columns = std::min(kGruPanelColumns, out - first);
     for (int r = 0; r < Rows; ++r) {
         float sums[kGruPanelColumns];
-        gruStore16(sums, acc[r][0]);
-        gruStore16(sums + 16, acc[r][1]);
+        store16(sums, acc[r][0]);
+        store16(sums + 16, acc[r][1]);
         for (std::int64_t c = 0; c < columns; ++c)
             y[r][first + c] = sums[c] + bias[first + c];
     }

@@ -1,5 +1,7 @@
 #include "ml/models/rms_norm.h"
 
+#include "ml/models/vector16.h"
+
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
@@ -9,8 +11,6 @@
 namespace mp {
 
 namespace {
-
-typedef float Floats16 __attribute__((vector_size(64)));
 
 // Rows per parallel chunk: about 16K elements.
 std::int64_t rowGrain(std::int64_t width)
@@ -25,8 +25,8 @@ __attribute__((always_inline)) inline double dot(const float *a, const float *b,
     const std::int64_t vectorised = n - n % 16;
     for (std::int64_t i = 0; i < vectorised; i += 16) {
         Floats16 va, vb;
-        std::memcpy(&va, a + i, sizeof va);
-        std::memcpy(&vb, b + i, sizeof vb);
+        load16(va, a + i);
+        load16(vb, b + i);
         acc += va * vb;
     }
     double total = 0.0;

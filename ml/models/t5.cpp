@@ -207,6 +207,22 @@ at::Tensor T5ModelImpl::encode(const at::Tensor &inputIds, const at::Tensor &att
     return encoder->forward(shared->forward(inputIds), attentionMask);
 }
 
+at::Tensor T5ModelImpl::encodePairedPrompts(const at::Tensor &inputIds,
+                                            const at::Tensor &attentionMask)
+{
+    const auto repeatsFirstHalf = [](const at::Tensor &rows) {
+        const auto n = rows.size(0);
+        return n >= 2 && n % 2 == 0 && torch::equal(rows.slice(0, 0, n / 2), rows.slice(0, n / 2));
+    };
+    const bool deterministic = !is_training() || m_config.dropoutRate == 0.0;
+    if (!deterministic || !repeatsFirstHalf(inputIds) ||
+        (attentionMask.defined() && !repeatsFirstHalf(attentionMask)))
+        return encode(inputIds, attentionMask);
+    const auto half = inputIds.size(0) / 2;
+    const auto mask = attentionMask.defined() ? attentionMask.slice(0, 0, half) : attentionMask;
+    return encode(inputIds.slice(0, 0, half), mask).repeat({2, 1, 1});
+}
+
 void T5ModelImpl::fillCrossAttentionCache(const at::Tensor &encoderHidden,
                                           const at::Tensor &rowIndex, T5Cache &cache)
 {

@@ -118,6 +118,11 @@ public:
 
     // inputIds (B, S) int64; attentionMask (B, S) of 1/0, optional. Returns (B, S, d_model).
     at::Tensor encode(const at::Tensor &inputIds, const at::Tensor &attentionMask = {});
+    // encode() of a batch whose second half may repeat its first (a preference batch's chosen and
+    // rejected rows share their prompts): then, unless dropout could tell the halves apart, one
+    // encoder pass over the first half, repeated (its gradient sums both halves, as two passes
+    // would). Saves half the encoder, forward and backward, of every DPO and reward-model pass.
+    at::Tensor encodePairedPrompts(const at::Tensor &inputIds, const at::Tensor &attentionMask);
     // decoderIds (B, q): the whole prefix, or with a cache only the new positions. Returns logits
     // (B, q, vocab). decoderMask (B, cache + q), optional.
     at::Tensor decode(const at::Tensor &decoderIds, const at::Tensor &encoderHidden,

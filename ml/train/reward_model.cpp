@@ -45,12 +45,13 @@ at::Tensor RewardModelImpl::hidden(const at::Tensor &promptIds, const at::Tensor
                                    const at::Tensor &labels, double neftuneAlpha,
                                    at::Generator *generator)
 {
-    at::Tensor encoderEmbeds = m_t5->shared->forward(promptIds);
     at::Tensor decoderEmbeds = m_t5->shared->forward(m_t5->shiftRight(labels));
-    if (is_training() && neftuneAlpha > 0.0) {
-        encoderEmbeds = addNeftuneNoise(encoderEmbeds, neftuneAlpha, generator);
-        decoderEmbeds = addNeftuneNoise(decoderEmbeds, neftuneAlpha, generator);
-    }
+    if (!is_training() || neftuneAlpha <= 0.0) // chosen and rejected encode each prompt once
+        return m_t5->decoder->forward(decoderEmbeds, {},
+                                      m_t5->encodePairedPrompts(promptIds, promptMask), promptMask);
+    at::Tensor encoderEmbeds = m_t5->shared->forward(promptIds);
+    encoderEmbeds = addNeftuneNoise(encoderEmbeds, neftuneAlpha, generator);
+    decoderEmbeds = addNeftuneNoise(decoderEmbeds, neftuneAlpha, generator);
     const at::Tensor encoded = m_t5->encoder->forward(encoderEmbeds, promptMask);
     return m_t5->decoder->forward(decoderEmbeds, {}, encoded, promptMask);
 }

@@ -41,14 +41,6 @@ T5Model frozenCopy(const T5Model &model)
     return copy;
 }
 
-// Whether rows [0, n/2) equal rows [n/2, n): DPO's concatenated batch repeats every prompt, once
-// for the chosen and once for the rejected motion.
-bool repeatsFirstHalf(const at::Tensor &rows)
-{
-    const auto n = rows.size(0);
-    return n >= 2 && n % 2 == 0 && torch::equal(rows.slice(0, 0, n / 2), rows.slice(0, n / 2));
-}
-
 // Log-probs (N, T) of labels from the decoder's states (N, T, d): the head and its log-softmax at
 // the scored positions only (a DPO batch's padding is about a quarter of its label positions, and
 // the head is the widest product of a step), zero elsewhere.
@@ -155,34 +147,18 @@ T5Model &T5Policy::activeModel()
     return frozen ? m_reference : m_model;
 }
 
-at::Tensor T5Policy::encoderStates(T5Model &model, const at::Tensor &encoderIds,
-                                   const at::Tensor &encoderMask)
-{
-    // A repeated prompt gives the same encoder states (without dropout): encode each once and
-    // feed the copy to both halves (the gradient of the copy sums both halves, as two encoder
-    // passes would). Saves half the encoder, forward and backward, of every DPO pass.
-    const bool deterministic = !model->is_training();
-    if (deterministic && repeatsFirstHalf(encoderIds) &&
-        (!encoderMask.defined() || repeatsFirstHalf(encoderMask))) {
-        const auto half = encoderIds.size(0) / 2;
-        const auto mask = encoderMask.defined() ? encoderMask.slice(0, 0, half) : encoderMask;
-        return model->encode(encoderIds.slice(0, 0, half), mask).repeat({2, 1, 1});
-    }
-    return model->encode(encoderIds, encoderMask);
-}
-
 at::Tensor T5Policy::decoderStates(T5Model &model, const at::Tensor &encoderIds,
                                    const at::Tensor &encoderMask, const at::Tensor &labels)
 {
     return model->decodeHidden(model->shiftRight(labels),
-                               encoderStates(model, encoderIds, encoderMask), encoderMask);
+                               model->encodePairedPrompts(encoderIds, encoderMask), encoderMask);
 }
 
 at::Tensor T5Policy::logProbsByLength(T5Model &model, const at::Tensor &encoderIds,
                                       const at::Tensor &encoderMask, const at::Tensor &labels,
                                       std::int64_t ignoreIndex)
 {
-    const auto encoded = encoderStates(model, encoderIds, encoderMask);
+    const auto encoded = model->encodePairedPrompts(encoderIds, encoderMask);
     auto logps = torch::zeros(labels.sizes(), encoded.options());
     for (const auto &bucket : lengthBuckets(labels, ignoreIndex)) {
         const auto index = torch::tensor(bucket.rows, torch::kLong).to(labels.device());

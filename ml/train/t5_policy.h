@@ -45,9 +45,6 @@ public:
 private:
     // The model that scores now (the frozen copy for a full fine-tuning reference), in its mode.
     T5Model &activeModel();
-    // The encoder's states for the prompts (N, S, d_model), each repeated prompt encoded once.
-    at::Tensor encoderStates(T5Model &model, const at::Tensor &encoderIds,
-                             const at::Tensor &encoderMask);
     // The decoder's states for labels (N, T, d_model), as the head takes them.
     at::Tensor decoderStates(T5Model &model, const at::Tensor &encoderIds,
                              const at::Tensor &encoderMask, const at::Tensor &labels);
