@@ -55,7 +55,8 @@ forwardRows(const float *x, const float *w, float *y, float *scale, std::int64_t
 }
 
 // With u = x * scale and gw = grad * w: dx = scale * (gw - u * sum(gw * u) / width); the
-// weight's gradient is accumulated per row into gradWeightRows (one row per chunk) when wanted.
+// weight's gradient is added into gradWeight (each chunk has its own row of partial sums) when
+// wanted.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void
 backwardRows(const float *grad, const float *x, const float *w, const float *scale, float *gradX,
              float *gradWeight, std::int64_t rows, std::int64_t width, float *scratch)
