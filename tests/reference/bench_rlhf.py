@@ -27,24 +27,14 @@ rm run's settings (ml/train/reward_trainer.h). LoRA r 8, alpha 16 on q and v, dr
 
 import argparse
 import json
-import time
+import sys
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
-
-def timed(reps, work, warmup=1):
-    """Wall ms and process CPU ms of each repetition (as bench_t5.py's)."""
-    for _ in range(warmup):
-        work()
-    wall, cpu = [], []
-    for _ in range(reps):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        work()
-        cpu.append(1000.0 * (time.process_time() - cpu_start))
-        wall.append(1000.0 * (time.perf_counter() - start))
-    return wall, cpu
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_timing import timed  # noqa: E402
 
 
 def prep(directory):

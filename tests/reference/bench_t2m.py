@@ -40,7 +40,6 @@ import contextlib
 import json
 import pickle
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +48,7 @@ from safetensors.numpy import save_file
 from safetensors import safe_open
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_timing import timed  # noqa: E402
 import t2m_evaluator as golden  # noqa: E402  (import_t2m, write_checkpoint, FirstCaptionNoCrop)
 
 BATCH = 32  # ml/eval/evaluation.h EvaluationOptions::batchSize, as T2M's evaluation
@@ -189,21 +189,11 @@ def embed(o, wrapper, loader, batches=None):
     return out
 
 
-def timed(reps, work):
-    wall, cpu = [], []
-    for _ in range(reps):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        work()
-        cpu.append(1000.0 * (time.process_time() - cpu_start))
-        wall.append(1000.0 * (time.perf_counter() - start))
-    return wall, cpu
-
-
 def run(args):
     torch.set_num_threads(args.threads)
     o, wrapper, loader = load(Path(args.dir), args.count, BATCH)
     embed(o, wrapper, loader, batches=2)  # warm-up: allocator, first-call dispatch
-    wall, cpu = timed(args.reps, lambda: embed(o, wrapper, loader))
+    wall, cpu = timed(args.reps, lambda: embed(o, wrapper, loader), warmup=0)  # warmed up above
     print(json.dumps({"side": "python", "case": "t2m_embed", "threads": args.threads,
                       "count": len(loader.dataset), "ms": wall, "cpu_ms": cpu}), flush=True)
 

@@ -31,12 +31,14 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import torch
 from safetensors.torch import save_file, load_file
 from transformers import T5Config, T5ForConditionalGeneration
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_timing import timed  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_BUNDLE = REPO / "resources" / "models" / "default"
@@ -128,20 +130,6 @@ def flops(config, pair, batch_mask, dpo_mask, chosen, rejected):
     # only: about one more forward; LoRA's own products are negligible)
     return {"gemm": 2 * GEMM_N ** 3, "pair": pair_flops, "batch": batch_flops,
             "dpo": 3 * forward}
-
-
-def timed(reps, work, warmup=1):
-    """Wall ms and process CPU ms of each repetition (on a shared machine the CPU time is what
-    the work itself costs; with one thread it is the wall time on an idle core)."""
-    for _ in range(warmup):  # allocator, thread pool, first-call dispatch, optimizer state
-        work()
-    wall, cpu = [], []
-    for _ in range(reps):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        work()
-        cpu.append(1000.0 * (time.process_time() - cpu_start))
-        wall.append(1000.0 * (time.perf_counter() - start))
-    return wall, cpu
 
 
 def run(args):
