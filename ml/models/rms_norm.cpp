@@ -19,7 +19,8 @@ std::int64_t rowGrain(std::int64_t width)
 }
 
 // sum_i a[i] * b[i] in double: sixteen float partial sums per vector block, then the tail.
-__attribute__((always_inline)) inline double dot(const float *a, const float *b, std::int64_t n)
+__attribute__((always_inline)) inline double doubleDot(const float *a, const float *b,
+                                                       std::int64_t n)
 {
     Floats16 acc = {};
     const std::int64_t vectorised = n - n % 16;
@@ -46,7 +47,7 @@ forwardRows(const float *x, const float *w, float *y, float *scale, std::int64_t
     for (std::int64_t r = 0; r < rows; ++r) {
         const float *xr = x + r * width;
         float *yr = y + r * width;
-        const float s = static_cast<float>(1.0 / std::sqrt(dot(xr, xr, width) / width + eps));
+        const float s = static_cast<float>(1.0 / std::sqrt(doubleDot(xr, xr, width) / width + eps));
         if (scale)
             scale[r] = s;
         for (std::int64_t i = 0; i < width; ++i)
@@ -67,7 +68,7 @@ backwardRows(const float *grad, const float *x, const float *w, const float *sca
         const float s = scale[r];
         for (std::int64_t i = 0; i < width; ++i)
             scratch[i] = gr[i] * w[i];
-        const float projection = static_cast<float>(dot(scratch, xr, width) * s * s / width);
+        const float projection = static_cast<float>(doubleDot(scratch, xr, width) * s * s / width);
         if (gradX) {
             float *dx = gradX + r * width;
             for (std::int64_t i = 0; i < width; ++i)

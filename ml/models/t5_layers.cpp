@@ -1,5 +1,6 @@
 #include "ml/models/t5_layers.h"
 
+#include "ml/models/fused_attention.h"
 #include "ml/models/gated_gelu.h"
 #include "ml/models/rms_norm.h"
 #include "ml/models/t5_config.h"
@@ -60,6 +61,29 @@ at::Tensor appendToCache(const at::Tensor &cached, const at::Tensor &fresh, at::
     return buffer.narrow(2, 0, total);
 }
 
+// (B, len, H * d) -> (B, H, len, d), a view.
+at::Tensor splitHeads(const at::Tensor &x, std::int64_t numHeads)
+{
+    return x.view({x.size(0), x.size(1), numHeads, x.size(2) / numHeads}).transpose(1, 2);
+}
+
+// softmax(Q K^T + bias) V with LibTorch's operations: query (B, H, q, d), key and value (B, H, k,
+// d) -> (B, q, H * d). T5 folds the 1/sqrt(d_kv) scaling into its initialisation, so scores are
+// unscaled. Dropout on the probabilities when dropoutRate > 0.
+at::Tensor attentionContext(const at::Tensor &query, const at::Tensor &key, const at::Tensor &value,
+                            const at::Tensor &bias, double dropoutRate)
+{
+    auto scores = torch::matmul(query, key.transpose(-1, -2));
+    if (bias.defined())
+        scores = scores + bias;
+    auto weights = torch::softmax(scores.to(torch::kFloat), -1).to(scores.scalar_type());
+    if (dropoutRate > 0.0)
+        weights = torch::dropout(weights, dropoutRate, true);
+    return torch::matmul(weights, value)
+        .transpose(1, 2)
+        .reshape({query.size(0), query.size(2), query.size(1) * query.size(3)});
+}
+
 } // namespace
 
 T5LayerNormImpl::T5LayerNormImpl(std::int64_t dim, double eps) : m_eps(eps)
@@ -105,7 +129,7 @@ void T5AttentionImpl::cacheCrossKeyValue(const at::Tensor &source, T5AttentionCa
                                          const at::Tensor &rowIndex)
 {
     const auto heads = [&](const at::Tensor &x) {
-        auto split = x.view({x.size(0), x.size(1), m_numHeads, m_dKv}).transpose(1, 2);
+        const auto split = splitHeads(x, m_numHeads);
         // Contiguous once here: a head-transposed view would be copied by every later step's
         // batched product.
         return (rowIndex.defined() ? split.index_select(0, rowIndex) : split).contiguous();
@@ -119,13 +143,33 @@ at::Tensor T5AttentionImpl::forward(const at::Tensor &hidden, const at::Tensor &
 {
     const auto batch = hidden.size(0);
     const auto qLen = hidden.size(1);
-    auto heads = [&](const at::Tensor &x) {
-        return x.view({batch, -1, m_numHeads, m_dKv}).transpose(1, 2);
-    };
-    const auto query = heads(q->forward(hidden));
+    const bool dropout = m_dropout > 0.0 && is_training();
+    const bool cross = keyValueSource.defined();
+    // Keys and values of earlier positions (or the cross-attention's) already held.
+    const bool cached = cache && cache->key.defined();
+    const auto projectedQuery = q->forward(hidden);
+    if (!cached && !dropout) {
+        // Training, scoring, the encoder and a cache's first fill: every head's product in one
+        // operation on the projections' own (batch, length, heads x d_kv) layout.
+        const auto &source = cross ? keyValueSource : hidden;
+        const auto projectedKey = k->forward(source);
+        const auto projectedValue = v->forward(source);
+        if (cache) {
+            // Later steps read the cache as (B, H, len, d_kv), contiguous.
+            cache->key = splitHeads(projectedKey, m_numHeads).contiguous();
+            cache->value = splitHeads(projectedValue, m_numHeads).contiguous();
+        }
+        if (canFuseAttention(projectedQuery, projectedKey, projectedValue, bias, m_numHeads))
+            return o->forward(
+                fusedAttention(projectedQuery, projectedKey, projectedValue, bias, m_numHeads));
+        return o->forward(attentionContext(splitHeads(projectedQuery, m_numHeads),
+                                           splitHeads(projectedKey, m_numHeads),
+                                           splitHeads(projectedValue, m_numHeads), bias, 0.0));
+    }
+    const auto heads = [&](const at::Tensor &x) { return splitHeads(x, m_numHeads); };
+    const auto query = heads(projectedQuery);
     at::Tensor key;
     at::Tensor value;
-    const bool cross = keyValueSource.defined();
     if (cross && cache) {
         if (!cache->key.defined())
             cacheCrossKeyValue(keyValueSource, *cache);
@@ -149,21 +193,11 @@ at::Tensor T5AttentionImpl::forward(const at::Tensor &hidden, const at::Tensor &
             cache->value = value;
         }
     }
-    const bool dropout = m_dropout > 0.0 && is_training();
     if (!dropout && canUseSingleQueryAttention(query, key, value, bias)) {
         const auto attended = singleQueryAttention(query, key, value, bias);
         return o->forward(attended.transpose(1, 2).reshape({batch, qLen, m_numHeads * m_dKv}));
     }
-    // T5 folds the 1/sqrt(d_kv) scaling into its initialisation, so scores are unscaled.
-    auto scores = torch::matmul(query, key.transpose(-1, -2));
-    if (bias.defined())
-        scores = scores + bias;
-    auto weights = torch::softmax(scores.to(torch::kFloat), -1).to(scores.scalar_type());
-    if (dropout)
-        weights = torch::dropout(weights, m_dropout, true);
-    const auto context =
-        torch::matmul(weights, value).transpose(1, 2).reshape({batch, qLen, m_numHeads * m_dKv});
-    return o->forward(context);
+    return o->forward(attentionContext(query, key, value, bias, dropout ? m_dropout : 0.0));
 }
 
 T5DenseActDenseImpl::T5DenseActDenseImpl(const T5Config &config)
