@@ -73,7 +73,13 @@ at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
     auto x = input;
     if (m_options.dropout > 0.0)
         x = torch::dropout(x, m_options.dropout, is_training());
-    return result + lora_B->forward(lora_A->forward(x)) * m_scaling;
+    // PEFT's result + lora_B(lora_A(x)) * scaling, with lora_B's product accumulated into a copy
+    // of result by the GEMM itself (beta 1, alpha scaling): no separate scaled tensor and sum, and
+    // one pass less backward too.
+    const auto down = lora_A->forward(x);
+    const auto rows = down.reshape({-1, down.size(-1)});
+    return at::addmm(result.reshape({-1, m_out}), rows, lora_B->weight.t(), 1.0, m_scaling)
+        .view(result.sizes());
 }
 
 void LoraLinearImpl::addAdapter(const LoraAdapterOptions &options)
