@@ -10,6 +10,7 @@
 #include "ml/core/device.h"
 #include "ml/core/distributed.h"
 #include "ml/core/error.h"
+#include "ml/core/memory_policy.h"
 #include "ml/core/paths.h"
 #include "ml/models/bundle.h"
 #include "ml/run/events.h"
@@ -153,6 +154,7 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
 {
     if (options.runDir.empty())
         throw InputError("train: an output run directory is required");
+    keepFreedMemoryForReuse();
     const fs::path modelDir =
         config.model.empty() ? requireDefaultModelDir() : fs::path(config.model);
     c10::Device device = resolveDevice(config.device);

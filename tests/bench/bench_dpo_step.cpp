@@ -5,6 +5,7 @@
 //   bench_dpo_step [bundle=the embedded default] [steps=5] [batch=64]
 
 #include "ml/core/device.h"
+#include "ml/core/memory_policy.h"
 #include "ml/core/paths.h"
 #include "ml/models/bundle.h"
 #include "ml/models/lora.h"
@@ -62,6 +63,7 @@ mp::PreferenceBatch randomBatch(mp::ModelBundle &bundle, std::int64_t batch, std
 int main(int argc, char **argv)
 {
     mp::configureTorchThreads();
+    mp::keepFreedMemoryForReuse(); // as a training run's process does (runTraining)
     const std::string bundleDir = argc > 1 ? argv[1] : mp::defaultModelDir().string();
     const int steps = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
     const std::int64_t batch = argc > 3 ? std::max(1, std::atoi(argv[3])) : 64;

@@ -36,6 +36,7 @@
 //          --t2m-dump FILE writes the embeddings (text_embedding, motion_embedding, input order)
 //          after the timing, for `bench_t2m.py check`.
 
+#include "ml/core/memory_policy.h"
 #include "ml/core/paths.h"
 #include "ml/data/safetensors.h"
 #include "ml/eval/embedder.h"
@@ -301,6 +302,7 @@ int main(int argc, char **argv)
     try {
         const Args args = parseArgs(argc, argv);
         torch::set_num_threads(args.threads);
+        mp::keepFreedMemoryForReuse(); // as a training run's process does (runTraining)
         mp::ModelBundle motion(mp::defaultModelDir()); // its VQ-VAE turns codes into joints
         mp::T5Model t5 = motion.t5();
         mp::TensorMap inputs;
