@@ -154,22 +154,45 @@ at::Tensor T5Policy::decoderStates(T5Model &model, const at::Tensor &encoderIds,
                                model->encodePairedPrompts(encoderIds, encoderMask), encoderMask);
 }
 
-at::Tensor T5Policy::logProbsByLength(T5Model &model, const at::Tensor &encoderIds,
-                                      const at::Tensor &encoderMask, const at::Tensor &labels,
-                                      std::int64_t ignoreIndex)
+T5Policy::GroupedScores T5Policy::scoreByLength(T5Model &model, const at::Tensor &encoderIds,
+                                                const at::Tensor &encoderMask,
+                                                const at::Tensor &labels, std::int64_t ignoreIndex,
+                                                bool stateSums)
 {
     const auto encoded = model->encodePairedPrompts(encoderIds, encoderMask);
-    auto logps = torch::zeros(labels.sizes(), encoded.options());
+    const auto width = labels.size(1);
+    GroupedScores out;
+    out.logps = torch::zeros(labels.sizes(), encoded.options());
+    if (stateSums)
+        out.stateSums = torch::zeros({labels.size(0), encoded.size(2)},
+                                     encoded.options().dtype(torch::kDouble));
     for (const auto &bucket : lengthBuckets(labels, ignoreIndex)) {
         const auto index = torch::tensor(bucket.rows, torch::kLong).to(labels.device());
-        const auto bucketLabels = labels.index_select(0, index).narrow(1, 0, bucket.length);
+        const auto rowLabels = labels.index_select(0, index);
+        const auto bucketLabels = rowLabels.narrow(1, 0, bucket.length);
+        const auto rowEncoded = encoded.index_select(0, index);
         const auto mask = encoderMask.defined() ? encoderMask.index_select(0, index) : encoderMask;
-        const auto hidden = model->decodeHidden(model->shiftRight(bucketLabels),
-                                                encoded.index_select(0, index), mask);
-        logps.narrow(1, 0, bucket.length)
+        const bool tail = stateSums && bucket.length < width;
+        T5Cache cache;
+        const auto hidden = model->decodeHidden(model->shiftRight(bucketLabels), rowEncoded, mask,
+                                                tail ? &cache : nullptr);
+        out.logps.narrow(1, 0, bucket.length)
             .index_copy_(0, index, scoredLogProbs(model, hidden, bucketLabels, ignoreIndex));
+        if (!stateSums)
+            continue;
+        torch::NoGradGuard noGrad;
+        auto sums = hidden.detach().to(torch::kDouble).sum(1);
+        if (tail) {
+            // The causal decoder's later positions from the cache of the earlier ones: the same
+            // states as one pass over the whole width, for the logits/* metric only.
+            const auto tailIds =
+                model->shiftRight(rowLabels).narrow(1, bucket.length, width - bucket.length);
+            sums +=
+                model->decodeHidden(tailIds, rowEncoded, mask, &cache).to(torch::kDouble).sum(1);
+        }
+        out.stateSums.index_copy_(0, index, sums);
     }
-    return logps;
+    return out;
 }
 
 at::Tensor T5Policy::forward(const at::Tensor &encoderIds, const at::Tensor &encoderMask,
@@ -189,31 +212,27 @@ ScoredLabels T5Policy::scoreLabels(const at::Tensor &encoderIds, const at::Tenso
     const auto scored = labels.to(torch::kLong) != options.ignoreIndex;
     ScoredLabels out;
     out.logitsPerRow = length * vocabularySize(model);
-    if (!options.logitSums) {
-        out.tokens.logps =
-            logProbsByLength(model, encoderIds, encoderMask, labels, options.ignoreIndex);
-        out.tokens.mask = scored.to(out.tokens.logps.scalar_type());
-        return out;
-    }
-    const auto hidden = decoderStates(model, encoderIds, encoderMask, labels); // (N, T, d)
-    out.tokens.logps = scoredLogProbs(model, hidden, labels, options.ignoreIndex);
+    auto grouped = scoreByLength(model, encoderIds, encoderMask, labels, options.ignoreIndex,
+                                 options.logitSums);
+    out.tokens.logps = std::move(grouped.logps);
     out.tokens.mask = scored.to(out.tokens.logps.scalar_type());
+    if (!options.logitSums)
+        return out;
     // The head is linear: the sum of a row's logits over every position and token is its summed
     // states times the head's summed rows (in float64; a head with an active adapter or a bias
     // takes its own forward of the summed states instead).
-    {
-        torch::NoGradGuard noGrad;
-        const auto states = hidden.detach().to(torch::kDouble).sum(1); // (N, d)
-        const auto &head = model->lm_head;
-        const bool plain =
-            head.is_empty() || (!head->bias.defined() &&
-                                (!head->hasAdapter() || !head->adapterEnabled() || head->merged()));
-        if (plain) {
-            const auto &weight = head.is_empty() ? model->shared->weight : head->weight;
-            out.logitSums = states.matmul(weight.sum(0, false, torch::kDouble));
-        } else {
-            out.logitSums = model->head(states.to(hidden.scalar_type())).to(torch::kDouble).sum(1);
-        }
+    torch::NoGradGuard noGrad;
+    const auto &states = grouped.stateSums; // (N, d)
+    const auto &head = model->lm_head;
+    const bool plain =
+        head.is_empty() || (!head->bias.defined() &&
+                            (!head->hasAdapter() || !head->adapterEnabled() || head->merged()));
+    if (plain) {
+        const auto &weight = head.is_empty() ? model->shared->weight : head->weight;
+        out.logitSums = states.matmul(weight.sum(0, false, torch::kDouble));
+    } else {
+        out.logitSums =
+            model->head(states.to(out.tokens.logps.scalar_type())).to(torch::kDouble).sum(1);
     }
     return out;
 }

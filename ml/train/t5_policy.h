@@ -48,11 +48,17 @@ private:
     // The decoder's states for labels (N, T, d_model), as the head takes them.
     at::Tensor decoderStates(T5Model &model, const at::Tensor &encoderIds,
                              const at::Tensor &encoderMask, const at::Tensor &labels);
-    // Token log-probs (N, T) with the rows decoded in groups of similar length, each group only
-    // up to its longest row (no logit sums: those count the padding).
-    at::Tensor logProbsByLength(T5Model &model, const at::Tensor &encoderIds,
+    // Token log-probs (N, T) with the rows decoded in groups of similar length, each group with
+    // gradient only up to its longest row; with stateSums, also each row's decoder states summed
+    // over all T positions (N, d_model, float64), the padding past its group's length decoded
+    // after it without gradient from the group's cached keys and values.
+    struct GroupedScores {
+        at::Tensor logps;
+        at::Tensor stateSums;
+    };
+    GroupedScores scoreByLength(T5Model &model, const at::Tensor &encoderIds,
                                 const at::Tensor &encoderMask, const at::Tensor &labels,
-                                std::int64_t ignoreIndex);
+                                std::int64_t ignoreIndex, bool stateSums);
 
     T5Model m_model;
     T5Model m_reference{nullptr};

@@ -132,9 +132,11 @@ TEST(T5Policy, ScoredPositionsOnlyGiveTheFullLogitsResults)
     }
 }
 
-// Without logit sums (the DPO reference) the rows are decoded in groups of similar length, each
-// only up to its longest row: the same log-probs and gradients as decoding every row to the
-// batch's width. Lengths from 1 to the width, a gap inside one row, a row with nothing scored.
+// The rows are decoded in groups of similar length, each with gradient only up to its longest
+// row: the same log-probs and gradients as decoding every row to the batch's width (the base
+// class's full logits). With logit sums (the DPO policy) each group's padding is decoded after it
+// from its cached keys and values, without gradient: the same sums too. Lengths from 1 to the
+// width, a gap inside one row, a row with nothing scored.
 TEST(T5Policy, RowsDecodedByLengthGiveTheSameLogProbs)
 {
     torch::manual_seed(11);
@@ -157,23 +159,36 @@ TEST(T5Policy, RowsDecodedByLengthGiveTheSameLogProbs)
     const auto ids = probe.promptIds.repeat({2, 1});
     const auto mask = probe.promptMask.repeat({2, 1});
     policy.module().eval(); // no dropout: both passes see the same network
-    const auto run = [&](bool logitSums) {
+    enum class Scoring { WholeWidth, ByLength, ByLengthWithSums };
+    const auto run = [&](Scoring scoring) {
         policy.module().zero_grad();
-        const auto scored = policy.scoreLabels(ids, mask, labels, {.logitSums = logitSums});
+        const auto scored =
+            scoring == Scoring::WholeWidth
+                ? policy.mp::PolicyModel::scoreLabels(ids, mask, labels, {})
+                : policy.scoreLabels(ids, mask, labels,
+                                     {.logitSums = scoring == Scoring::ByLengthWithSums});
         scored.tokens.logps.sum().backward();
         std::vector<at::Tensor> grads;
         for (const auto &parameter : policy.trainableParameters())
             grads.push_back(parameter.grad().clone());
         return std::make_pair(scored, grads);
     };
-    const auto [whole, wholeGrads] = run(true);
-    const auto [byLength, byLengthGrads] = run(false);
+    const auto [whole, wholeGrads] = run(Scoring::WholeWidth);
+    const auto [byLength, byLengthGrads] = run(Scoring::ByLength);
+    const auto [withSums, withSumsGrads] = run(Scoring::ByLengthWithSums);
     EXPECT_FALSE(byLength.logitSums.defined());
-    EXPECT_TRUE(torch::equal(byLength.tokens.mask, whole.tokens.mask));
-    EXPECT_TRUE(torch::allclose(byLength.tokens.logps, whole.tokens.logps, 1e-5, 1e-5));
-    EXPECT_TRUE(torch::equal(byLength.tokens.logps.select(0, 5), torch::zeros({width})));
-    for (std::size_t i = 0; i < wholeGrads.size(); ++i)
+    for (const auto *grouped : {&byLength, &withSums}) {
+        EXPECT_TRUE(torch::equal(grouped->tokens.mask, whole.tokens.mask));
+        EXPECT_TRUE(torch::allclose(grouped->tokens.logps, whole.tokens.logps, 1e-5, 1e-5));
+        EXPECT_TRUE(torch::equal(grouped->tokens.logps.select(0, 5), torch::zeros({width})));
+    }
+    EXPECT_EQ(withSums.logitsPerRow, whole.logitsPerRow);
+    EXPECT_TRUE(torch::allclose(withSums.logitSums, whole.logitSums, 1e-6, 1e-6))
+        << withSums.logitSums << whole.logitSums;
+    for (std::size_t i = 0; i < wholeGrads.size(); ++i) {
         EXPECT_TRUE(torch::allclose(byLengthGrads[i], wholeGrads[i], 1e-4, 1e-6)) << i;
+        EXPECT_TRUE(torch::allclose(withSumsGrads[i], wholeGrads[i], 1e-4, 1e-6)) << i;
+    }
 
     // The DPO reference takes this path: its log-probs equal the adapter-disabled policy's.
     const auto reference = mp::referenceLogProbs(policy, probe, {});
