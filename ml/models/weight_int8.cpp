@@ -31,8 +31,7 @@ struct WidenAvx512 {
     using Vector = Floats16;
     static constexpr int kLanes = 16;
     static constexpr int kAccumulators = 16; // of 32 registers
-    __attribute__((target("avx512f"))) static inline void load(Floats16 &out,
-                                                               const std::int8_t *p)
+    __attribute__((target("avx512f"))) static inline void load(Floats16 &out, const std::int8_t *p)
     {
         const __m512 f = _mm512_cvtepi32_ps(
             _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))));
@@ -44,8 +43,7 @@ struct WidenAvx2 {
     using Vector = Floats8;
     static constexpr int kLanes = 8;
     static constexpr int kAccumulators = 8; // of 16 registers
-    __attribute__((target("avx2,fma"))) static inline void load(Floats8 &out,
-                                                                const std::int8_t *p)
+    __attribute__((target("avx2,fma"))) static inline void load(Floats8 &out, const std::int8_t *p)
     {
         const __m256 f = _mm256_cvtepi32_ps(
             _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
@@ -169,10 +167,9 @@ int8RowsBlock(int rows, const float *const *x, float *const *y, const std::int8_
 
 // Rows [begin, end) of the weight as floats, scales[j] * q[j][k], into out (row-major).
 template <class Widen>
-__attribute__((always_inline)) inline void dequantizeInto(const std::int8_t *q,
-                                                          const float *scales, std::int64_t n,
-                                                          std::int64_t begin, std::int64_t end,
-                                                          float *out)
+__attribute__((always_inline)) inline void dequantizeInto(const std::int8_t *q, const float *scales,
+                                                          std::int64_t n, std::int64_t begin,
+                                                          std::int64_t end, float *out)
 {
     using Vector = typename Widen::Vector;
     constexpr int lanes = Widen::kLanes;
@@ -223,15 +220,16 @@ dequantizeAvx512(const std::int8_t *q, const float *scales, std::int64_t n, std:
     dequantizeInto<WidenAvx512>(q, scales, n, begin, end, out);
 }
 
-__attribute__((target("avx2,fma"), flatten)) void
-dequantizeAvx2(const std::int8_t *q, const float *scales, std::int64_t n, std::int64_t begin,
-               std::int64_t end, float *out)
+__attribute__((target("avx2,fma"), flatten)) void dequantizeAvx2(const std::int8_t *q,
+                                                                 const float *scales,
+                                                                 std::int64_t n, std::int64_t begin,
+                                                                 std::int64_t end, float *out)
 {
     dequantizeInto<WidenAvx2>(q, scales, n, begin, end, out);
 }
 
-void dequantizeScalar(const std::int8_t *q, const float *scales, std::int64_t n,
-                      std::int64_t begin, std::int64_t end, float *out)
+void dequantizeScalar(const std::int8_t *q, const float *scales, std::int64_t n, std::int64_t begin,
+                      std::int64_t end, float *out)
 {
     dequantizeInto<WidenScalar>(q, scales, n, begin, end, out);
 }
@@ -348,6 +346,28 @@ void int8RowsProduct(const float *x, std::int64_t xStride, std::int64_t count,
         std::max<std::int64_t>(16, (std::int64_t(1) << 15) / std::max<std::int64_t>(1, n));
     const std::int8_t *q = weight.values.data();
     const float *scales = weight.scales.data();
+    if (count > kFewRowsProductMaxRows) {
+        // Many rows: a GEMM's packing pays for itself, as in the float decoding step; the weight
+        // is widened a block of 256K values at a time (1 MB, in the L2 cache) and multiplied by
+        // OpenBLAS (single-threaded in the app, as the float step's at::mm_out).
+        const auto block =
+            std::max<std::int64_t>(16, (std::int64_t(1) << 18) / std::max<std::int64_t>(1, n));
+        const auto input =
+            torch::from_blob(const_cast<float *>(x), {count, n}, {xStride, 1}, torch::kFloat);
+        auto floats = torch::empty({std::min(block, outFeatures), n}, torch::kFloat);
+        auto part = torch::empty({count, std::min(block, outFeatures)}, torch::kFloat);
+        for (std::int64_t t = 0; t < outFeatures; t += block) {
+            const auto width = std::min(outFeatures, t + block) - t;
+            dequantizeTile(q, scales, n, t, t + width, floats.data_ptr<float>());
+            auto out = width == part.size(1) ? part : torch::empty({count, width}, torch::kFloat);
+            at::mm_out(out, input, floats.narrow(0, 0, width).t());
+            const float *o = out.data_ptr<float>();
+            for (std::int64_t r = 0; r < count; ++r)
+                for (std::int64_t j = 0; j < width; ++j)
+                    y[r * yStride + t + j] = o[r * width + j] + (bias ? bias[t + j] : 0.0f);
+        }
+        return;
+    }
     at::parallel_for(0, outFeatures, grain, [&](std::int64_t begin, std::int64_t end) {
         if (count <= 4) {
             // Few rows: each int8 weight is widened once per call anyway.

@@ -29,8 +29,9 @@ at::Tensor dequantizeRows(const Int8Rows &weight);
 
 // y[r][j] = scales[j] * sum_k x[r][k] * q[j][k] (+ bias[j]) for r < count, j < outFeatures, k <
 // inFeatures; row r of x starts at x + r * xStride, row r of y at y + r * yStride. Up to four rows
-// read the int8 rows directly; more rows dequantise the weight a tile at a time (a tile stays in
-// the L2 cache) and run the float few-rows product over it, so any row count works.
+// read the int8 rows directly; 5 to kFewRowsProductMaxRows rows dequantise the weight a tile at a
+// time (a tile stays in the L2 cache) and run the float few-rows product over it; more rows
+// dequantise a block at a time into a GEMM. Any row count works.
 void int8RowsProduct(const float *x, std::int64_t xStride, std::int64_t count,
                      const Int8Rows &weight, const float *bias, float *y, std::int64_t yStride);
 
