@@ -44,6 +44,19 @@ bool floatCpu(const at::Tensor &t)
 
 } // namespace
 
+Int8DecoderWeights::Source::Source(const at::Tensor &weight)
+    : tensor(weight.getIntrusivePtr()), storage(weight.storage().getWeakStorageImpl()),
+      storageOffset(weight.storage_offset()), version(weight._version())
+{
+}
+
+bool Int8DecoderWeights::Source::is(const at::Tensor &weight) const
+{
+    return weight.unsafeGetTensorImpl() == tensor._unsafe_get_target() &&
+           weight.storage().unsafeGetStorageImpl() == storage._unsafe_get_target() &&
+           weight.storage_offset() == storageOffset && weight._version() == version;
+}
+
 Int8DecoderWeights::Int8DecoderWeights(T5ModelImpl &model)
 {
     if (!canUseInt8Decoding(model))
@@ -52,11 +65,11 @@ Int8DecoderWeights::Int8DecoderWeights(T5ModelImpl &model)
     torch::NoGradGuard noGrad;
     for (const auto &linear : stepLinears(model)) {
         m_linears.emplace(linear.get(), quantizeRows(linear->weight));
-        m_sources.push_back({linear->weight, linear->weight._version()});
+        m_sources.emplace_back(linear->weight);
     }
     const auto &head = headWeight(model);
     m_head = quantizeRows(head);
-    m_sources.push_back({head, head._version()});
+    m_sources.emplace_back(head);
 }
 
 const Int8Rows *Int8DecoderWeights::find(const LoraLinearImpl &linear) const
@@ -72,10 +85,9 @@ bool Int8DecoderWeights::current(T5ModelImpl &model) const
         return false;
     for (std::size_t i = 0; i <= linears.size(); ++i) {
         const auto &now = i < linears.size() ? linears[i]->weight : headWeight(model);
-        const auto &source = m_sources[i];
         if (i < linears.size() && !find(*linears[i]))
             return false;
-        if (!now.is_same(source.tensor) || now._version() != source.version)
+        if (!m_sources[i].is(now))
             return false;
     }
     return true;

@@ -10,6 +10,7 @@
 // adapter, an optimizer step) gets new copies on its next request. Threads may share them.
 
 #include <ATen/core/Tensor.h>
+#include <c10/util/intrusive_ptr.h>
 
 #include <memory>
 #include <unordered_map>
@@ -38,9 +39,15 @@ public:
     std::int64_t bytes() const;
 
 private:
+    // A source weight, by identity without keeping it: weak references hold the tensor's and
+    // its storage's objects (so their addresses are not reused) but not the values.
     struct Source {
-        at::Tensor tensor;
+        c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl> tensor;
+        c10::weak_intrusive_ptr<c10::StorageImpl> storage;
+        std::int64_t storageOffset = 0;
         std::int64_t version = 0;
+        explicit Source(const at::Tensor &weight);
+        bool is(const at::Tensor &weight) const;
     };
     std::unordered_map<const LoraLinearImpl *, Int8Rows> m_linears;
     Int8Rows m_head;

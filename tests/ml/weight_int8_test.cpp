@@ -13,6 +13,8 @@
 
 #include <torch/torch.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -252,6 +254,12 @@ TEST(Int8Generation, WeightsAreMadeOnceAndRemadeWhenTheModelChanges)
     ASSERT_NE(rows, nullptr);
     EXPECT_TRUE(
         torch::equal(mp::dequantizeRows(*rows), mp::dequantizeRows(mp::quantizeRows(q->weight))));
+    // A weight given another storage (set_data, as a load may do): remade too.
+    {
+        torch::NoGradGuard noGrad;
+        q->weight.set_data(q->weight.clone());
+    }
+    EXPECT_FALSE(merged->current(*model));
     // Another model gets its own copies; the cross-attention's k is not among them.
     auto other = int8TestModel(/*tied=*/false, false);
     const auto otherWeights = mp::int8DecoderWeights(other.ptr());
@@ -259,4 +267,20 @@ TEST(Int8Generation, WeightsAreMadeOnceAndRemadeWhenTheModelChanges)
     EXPECT_EQ(otherWeights->find(*other->decoder->blocks[0]->crossAttention->EncDecAttention->k),
               nullptr);
     EXPECT_EQ(otherWeights->find(*q), nullptr); // the first model's layer
+}
+
+TEST(Int8Generation, TheCopiesDoNotKeepAModelsWeights)
+{
+    std::shared_ptr<const mp::Int8DecoderWeights> weights;
+    std::optional<c10::weak_intrusive_ptr<c10::StorageImpl>> storage;
+    {
+        auto model = int8TestModel(/*tied=*/false, false);
+        weights = mp::int8DecoderWeights(model.ptr());
+        storage = model->decoder->blocks[0]
+                      ->selfAttention->SelfAttention->q->weight.storage()
+                      .getWeakStorageImpl();
+        EXPECT_FALSE(storage->expired());
+    }
+    EXPECT_TRUE(storage->expired()); // the model is gone, and its float32 weights with it
+    EXPECT_GT(weights->bytes(), 0);
 }
