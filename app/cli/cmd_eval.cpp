@@ -105,6 +105,7 @@ int runEval(const ParsedArgs &args, const Context &context)
     o.mmNumTexts = positiveInt(args, "mm-texts", 0);
     job.generationBatchRows = positiveInt(args, "gen-batch");
     job.generationThreads = positiveInt(args, "gen-threads", 0);
+    job.int8Weights = args.flag("int8");
 
     // The learned-preference metric: how often the model (or a reward model) ranks the chosen
     // motion of a held-out pair first.
@@ -186,6 +187,10 @@ const CommandRegistration evalCommand{{
                 {"gen-batch", "N", "captions sampled per batch (1: one at a time)", "64"},
                 {"gen-threads", "N",
                  "batches sampled at once, one core each (0: the intra-op thread count)", "0"},
+                {"int8", "",
+                 "sample with int8 weights in the decoding steps (weight-only, one scale per "
+                 "row; CPU)",
+                 ""},
                 {"out", "FILE", "metrics.json to write", ""}},
     .usesTorch = true,
     .run = runEval,

@@ -89,6 +89,7 @@ int runGenerate(const ParsedArgs &args, const Context &context)
         options.sampling.greedy = true;
     if (args.has("max-tokens"))
         options.maxMotionTokens = args.intValue("max-tokens");
+    options.int8Weights = args.flag("int8");
     if (!(options.sampling.temperature > 0.0) && !options.sampling.greedy)
         throw InputError("--temperature must be positive (use --greedy for argmax decoding)");
 
@@ -139,6 +140,8 @@ const CommandRegistration generateCommand{{
                 {"top-p", "P", "nucleus filter, 1 = off", "bundle default (1)"},
                 {"greedy", "", "argmax decoding instead of sampling", ""},
                 {"max-tokens", "N", "maximum motion tokens", "bundle default (49)"},
+                {"int8", "",
+                 "decoding steps read int8 weights (weight-only, one scale per row; CPU)", ""},
                 {"npy", "features|joints", "what a .npy output holds", "features"},
                 {"print-tokens", "",
                  "print one JSON line: prompt_ids, and per sample seed, tokens, codes", ""},

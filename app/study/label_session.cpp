@@ -463,7 +463,8 @@ void LabelSession::setSampling(const PairSampling &sampling)
 {
     const bool changed = sampling.temperature != m_sampling.temperature ||
                          sampling.topK != m_sampling.topK || sampling.topP != m_sampling.topP ||
-                         sampling.maxMotionTokens != m_sampling.maxMotionTokens;
+                         sampling.maxMotionTokens != m_sampling.maxMotionTokens ||
+                         sampling.int8Weights != m_sampling.int8Weights;
     m_sampling = sampling;
     if (!changed)
         return;

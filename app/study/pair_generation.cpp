@@ -78,6 +78,7 @@ std::vector<MotionSample> generateCandidates(ModelBundle &bundle, const PairRequ
     options.sampling.greedy = request.sampling.temperature <= 0.0;
     options.sampling.topK = request.sampling.topK;
     options.sampling.topP = request.sampling.topP;
+    options.int8Weights = request.sampling.int8Weights;
     // Before any work: a bad value fails here, in the sampler's own words.
     validateSampleOptions(options.sampling);
     if (request.sampling.maxMotionTokens > 0)

@@ -34,6 +34,7 @@ struct PairSampling {
     int topK = 50;                    // 0: off
     double topP = 1.0;                // 1: off
     std::int64_t maxMotionTokens = 0; // 0: the bundle's default
+    bool int8Weights = false;         // GenerateOptions::int8Weights
 };
 
 struct PairRequest {

@@ -17,10 +17,10 @@
 
 namespace mp {
 
-MotionGeneratorFn bundleGenerator(ModelBundle &bundle, int batchRows)
+MotionGeneratorFn bundleGenerator(ModelBundle &bundle, int batchRows, bool int8Weights)
 {
     const auto rowsPerBatch = static_cast<std::size_t>(std::max(1, batchRows));
-    return [&bundle, rowsPerBatch](const std::vector<GenerationRequest> &requests) {
+    return [&bundle, rowsPerBatch, int8Weights](const std::vector<GenerationRequest> &requests) {
         std::vector<at::Tensor> out(requests.size());
         // Temperature -> request indices, in first-seen order (a batch has one SampleOptions).
         std::vector<std::pair<double, std::vector<std::size_t>>> groups;
@@ -44,6 +44,7 @@ MotionGeneratorFn bundleGenerator(ModelBundle &bundle, int batchRows)
                 auto options = bundle.defaultOptions(seeds);
                 options.sampling.temperature = temperature;
                 options.sampling.greedy = temperature <= 0.0;
+                options.int8Weights = int8Weights;
                 const auto samples =
                     bundle.generateBatch(prompts, options, {}, /*withJoints=*/false);
                 if (samples.size() != prompts.size())
@@ -80,6 +81,7 @@ struct BundleEvaluator::State {
     EvaluationOptions options;
     int generationBatchRows = kGenerationBatchRows;
     int generationThreads = 1;
+    bool int8Weights = false;
 };
 
 BundleEvaluator::BundleEvaluator(const BundleEvaluationJob &job)
@@ -113,6 +115,7 @@ BundleEvaluator::BundleEvaluator(const BundleEvaluationJob &job)
     m_state->options = job.options;
     // Generator calls as large as its batches (the evaluation's default may be smaller).
     m_state->generationBatchRows = job.generationBatchRows;
+    m_state->int8Weights = job.int8Weights;
     m_state->options.generationBatchSize =
         std::max(m_state->options.generationBatchSize, job.generationBatchRows);
     // The CPU's cores each run their own batches (one GEMM thread each); a GPU takes one stream.
@@ -140,9 +143,10 @@ EvaluationResult BundleEvaluator::evaluate(ModelBundle &bundle, const ProgressFn
     // itself writes no module state (the caller's modes come back afterwards).
     const EvalModeScope t5Eval(*bundle.t5());
     const EvalModeScope vqvaeEval(*bundle.vqvae());
-    return evaluateModel(*m_state->evaluator.model, m_state->evaluator.vocabulary, m_state->dataset,
-                         bundleGenerator(bundle, m_state->generationBatchRows), m_state->options,
-                         progress);
+    return evaluateModel(
+        *m_state->evaluator.model, m_state->evaluator.vocabulary, m_state->dataset,
+        bundleGenerator(bundle, m_state->generationBatchRows, m_state->int8Weights),
+        m_state->options, progress);
 }
 
 EvaluationResult evaluateBundleJob(const BundleEvaluationJob &job, const ProgressFn &progress)

@@ -25,8 +25,10 @@ constexpr int kGenerationBatchRows = 64;
 // Requests are sampled in batches of up to batchRows different captions, one seed each (the
 // bundle's sampler gives each row its own generator, so a motion depends on its seed only).
 // Temperature comes from the request (<= 0: greedy); other sampling settings are the bundle's
-// defaults. Threads may call it at once while the bundle's models are in eval mode.
-MotionGeneratorFn bundleGenerator(ModelBundle &bundle, int batchRows = kGenerationBatchRows);
+// defaults; int8Weights: GenerateOptions::int8Weights. Threads may call it at once while the
+// bundle's models are in eval mode.
+MotionGeneratorFn bundleGenerator(ModelBundle &bundle, int batchRows = kGenerationBatchRows,
+                                  bool int8Weights = false);
 
 struct BundleEvaluationJob {
     std::filesystem::path modelDir;
@@ -45,6 +47,8 @@ struct BundleEvaluationJob {
     // Generation batches run at once on the CPU, one GEMM thread each (0: as many as LibTorch's
     // intra-op threads; a GPU runs one). The motions do not depend on it.
     int generationThreads = 0;
+    // Generation's decoding steps read int8 weights (GenerateOptions::int8Weights).
+    bool int8Weights = false;
     bool footSkating = true;
     std::filesystem::path outJson; // metrics.json; empty: not written
     c10::Device device{c10::kCPU};

@@ -2,6 +2,7 @@
 
 #include "ml/core/error.h"
 #include "ml/models/eval_mode.h"
+#include "ml/models/weight_int8_decoder.h"
 
 #include <torch/torch.h>
 
@@ -134,6 +135,10 @@ GeneratedTokens generateTokensBatch(T5Model &model,
         model->fillCrossAttentionCache(encodedPrompts, rowIndex, cache);
     keepRows(encoderMask, rowIndex);
 
+    // Made on the model's first int8 request, then reused.
+    const auto int8 =
+        options.int8Weights && options.useCache ? int8DecoderWeights(model.ptr()) : nullptr;
+
     Sampler sampler(options.sampling, options.seeds);
     // Rows still generating, as indices into prompts/seeds; row i of the batch tensors is
     // active[i].
@@ -146,7 +151,10 @@ GeneratedTokens generateTokensBatch(T5Model &model,
     result.sequences.resize(static_cast<std::size_t>(batch));
     for (std::int64_t step = 0; step < maxSteps; ++step) {
         at::Tensor logits;
-        if (options.useCache)
+        if (options.useCache && int8)
+            logits = decodeStepInt8(*model, sequence.narrow(1, step, 1), encoded, encoderMask,
+                                    cache, *int8);
+        else if (options.useCache)
             logits = model->decode(sequence.narrow(1, step, 1), encoded, encoderMask, &cache);
         else
             logits = model->decode(sequence, encoded, encoderMask);

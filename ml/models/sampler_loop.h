@@ -22,6 +22,10 @@ struct GenerateOptions {
     std::vector<std::uint64_t> seeds = {0}; // one sample per seed
     std::int64_t maxMotionTokens = 49;      // codes; SOM and EOM come on top
     bool useCache = true;                   // false re-runs the decoder on the whole prefix
+    // Cached decoding steps read int8 copies of the decoder's linear weights and the LM head
+    // (ml/models/weight_int8_decoder.h: made once per model, activations and LoRA deltas stay
+    // float32). CPU float32 models only; elsewhere, and without the cache, float32.
+    bool int8Weights = false;
 };
 
 struct GeneratedTokens {

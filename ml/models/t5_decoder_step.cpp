@@ -4,6 +4,7 @@
 #include "ml/models/rms_norm.h"
 #include "ml/models/t5.h"
 #include "ml/models/t5_single_query.h"
+#include "ml/models/weight_int8_decoder.h"
 
 #include <torch/torch.h>
 
@@ -58,13 +59,19 @@ bool attentionFits(const T5Attention &attention)
 }
 
 // y (rows, out) = x (rows, in) W^T + bias, plus scaling * B (A x) for an active unmerged adapter,
-// as LoraLinearImpl::forward computes it. x and y contiguous.
-void project(LoraLinearImpl &linear, const at::Tensor &x, at::Tensor &y)
+// as LoraLinearImpl::forward computes it. x and y contiguous. int8: W's int8 copy, read instead
+// of W (any row count); the adapter's delta stays float32.
+void project(LoraLinearImpl &linear, const at::Tensor &x, at::Tensor &y,
+             const Int8Rows *int8 = nullptr)
 {
     const auto rows = x.size(0);
     const auto in = linear.inFeatures();
     const auto out = linear.outFeatures();
-    if (rows <= kFewRowsProductMaxRows) {
+    if (int8) {
+        int8RowsProduct(x.data_ptr<float>(), in, rows, *int8,
+                        linear.bias.defined() ? linear.bias.data_ptr<float>() : nullptr,
+                        y.data_ptr<float>(), out);
+    } else if (rows <= kFewRowsProductMaxRows) {
         fewRowsProduct(x.data_ptr<float>(), in, rows, linear.weight.data_ptr<float>(),
                        linear.weight.stride(0), out, in,
                        linear.bias.defined() ? linear.bias.data_ptr<float>() : nullptr,
@@ -174,8 +181,12 @@ bool canUseFastDecoderStep(T5StackImpl &stack, const at::Tensor &embeds, const a
 
 at::Tensor fastDecoderStep(T5StackImpl &stack, const at::Tensor &embeds,
                            const at::Tensor &encoderHidden, const at::Tensor &encoderMask,
-                           T5Cache &cache)
+                           T5Cache &cache, const Int8DecoderWeights *int8)
 {
+    // Each product reads the weight's int8 copy where there is one.
+    const auto project = [int8](LoraLinearImpl &linear, const at::Tensor &x, at::Tensor &y) {
+        mp::project(linear, x, y, int8 ? int8->find(linear) : nullptr);
+    };
     const auto batch = embeds.size(0);
     const auto d = embeds.size(2);
     auto &first = *stack.blocks.front()->selfAttention->SelfAttention;
@@ -284,6 +295,20 @@ at::Tensor fastDecoderStep(T5StackImpl &stack, const at::Tensor &embeds,
     auto outRows = out.view({batch, d});
     rmsNorm(hidden, *stack.final_layer_norm, outRows);
     return out;
+}
+
+at::Tensor fastHeadInt8(T5ModelImpl &model, const at::Tensor &hidden,
+                        const Int8DecoderWeights &int8)
+{
+    if (model.lm_head.is_empty())
+        return int8Linear(hidden, int8.head(), at::Tensor());
+    auto &head = *model.lm_head;
+    const auto rows = hidden.reshape({-1, head.inFeatures()}).contiguous();
+    auto out = torch::empty({rows.size(0), head.outFeatures()}, rows.options());
+    project(head, rows, out, &int8.head());
+    auto sizes = hidden.sizes().vec();
+    sizes.back() = head.outFeatures();
+    return out.view(sizes);
 }
 
 } // namespace mp

@@ -3,8 +3,9 @@
 // each stage's seconds, and the paper row. The same seeds give the same metrics at any
 // --threads (the generation batches are the same; each runs on one core), so runs at 1 and 2
 // threads can be compared figure by figure.
-//   bench_eval_protocol DATASET [replications=1] [mm-texts=100] [gen-threads=0] [out.json]
-// gen-threads 0: as many as LibTorch's intra-op threads (OMP_NUM_THREADS).
+//   bench_eval_protocol DATASET [replications=1] [mm-texts=100] [gen-threads=0] [out.json] [int8]
+// gen-threads 0: as many as LibTorch's intra-op threads (OMP_NUM_THREADS). int8: generation reads
+// int8 weights (GenerateOptions::int8Weights, `motionpref-cli eval --int8`).
 
 #include "ml/core/device.h"
 #include "ml/core/paths.h"
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         std::fprintf(stderr, "usage: bench_eval_protocol DATASET [replications=1] [mm-texts=100] "
-                             "[gen-threads=0] [out.json]\n");
+                             "[gen-threads=0] [out.json] [int8]\n");
         return 2;
     }
     mp::configureTorchThreads(); // as motionpref-cli: OMP_NUM_THREADS, else every core
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
     job.generationThreads = argc > 4 ? std::atoi(argv[4]) : 0;
     if (argc > 5)
         job.outJson = argv[5];
+    job.int8Weights = argc > 6 && std::string(argv[6]) == "int8";
     const std::string loadBefore = loadAverage();
     const auto start = std::chrono::steady_clock::now();
     const double cpuStart = processCpuSeconds();
@@ -66,10 +68,10 @@ int main(int argc, char **argv)
     std::printf("%s\n", mp::paperTableRow(result).c_str());
     std::printf("ground truth: %s\n", mp::paperTableRow(result, true).c_str());
     std::printf("%d replications of %lld motions, %lld MultiModality texts, intra-op threads %d, "
-                "generation threads %d\n",
+                "generation threads %d%s\n",
                 result.replications, static_cast<long long>(result.numSamples),
                 static_cast<long long>(job.options.mmNumTexts), at::get_num_threads(),
-                job.generationThreads);
+                job.generationThreads, job.int8Weights ? ", int8 weights" : "");
     for (const auto &[stage, seconds] : result.secondsByStage)
         std::printf("  %-40s %8.2f s\n", stage.c_str(), seconds);
     std::printf("wall %.1f s, process CPU %.1f s, load average before %s, after %s\n", wall, cpu,

@@ -3,7 +3,8 @@
 // holds config.json + model.safetensors (a Hugging Face T5 directory) and inputs.safetensors,
 // made by `bench_t5.py prep`. Without --dir: the embedded default's T5 with seeded inputs of the
 // same shapes (CI's quick run, which has no Python). No assertion on times.
-//   bench_side_by_side --dir DIR [--cases gemm,pair,batch,dpo,dpo_cached,rm_step,t2m_embed]
+//   bench_side_by_side --dir DIR [--cases gemm,pair,batch,pair_int8,batch_int8,dpo,dpo_cached,
+//                                          rm_step,t2m_embed]
 //                      [--reps 3]
 //                      [--threads 1] [--tokens 51] [--warmup 1]
 //                      [--t2m-dir T2M] [--t2m-count 1000] [--t2m-dump FILE]
@@ -13,6 +14,9 @@
 //          (no stop token, as on the Python side), then each sample's codes through the embedded
 //          default's VQ-VAE and recoverFromRic to joints (work the Python side does not do)
 //   batch  64 prompts, one sample each, --tokens steps (the evaluation's generation)
+//   pair_int8, batch_int8  pair and batch with GenerateOptions::int8Weights: the decoding steps
+//          read int8 copies of the decoder's weights and the LM head (weight-only, per-row
+//          scales, float32 activations), made once before the timing ("quantize_ms")
 //   dpo    one DPO step: 64 pairs, LoRA r 8 / alpha 16 on q and v, reference = adapter
 //          disabled, sigmoid loss beta 0.1, gradient clipping 1.0, AdamW
 //   dpo_cached  the same step with the reference's log-probs computed once beforehand (untimed;
@@ -47,6 +51,7 @@
 #include "ml/models/lora.h"
 #include "ml/models/sampler_loop.h"
 #include "ml/models/t5.h"
+#include "ml/models/weight_int8_decoder.h"
 #include "ml/motion/features.h"
 #include "ml/train/dpo_trainer.h"
 #include "ml/train/reward_trainer.h"
@@ -327,37 +332,57 @@ int main(int argc, char **argv)
         const std::vector<std::int64_t> noStops; // every row decodes args.tokens steps
         mp::GenerateOptions options{.sampling = {.temperature = 1.0, .topK = 50, .topP = 1.0},
                                     .maxMotionTokens = args.tokens - 2};
-        if (has("pair")) {
-            torch::NoGradGuard noGrad;
-            const auto ids = inputs.at("pair_ids");
-            const auto prompt = unpadRows(ids, torch::ones_like(ids))[0];
-            options.seeds = {1, 2};
-            const auto numCodes = motion.config().vqvae.numCodes;
-            // As ModelBundle::generateBatch (the app's labeling pair): both samples' codes
-            // through the VQ-VAE in one batch (equal lengths), then each to joints.
-            const auto pair = [&] {
-                const auto generated = mp::generateTokens(t5, prompt, noStops, options);
-                std::vector<std::vector<std::int64_t>> codes;
-                for (const auto &tokens : generated.sequences) {
-                    codes.emplace_back(tokens.begin() + 1, tokens.end() - 1);
-                    for (auto &code : codes.back())
-                        code %= numCodes;
-                }
-                for (const auto &features : motion.decodeCodesBatch(codes))
-                    mp::recoverFromRic(features);
-            };
-            const auto t5Only = [&] { mp::generateTokens(t5, prompt, noStops, options); };
-            emit("pair", args.threads, timed(args.reps, pair),
-                 {{"t5_only_ms", timed(args.reps, t5Only).wallMs}});
+        // The int8 cases' weights, quantised once before their timing (as the app does on the
+        // first int8 request): the time it takes goes into their lines.
+        nlohmann::json int8Extra = nlohmann::json::object();
+        if (has("pair_int8") || has("batch_int8")) {
+            const auto start = std::chrono::steady_clock::now();
+            const auto weights = mp::int8DecoderWeights(t5.ptr());
+            int8Extra["quantize_ms"] =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                    .count();
+            int8Extra["int8_bytes"] = weights ? weights->bytes() : 0;
         }
-        if (has("batch")) {
-            torch::NoGradGuard noGrad;
-            const auto prompts = unpadRows(inputs.at("batch_ids"), inputs.at("batch_mask"));
-            options.seeds.resize(prompts.size());
-            std::iota(options.seeds.begin(), options.seeds.end(), 0);
-            emit("batch", args.threads,
-                 timed(args.reps, [&] { mp::generateTokensBatch(t5, prompts, noStops, options); }));
+        for (const bool int8 : {false, true}) {
+            options.int8Weights = int8;
+            const std::string suffix = int8 ? "_int8" : "";
+            const auto extra = int8 ? int8Extra : nlohmann::json::object();
+            if (has(("pair" + suffix).c_str())) {
+                torch::NoGradGuard noGrad;
+                const auto ids = inputs.at("pair_ids");
+                const auto prompt = unpadRows(ids, torch::ones_like(ids))[0];
+                options.seeds = {1, 2};
+                const auto numCodes = motion.config().vqvae.numCodes;
+                // As ModelBundle::generateBatch (the app's labeling pair): both samples' codes
+                // through the VQ-VAE in one batch (equal lengths), then each to joints.
+                const auto pair = [&] {
+                    const auto generated = mp::generateTokens(t5, prompt, noStops, options);
+                    std::vector<std::vector<std::int64_t>> codes;
+                    for (const auto &tokens : generated.sequences) {
+                        codes.emplace_back(tokens.begin() + 1, tokens.end() - 1);
+                        for (auto &code : codes.back())
+                            code %= numCodes;
+                    }
+                    for (const auto &features : motion.decodeCodesBatch(codes))
+                        mp::recoverFromRic(features);
+                };
+                const auto t5Only = [&] { mp::generateTokens(t5, prompt, noStops, options); };
+                auto line = extra;
+                line["t5_only_ms"] = timed(args.reps, t5Only).wallMs;
+                emit("pair" + suffix, args.threads, timed(args.reps, pair), line);
+            }
+            if (has(("batch" + suffix).c_str())) {
+                torch::NoGradGuard noGrad;
+                const auto prompts = unpadRows(inputs.at("batch_ids"), inputs.at("batch_mask"));
+                options.seeds.resize(prompts.size());
+                std::iota(options.seeds.begin(), options.seeds.end(), 0);
+                emit("batch" + suffix, args.threads,
+                     timed(args.reps,
+                           [&] { mp::generateTokensBatch(t5, prompts, noStops, options); }),
+                     extra);
+            }
         }
+        options.int8Weights = false;
         if (has("dpo") || has("dpo_cached")) {
             mp::applyLora(*t5,
                           {.rank = 8, .alpha = 16, .dropout = 0.05, .targetModules = {"q", "v"}});

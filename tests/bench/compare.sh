@@ -10,11 +10,15 @@
 # T2M evaluator (Guo et al., real size) embedding --t2m-count motions and captions: the app's
 # case t2m_embed against T2M's own code (tests/reference/bench_t2m.py), on the same files. The
 # reward-model step (rm_step) runs the app's RewardTrainer::step against
-# tests/reference/bench_rlhf.py's composition of TRL RewardTrainer's step.
+# tests/reference/bench_rlhf.py's composition of TRL RewardTrainer's step. pair_int8 and
+# batch_int8 (only when asked for in --cases) run the pair and the batch with each side's int8:
+# the app's weight-only int8 decoding steps (GenerateOptions::int8Weights) against PyTorch's
+# quantize_dynamic on the same transformers model (int8 weights and activations: not identical
+# work); compare both with the float32 rows.
 #
 #   tests/bench/compare.sh [--quick] [--threads N] [--sizes default,flan,t2m] [--rounds R]
 #                          [--reps N] [--dpo-reps N] [--t2m-count N] [--out FILE]
-#                          [--cases gemm,pair,batch,dpo,rm_step,t2m_embed]
+#                          [--cases gemm,pair,batch,pair_int8,batch_int8,dpo,rm_step,t2m_embed]
 #
 # Builds nothing: it expects build/tests/bench_side_by_side (cmake --build build --target
 # bench_side_by_side) and the reference venv tests/reference/.venv (tests/reference/setup.sh).
@@ -104,6 +108,14 @@ for size in $sizes; do
       "$app" --dir "$dir" --cases gemm,pair,batch --reps "$sreps" --threads "$t" --tokens "$tokens" | tag "$size" "$r"
       echo "[$size, $t thread(s), round $r] python" >&2
       "$python" "$root/tests/reference/bench_t5.py" run --dir "$dir" --cases gemm,pair,batch \
+        --reps "$sreps" --threads "$t" --tokens "$tokens" 2>/dev/null | tag "$size" "$r"
+      fi
+      if [[ -n $cases ]] && want pair_int8 batch_int8; then # int8: only when named
+      int8=$(tr , '\n' <<<"$cases" | grep -E '^(pair|batch)_int8$' | paste -sd,)
+      echo "[$size, $t thread(s), round $r] app $int8" >&2
+      "$app" --dir "$dir" --cases "$int8" --reps "$sreps" --threads "$t" --tokens "$tokens" | tag "$size" "$r"
+      echo "[$size, $t thread(s), round $r] python $int8" >&2
+      "$python" "$root/tests/reference/bench_t5.py" run --dir "$dir" --cases "$int8" \
         --reps "$sreps" --threads "$t" --tokens "$tokens" 2>/dev/null | tag "$size" "$r"
       fi
       if want dpo dpo_cached; then

@@ -16,6 +16,7 @@
 #include "viewer/motion_viewport.h"
 #include "viewer/playback_clock.h"
 
+#include <QCheckBox>
 #include <QFile>
 #include <QPushButton>
 #include <QScreen>
@@ -189,6 +190,34 @@ private slots:
         QVERIFY(relabeled && relabeled->degree == PreferenceDegree::MuchBetter);
         QTRY_COMPARE(panel->session()->current()->pairId, onScreen);
         QCOMPARE(store->labelHistory(last).size(), std::size_t(5));
+        window.close();
+    }
+
+    void theInt8SwitchReachesTheSession()
+    {
+        Settings settings(m_dir.filePath(QStringLiteral("int8.ini")));
+        settings.setModelDir(m_bundle);
+        settings.setLabelerName(QStringLiteral("tester"));
+        MainWindow window(settings);
+        QVERIFY(window.openStudy(m_dir.filePath(QStringLiteral("int8.mpstudy")), true));
+        auto *panel = window.findChild<LabelPanel *>();
+        QVERIFY(panel);
+        window.panels()->setCurrentWidget(panel);
+        window.show();
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QVERIFY(panel->openPromptList(writePromptList(3)));
+        QVERIFY(waitForPair(panel));
+        auto *int8 = panel->findChild<QCheckBox *>(QStringLiteral("int8Sampling"));
+        QVERIFY(int8);
+        QVERIFY(!int8->isChecked()); // float32 unless asked for
+        QVERIFY(!panel->session()->sampling().int8Weights);
+        int8->click();
+        QVERIFY(panel->session()->sampling().int8Weights);
+        // The next pair is sampled with int8 weights and arrives like any other.
+        const qint64 first = panel->session()->current()->pairId;
+        QTest::keyClick(&window, Qt::Key_1);
+        QVERIFY2(waitForPair(panel, first), qPrintable(panel->session()->waitingMessage()));
         window.close();
     }
 

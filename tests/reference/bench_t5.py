@@ -15,6 +15,13 @@ committed from its output.
                   [--warmup 1]
       Each case: one untimed warm-up (DPO: --warmup), then N timed repetitions; prints
       {"side": "python", "case": ..., "threads": ..., "ms": [...], "cpu_ms": [...]}.
+      pair_int8, batch_int8: pair and batch with PyTorch's own int8 for CPU inference,
+      torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8) on the
+      same model: every nn.Linear (encoder, decoder, lm_head) gets int8 weights with per-tensor
+      scales, and its input is quantised to uint8 on the fly at each call, so the product itself is
+      int8 x int8 (fbgemm). The app's int8 (GenerateOptions::int8Weights) is weight-only with
+      per-row scales and float32 activations, in the decoding steps only: the two int8 rows are
+      each side's int8, not identical work.
 
 Decoding: do_sample, top_k 50, top_p 1, temperature 1, use_cache, exactly --tokens new tokens
 (end-of-sequence cannot stop a row early, so both sides do the same number of decoder steps).
@@ -31,6 +38,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -148,7 +156,7 @@ def run(args):
         a, b = torch.randn(GEMM_N, GEMM_N), torch.randn(GEMM_N, GEMM_N)
         emit("gemm", timed(max(args.reps, 3), lambda: torch.mm(a, b)))
 
-    def generate(ids, mask, samples):
+    def generate(ids, mask, samples, model=model):
         with torch.inference_mode():
             return model.generate(input_ids=ids, attention_mask=mask, do_sample=True, top_k=50,
                                   top_p=1.0, temperature=1.0, use_cache=True,
@@ -165,6 +173,24 @@ def run(args):
     if "batch" in cases:
         ids, mask = inputs["batch_ids"], inputs["batch_mask"]
         emit("batch", timed(args.reps, lambda: generate(ids, mask, 1)))
+    if "pair_int8" in cases or "batch_int8" in cases:
+        start = time.perf_counter()
+        quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+                                                           dtype=torch.qint8)
+        quantize_ms = 1000 * (time.perf_counter() - start)
+        quantized.eval()
+        torch.manual_seed(7)
+        if "pair_int8" in cases:
+            ids = inputs["pair_ids"]
+            out = generate(ids, torch.ones_like(ids), 2, quantized)
+            assert out.shape == (2, args.tokens + 1), out.shape
+            emit("pair_int8", timed(args.reps, lambda: generate(ids, torch.ones_like(ids), 2,
+                                                                 quantized)),
+                 quantize_ms=quantize_ms)
+        if "batch_int8" in cases:
+            ids, mask = inputs["batch_ids"], inputs["batch_mask"]
+            emit("batch_int8", timed(args.reps, lambda: generate(ids, mask, 1, quantized)),
+                 quantize_ms=quantize_ms)
     # dropout_rate 0 for training: TRL's disable_dropout_in_model zeroes nn.Dropout modules only,
     # and T5's attention applies config.dropout_rate to its probabilities as a float; the app's
     # step runs without dropout.

@@ -17,9 +17,13 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-CASES = ["gemm", "pair", "pair_t5", "batch", "dpo", "dpo_cached", "rm_step", "t2m_embed"]
+CASES = ["gemm", "pair", "pair_t5", "batch", "pair_int8", "pair_int8_t5", "batch_int8", "dpo",
+         "dpo_cached", "rm_step", "t2m_embed"]
 LABELS = {"gemm": "fp32 GEMM 1536^3", "pair": "labeling pair (2 x 51 tokens)",
           "pair_t5": "  of which the T5 (app)", "batch": "batch of 64 prompts (51 tokens)",
+          "pair_int8": "labeling pair, int8 (each side's)",
+          "pair_int8_t5": "  of which the T5 (app)",
+          "batch_int8": "batch of 64 prompts, int8 (each side's)",
           "dpo": "DPO step, 64 pairs, LoRA r8",
           "dpo_cached": "  same, cached reference log-probs (less work)",
           "rm_step": "reward-model step, 64 pairs, LoRA r8",
@@ -47,14 +51,15 @@ def main():
         if "first_loss" in row:
             first_loss[(row["size"], row["case"], row["side"])].add(row["first_loss"])
         if "t5_only_ms" in row:
-            times[key + ("pair_t5", row["side"])] += row["t5_only_ms"]
+            times[key + (row["case"] + "_t5", row["side"])] += row["t5_only_ms"]
     work = {}
     for size in {k[0] for k in times}:
         path = Path(args.work) / size / "work.json"
         work[size] = json.loads(path.read_text()) if path.exists() else {}
     # A step with cached reference log-probs runs two of the DPO step's three forwards' worth.
     scale = {"dpo_cached": 2 / 3}
-    alias = {"pair_t5": "pair", "dpo_cached": "dpo"}
+    alias = {"pair_t5": "pair", "dpo_cached": "dpo", "pair_int8": "pair", "pair_int8_t5": "pair",
+             "batch_int8": "batch"}
     work_of = lambda size, case: (None if args.quick and case != "gemm" else
                                   work[size].get(alias.get(case, case), 0) * scale.get(case, 1)
                                   or None)
@@ -70,8 +75,8 @@ def main():
         for case in CASES:
             app = times.get((size, threads, case, "app"), [])
             py = times.get((size, threads, case, "python"), [])
-            if case == "pair_t5":
-                py = times.get((size, threads, "pair", "python"), [])
+            if case in ("pair_t5", "pair_int8_t5"):
+                py = times.get((size, threads, case[:-3], "python"), [])
             if not app and not py:
                 continue
             med = lambda ms: statistics.median(ms) if ms else None
@@ -100,6 +105,21 @@ def main():
         widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
         for row in [header] + rows:
             print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+    # What each side's int8 gains over its own float32 (process CPU time, medians).
+    for size, threads in sorted({k[:2] for k in times}, key=lambda k: (k[0] != "default", k)):
+        for case in ("pair", "pair_t5", "batch"):
+            int8_case = case.replace("pair", "pair_int8") if "pair" in case else "batch_int8"
+            gains = []
+            for side in ("app", "python"):
+                fp32 = cpu.get((size, threads, case, side)) or times.get((size, threads, case,
+                                                                          side))
+                int8 = cpu.get((size, threads, int8_case, side)) or times.get(
+                    (size, threads, int8_case, side))
+                if fp32 and int8:
+                    gains.append(f"{side} {statistics.median(fp32) / statistics.median(int8):.2f}x")
+            if gains:
+                print(f"{size} {threads} thr {case}: int8 against float32, CPU time: "
+                      + ", ".join(gains))
     # The equality check of the training cases: same initial weights, same first loss.
     for size, case in sorted({k[:2] for k in first_loss}):
         app, py = first_loss.get((size, case, "app")), first_loss.get((size, case, "python"))

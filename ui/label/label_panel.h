@@ -16,6 +16,7 @@
 #include <optional>
 
 class QAction;
+class QCheckBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLayout;
@@ -121,6 +122,7 @@ private:
     QDoubleSpinBox *m_temperature = nullptr;
     QSpinBox *m_topK = nullptr;
     QDoubleSpinBox *m_topP = nullptr;
+    QCheckBox *m_int8 = nullptr;
     QWidget *m_choiceRow = nullptr;
     QWidget *m_skipRow = nullptr;
     QList<QPushButton *> m_choiceButtons; // keys 1-9, then skip
