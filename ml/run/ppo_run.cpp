@@ -3,12 +3,11 @@
 // per prompt from the policy, score it with the reward model, per-token KL penalty against the
 // reference (the policy with its adapter disabled), GAE with values from a separate critic (the
 // reward model's T5 and adapter with a zero-initialised value head), then ppo_epochs of clipped
-// policy and value updates over shuffled mini-batches; the KL coefficient adapts.
+// policy and value updates over shuffled mini-batches; the KL coefficient adapts. The run
+// generates, scores and exchanges the rollouts; the step after generation is PpoTrainer's
+// (ml/train/ppo_trainer.h), which the side-by-side benchmark times too.
 
 #include <algorithm>
-#include <cmath>
-#include <numeric>
-#include <random>
 
 #include <torch/torch.h>
 
@@ -24,8 +23,9 @@
 #include "ml/train/checkpoint.h"
 #include "ml/train/logprobs.h"
 #include "ml/train/ppo_math.h"
+#include "ml/train/ppo_trainer.h"
+#include "ml/train/preference_data.h"
 #include "ml/train/reward_model.h"
-#include "ml/train/running_moments.h"
 #include "ml/train/schedule.h"
 
 namespace fs = std::filesystem;
@@ -33,41 +33,46 @@ namespace fs = std::filesystem;
 namespace mp {
 namespace {
 
-const TrainerIdentity kPpoIdentity{.method = "ppo", .version = 1};
+// The trainer's options from the run's settings.
+PpoTrainerOptions trainerOptions(const RunContext &context, std::int64_t totalSteps)
+{
+    const PpoSettings &settings = context.config.ppo;
+    OptimizerSettings optimizer = context.config.optimizer;
+    optimizer.kind = settings.optimizer;
+    optimizer.lr = settings.learningRate;
+    return {.optimizer = optimizer,
+            .totalSteps = totalSteps,
+            .miniBatchSize = settings.miniBatchSize,
+            .ppoEpochs = settings.ppoEpochs,
+            .maxGradNorm = settings.maxGradNorm,
+            .adaptiveKl = settings.adapKlCtrl,
+            .initKlCoef = settings.initKlCoef,
+            .klTarget = settings.target,
+            .klHorizon = settings.horizon,
+            .klPenalty = settings.klPenalty,
+            .gae = {.gamma = settings.gamma,
+                    .lam = settings.lam,
+                    .whitenRewards = settings.whitenRewards},
+            .loss = {.cliprange = settings.cliprange,
+                     .cliprangeValue = settings.cliprangeValue,
+                     .vfCoef = settings.vfCoef,
+                     .ratioThreshold = settings.ratioThreshold},
+            .scoreTransform = {.useScaling = settings.useScoreScaling,
+                               .useNorm = settings.useScoreNorm,
+                               .clip = settings.scoreClip},
+            .shuffleSeed = static_cast<std::uint64_t>(context.config.seed),
+            .distributed = context.distributed};
+}
 
-// A batch of rollouts, all tensors on the device.
-struct Rollout {
-    at::Tensor promptIds, promptMask;
-    at::Tensor labels; // [B,L] response tokens, -100 padded
-    at::Tensor mask;   // [B,L] float, 1 on response tokens
-    at::Tensor rawScores, scores;
-    at::Tensor logprobs, refLogprobs, values;
-    PerTokenRewards rewards;
-    Advantages advantages;
-};
-
-class PpoTrainer {
+// The run's side of PPO: sampling and scoring the rollouts, exchanging them between ranks, the
+// held-out evaluation; the step after generation is PpoTrainer's.
+class PpoRun {
 public:
-    PpoTrainer(RunContext &context, RewardModel rewardModel, RewardModel critic,
-               std::int64_t totalSteps)
+    PpoRun(RunContext &context, RewardModel rewardModel, RewardModel critic,
+           std::int64_t totalSteps)
         : m_context(context), m_settings(context.config.ppo), m_reward(std::move(rewardModel)),
-          m_critic(std::move(critic)),
-          m_kl(m_settings.adapKlCtrl ? KlController::adaptive(m_settings.initKlCoef,
-                                                              m_settings.target, m_settings.horizon)
-                                     : KlController::fixed(m_settings.initKlCoef))
+          m_trainer(context.bundle.t5(), std::move(critic), trainerOptions(context, totalSteps))
     {
-        m_policyParams = loraParameters(*context.bundle.t5());
-        m_params = m_policyParams;
-        if (m_critic) {
-            const auto criticParams = m_critic->trainableParameters();
-            m_params.insert(m_params.end(), criticParams.begin(), criticParams.end());
-        }
-        OptimizerSettings optimizer = context.config.optimizer;
-        optimizer.kind = m_settings.optimizer;
-        optimizer.lr = m_settings.learningRate;
-        m_optimizer = makeOptimizer(m_params, optimizer);
-        m_scheduler =
-            std::make_unique<LrScheduler>(*m_optimizer, ScheduleKind::Constant, 0, totalSteps);
         m_reward->eval();
     }
 
@@ -79,66 +84,17 @@ public:
     MetricMap step(const std::vector<PreferencePair> &pairs, std::int64_t stepIndex)
     {
         const auto [first, last] = m_context.distributed->shard(pairs.size());
-        Rollout rollout = gather(
+        const PpoRollout rollout = gather(
             collect(std::vector<PreferencePair>(pairs.begin() + static_cast<std::ptrdiff_t>(first),
                                                 pairs.begin() + static_cast<std::ptrdiff_t>(last)),
                     stepIndex, m_settings.temperature, static_cast<std::int64_t>(first)),
             static_cast<std::int64_t>(first), static_cast<std::int64_t>(pairs.size()));
-        const double klCoef = m_kl.value();
-        const ScoreTransformOptions transform{.useScaling = m_settings.useScoreScaling,
-                                              .useNorm = m_settings.useScoreNorm,
-                                              .clip = m_settings.scoreClip};
-        rollout.scores = transformScores(rollout.rawScores, m_scoreMoments, transform);
-        rollout.rewards = computeRewards(rollout.scores, rollout.logprobs, rollout.refLogprobs,
-                                         rollout.mask, klCoef, m_settings.klPenalty);
-        rollout.advantages =
-            computeAdvantages(rollout.values, rollout.rewards.rewards, rollout.mask,
-                              {.gamma = m_settings.gamma,
-                               .lam = m_settings.lam,
-                               .whitenRewards = m_settings.whitenRewards});
-
-        PpoStatsAccumulator accumulator;
-        const std::int64_t b = rollout.labels.size(0);
-        const std::int64_t mini = std::clamp<std::int64_t>(m_settings.miniBatchSize, 1, b);
-        std::mt19937_64 shuffle(static_cast<std::uint64_t>(m_context.config.seed) * 7919ULL +
-                                static_cast<std::uint64_t>(stepIndex));
-        bool finite = true;
-        for (std::int64_t epoch = 0; epoch < m_settings.ppoEpochs && finite; ++epoch) {
-            std::vector<std::int64_t> order(static_cast<std::size_t>(b));
-            std::iota(order.begin(), order.end(), 0);
-            std::shuffle(order.begin(), order.end(), shuffle);
-            for (std::int64_t begin = 0; begin < b; begin += mini) {
-                const auto end = std::min(b, begin + mini);
-                const auto index = torch::tensor(std::vector<std::int64_t>(order.begin() + begin,
-                                                                           order.begin() + end),
-                                                 torch::kLong)
-                                       .to(m_context.device);
-                finite = miniBatch(rollout, index, accumulator) && finite;
-            }
-        }
-        const PpoLossStats train = accumulator.mean();
-        PpoStepInputs inputs{.scores = rollout.scores,
-                             .logprobs = rollout.logprobs,
-                             .refLogprobs = rollout.refLogprobs,
-                             .masks = rollout.mask,
-                             .kls = rollout.rewards.kls,
-                             .nonScoreRewards = rollout.rewards.nonScoreRewards,
-                             .rawScores = rollout.rawScores,
-                             .klCoef = klCoef,
-                             .learningRate = m_scheduler->currentLr()};
-        const PpoStepStats stats = ppoStepStats(inputs, train);
-        MetricMap metrics = stats.stats.scalars;
-        for (const auto &warning : stats.warnings)
+        PpoStepResult result = m_trainer.update(rollout, stepIndex);
+        for (const auto &warning : result.warnings)
             m_context.events.write({.type = EventType::Warning,
                                     .step = stepIndex + 1,
                                     .text = {{"message", warning}}});
-        // The total loss of the last mini-batches: the divergence guard watches "loss".
-        metrics["loss"] =
-            finite ? metrics["ppo/loss/total"] : std::numeric_limits<double>::quiet_NaN();
-        m_kl.update(metrics["objective/kl"], b);
-        m_scheduler->step();
-        ++m_step;
-        return metrics;
+        return std::move(result.metrics);
     }
 
     // Mean raw reward-model score and KL of samples for held-out prompts (fixed seeds).
@@ -159,7 +115,7 @@ public:
             const std::vector<PreferencePair> slice(
                 pairs.begin() + static_cast<std::ptrdiff_t>(begin),
                 pairs.begin() + static_cast<std::ptrdiff_t>(end));
-            const Rollout rollout =
+            const PpoRollout rollout =
                 collect(slice, -1 - static_cast<std::int64_t>(begin), m_settings.temperature);
             const auto kl =
                 maskedMean(klPenalty(rollout.logprobs, rollout.refLogprobs, KlPenalty::Kl),
@@ -175,62 +131,12 @@ public:
                 {"objective/kl", mean[1].item<double>()}};
     }
 
-    void saveCheckpoint(const fs::path &directory)
-    {
-        const TrainerState state{.step = m_step,
-                                 .extra = {{"kl_coef", m_kl.value()},
-                                           {"score_moments",
-                                            {m_scoreMoments.mean(), m_scoreMoments.var(),
-                                             m_scoreMoments.std(), m_scoreMoments.count()}}}};
-        saveTrainingCheckpoint(
-            directory, kPpoIdentity,
-            [&](torch::serialize::OutputArchive &archive) {
-                writeTensorList(archive, m_params, "param.");
-            },
-            *m_optimizer, *m_scheduler, state);
-    }
-
-    void loadCheckpoint(const fs::path &directory)
-    {
-        const auto restoreExtra = [&](const nlohmann::json &extra) {
-            m_kl.setValue(extra.at("kl_coef").get<double>());
-            const auto &moments = extra.at("score_moments");
-            m_scoreMoments.setState(moments.at(0).get<double>(), moments.at(1).get<double>(),
-                                    moments.at(2).get<double>(), moments.at(3).get<double>());
-        };
-        m_step = loadTrainingCheckpoint(
-                     directory, kPpoIdentity,
-                     [&](torch::serialize::InputArchive &archive) {
-                         readTensorList(archive, m_params, "param.");
-                     },
-                     *m_optimizer, *m_scheduler, restoreExtra)
-                     .step;
-    }
-
-    std::int64_t globalStep() const { return m_step; }
+    void saveCheckpoint(const fs::path &directory) { m_trainer.saveCheckpoint(directory); }
+    void loadCheckpoint(const fs::path &directory) { m_trainer.loadCheckpoint(directory); }
+    std::int64_t globalStep() const { return m_trainer.globalStep(); }
 
 private:
     T5Model &policy() { return m_context.bundle.t5(); }
-
-    // Per-token log-probs [B,L] of labels under the policy (adapter as it is now) and logits.
-    std::pair<at::Tensor, at::Tensor> policyLogprobs(const at::Tensor &promptIds,
-                                                     const at::Tensor &promptMask,
-                                                     const at::Tensor &labels)
-    {
-        const auto logits = policy()->forward(promptIds, promptMask, policy()->shiftRight(labels));
-        const auto token =
-            tokenLogProbs(logits, labels, {.alignment = LabelAlignment::EncoderDecoder});
-        return {token.logps, logits};
-    }
-
-    at::Tensor criticValues(const at::Tensor &promptIds, const at::Tensor &promptMask,
-                            const at::Tensor &labels)
-    {
-        if (m_critic)
-            return m_critic->values(promptIds, promptMask, labels);
-        return torch::zeros(labels.sizes(),
-                            torch::TensorOptions().dtype(torch::kFloat).device(labels.device()));
-    }
 
     // Rows [first, first + local rows) of a [total, ...] tensor whose other rows the other ranks
     // hold: summed over the ranks, each padded to the longest row with `pad`.
@@ -260,12 +166,12 @@ private:
     }
 
     // Every rank's rollout rows in one rollout (this rank's are rows first...).
-    Rollout gather(Rollout local, std::int64_t first, std::int64_t total)
+    PpoRollout gather(PpoRollout local, std::int64_t first, std::int64_t total)
     {
         if (!m_context.distributed->active())
             return local;
         const double padId = static_cast<double>(m_context.bundle.tokenizer().padId());
-        Rollout all;
+        PpoRollout all;
         all.promptIds = gatherRows(local.promptIds, first, total, padId);
         all.promptMask = gatherRows(local.promptMask, first, total, 0);
         all.labels = gatherRows(local.labels, first, total, kIgnoreLabel);
@@ -277,17 +183,18 @@ private:
         return all;
     }
 
-    // Rollouts of these prompts; prompt i is sampled with the seed of index firstIndex + i of
-    // the step, so a shard samples what one process does for the same prompts.
-    Rollout collect(const std::vector<PreferencePair> &pairs, std::int64_t stepIndex,
-                    double temperature, std::int64_t firstIndex = 0)
+    // Rollouts of these prompts, scored and evaluated (PpoTrainer::evaluate); prompt i is sampled
+    // with the seed of index firstIndex + i of the step, so a shard samples what one process does
+    // for the same prompts.
+    PpoRollout collect(const std::vector<PreferencePair> &pairs, std::int64_t stepIndex,
+                       double temperature, std::int64_t firstIndex = 0)
     {
         const auto &bundle = m_context.bundle;
         const auto &tokenizer = bundle.tokenizer();
         if (pairs.empty()) { // a data-parallel rank whose shard of a short batch is empty
             const auto longs = torch::TensorOptions().dtype(torch::kLong).device(m_context.device);
             const auto floats = longs.dtype(torch::kFloat);
-            Rollout none;
+            PpoRollout none;
             none.promptIds = torch::zeros({0, 0}, longs);
             none.promptMask = torch::zeros({0, 0}, longs);
             none.labels = torch::zeros({0, 0}, longs);
@@ -317,91 +224,26 @@ private:
             masks.emplace_back(ids.size(), 1);
             responses.push_back(std::move(generated));
         }
-        Rollout rollout;
+        PpoRollout rollout;
         const auto device = m_context.device;
         rollout.promptIds = padRows(prompts, tokenizer.padId()).to(device);
         rollout.promptMask = padRows(masks, 0).to(device);
         rollout.labels = padRows(responses, kIgnoreLabel).to(device);
         rollout.mask = rollout.labels.ne(kIgnoreLabel).to(torch::kFloat);
-
-        torch::NoGradGuard noGrad;
-        policy()->eval();
-        rollout.rawScores = m_reward->score(rollout.promptIds, rollout.promptMask, rollout.labels);
-        rollout.logprobs =
-            policyLogprobs(rollout.promptIds, rollout.promptMask, rollout.labels).first;
         {
-            LoraDisabledScope reference(*policy());
-            rollout.refLogprobs =
-                policyLogprobs(rollout.promptIds, rollout.promptMask, rollout.labels).first;
+            torch::NoGradGuard noGrad;
+            policy()->eval();
+            rollout.rawScores =
+                m_reward->score(rollout.promptIds, rollout.promptMask, rollout.labels);
         }
-        if (m_critic)
-            m_critic->eval();
-        rollout.values = criticValues(rollout.promptIds, rollout.promptMask, rollout.labels);
+        m_trainer.evaluate(rollout);
         return rollout;
-    }
-
-    bool miniBatch(const Rollout &rollout, const at::Tensor &index,
-                   PpoStatsAccumulator &accumulator)
-    {
-        policy()->eval(); // dropout off, as TRL's PPO on a LoRA model runs without it here
-        if (m_critic)
-            m_critic->train();
-        m_optimizer->zero_grad();
-        const auto pick = [&](const at::Tensor &t) { return t.index_select(0, index); };
-        const auto promptIds = pick(rollout.promptIds), promptMask = pick(rollout.promptMask);
-        const auto labels = pick(rollout.labels);
-        const auto [logprobs, logits] = policyLogprobs(promptIds, promptMask, labels);
-        const auto vpreds = criticValues(promptIds, promptMask, labels);
-        const PpoLossOptions options{.cliprange = m_settings.cliprange,
-                                     .cliprangeValue = m_settings.cliprangeValue,
-                                     .vfCoef = m_settings.vfCoef,
-                                     .ratioThreshold = m_settings.ratioThreshold};
-        const auto result =
-            ppoLoss(pick(rollout.logprobs), pick(rollout.advantages.values), logits, vpreds,
-                    logprobs, pick(rollout.mask), pick(rollout.advantages.advantages),
-                    pick(rollout.advantages.returns), options);
-        accumulator.add(result.stats);
-        const double loss = result.loss.item<double>();
-        if (!std::isfinite(loss))
-            return false;
-        if (result.skipped)
-            return true;
-        result.loss.backward();
-        averageGradients();
-        const double norm = clipGradNorm(m_params, m_settings.maxGradNorm);
-        if (!std::isfinite(norm)) {
-            m_optimizer->zero_grad();
-            return false;
-        }
-        m_optimizer->step();
-        return true;
-    }
-
-    // Every rank ran the same mini-batch: the mean of the ranks' gradients keeps their weights
-    // identical even where floating-point results differ between machines.
-    void averageGradients()
-    {
-        Distributed &distributed = *m_context.distributed;
-        if (!distributed.active())
-            return;
-        distributed.allReduceGradients(m_params);
-        torch::NoGradGuard noGrad;
-        for (auto &param : m_params)
-            if (param.grad().defined())
-                param.mutable_grad().div_(static_cast<double>(distributed.worldSize()));
     }
 
     RunContext &m_context;
     const PpoSettings &m_settings;
     RewardModel m_reward;
-    RewardModel m_critic;
-    KlController m_kl;
-    RunningMoments m_scoreMoments;
-    std::vector<at::Tensor> m_policyParams;
-    std::vector<at::Tensor> m_params;
-    std::unique_ptr<torch::optim::Optimizer> m_optimizer;
-    std::unique_ptr<LrScheduler> m_scheduler;
-    std::int64_t m_step = 0;
+    PpoTrainer m_trainer;
 };
 
 // A reward model (or, zeroHead, a critic) on its own copy of the base T5.
@@ -475,7 +317,7 @@ RunOutcome runPpo(RunContext &context)
         critic = loadRewardModel(context, rewardDir, true);
     const StepPlan plan(static_cast<std::int64_t>(context.data.train.size()), settings.batchSize, 1,
                         settings.epochs);
-    PpoTrainer trainer(context, rewardModel, critic, plan.totalSteps);
+    PpoRun trainer(context, rewardModel, critic, plan.totalSteps);
     if (context.options.resume)
         if (const auto checkpoint = latestCheckpoint(context.options.runDir))
             trainer.loadCheckpoint(*checkpoint);

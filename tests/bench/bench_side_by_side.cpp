@@ -4,7 +4,7 @@
 // made by `bench_t5.py prep`. Without --dir: the embedded default's T5 with seeded inputs of the
 // same shapes (CI's quick run, which has no Python). No assertion on times.
 //   bench_side_by_side --dir DIR [--cases gemm,pair,batch,pair_int8,batch_int8,dpo,dpo_cached,
-//                                          rm_step,t2m_embed]
+//                                          rm_step,ppo_step,ppo_step_nocritic,t2m_embed]
 //                      [--reps 3]
 //                      [--threads 1] [--tokens 51] [--warmup 1]
 //                      [--t2m-dir T2M] [--t2m-count 1000] [--t2m-dump FILE]
@@ -28,6 +28,20 @@
 //          dropout and NEFTune off, no margins (TRL's loss without a margin column). The head
 //          starts from DIR/rm_head.safetensors (bench_rlhf.py prep) when there is one. Its line
 //          also holds "first_loss", the loss at the initial weights, for the equality check.
+//   ppo_step  one PPO step after generation (PpoTrainer::step, the ppo run's): 64 rollouts (the
+//          DPO prompts, the chosen labels as responses, DIR/ppo_inputs.safetensors' scores from
+//          bench_ppo.py prep; seeded without it) through the no-grad forwards of the policy (LoRA
+//          r 8 / alpha 16 on q and v), the reference (adapter disabled) and the critic (a separate
+//          T5 with its own adapter and a zero head, as the ppo run's), rewards with the KL
+//          penalty, GAE, 4 PPO epochs x 8 mini-batches of 8 of clipped updates (Adam 1e-5, no
+//          clipping), the adaptive KL controller; dropout off, no score scaling. TRL's
+//          encoder-decoder mask (a response's first label left out) and ppo_orders' epoch orders,
+//          as the Python side (tests/reference/bench_ppo.py, TRL 0.8.6 PPOTrainer.step) has
+//          them. Its line holds "first_loss", the first mini-batch's loss at the initial weights.
+//   ppo_step_nocritic  the same step without a critic (the ppo run's separate_critic false: every
+//          value 0): the policy's work alone, closest to TRL's, whose value head on the policy's
+//          decoder states costs a d_model x 1 product (compare.sh sets it against the same
+//          Python step)
 //   t2m_embed  the T2M evaluator (Guo et al.) at its real size embedding the first --t2m-count
 //          captions and motions of T2M/inputs.safetensors, as `motionpref eval` does: the
 //          checkpoint T2M/checkpoints/t2m/text_mot_match/model/finest.tar with T2M/glove/our_vab_*
@@ -54,6 +68,8 @@
 #include "ml/models/weight_int8_decoder.h"
 #include "ml/motion/features.h"
 #include "ml/train/dpo_trainer.h"
+#include "ml/train/logprobs.h"
+#include "ml/train/ppo_trainer.h"
 #include "ml/train/reward_trainer.h"
 #include "ml/train/t5_policy.h"
 
@@ -81,11 +97,12 @@ constexpr std::int64_t kGemmSize = 1536; // as bench_t5.py's GEMM_N
 struct Args {
     std::filesystem::path dir;
     std::vector<std::string> cases = {"gemm",       "pair",    "batch",    "dpo",
-                                      "dpo_cached", "rm_step", "t2m_embed"};
+                                      "dpo_cached", "rm_step", "ppo_step", "ppo_step_nocritic",
+                                      "t2m_embed"};
     int reps = 3;
     int threads = 1;
     std::int64_t tokens = 51; // 49 motion codes + SOM + EOM
-    int dpoWarmup = 1; // training steps' (dpo, rm_step); compare.sh skips a flan step's warm-up
+    int dpoWarmup = 1; // training steps' (dpo, rm_step, ppo_step); compare.sh skips a flan one's
 
     // bench_t2m.py prep's output; empty: seeded stand-ins of the same size
     std::filesystem::path t2mDir;
@@ -446,6 +463,74 @@ int main(int argc, char **argv)
                 args.dpoWarmup);
             emit("rm_step", args.threads, times, {{"first_loss", *firstLoss}});
         }
+        // ppo_step with the ppo run's separate critic; ppo_step_nocritic without one
+        // (separate_critic false: every value 0).
+        const auto ppoStep = [&](const std::string &name, bool withCritic) {
+            const auto loraOptions =
+                mp::LoraConfig{.rank = 8, .alpha = 16, .dropout = 0.0, .targetModules = {"q", "v"}};
+            mp::T5Model policy = freshT5(args, motion);
+            mp::applyLora(*policy, loraOptions);
+            // The ppo run's separate critic: a T5 of its own with its own adapter and a zero
+            // value head (the run starts it from the reward model's; the timing is the same).
+            mp::RewardModel critic{nullptr};
+            if (withCritic) {
+                mp::T5Model criticT5 = freshT5(args, motion);
+                mp::applyLora(*criticT5, loraOptions);
+                critic = mp::RewardModel(criticT5, true);
+            }
+            const auto rows = inputs.at("dpo_prompt_ids").size(0);
+            mp::TensorMap ppoInputs;
+            const auto ppoFile = args.dir / "ppo_inputs.safetensors";
+            if (!args.dir.empty() && std::filesystem::exists(ppoFile))
+                ppoInputs = mp::readSafetensors(ppoFile);
+            else // bench_ppo.py prep's shapes: a normal score per rollout, an order per epoch
+                ppoInputs = {
+                    {"ppo_scores", torch::randn({rows})},
+                    {"ppo_orders", torch::stack({torch::randperm(rows), torch::randperm(rows),
+                                                 torch::randperm(rows), torch::randperm(rows)})}};
+            const auto orders = ppoInputs.at("ppo_orders").to(torch::kLong).contiguous();
+            // The ppo run's settings (run.json's ppo defaults) less score scaling, which TRL's
+            // PPOConfig leaves off; each epoch's rollout order from the inputs, as TRL's side.
+            mp::PpoTrainer trainer(
+                policy, critic,
+                {.optimizer = {.kind = mp::OptimizerKind::Adam, .lr = 1e-5},
+                 .totalSteps = 1000,
+                 .miniBatchSize = 8,
+                 .ppoEpochs = 4,
+                 .scoreTransform = {.useScaling = false, .useNorm = false},
+                 .order = [&](std::int64_t, std::int64_t epoch, std::int64_t count) {
+                     const auto row = orders[epoch % orders.size(0)];
+                     if (row.size(0) != count)
+                         throw std::invalid_argument("ppo_orders rows are not of the batch size");
+                     return std::vector<std::int64_t>(row.data_ptr<std::int64_t>(),
+                                                      row.data_ptr<std::int64_t>() + count);
+                 }});
+            const auto labels = inputs.at("dpo_chosen_labels");
+            // TRL's encoder-decoder mask: every response token but the first (the app's runs
+            // score every one).
+            auto mask = labels.ne(mp::kIgnoreLabel).to(torch::kFloat);
+            mask.select(1, 0).zero_();
+            const mp::PpoRollout rollout{.promptIds = inputs.at("dpo_prompt_ids"),
+                                         .promptMask = inputs.at("dpo_prompt_mask"),
+                                         .labels = labels,
+                                         .mask = mask,
+                                         .rawScores = ppoInputs.at("ppo_scores").to(torch::kFloat)};
+            std::optional<double> firstLoss; // the step's own value: no extra work timed
+            std::int64_t stepIndex = 0;
+            const auto times = timed(
+                args.reps,
+                [&] {
+                    const auto result = trainer.step(rollout, stepIndex++);
+                    if (!firstLoss)
+                        firstLoss = result.firstLoss;
+                },
+                args.dpoWarmup);
+            emit(name, args.threads, times, {{"first_loss", *firstLoss}});
+        };
+        if (has("ppo_step"))
+            ppoStep("ppo_step", true);
+        if (has("ppo_step_nocritic"))
+            ppoStep("ppo_step_nocritic", false);
         if (has("t2m_embed")) {
             auto work = args.t2mDir.empty() ? syntheticT2mWork(args.t2mCount)
                                             : loadT2mWork(args.t2mDir, args.t2mCount);

@@ -14,11 +14,18 @@
 # batch_int8 (only when asked for in --cases) run the pair and the batch with each side's int8:
 # the app's weight-only int8 decoding steps (GenerateOptions::int8Weights) against PyTorch's
 # quantize_dynamic on the same transformers model (int8 weights and activations: not identical
-# work); compare both with the float32 rows.
+# work); compare both with the float32 rows. The PPO step after generation (ppo_step) runs the
+# app's PpoTrainer::step against TRL 0.8.6's PPOTrainer.step
+# (tests/reference/bench_ppo.py, under $MP_REFERENCE_PYTHON_TRL08, default
+# tests/reference/.venv-trl08 from `tests/reference/setup.sh trl08`): not the same work by design
+# (the app's critic is a separate T5, TRL's value head shares the policy's body), labelled so;
+# the app also runs it without a critic (ppo_step_nocritic, set against the same Python step). At
+# the flan size it runs only when --cases names it (minutes per step).
 #
 #   tests/bench/compare.sh [--quick] [--threads N] [--sizes default,flan,t2m] [--rounds R]
 #                          [--reps N] [--dpo-reps N] [--t2m-count N] [--out FILE]
-#                          [--cases gemm,pair,batch,pair_int8,batch_int8,dpo,rm_step,t2m_embed]
+#                          [--cases gemm,pair,batch,pair_int8,batch_int8,dpo,rm_step,ppo_step,
+#                                   t2m_embed]
 #
 # Builds nothing: it expects build/tests/bench_side_by_side (cmake --build build --target
 # bench_side_by_side) and the reference venv tests/reference/.venv (tests/reference/setup.sh).
@@ -27,12 +34,13 @@
 # per size and thread count, so a load that comes and goes hits both; medians are over all
 # repetitions of all rounds. --quick: the default size, 1 thread, 1 round, 1 repetition, 5 decoder
 # steps, and t2m with 64 motions (a check that everything runs, not a measurement). --cases runs
-# only the groups with a listed case (gemm/pair/batch, dpo/dpo_cached, rm_step, t2m_embed; default
-# all).
+# only the groups with a listed case (gemm/pair/batch, dpo/dpo_cached, rm_step,
+# ppo_step/ppo_step_nocritic, t2m_embed; default all).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${MP_BUILD_DIR:-$root/build}
 python=${MP_REFERENCE_PYTHON:-$root/tests/reference/.venv/bin/python}
+python_trl08=${MP_REFERENCE_PYTHON_TRL08:-$root/tests/reference/.venv-trl08/bin/python}
 work=${MP_BENCH_DIR:-/tmp/mp_bench}
 threads="1 2"
 sizes="default flan t2m"
@@ -56,21 +64,25 @@ while [[ $# -gt 0 ]]; do
     --t2m-count) t2m_count=$2; shift ;;
     --out) out=$2; shift ;;
     --cases) cases=$2; shift ;;
-    *) sed -n '2,25p' "$0"; exit 2 ;;
+    *) sed -n '2,38p' "$0"; exit 2 ;;
   esac
   shift
 done
 app=$build/tests/bench_side_by_side
-[[ -x $app ]] || { echo "missing $app: cmake --build build --target bench_side_by_side" >&2; exit 2; }
-[[ -x $python ]] || { echo "missing $python: run tests/reference/setup.sh" >&2; exit 2; }
-results=${out:-$(mktemp /tmp/mp_bench_results.XXXXXX.jsonl)}
-: > "$results"
-
 want() { # want CASE...: is any of them asked for (all are by default)?
   local c
   for c; do [[ -z $cases || ,$cases, == *,$c,* ]] && return 0; done
   return 1
 }
+[[ -x $app ]] || { echo "missing $app: cmake --build build --target bench_side_by_side" >&2; exit 2; }
+[[ -x $python ]] || { echo "missing $python: run tests/reference/setup.sh" >&2; exit 2; }
+if want ppo_step ppo_step_nocritic && [[ ! -x $python_trl08 ]]; then
+  echo "missing $python_trl08 (TRL 0.8.6 for ppo_step): run tests/reference/setup.sh trl08," \
+    "or leave ppo_step out with --cases" >&2
+  exit 2
+fi
+results=${out:-$(mktemp /tmp/mp_bench_results.XXXXXX.jsonl)}
+: > "$results"
 
 tag() { # adds the size and round to each JSON line
   sed -u "s/^{/{\"size\": \"$1\", \"round\": $2, /" | grep '^{' | tee -a "$results"
@@ -96,6 +108,11 @@ for size in $sizes; do
   fi
   [[ -f $dir/inputs.safetensors ]] || "$python" "$root/tests/reference/bench_t5.py" prep --size "$size" --out "$dir"
   [[ -f $dir/rm_head.safetensors ]] || "$python" "$root/tests/reference/bench_rlhf.py" prep --dir "$dir"
+  ppo=""
+  if want ppo_step ppo_step_nocritic && { [[ $size != flan ]] || [[ ,$cases, == *,ppo_step* ]]; }
+  then ppo=1; fi
+  [[ -z $ppo || -f $dir/ppo_inputs.safetensors ]] \
+    || "$python_trl08" "$root/tests/reference/bench_ppo.py" prep --dir "$dir"
   # A flan-size DPO step takes a minute or more: one repetition per round unless asked, and no
   # warm-up step (its first-call costs are far below a second of a minute-long step).
   sreps=$reps
@@ -130,6 +147,14 @@ for size in $sizes; do
       "$app" --dir "$dir" --cases rm_step --reps "$dreps" --warmup "$dwarm" --threads "$t" | tag "$size" "$r"
       echo "[$size, $t thread(s), round $r] python rm_step" >&2
       "$python" "$root/tests/reference/bench_rlhf.py" run --dir "$dir" --cases rm_step \
+        --reps "$dreps" --warmup "$dwarm" --threads "$t" 2>/dev/null | tag "$size" "$r"
+      fi
+      if [[ -n $ppo ]]; then # PPO's step after generation: TRL 0.8.6 on the Python side
+      echo "[$size, $t thread(s), round $r] app ppo_step" >&2
+      "$app" --dir "$dir" --cases ppo_step,ppo_step_nocritic --reps "$dreps" --warmup "$dwarm" \
+        --threads "$t" | tag "$size" "$r"
+      echo "[$size, $t thread(s), round $r] python ppo_step" >&2
+      "$python_trl08" "$root/tests/reference/bench_ppo.py" run --dir "$dir" --cases ppo_step \
         --reps "$dreps" --warmup "$dwarm" --threads "$t" 2>/dev/null | tag "$size" "$r"
       fi
     done

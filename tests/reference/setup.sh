@@ -5,9 +5,9 @@
 #
 # Optional older TRL releases, each in a venv of its own (their transformers/numpy pins clash with
 # the main one): `setup.sh trl08` adds .venv-trl08 (requirements-trl08.txt: TRL 0.8.6, the
-# paper's release: kto_pair, the PPOTrainer math), `setup.sh trl011` adds .venv-trl011
-# (requirements-trl011.txt: TRL 0.11.4, a dpo_loss with robust, bco_pair's shift, sppo_hard,
-# nca_pair, and rpo_alpha).
+# paper's release: kto_pair, the PPOTrainer math, and with PEFT its PPOTrainer.step for
+# bench_ppo.py), `setup.sh trl011` adds .venv-trl011 (requirements-trl011.txt: TRL 0.11.4, a
+# dpo_loss with robust, bco_pair's shift, sppo_hard, nca_pair, and rpo_alpha).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-python3}
