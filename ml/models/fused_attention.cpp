@@ -185,9 +185,8 @@ public:
         const bool wantQuery = context->needs_input_grad(0);
         const bool wantKey = context->needs_input_grad(1);
         const bool wantValue = context->needs_input_grad(2);
-        const auto biasSizes = context->saved_data["bias_sizes"].toIntVector();
-        const bool wantBias = context->needs_input_grad(3) && !biasSizes.empty() &&
-                              biasSizes != std::vector<std::int64_t>{0};
+        // No bias travels as an empty tensor that wants no gradient.
+        const bool wantBias = context->needs_input_grad(3);
         at::Tensor gradQuery = wantQuery ? at::empty_like(query) : at::Tensor();
         at::Tensor gradKey = wantKey ? at::empty_like(key) : at::Tensor();
         at::Tensor gradValue = wantValue ? at::empty_like(value) : at::Tensor();
@@ -234,7 +233,7 @@ public:
             });
         at::Tensor gradBias;
         if (wantBias)
-            gradBias = at::sum_to(gradScores, biasSizes);
+            gradBias = at::sum_to(gradScores, context->saved_data["bias_sizes"].toIntVector());
         return {gradQuery, gradKey, gradValue, gradBias, at::Tensor()};
     }
 };
