@@ -2,10 +2,12 @@
 // RUN/reward_model_run, then PPO against it). Per step, TRL's loop (spec §4): sample a response
 // per prompt from the policy, score it with the reward model, per-token KL penalty against the
 // reference (the policy with its adapter disabled), GAE with values from a separate critic (the
-// reward model's T5 and adapter with a zero-initialised value head), then ppo_epochs of clipped
-// policy and value updates over shuffled mini-batches; the KL coefficient adapts. The run
-// generates, scores and exchanges the rollouts; the step after generation is PpoTrainer's
-// (ml/train/ppo_trainer.h), which the side-by-side benchmark times too.
+// reward model's T5 and adapter with a zero-initialised value head; ppo.critic "separate", the
+// paper's ppo_sep_critic.py), from a value head on the policy's decoder states ("value_head", its
+// ppo.py, TRL's default) or none ("none": values 0), then ppo_epochs of clipped policy and value
+// updates over shuffled mini-batches; the KL coefficient adapts. The run generates, scores and
+// exchanges the rollouts; the step after generation is PpoTrainer's (ml/train/ppo_trainer.h),
+// which the side-by-side benchmark times too.
 
 #include <algorithm>
 
@@ -60,6 +62,8 @@ PpoTrainerOptions trainerOptions(const RunContext &context, std::int64_t totalSt
             .scoreTransform = {.useScaling = settings.useScoreScaling,
                                .useNorm = settings.useScoreNorm,
                                .clip = settings.scoreClip},
+            .valueHead = settings.critic == PpoCritic::ValueHead,
+            .valueHeadDropout = settings.valueHeadDropout,
             .shuffleSeed = static_cast<std::uint64_t>(context.config.seed),
             .distributed = context.distributed};
 }
@@ -313,7 +317,7 @@ RunOutcome runPpo(RunContext &context)
 
     RewardModel rewardModel = loadRewardModel(context, rewardDir, false);
     RewardModel critic{nullptr};
-    if (settings.separateCritic)
+    if (settings.critic == PpoCritic::Separate)
         critic = loadRewardModel(context, rewardDir, true);
     const StepPlan plan(static_cast<std::int64_t>(context.data.train.size()), settings.batchSize, 1,
                         settings.epochs);

@@ -128,13 +128,16 @@ public:
         }
     }
 
-    void boolean(const std::string &key, bool &out)
+    // Whether the key was there.
+    bool boolean(const std::string &key, bool &out)
     {
-        if (const Json *v = find(key)) {
-            if (!v->is_boolean())
-                fail(key, "expected true or false, got " + jsonExcerpt(*v));
-            out = v->get<bool>();
-        }
+        const Json *v = find(key);
+        if (v == nullptr)
+            return false;
+        if (!v->is_boolean())
+            fail(key, "expected true or false, got " + jsonExcerpt(*v));
+        out = v->get<bool>();
+        return true;
     }
 
     void string(const std::string &key, std::string &out)
@@ -394,7 +397,11 @@ RunConfig parseRunConfig(std::string_view jsonText, const std::string &source)
         r.boolean("use_score_norm", p.useScoreNorm);
         r.optionalNumber("score_clip", p.scoreClip, kPositive);
         r.boolean("whiten_rewards", p.whitenRewards);
-        r.boolean("separate_critic", p.separateCritic);
+        bool separateCritic = p.critic == PpoCritic::Separate;
+        if (r.boolean("separate_critic", separateCritic))
+            p.critic = separateCritic ? PpoCritic::Separate : PpoCritic::None;
+        r.choice("critic", p.critic, parsePpoCritic);
+        r.number("value_head_dropout", p.valueHeadDropout, kUnitOpen);
         r.integer("max_new_tokens", p.maxNewTokens, 1);
         r.number("temperature", p.temperature, kPositive);
         r.integer("top_k", p.topK, 0);
@@ -583,7 +590,8 @@ std::string runConfigToJson(const RunConfig &c)
                 {"use_score_norm", p.useScoreNorm},
                 {"score_clip", optional(p.scoreClip)},
                 {"whiten_rewards", p.whitenRewards},
-                {"separate_critic", p.separateCritic},
+                {"critic", ppoCriticName(p.critic)},
+                {"value_head_dropout", p.valueHeadDropout},
                 {"max_new_tokens", p.maxNewTokens},
                 {"temperature", p.temperature},
                 {"top_k", p.topK},

@@ -129,7 +129,11 @@ struct PpoSettings {
     bool useScoreNorm = true;
     std::optional<double> scoreClip;
     bool whitenRewards = false;
-    bool separateCritic = true; // value network initialised from the RM, zero value head
+    // The value function: the paper's separate critic (a T5 from the reward model, zero value
+    // head), its shared-backbone value head (dropout valueHeadDropout), or none (values 0).
+    // "separate_critic": true / false in older configs reads as separate / none.
+    PpoCritic critic = PpoCritic::Separate;
+    double valueHeadDropout = 0.1;
     std::int64_t maxNewTokens = 60;
     double temperature = 1.0;
     std::int64_t topK = 0; // 0 = no top-k

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "ml/core/error.h"
+#include "ml/core/named.h"
 #include "ml/train/logprobs.h"
 #include "ml/train/running_moments.h"
 
@@ -19,15 +20,14 @@ namespace {
 // TRL's masked_whiten adds this to the variance before rsqrt.
 constexpr double kWhitenEps = 1e-8;
 
-struct PenaltyName {
-    KlPenalty penalty;
-    std::string_view name;
-};
-constexpr PenaltyName kPenaltyNames[] = {{KlPenalty::Kl, "kl"},
-                                         {KlPenalty::Abs, "abs"},
-                                         {KlPenalty::Mse, "mse"},
-                                         {KlPenalty::K3, "k3"},
-                                         {KlPenalty::Full, "full"}};
+constexpr Named<KlPenalty> kPenaltyNames[] = {{KlPenalty::Kl, "kl"},
+                                              {KlPenalty::Abs, "abs"},
+                                              {KlPenalty::Mse, "mse"},
+                                              {KlPenalty::K3, "k3"},
+                                              {KlPenalty::Full, "full"}};
+constexpr Named<PpoCritic> kCriticNames[] = {{PpoCritic::Separate, "separate"},
+                                             {PpoCritic::ValueHead, "value_head"},
+                                             {PpoCritic::None, "none"}};
 
 double scalar(const at::Tensor &t)
 {
@@ -44,23 +44,22 @@ void requireSameShape(const at::Tensor &a, const at::Tensor &b, const char *what
 
 KlPenalty parseKlPenalty(std::string_view name)
 {
-    std::string accepted;
-    for (const PenaltyName &entry : kPenaltyNames) {
-        if (entry.name == name)
-            return entry.penalty;
-        accepted += (accepted.empty() ? "" : ", ") + std::string(entry.name);
-    }
-    throw InputError("unknown KL penalty '" + std::string(name) + "' (expected one of " + accepted +
-                     ")");
+    return parseNamed(kPenaltyNames, name, "KL penalty");
 }
 
 std::string_view klPenaltyName(KlPenalty penalty)
 {
-    for (const PenaltyName &entry : kPenaltyNames) {
-        if (entry.penalty == penalty)
-            return entry.name;
-    }
-    return "kl";
+    return nameOf(kPenaltyNames, penalty);
+}
+
+PpoCritic parsePpoCritic(std::string_view name)
+{
+    return parseNamed(kCriticNames, name, "PPO critic");
+}
+
+std::string_view ppoCriticName(PpoCritic critic)
+{
+    return nameOf(kCriticNames, critic);
 }
 
 at::Tensor klPenalty(const at::Tensor &logprobs, const at::Tensor &refLogprobs, KlPenalty penalty)

@@ -25,6 +25,16 @@ enum class KlPenalty {
     Full, // Σ_v exp(lp_v)(lp_v - ref_v) over full log-softmax tensors [..., V]
 };
 
+// PPO's value function (the paper has the first two, spec §1.6).
+enum class PpoCritic {
+    Separate,  // a T5 of its own from the reward model, zero value head (ppo_sep_critic.py)
+    ValueHead, // a value head on the policy's decoder states (ppo.py; TRL's default)
+    None,      // no critic: every value 0
+};
+// "separate", "value_head", "none"; InputError otherwise.
+PpoCritic parsePpoCritic(std::string_view name);
+std::string_view ppoCriticName(PpoCritic critic);
+
 // "kl", "abs", "mse", "k3", "full"; InputError otherwise.
 KlPenalty parseKlPenalty(std::string_view name);
 std::string_view klPenaltyName(KlPenalty penalty);

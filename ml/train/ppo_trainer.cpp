@@ -28,10 +28,18 @@ PpoTrainer::PpoTrainer(T5Model policy, RewardModel critic, PpoTrainerOptions opt
                                                          m_options.klHorizon)
                                 : KlController::fixed(m_options.initKlCoef))
 {
+    if (m_critic && m_options.valueHead)
+        throw std::invalid_argument("PpoTrainer: a separate critic and a value head both given");
     m_params = loraParameters(*m_policy);
     if (m_critic) {
         const auto criticParams = m_critic->trainableParameters();
         m_params.insert(m_params.end(), criticParams.begin(), criticParams.end());
+    }
+    if (m_options.valueHead) {
+        m_valueHead = ValueHead(m_policy->config().dModel, m_options.valueHeadDropout);
+        m_valueHead->to(m_policy->shared->weight.device());
+        m_params.push_back(m_valueHead->summary->weight);
+        m_params.push_back(m_valueHead->summary->bias);
     }
     m_optimizer = makeOptimizer(m_params, m_options.optimizer);
     m_scheduler = std::make_unique<LrScheduler>(*m_optimizer, ScheduleKind::Constant, 0,
@@ -40,18 +48,35 @@ PpoTrainer::PpoTrainer(T5Model policy, RewardModel critic, PpoTrainerOptions opt
 
 PpoTrainer::~PpoTrainer() = default;
 
-std::pair<at::Tensor, at::Tensor> PpoTrainer::policyLogprobs(const at::Tensor &promptIds,
-                                                             const at::Tensor &promptMask,
-                                                             const at::Tensor &labels)
+PpoTrainer::PolicyPass PpoTrainer::policyPass(const at::Tensor &promptIds,
+                                              const at::Tensor &promptMask,
+                                              const at::Tensor &labels)
 {
-    const auto logits = m_policy->forward(promptIds, promptMask, m_policy->shiftRight(labels));
-    const auto token = tokenLogProbs(logits, labels, {.alignment = LabelAlignment::EncoderDecoder});
-    return {token.logps, logits};
+    PolicyPass pass;
+    const auto decoderIds = m_policy->shiftRight(labels);
+    if (m_valueHead) {
+        // TRL's value head reads the decoder's last hidden states, before T5 v1.0's rescaling
+        // for its tied head (decodeHidden's); the logits are the head on the rescaled states.
+        auto states =
+            m_policy->decoder->forward(m_policy->shared->forward(decoderIds), {},
+                                       m_policy->encode(promptIds, promptMask), promptMask);
+        pass.values = m_valueHead->forward(states);
+        if (m_policy->config().scalesDecoderOutput())
+            states = states * std::pow(static_cast<double>(m_policy->config().dModel), -0.5);
+        pass.logits = m_policy->head(states);
+    } else {
+        pass.logits = m_policy->forward(promptIds, promptMask, decoderIds);
+    }
+    pass.logprobs =
+        tokenLogProbs(pass.logits, labels, {.alignment = LabelAlignment::EncoderDecoder}).logps;
+    return pass;
 }
 
-at::Tensor PpoTrainer::criticValues(const at::Tensor &promptIds, const at::Tensor &promptMask,
-                                    const at::Tensor &labels)
+at::Tensor PpoTrainer::values(const PolicyPass &pass, const at::Tensor &promptIds,
+                              const at::Tensor &promptMask, const at::Tensor &labels)
 {
+    if (pass.values.defined())
+        return pass.values;
     if (m_critic)
         return m_critic->values(promptIds, promptMask, labels);
     return torch::zeros(labels.sizes(),
@@ -62,15 +87,18 @@ void PpoTrainer::evaluate(PpoRollout &rollout)
 {
     torch::NoGradGuard noGrad;
     m_policy->eval();
-    rollout.logprobs = policyLogprobs(rollout.promptIds, rollout.promptMask, rollout.labels).first;
+    if (m_valueHead)
+        m_valueHead->eval(); // TRL's batched_forward_pass runs the model in eval mode
+    const PolicyPass pass = policyPass(rollout.promptIds, rollout.promptMask, rollout.labels);
+    rollout.logprobs = pass.logprobs;
     {
         LoraDisabledScope reference(*m_policy);
         rollout.refLogprobs =
-            policyLogprobs(rollout.promptIds, rollout.promptMask, rollout.labels).first;
+            policyPass(rollout.promptIds, rollout.promptMask, rollout.labels).logprobs;
     }
     if (m_critic)
         m_critic->eval();
-    rollout.values = criticValues(rollout.promptIds, rollout.promptMask, rollout.labels);
+    rollout.values = values(pass, rollout.promptIds, rollout.promptMask, rollout.labels);
 }
 
 PpoStepResult PpoTrainer::update(const PpoRollout &rollout, std::int64_t stepIndex)
@@ -126,6 +154,10 @@ PpoStepResult PpoTrainer::update(const PpoRollout &rollout, std::int64_t stepInd
                          .masks = rollout.mask,
                          .kls = rewards.kls,
                          .nonScoreRewards = rewards.nonScoreRewards,
+                         .queryLengths = rollout.promptMask.sum(1).to(torch::kFloat),
+                         // TRL's responses begin with T5's decoder start token: counted, as there.
+                         .responseLengths =
+                             rollout.labels.ne(kIgnoreLabel).sum(1).to(torch::kFloat) + 1,
                          .rawScores = rollout.rawScores,
                          .klCoef = klCoef,
                          .learningRate = m_scheduler->currentLr()};
@@ -152,15 +184,17 @@ bool PpoTrainer::miniBatch(const PpoRollout &rollout, const Advantages &advantag
     m_policy->eval(); // dropout off, as TRL's PPO on a LoRA model runs without it here
     if (m_critic)
         m_critic->train();
+    if (m_valueHead)
+        m_valueHead->train(); // TRL's train_minibatch: the value head's dropout is on
     m_optimizer->zero_grad();
     const auto pick = [&](const at::Tensor &t) { return t.index_select(0, index); };
     const auto promptIds = pick(rollout.promptIds), promptMask = pick(rollout.promptMask);
     const auto labels = pick(rollout.labels);
-    const auto [logprobs, logits] = policyLogprobs(promptIds, promptMask, labels);
-    const auto vpreds = criticValues(promptIds, promptMask, labels);
-    const auto result = ppoLoss(pick(rollout.logprobs), pick(advantages.values), logits, vpreds,
-                                logprobs, pick(rollout.mask), pick(advantages.advantages),
-                                pick(advantages.returns), m_options.loss);
+    const PolicyPass pass = policyPass(promptIds, promptMask, labels);
+    const auto vpreds = values(pass, promptIds, promptMask, labels);
+    const auto result = ppoLoss(
+        pick(rollout.logprobs), pick(advantages.values), pass.logits, vpreds, pass.logprobs,
+        pick(rollout.mask), pick(advantages.advantages), pick(advantages.returns), m_options.loss);
     accumulator.add(result.stats);
     loss = result.loss.item<double>();
     if (!std::isfinite(loss))

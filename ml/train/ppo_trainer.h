@@ -1,10 +1,12 @@
 #pragma once
 // PPO's step after generation (spec §4, TRL 0.8.6 PPOTrainer.step(queries, responses, scores)):
 // the no-grad forwards of a rollout (policy log-probs, the reference's with the policy's adapter
-// disabled, the critic's values), then per-token rewards with the KL penalty, GAE, ppo_epochs of
-// clipped policy and value updates over shuffled mini-batches, the step's stats and the KL
-// controller; and the step's checkpoints. The ppo and rlhf runs (ml/run/ppo_run.cpp, which
-// generate, score and exchange the rollouts) and the side-by-side benchmark train through it.
+// disabled, the values: a separate critic's, or a value head's on the policy's own decoder states
+// as TRL's AutoModelForSeq2SeqLMWithValueHead, or none), then per-token rewards with the KL
+// penalty, GAE, ppo_epochs of clipped policy and value updates over shuffled mini-batches, the
+// step's stats and the KL controller; and the step's checkpoints. The ppo and rlhf runs
+// (ml/run/ppo_run.cpp, which generate, score and exchange the rollouts) and the side-by-side
+// benchmark train through it.
 
 #include <cstdint>
 #include <filesystem>
@@ -21,6 +23,7 @@
 #include "ml/train/reward_model.h"
 #include "ml/train/running_moments.h"
 #include "ml/train/schedule.h"
+#include "ml/train/value_head.h"
 
 namespace torch::optim {
 class Optimizer;
@@ -55,6 +58,11 @@ struct PpoTrainerOptions {
     GaeOptions gae;                         // gamma, lam, whiten_rewards
     PpoLossOptions loss;                    // cliprange, cliprange_value, vf_coef, ratio_threshold
     ScoreTransformOptions scoreTransform{}; // use_score_scaling, use_score_norm, score_clip
+    // The paper's shared-backbone PPO (ppo.py): a value head on the policy's last decoder states,
+    // trained with the adapter (the value loss's gradient reaches the adapter too). Exclusive
+    // with a separate critic.
+    bool valueHead = false;
+    double valueHeadDropout = 0.1; // TRL's summary_dropout_prob
     // The rows' order in each PPO epoch of step s: std::shuffle with mt19937_64(seed * 7919 + s)
     // over the epochs of the step, unless `order` is set, which returns a permutation of
     // [0, rows) for (step, epoch) (the side-by-side benchmark gives TRL's side the same order).
@@ -78,7 +86,8 @@ struct PpoStepResult {
 class PpoTrainer {
 public:
     // policy must carry its LoRA adapters (disabled, they give the reference); critic may be
-    // null (values 0, as without a separate critic), else its trainable parameters train too.
+    // null (values from options.valueHead's head, else 0), else its trainable parameters train
+    // too. The value head starts from the global generator (LibTorch's Linear initialisation).
     PpoTrainer(T5Model policy, RewardModel critic, PpoTrainerOptions options);
     ~PpoTrainer();
 
@@ -101,14 +110,20 @@ public:
 
     std::int64_t globalStep() const { return m_step; }
     double klCoef() const { return m_kl.value(); }
+    // The value head (options.valueHead), null otherwise.
+    ValueHead &valueHead() { return m_valueHead; }
 
 private:
-    // Per-token log-probs [B,L] of labels under the policy as it is now, and its logits.
-    std::pair<at::Tensor, at::Tensor> policyLogprobs(const at::Tensor &promptIds,
-                                                     const at::Tensor &promptMask,
-                                                     const at::Tensor &labels);
-    at::Tensor criticValues(const at::Tensor &promptIds, const at::Tensor &promptMask,
-                            const at::Tensor &labels);
+    // The policy as it is now on labels: per-token log-probs [B,L], logits, and the value
+    // head's values [B,L] when there is one (undefined otherwise).
+    struct PolicyPass {
+        at::Tensor logprobs, logits, values;
+    };
+    PolicyPass policyPass(const at::Tensor &promptIds, const at::Tensor &promptMask,
+                          const at::Tensor &labels);
+    // The values [B,L]: the pass's (value head), the separate critic's, or 0.
+    at::Tensor values(const PolicyPass &pass, const at::Tensor &promptIds,
+                      const at::Tensor &promptMask, const at::Tensor &labels);
     // One clipped update on the rows `index`; false when its loss or gradient is not finite.
     bool miniBatch(const PpoRollout &rollout, const Advantages &advantages, const at::Tensor &index,
                    PpoStatsAccumulator &accumulator, double &loss);
@@ -116,10 +131,12 @@ private:
 
     T5Model m_policy;
     RewardModel m_critic;
+    ValueHead m_valueHead{nullptr};
     PpoTrainerOptions m_options;
     KlController m_kl;
     RunningMoments m_scoreMoments;
-    std::vector<at::Tensor> m_params; // the policy's adapter, then the critic's parameters
+    // The policy's adapter, then the critic's parameters or the value head's (weight, bias).
+    std::vector<at::Tensor> m_params;
     std::unique_ptr<torch::optim::Optimizer> m_optimizer;
     std::unique_ptr<LrScheduler> m_scheduler;
     std::int64_t m_step = 0;

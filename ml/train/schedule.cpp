@@ -7,44 +7,17 @@
 
 #include <torch/torch.h>
 
-#include "ml/core/error.h"
+#include "ml/core/named.h"
 
 namespace mp {
 
 namespace {
-
-template <typename Kind> struct Named {
-    Kind kind;
-    std::string_view name;
-};
 
 constexpr Named<ScheduleKind> kSchedules[] = {{ScheduleKind::Constant, "constant"},
                                               {ScheduleKind::Linear, "linear"},
                                               {ScheduleKind::Cosine, "cosine"}};
 constexpr Named<OptimizerKind> kOptimizers[] = {{OptimizerKind::AdamW, "adamw"},
                                                 {OptimizerKind::Adam, "adam"}};
-
-template <typename Kind, size_t N>
-Kind parseNamed(const Named<Kind> (&table)[N], std::string_view name, const char *what)
-{
-    std::string accepted;
-    for (const auto &entry : table) {
-        if (entry.name == name)
-            return entry.kind;
-        accepted += (accepted.empty() ? "" : ", ") + std::string(entry.name);
-    }
-    throw InputError("unknown " + std::string(what) + " '" + std::string(name) +
-                     "' (expected one of " + accepted + ")");
-}
-
-template <typename Kind, size_t N> std::string_view nameOf(const Named<Kind> (&table)[N], Kind kind)
-{
-    for (const auto &entry : table) {
-        if (entry.kind == kind)
-            return entry.name;
-    }
-    return table[0].name;
-}
 
 } // namespace
 

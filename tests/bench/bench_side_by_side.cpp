@@ -4,7 +4,7 @@
 // made by `bench_t5.py prep`. Without --dir: the embedded default's T5 with seeded inputs of the
 // same shapes (CI's quick run, which has no Python). No assertion on times.
 //   bench_side_by_side --dir DIR [--cases gemm,pair,batch,pair_int8,batch_int8,dpo,dpo_cached,
-//                                          rm_step,ppo_step,ppo_step_nocritic,t2m_embed]
+//                                          rm_step,ppo_step,ppo_step_value_head,t2m_embed]
 //                      [--reps 3]
 //                      [--threads 1] [--tokens 51] [--warmup 1]
 //                      [--t2m-dir T2M] [--t2m-count 1000] [--t2m-dump FILE]
@@ -38,10 +38,10 @@
 //          encoder-decoder mask (a response's first label left out) and ppo_orders' epoch orders,
 //          as the Python side (tests/reference/bench_ppo.py, TRL 0.8.6 PPOTrainer.step) has
 //          them. Its line holds "first_loss", the first mini-batch's loss at the initial weights.
-//   ppo_step_nocritic  the same step without a critic (the ppo run's separate_critic false: every
-//          value 0): the policy's work alone, closest to TRL's, whose value head on the policy's
-//          decoder states costs a d_model x 1 product (compare.sh sets it against the same
-//          Python step)
+//   ppo_step_value_head  the same step with the ppo run's other critic, a value head on the
+//          policy's decoder states (ppo.critic "value_head", the paper's ppo.py), zeroed and
+//          without dropout as the Python side's: TRL's own work (compare.sh sets it against the
+//          same Python step)
 //   t2m_embed  the T2M evaluator (Guo et al.) at its real size embedding the first --t2m-count
 //          captions and motions of T2M/inputs.safetensors, as `motionpref eval` does: the
 //          checkpoint T2M/checkpoints/t2m/text_mot_match/model/finest.tar with T2M/glove/our_vab_*
@@ -97,7 +97,7 @@ constexpr std::int64_t kGemmSize = 1536; // as bench_t5.py's GEMM_N
 struct Args {
     std::filesystem::path dir;
     std::vector<std::string> cases = {"gemm",       "pair",    "batch",    "dpo",
-                                      "dpo_cached", "rm_step", "ppo_step", "ppo_step_nocritic",
+                                      "dpo_cached", "rm_step", "ppo_step", "ppo_step_value_head",
                                       "t2m_embed"};
     int reps = 3;
     int threads = 1;
@@ -463,9 +463,8 @@ int main(int argc, char **argv)
                 args.dpoWarmup);
             emit("rm_step", args.threads, times, {{"first_loss", *firstLoss}});
         }
-        // ppo_step with the ppo run's separate critic; ppo_step_nocritic without one
-        // (separate_critic false: every value 0).
-        const auto ppoStep = [&](const std::string &name, bool withCritic) {
+        // ppo_step with the ppo run's separate critic; ppo_step_value_head with its value head.
+        const auto ppoStep = [&](const std::string &name, mp::PpoCritic kind) {
             const auto loraOptions =
                 mp::LoraConfig{.rank = 8, .alpha = 16, .dropout = 0.0, .targetModules = {"q", "v"}};
             mp::T5Model policy = freshT5(args, motion);
@@ -473,7 +472,7 @@ int main(int argc, char **argv)
             // The ppo run's separate critic: a T5 of its own with its own adapter and a zero
             // value head (the run starts it from the reward model's; the timing is the same).
             mp::RewardModel critic{nullptr};
-            if (withCritic) {
+            if (kind == mp::PpoCritic::Separate) {
                 mp::T5Model criticT5 = freshT5(args, motion);
                 mp::applyLora(*criticT5, loraOptions);
                 critic = mp::RewardModel(criticT5, true);
@@ -498,6 +497,8 @@ int main(int argc, char **argv)
                  .miniBatchSize = 8,
                  .ppoEpochs = 4,
                  .scoreTransform = {.useScaling = false, .useNorm = false},
+                 .valueHead = kind == mp::PpoCritic::ValueHead,
+                 .valueHeadDropout = 0.0, // as the Python side's
                  .order = [&](std::int64_t, std::int64_t epoch, std::int64_t count) {
                      const auto row = orders[epoch % orders.size(0)];
                      if (row.size(0) != count)
@@ -515,6 +516,11 @@ int main(int argc, char **argv)
                                          .labels = labels,
                                          .mask = mask,
                                          .rawScores = ppoInputs.at("ppo_scores").to(torch::kFloat)};
+            if (trainer.valueHead()) { // zeroed, as TRL's side's (and the separate critic's)
+                torch::NoGradGuard noGrad;
+                trainer.valueHead()->summary->weight.zero_();
+                trainer.valueHead()->summary->bias.zero_();
+            }
             std::optional<double> firstLoss; // the step's own value: no extra work timed
             std::int64_t stepIndex = 0;
             const auto times = timed(
@@ -528,9 +534,9 @@ int main(int argc, char **argv)
             emit(name, args.threads, times, {{"first_loss", *firstLoss}});
         };
         if (has("ppo_step"))
-            ppoStep("ppo_step", true);
-        if (has("ppo_step_nocritic"))
-            ppoStep("ppo_step_nocritic", false);
+            ppoStep("ppo_step", mp::PpoCritic::Separate);
+        if (has("ppo_step_value_head"))
+            ppoStep("ppo_step_value_head", mp::PpoCritic::ValueHead);
         if (has("t2m_embed")) {
             auto work = args.t2mDir.empty() ? syntheticT2mWork(args.t2mCount)
                                             : loadT2mWork(args.t2mDir, args.t2mCount);

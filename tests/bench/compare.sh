@@ -18,9 +18,10 @@
 # app's PpoTrainer::step against TRL 0.8.6's PPOTrainer.step
 # (tests/reference/bench_ppo.py, under $MP_REFERENCE_PYTHON_TRL08, default
 # tests/reference/.venv-trl08 from `tests/reference/setup.sh trl08`): not the same work by design
-# (the app's critic is a separate T5, TRL's value head shares the policy's body), labelled so;
-# the app also runs it without a critic (ppo_step_nocritic, set against the same Python step). At
-# the flan size it runs only when --cases names it (minutes per step).
+# (the ppo run's default critic is a separate T5, TRL's value head shares the policy's body),
+# labelled so; ppo_step_value_head runs the app's step with its other critic, a value head on the
+# policy's decoder states (ppo.critic "value_head"): TRL's own work, set against the same Python
+# step. At the flan size it runs only when --cases names it (minutes per step).
 #
 #   tests/bench/compare.sh [--quick] [--threads N] [--sizes default,flan,t2m] [--rounds R]
 #                          [--reps N] [--dpo-reps N] [--t2m-count N] [--out FILE]
@@ -35,7 +36,7 @@
 # repetitions of all rounds. --quick: the default size, 1 thread, 1 round, 1 repetition, 5 decoder
 # steps, and t2m with 64 motions (a check that everything runs, not a measurement). --cases runs
 # only the groups with a listed case (gemm/pair/batch, dpo/dpo_cached, rm_step,
-# ppo_step/ppo_step_nocritic, t2m_embed; default all).
+# ppo_step/ppo_step_value_head, t2m_embed; default all).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${MP_BUILD_DIR:-$root/build}
@@ -76,7 +77,7 @@ want() { # want CASE...: is any of them asked for (all are by default)?
 }
 [[ -x $app ]] || { echo "missing $app: cmake --build build --target bench_side_by_side" >&2; exit 2; }
 [[ -x $python ]] || { echo "missing $python: run tests/reference/setup.sh" >&2; exit 2; }
-if want ppo_step ppo_step_nocritic && [[ ! -x $python_trl08 ]]; then
+if want ppo_step ppo_step_value_head && [[ ! -x $python_trl08 ]]; then
   echo "missing $python_trl08 (TRL 0.8.6 for ppo_step): run tests/reference/setup.sh trl08," \
     "or leave ppo_step out with --cases" >&2
   exit 2
@@ -109,7 +110,7 @@ for size in $sizes; do
   [[ -f $dir/inputs.safetensors ]] || "$python" "$root/tests/reference/bench_t5.py" prep --size "$size" --out "$dir"
   [[ -f $dir/rm_head.safetensors ]] || "$python" "$root/tests/reference/bench_rlhf.py" prep --dir "$dir"
   ppo=""
-  if want ppo_step ppo_step_nocritic && { [[ $size != flan ]] || [[ ,$cases, == *,ppo_step* ]]; }
+  if want ppo_step ppo_step_value_head && { [[ $size != flan ]] || [[ ,$cases, == *,ppo_step* ]]; }
   then ppo=1; fi
   [[ -z $ppo || -f $dir/ppo_inputs.safetensors ]] \
     || "$python_trl08" "$root/tests/reference/bench_ppo.py" prep --dir "$dir"
@@ -151,7 +152,7 @@ for size in $sizes; do
       fi
       if [[ -n $ppo ]]; then # PPO's step after generation: TRL 0.8.6 on the Python side
       echo "[$size, $t thread(s), round $r] app ppo_step" >&2
-      "$app" --dir "$dir" --cases ppo_step,ppo_step_nocritic --reps "$dreps" --warmup "$dwarm" \
+      "$app" --dir "$dir" --cases ppo_step,ppo_step_value_head --reps "$dreps" --warmup "$dwarm" \
         --threads "$t" | tag "$size" "$r"
       echo "[$size, $t thread(s), round $r] python ppo_step" >&2
       "$python_trl08" "$root/tests/reference/bench_ppo.py" run --dir "$dir" --cases ppo_step \

@@ -25,6 +25,6 @@ run bench_dpo_step "$bundle" 1 2
 run bench_metrics 40 1
 run bench_attention 1 1
 run bench_side_by_side --reps 1 --threads 1 --tokens 5 --warmup 0 --t2m-count 4
-for case in gemm pair batch dpo dpo_cached rm_step ppo_step ppo_step_nocritic t2m_embed; do
+for case in gemm pair batch dpo dpo_cached rm_step ppo_step ppo_step_value_head t2m_embed; do
   grep -q "\"case\":\"$case\"" "$log" || fail "bench_side_by_side printed no $case line: $(cat "$log")"
 done

@@ -80,6 +80,13 @@ echo "{\"method\": \"ppo\", $ppo, \"reward_model\": \"$work/rm\"}, $common}" >"$
 grep -q '"objective/kl"' "$work/ppo/events.jsonl" || fail "ppo logged no KL"
 grep -q '"ppo/loss/total"' "$work/ppo/events.jsonl" || fail "ppo logged no loss"
 [[ -s "$work/ppo/adapter/adapter_model.safetensors" ]] || fail "ppo wrote no adapter"
+# The paper's other PPO: the value head on the policy's own decoder states.
+echo "{\"method\": \"ppo\", $ppo, \"critic\": \"value_head\", \"reward_model\": \"$work/rm\"}, $common}" \
+  >"$work/ppo_head.json"
+"$cli" --quiet train --config "$work/ppo_head.json" --out "$work/ppo_head" >/dev/null \
+  2>"$work/ppo_head.err" || fail "ppo with a value head: $(cat "$work/ppo_head.err")"
+grep -q '"ppo/val/vpred"' "$work/ppo_head/events.jsonl" || fail "ppo (value head) logged no values"
+tail -n 1 "$work/ppo_head/events.jsonl" | grep -q '"type":"done"' || fail "ppo (value head) did not finish"
 echo "{\"method\": \"rlhf\", \"epochs\": 1, \"batch_size\": 8, $ppo}, $common}" >"$work/rlhf.json"
 "$cli" --quiet train --config "$work/rlhf.json" --out "$work/rlhf" >/dev/null 2>"$work/rlhf.err" \
   || fail "rlhf: $(cat "$work/rlhf.err")"

@@ -144,4 +144,31 @@ TEST(PpoTrainer, RejectsAnOrderOfAnotherSize)
     EXPECT_THROW(trainer.step(fourRollouts(), 0), std::invalid_argument);
 }
 
+TEST(PpoTrainer, ValueHeadDropsOutOnlyInTheUpdate)
+{
+    mp::T5Model policy = tinyT5(7);
+    mp::PpoTrainer trainer(
+        policy, mp::RewardModel{nullptr},
+        {.miniBatchSize = 4, .ppoEpochs = 1, .valueHead = true, .valueHeadDropout = 0.5});
+    // The rollout's values come from the no-grad forward in evaluation mode: no dropout, so two
+    // evaluations agree, and they are the head's (not the zeros of no critic).
+    mp::PpoRollout first = fourRollouts(), second = fourRollouts();
+    trainer.evaluate(first);
+    trainer.evaluate(second);
+    EXPECT_TRUE(torch::equal(first.values, second.values));
+    EXPECT_GT(first.values.abs().max().item<double>(), 0.0);
+    // The update's forward drops half the states' entries: its value predictions differ from the
+    // evaluation's, which ppo/val/vpred (their masked mean) shows at the initial weights.
+    const auto result = trainer.update(first, 0);
+    const double evaluated =
+        (first.values * first.mask).sum().item<double>() / first.mask.sum().item<double>();
+    EXPECT_GT(std::abs(result.metrics.at("ppo/val/vpred") - evaluated), 1e-6);
+}
+
+TEST(PpoTrainer, RejectsACriticAndAValueHeadTogether)
+{
+    EXPECT_THROW(mp::PpoTrainer(tinyT5(8), mp::RewardModel(tinyT5(9), true), {.valueHead = true}),
+                 std::invalid_argument);
+}
+
 } // namespace

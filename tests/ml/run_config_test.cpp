@@ -110,6 +110,28 @@ TEST(RunConfig, RoundTripReproducesEveryKey)
     }
 }
 
+TEST(RunConfig, PpoCriticChoices)
+{
+    EXPECT_EQ(mp::parseRunConfig("{}").ppo.critic, mp::PpoCritic::Separate);
+    const auto head =
+        mp::parseRunConfig(R"({"ppo": {"critic": "value_head", "value_head_dropout": 0}})");
+    EXPECT_EQ(head.ppo.critic, mp::PpoCritic::ValueHead);
+    EXPECT_EQ(head.ppo.valueHeadDropout, 0.0);
+    EXPECT_EQ(mp::parseRunConfig(mp::runConfigToJson(head)), head);
+    // Configs written before "critic" existed.
+    EXPECT_EQ(mp::parseRunConfig(R"({"ppo": {"separate_critic": false}})").ppo.critic,
+              mp::PpoCritic::None);
+    EXPECT_EQ(mp::parseRunConfig(R"({"ppo": {"separate_critic": true}})").ppo.critic,
+              mp::PpoCritic::Separate);
+    EXPECT_NE(configErrorOf(R"({"ppo": {"critic": "shared"}})")
+                  .find("key 'ppo.critic': unknown PPO critic 'shared' (expected one of separate, "
+                        "value_head, none)"),
+              std::string::npos);
+    EXPECT_NE(
+        configErrorOf(R"({"ppo": {"value_head_dropout": 1}})").find("key 'ppo.value_head_dropout'"),
+        std::string::npos);
+}
+
 TEST(RunConfig, ErrorsNameFileAndKey)
 {
     EXPECT_EQ(configErrorOf(R"({"lr": 1})"), "run.json: unknown key 'lr'");

@@ -27,8 +27,10 @@ order is ppo_orders' row (np.random.permutation replaced by a lookup, the app's 
 same rows), so both sides train on the same mini-batches. "first_loss": the total loss
 (pg + vf_coef * vf) of the first mini-batch of the first step, at the initial weights.
 
-Not the same work by design: TRL's value head shares the policy's body (one forward and backward
-per mini-batch), the app's critic is a separate T5 with its own adapter (two).
+The app's ppo_step case is not the same work by design: TRL's value head shares the policy's body
+(one forward and backward per mini-batch), the ppo run's default critic is a separate T5 with its
+own adapter (two). Its ppo_step_value_head case is the same work: the app's value head on the
+policy's decoder states (ppo.critic "value_head"), zeroed and without dropout as here.
 """
 
 import argparse

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 CASES = ["gemm", "pair", "pair_t5", "batch", "pair_int8", "pair_int8_t5", "batch_int8", "dpo",
-         "dpo_cached", "rm_step", "ppo_step", "ppo_step_nocritic", "t2m_embed"]
+         "dpo_cached", "rm_step", "ppo_step", "ppo_step_value_head", "t2m_embed"]
 LABELS = {"gemm": "fp32 GEMM 1536^3", "pair": "labeling pair (2 x 51 tokens)",
           "pair_t5": "  of which the T5 (app)", "batch": "batch of 64 prompts (51 tokens)",
           "pair_int8": "labeling pair, int8 (each side's)",
@@ -28,7 +28,7 @@ LABELS = {"gemm": "fp32 GEMM 1536^3", "pair": "labeling pair (2 x 51 tokens)",
           "dpo_cached": "  same, cached reference log-probs (less work)",
           "rm_step": "reward-model step, 64 pairs, LoRA r8",
           "ppo_step": "PPO step, 64 rollouts, LoRA r8 (app: separate critic)",
-          "ppo_step_nocritic": "  same, app without critic (values 0; TRL: value head)",
+          "ppo_step_value_head": "  same, app with a value head as TRL's (same work)",
           "t2m_embed": "T2M evaluator: embed motions + texts"}
 
 
@@ -79,7 +79,7 @@ def main():
             py = times.get((size, threads, case, "python"), [])
             if case in ("pair_t5", "pair_int8_t5"):
                 py = times.get((size, threads, case[:-3], "python"), [])
-            if case == "ppo_step_nocritic":  # the app's lighter variant against the same TRL step
+            if case == "ppo_step_value_head":  # the app's TRL-like critic against the same TRL step
                 py = times.get((size, threads, "ppo_step", "python"), [])
             if not app and not py:
                 continue
@@ -93,7 +93,7 @@ def main():
                     for s in rate}
             app_cpu = cpu.get((size, threads, case, "app"), [])
             py_cpu = cpu.get((size, threads, case, "python"), [])
-            if case == "ppo_step_nocritic":
+            if case == "ppo_step_value_head":
                 py_cpu = cpu.get((size, threads, "ppo_step", "python"), [])
             rows.append([size, str(threads), LABELS[case], fmt(med(app)), fmt(med(py)),
                          f"{med(py) / med(app):.2f}x" if app and py else "-",

@@ -13,6 +13,7 @@ python=${MP_REFERENCE_PYTHON:-$here/.venv/bin/python}
 # TRL 0.8.6 and 0.11.4 run in venvs of their own: tests/reference/setup.sh trl08 trl011.
 "$here/.venv-trl08/bin/python" "$here/losses_trl08.py"
 "$here/.venv-trl08/bin/python" "$here/ppo_trl08.py"
+"$here/.venv-trl08/bin/python" "$here/ppo_step_trl08.py"
 "$here/.venv-trl011/bin/python" "$here/losses_trl011.py"
 # humanml3d_real.py writes no golden: AMASS's licence keeps real clips out of the repository. It
 # assembles six public HumanML3D clips outside it (default /tmp/mp-humanml3d-real) for the tests
