@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "ml/core/atomic_write.h"
+#include "ml/core/blas_threads.h"
 #include "ml/core/device.h"
 #include "ml/core/distributed.h"
 #include "ml/core/error.h"
@@ -155,6 +156,9 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
     if (options.runDir.empty())
         throw InputError("train: an output run directory is required");
     keepFreedMemoryForReuse();
+    // The step's large products on as many cores as LibTorch uses (OMP_NUM_THREADS, else every
+    // core; a local multi-rank launch gives each rank its share).
+    useBlasThreads(at::get_num_threads());
     const fs::path modelDir =
         config.model.empty() ? requireDefaultModelDir() : fs::path(config.model);
     c10::Device device = resolveDevice(config.device);

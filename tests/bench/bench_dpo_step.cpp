@@ -4,6 +4,7 @@
 // same 128 sequences without gradient (same process, same batch), with wall and CPU time.
 //   bench_dpo_step [bundle=the embedded default] [steps=5] [batch=64]
 
+#include "ml/core/blas_threads.h"
 #include "ml/core/device.h"
 #include "ml/core/memory_policy.h"
 #include "ml/core/paths.h"
@@ -63,7 +64,8 @@ mp::PreferenceBatch randomBatch(mp::ModelBundle &bundle, std::int64_t batch, std
 int main(int argc, char **argv)
 {
     mp::configureTorchThreads();
-    mp::keepFreedMemoryForReuse(); // as a training run's process does (runTraining)
+    mp::keepFreedMemoryForReuse();             // as a training run's process does (runTraining)
+    mp::useBlasThreads(at::get_num_threads()); // so does this
     const std::string bundleDir = argc > 1 ? argv[1] : mp::defaultModelDir().string();
     const int steps = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
     const std::int64_t batch = argc > 3 ? std::max(1, std::atoi(argv[3])) : 64;

@@ -54,6 +54,7 @@
 //          --t2m-dump FILE writes the embeddings (text_embedding, motion_embedding, input order)
 //          after the timing, for `bench_t2m.py check`.
 
+#include "ml/core/blas_threads.h"
 #include "ml/core/memory_policy.h"
 #include "ml/core/paths.h"
 #include "ml/data/safetensors.h"
@@ -400,6 +401,9 @@ int main(int argc, char **argv)
             }
         }
         options.int8Weights = false;
+        // The training cases' products use the BLAS's threads, as a training run's process does
+        // (runTraining); the generation cases above keep the app's one BLAS thread.
+        mp::useBlasThreads(args.threads);
         if (has("dpo") || has("dpo_cached")) {
             mp::applyLora(*t5,
                           {.rank = 8, .alpha = 16, .dropout = 0.05, .targetModules = {"q", "v"}});
@@ -537,6 +541,7 @@ int main(int argc, char **argv)
             ppoStep("ppo_step", mp::PpoCritic::Separate);
         if (has("ppo_step_value_head"))
             ppoStep("ppo_step_value_head", mp::PpoCritic::ValueHead);
+        mp::useBlasThreads(1);
         if (has("t2m_embed")) {
             auto work = args.t2mDir.empty() ? syntheticT2mWork(args.t2mCount)
                                             : loadT2mWork(args.t2mDir, args.t2mCount);
