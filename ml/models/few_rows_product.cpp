@@ -1,8 +1,8 @@
 #include "ml/models/few_rows_product.h"
 
+#include "ml/core/parallel_for.h"
 #include "ml/models/vector16.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -150,7 +150,7 @@ void fewRowsProduct(const float *x, std::int64_t xStride, std::int64_t count, co
     // rows passes over them: the weight comes from memory once per call at any row count.
     const auto tile =
         std::max<std::int64_t>(16, (std::int64_t(1) << 15) / std::max<std::int64_t>(1, in));
-    at::parallel_for(0, outFeatures, grain, [&](std::int64_t begin, std::int64_t end) {
+    parallelFor(0, outFeatures, grain, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t t = begin; t < end; t += tile) {
             const auto tileEnd = std::min(end, t + tile);
             for (std::int64_t r = 0; r < count; r += 4) {

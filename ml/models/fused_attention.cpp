@@ -1,9 +1,9 @@
 #include "ml/models/fused_attention.h"
 
+#include "ml/core/parallel_for.h"
 #include "ml/models/vector16.h"
 
 #include <ATen/ExpandUtils.h>
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -136,7 +136,7 @@ void attentionForward(const at::Tensor &query, const at::Tensor &key, const at::
     const float *biasData = expanded.defined() ? expanded.data_ptr<float>() : nullptr;
     const std::int64_t width = s.width();
     const std::int64_t scoreSize = s.queries * s.keys;
-    at::parallel_for(0, s.batch * s.heads, pairGrain(s), [&](std::int64_t begin, std::int64_t end) {
+    parallelFor(0, s.batch * s.heads, pairGrain(s), [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t pair = begin; pair < end; ++pair) {
             const std::int64_t b = pair / s.heads;
             const std::int64_t h = pair % s.heads;
@@ -201,36 +201,35 @@ public:
         const float *v = value.data_ptr<float>();
         const float *p = probabilities.data_ptr<float>();
         const float *g = grad.data_ptr<float>();
-        at::parallel_for(
-            0, s.batch * s.heads, pairGrain(s), [&](std::int64_t begin, std::int64_t end) {
-                std::vector<float> scratch(wantBias ? 0 : scoreSize);
-                for (std::int64_t pair = begin; pair < end; ++pair) {
-                    const std::int64_t b = pair / s.heads;
-                    const std::int64_t h = pair % s.heads;
-                    const std::int64_t queryOffset = b * s.queries * width + h * s.dKv;
-                    const std::int64_t keyOffset = b * s.keys * width + h * s.dKv;
-                    const float *pHead = p + pair * scoreSize;
-                    float *dScores =
-                        wantBias ? gradScores.data_ptr<float>() + pair * scoreSize : scratch.data();
-                    // dP = dOut V^T; dV = P^T dOut.
-                    rowMajorProduct(false, true, s.queries, s.keys, s.dKv, g + queryOffset, width,
-                                    v + keyOffset, width, dScores, s.keys);
-                    if (wantValue)
-                        rowMajorProduct(true, false, s.keys, s.dKv, s.queries, pHead, s.keys,
-                                        g + queryOffset, width,
-                                        gradValue.data_ptr<float>() + keyOffset, width);
-                    softmaxBackwardRows(dScores, pHead, s.queries, s.keys);
-                    // dQ = dS K; dK = dS^T Q.
-                    if (wantQuery)
-                        rowMajorProduct(false, false, s.queries, s.dKv, s.keys, dScores, s.keys,
-                                        k + keyOffset, width,
-                                        gradQuery.data_ptr<float>() + queryOffset, width);
-                    if (wantKey)
-                        rowMajorProduct(true, false, s.keys, s.dKv, s.queries, dScores, s.keys,
-                                        q + queryOffset, width,
-                                        gradKey.data_ptr<float>() + keyOffset, width);
-                }
-            });
+        parallelFor(0, s.batch * s.heads, pairGrain(s), [&](std::int64_t begin, std::int64_t end) {
+            std::vector<float> scratch(wantBias ? 0 : scoreSize);
+            for (std::int64_t pair = begin; pair < end; ++pair) {
+                const std::int64_t b = pair / s.heads;
+                const std::int64_t h = pair % s.heads;
+                const std::int64_t queryOffset = b * s.queries * width + h * s.dKv;
+                const std::int64_t keyOffset = b * s.keys * width + h * s.dKv;
+                const float *pHead = p + pair * scoreSize;
+                float *dScores =
+                    wantBias ? gradScores.data_ptr<float>() + pair * scoreSize : scratch.data();
+                // dP = dOut V^T; dV = P^T dOut.
+                rowMajorProduct(false, true, s.queries, s.keys, s.dKv, g + queryOffset, width,
+                                v + keyOffset, width, dScores, s.keys);
+                if (wantValue)
+                    rowMajorProduct(true, false, s.keys, s.dKv, s.queries, pHead, s.keys,
+                                    g + queryOffset, width, gradValue.data_ptr<float>() + keyOffset,
+                                    width);
+                softmaxBackwardRows(dScores, pHead, s.queries, s.keys);
+                // dQ = dS K; dK = dS^T Q.
+                if (wantQuery)
+                    rowMajorProduct(false, false, s.queries, s.dKv, s.keys, dScores, s.keys,
+                                    k + keyOffset, width, gradQuery.data_ptr<float>() + queryOffset,
+                                    width);
+                if (wantKey)
+                    rowMajorProduct(true, false, s.keys, s.dKv, s.queries, dScores, s.keys,
+                                    q + queryOffset, width, gradKey.data_ptr<float>() + keyOffset,
+                                    width);
+            }
+        });
         at::Tensor gradBias;
         if (wantBias)
             gradBias = at::sum_to(gradScores, context->saved_data["bias_sizes"].toIntVector());

@@ -1,8 +1,8 @@
 #include "ml/models/gated_gelu.h"
 
+#include "ml/core/parallel_for.h"
 #include "ml/models/vector16.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <array>
@@ -69,7 +69,7 @@ template <std::size_t Inputs, std::size_t Outputs, typename Lanes>
 void overChunks(std::int64_t total, const float *const (&in)[Inputs], float *const (&out)[Outputs],
                 Lanes lanes)
 {
-    at::parallel_for(0, total, kGrain, [&](std::int64_t begin, std::int64_t end) {
+    parallelFor(0, total, kGrain, [&](std::int64_t begin, std::int64_t end) {
         const std::int64_t whole = begin + (end - begin) / 16 * 16;
         const auto offset = [](auto *base, std::int64_t at) { return base ? base + at : base; };
         std::array<const float *, Inputs> inPtr;

@@ -1,5 +1,6 @@
 #include "ml/models/gru_inference.h"
 
+#include "ml/core/parallel_for.h"
 #include "ml/models/few_rows_product.h" // kFewRowsProductMaxRows
 #include "ml/models/vector16.h"
 
@@ -164,7 +165,7 @@ void gruPackedProduct(const float *h, std::int64_t count, const at::Tensor &pack
     // per k (one or two cache lines for one block).
     const auto prefetchStride = std::max<std::int64_t>(1, kGruPanelColumns / blocks);
     // A thread gets at least 8 panels (256K weight values at in = 1024).
-    at::parallel_for(0, panels, 8, [&](std::int64_t begin, std::int64_t end) {
+    parallelFor(0, panels, 8, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t p = begin; p < end; ++p) {
             // The last panel prefetches itself (already cached), not past the end.
             const float *next = packedData + std::min(p + 1, panels - 1) * panelFloats;

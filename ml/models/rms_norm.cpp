@@ -1,8 +1,8 @@
 #include "ml/models/rms_norm.h"
 
+#include "ml/core/parallel_for.h"
 #include "ml/models/vector16.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -93,7 +93,7 @@ public:
         const float *wp = weight.data_ptr<float>();
         float *yp = y.data_ptr<float>();
         float *sp = scale.data_ptr<float>();
-        at::parallel_for(0, rows, rowGrain(width), [&](std::int64_t begin, std::int64_t end) {
+        parallelFor(0, rows, rowGrain(width), [&](std::int64_t begin, std::int64_t end) {
             forwardRows(xp + begin * width, wp, yp + begin * width, sp + begin, end - begin, width,
                         eps);
         });
@@ -121,7 +121,7 @@ public:
         at::Tensor partial =
             wantWeight ? at::zeros({std::max<std::int64_t>(chunks, 1), width}, x.options())
                        : at::Tensor();
-        at::parallel_for(0, chunks, 1, [&](std::int64_t firstChunk, std::int64_t endChunk) {
+        parallelFor(0, chunks, 1, [&](std::int64_t firstChunk, std::int64_t endChunk) {
             std::vector<float> scratch(width);
             for (std::int64_t chunk = firstChunk; chunk < endChunk; ++chunk) {
                 const std::int64_t begin = chunk * grain;

@@ -1,6 +1,7 @@
 #include "ml/models/t5_single_query.h"
 
-#include <ATen/Parallel.h>
+#include "ml/core/parallel_for.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -58,7 +59,7 @@ void singleQueryAttentionRaw(const SingleQueryView &query, const SingleQueryView
                              std::int64_t batch, std::int64_t heads, std::int64_t length,
                              std::int64_t dim)
 {
-    at::parallel_for(0, batch * heads, 1, [&](std::int64_t begin, std::int64_t end) {
+    parallelFor(0, batch * heads, 1, [&](std::int64_t begin, std::int64_t end) {
         std::vector<float> weights(static_cast<std::size_t>(length));
         for (std::int64_t bh = begin; bh < end; ++bh) {
             const auto row = bh / heads;

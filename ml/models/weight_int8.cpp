@@ -1,9 +1,9 @@
 #include "ml/models/weight_int8.h"
 
+#include "ml/core/parallel_for.h"
 #include "ml/models/few_rows_product.h"
 #include "ml/models/vector16.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <immintrin.h>
@@ -300,7 +300,7 @@ Int8Rows quantizeRows(const at::Tensor &weight)
     q.scales.resize(static_cast<std::size_t>(q.outFeatures));
     const float *data = w.data_ptr<float>();
     const auto n = q.inFeatures;
-    at::parallel_for(0, q.outFeatures, 64, [&](std::int64_t begin, std::int64_t end) {
+    parallelFor(0, q.outFeatures, 64, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t j = begin; j < end; ++j) {
             const float *row = data + j * n;
             float largest = 0.0f;
@@ -368,7 +368,7 @@ void int8RowsProduct(const float *x, std::int64_t xStride, std::int64_t count,
         }
         return;
     }
-    at::parallel_for(0, outFeatures, grain, [&](std::int64_t begin, std::int64_t end) {
+    parallelFor(0, outFeatures, grain, [&](std::int64_t begin, std::int64_t end) {
         if (count <= 4) {
             // Few rows: each int8 weight is widened once per call anyway.
             const float *xs[4];
