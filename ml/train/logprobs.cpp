@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "ml/train/picked_log_probs.h"
+
 namespace mp {
 
 namespace {
@@ -36,8 +38,7 @@ TokenLogProbs tokenLogProbs(const at::Tensor &logits, const at::Tensor &labels,
     const at::Tensor scored = alignedLabels != options.ignoreIndex;
     // Unscored labels index a dummy token 0; their log-prob is masked out below.
     const at::Tensor index = alignedLabels.masked_fill(scored.logical_not(), 0);
-    const at::Tensor perToken =
-        torch::log_softmax(alignedLogits, -1).gather(2, index.unsqueeze(2)).squeeze(2);
+    const at::Tensor perToken = pickedLogProbs(alignedLogits, index);
     const at::Tensor mask = scored.to(perToken.scalar_type());
     return {perToken * mask, mask};
 }
@@ -67,7 +68,7 @@ at::Tensor gatherLogProbs(const at::Tensor &logits, const at::Tensor &ids)
         logits.size(1) != ids.size(1))
         throw std::invalid_argument("gatherLogProbs: expected logits (N,L,V) and ids (N,L), got " +
                                     shapeText(logits) + " and " + shapeText(ids));
-    return torch::log_softmax(logits, -1).gather(2, ids.to(torch::kLong).unsqueeze(2)).squeeze(2);
+    return pickedLogProbs(logits, ids.to(torch::kLong));
 }
 
 at::Tensor entropyFromLogits(const at::Tensor &logits)

@@ -12,6 +12,7 @@
 #include "ml/models/lora.h"
 #include "ml/models/lora_linear.h"
 #include "ml/train/checkpoint.h"
+#include "ml/train/picked_log_probs.h"
 
 namespace mp {
 
@@ -53,10 +54,9 @@ at::Tensor scoredLogProbs(T5Model &model, const at::Tensor &hidden, const at::Te
     const auto positions = (targets != ignoreIndex).nonzero().squeeze(1);
     const auto flat = hidden.reshape({rows * length, hidden.size(2)});
     const auto logits = model->head(flat.index_select(0, positions)); // (P, V)
-    const auto picked =
-        torch::log_softmax(logits, -1).gather(1, targets.index_select(0, positions).unsqueeze(1));
+    const auto picked = pickedLogProbs(logits, targets.index_select(0, positions));
     return torch::zeros({rows * length}, picked.options())
-        .index_copy(0, positions, picked.squeeze(1))
+        .index_copy(0, positions, picked)
         .view({rows, length});
 }
 
