@@ -67,6 +67,18 @@ at::Tensor splitHeads(const at::Tensor &x, std::int64_t numHeads)
     return x.view({x.size(0), x.size(1), numHeads, x.size(2) / numHeads}).transpose(1, 2);
 }
 
+// (B, H, len, d) -> (B, len, H * d) when that is a view (x is splitHeads of contiguous rows),
+// else undefined.
+at::Tensor headViewRows(const at::Tensor &x)
+{
+    if (x.dim() != 4)
+        return {};
+    const auto rows = x.transpose(1, 2);
+    if (!rows.is_contiguous())
+        return {};
+    return rows.view({x.size(0), x.size(2), x.size(1) * x.size(3)});
+}
+
 // softmax(Q K^T + bias) V with LibTorch's operations: query (B, H, q, d), key and value (B, H, k,
 // d) -> (B, q, H * d). T5 folds the 1/sqrt(d_kv) scaling into its initialisation, so scores are
 // unscaled. Dropout on the probabilities when dropoutRate > 0.
@@ -154,10 +166,15 @@ at::Tensor T5AttentionImpl::forward(const at::Tensor &hidden, const at::Tensor &
         const auto &source = cross ? keyValueSource : hidden;
         const auto projectedKey = k->forward(source);
         const auto projectedValue = v->forward(source);
-        if (cache) {
+        if (cache && cross) {
             // Later steps read the cache as (B, H, len, d_kv), contiguous.
             cache->key = splitHeads(projectedKey, m_numHeads).contiguous();
             cache->value = splitHeads(projectedValue, m_numHeads).contiguous();
+        } else if (cache) {
+            // Head views: the first later step copies them into its growing buffer (or cat), so
+            // a pass that is never continued copies nothing.
+            cache->key = splitHeads(projectedKey, m_numHeads);
+            cache->value = splitHeads(projectedValue, m_numHeads);
         }
         if (canFuseAttention(projectedQuery, projectedKey, projectedValue, bias, m_numHeads))
             return o->forward(
@@ -165,6 +182,15 @@ at::Tensor T5AttentionImpl::forward(const at::Tensor &hidden, const at::Tensor &
         return o->forward(attentionContext(splitHeads(projectedQuery, m_numHeads),
                                            splitHeads(projectedKey, m_numHeads),
                                            splitHeads(projectedValue, m_numHeads), bias, 0.0));
+    }
+    if (cross && cached && !dropout && qLen > 1) {
+        // Cached keys and values that are head views of (B, S, H x d_kv) rows (the shared
+        // prompts' of T5Policy) go to the fused operation as those rows, without a copy.
+        const auto keyRows = headViewRows(cache->key);
+        const auto valueRows = headViewRows(cache->value);
+        if (keyRows.defined() && valueRows.defined() &&
+            canFuseAttention(projectedQuery, keyRows, valueRows, bias, m_numHeads))
+            return o->forward(fusedAttention(projectedQuery, keyRows, valueRows, bias, m_numHeads));
     }
     const auto heads = [&](const at::Tensor &x) { return splitHeads(x, m_numHeads); };
     const auto query = heads(projectedQuery);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -116,6 +117,51 @@ std::vector<LengthBucket> lengthBuckets(const at::Tensor &labels, std::int64_t i
     return best;
 }
 
+// The decoder's cross-attention keys and values of each distinct prompt, per layer, as (U, S,
+// H x d_kv) rows: a preference batch's chosen and rejected rows share their prompt but are
+// decoded in different length groups, and would each project it again.
+struct PromptKeyValues {
+    std::vector<at::Tensor> keys;
+    std::vector<at::Tensor> values;
+    at::Tensor rowPrompt; // (N) int64: the prompt of each row
+};
+
+// Shared keys and values when the encoder's rows repeat in halves (encodePairedPrompts' case) and
+// nothing random could tell two rows apart (eval mode: no dropout, LoRA's included); else none.
+std::optional<PromptKeyValues> sharedPromptKeyValues(T5Model &model, const at::Tensor &encoded)
+{
+    const auto rows = encoded.size(0);
+    if (model->is_training() || rows < 2 || rows % 2 != 0 ||
+        !torch::equal(encoded.slice(0, 0, rows / 2), encoded.slice(0, rows / 2)))
+        return std::nullopt;
+    const auto prompts = encoded.slice(0, 0, rows / 2);
+    PromptKeyValues out;
+    for (auto &block : model->decoder->blocks) {
+        auto &attention = *block->crossAttention->EncDecAttention;
+        out.keys.push_back(attention.k->forward(prompts));
+        out.values.push_back(attention.v->forward(prompts));
+    }
+    out.rowPrompt = torch::arange(rows, torch::kLong).remainder(rows / 2).to(encoded.device());
+    return out;
+}
+
+// A cache whose cross-attention holds rows `index`'s keys and values, as (B, H, S, d_kv) head
+// views of their rows (T5Attention's forward hands such views to the fused attention as rows).
+void fillSharedCrossAttention(const PromptKeyValues &shared, const at::Tensor &index,
+                              std::int64_t numHeads, T5Cache &cache)
+{
+    const auto prompts = shared.rowPrompt.index_select(0, index);
+    const auto heads = [&](const at::Tensor &rows) {
+        const auto picked = rows.index_select(0, prompts);
+        return picked.view({picked.size(0), picked.size(1), numHeads, -1}).transpose(1, 2);
+    };
+    cache.layers.resize(shared.keys.size());
+    for (std::size_t i = 0; i < shared.keys.size(); ++i) {
+        cache.layers[i].cross.key = heads(shared.keys[i]);
+        cache.layers[i].cross.value = heads(shared.values[i]);
+    }
+}
+
 } // namespace
 
 T5Policy::T5Policy(T5Model model, T5PolicyOptions options)
@@ -160,6 +206,7 @@ T5Policy::GroupedScores T5Policy::scoreByLength(T5Model &model, const at::Tensor
                                                 bool stateSums)
 {
     const auto encoded = model->encodePairedPrompts(encoderIds, encoderMask);
+    const auto shared = sharedPromptKeyValues(model, encoded);
     const auto width = labels.size(1);
     GroupedScores out;
     out.logps = torch::zeros(labels.sizes(), encoded.options());
@@ -174,8 +221,10 @@ T5Policy::GroupedScores T5Policy::scoreByLength(T5Model &model, const at::Tensor
         const auto mask = encoderMask.defined() ? encoderMask.index_select(0, index) : encoderMask;
         const bool tail = stateSums && bucket.length < width;
         T5Cache cache;
+        if (shared)
+            fillSharedCrossAttention(*shared, index, model->config().numHeads, cache);
         const auto hidden = model->decodeHidden(model->shiftRight(bucketLabels), rowEncoded, mask,
-                                                tail ? &cache : nullptr);
+                                                tail || shared ? &cache : nullptr);
         out.logps.narrow(1, 0, bucket.length)
             .index_copy_(0, index, scoredLogProbs(model, hidden, bucketLabels, ignoreIndex));
         if (!stateSums)

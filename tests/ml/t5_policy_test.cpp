@@ -135,8 +135,9 @@ TEST(T5Policy, ScoredPositionsOnlyGiveTheFullLogitsResults)
 // The rows are decoded in groups of similar length, each with gradient only up to its longest
 // row: the same log-probs and gradients as decoding every row to the batch's width (the base
 // class's full logits). With logit sums (the DPO policy) each group's padding is decoded after it
-// from its cached keys and values, without gradient: the same sums too. Lengths from 1 to the
-// width, a gap inside one row, a row with nothing scored.
+// from its cached keys and values, without gradient: the same sums too. The rows repeat their
+// prompts in halves, so the groups share each prompt's cross-attention keys and values. Lengths
+// from 1 to the width, a gap inside one row, a row with nothing scored.
 TEST(T5Policy, RowsDecodedByLengthGiveTheSameLogProbs)
 {
     torch::manual_seed(11);
