@@ -55,7 +55,11 @@ bool useFewRowsProduct(const at::Tensor &input, const at::Tensor &weight)
 
 at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
 {
+    const bool adapted = hasAdapter() && m_enabled && !m_merged;
     at::Tensor result;
+    // An adapted layer without bias takes the product linear would on its folded rows, as a
+    // tensor of its own that LoRA's product accumulates into in place below.
+    bool ownRows = false;
     if (canUseFewRowsLinear(input, weight, bias)) {
         result = fewRowsLinear(input, weight, bias);
     } else if (useFewRowsProduct(input, weight)) {
@@ -65,19 +69,29 @@ at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
         result = torch::matmul(weight, rows.t().contiguous()).t().reshape(sizes);
         if (bias.defined())
             result = result + bias;
+    } else if (adapted && !bias.defined() && input.dim() >= 2) {
+        result = at::mm(input.reshape({-1, m_in}), weight.t());
+        ownRows = true;
     } else {
         result = torch::linear(input, weight, bias);
     }
-    if (!hasAdapter() || !m_enabled || m_merged)
+    if (!adapted)
         return result;
     auto x = input;
     if (m_options.dropout > 0.0)
         x = torch::dropout(x, m_options.dropout, is_training());
-    // PEFT's result + lora_B(lora_A(x)) * scaling, with lora_B's product accumulated into a copy
-    // of result by the GEMM itself (beta 1, alpha scaling): no separate scaled tensor and sum, and
-    // one pass less backward too.
+    // PEFT's result + lora_B(lora_A(x)) * scaling, with lora_B's product accumulated into result
+    // by the GEMM itself (beta 1, alpha scaling): no separate scaled tensor and sum, and one pass
+    // less backward too. In place when result is the rows' own product (mm saves its inputs, not
+    // its output, for the backward), else into a copy.
     const auto down = lora_A->forward(x);
     const auto rows = down.reshape({-1, down.size(-1)});
+    if (ownRows) {
+        result.addmm_(rows, lora_B->weight.t(), 1.0, m_scaling);
+        auto sizes = input.sizes().vec();
+        sizes.back() = m_out;
+        return result.view(sizes);
+    }
     return at::addmm(result.reshape({-1, m_out}), rows, lora_B->weight.t(), 1.0, m_scaling)
         .view(result.sizes());
 }
