@@ -19,6 +19,19 @@ at::Tensor dropoutIf(const at::Tensor &x, double p, bool training)
     return p > 0.0 && training ? torch::dropout(x, p, true) : x;
 }
 
+// hidden + dropout(out), a sublayer's residual. Without dropout the sum goes into out, the
+// sublayer's own fresh output (its projection saves inputs, not outputs, for the backward), while
+// it is still in cache, where a new tensor would be one more array to write; the same float sums.
+at::Tensor addResidual(const at::Tensor &hidden, at::Tensor out, double p, bool training)
+{
+    if (p > 0.0 && training)
+        return hidden + torch::dropout(out, p, true);
+    if (!out.is_contiguous() || out.sizes() != hidden.sizes() ||
+        out.scalar_type() != hidden.scalar_type())
+        return hidden + out;
+    return out.add_(hidden);
+}
+
 // 1 = attend, 0 = masked -> 0 / most negative float, as HF does (finfo.min, not -inf, so a
 // fully masked row stays finite).
 at::Tensor additiveMask(const at::Tensor &allowed, at::ScalarType dtype)
@@ -46,7 +59,7 @@ at::Tensor T5LayerSelfAttentionImpl::forward(const at::Tensor &hidden, const at:
                                              T5AttentionCache *cache)
 {
     const auto out = SelfAttention->forward(layer_norm->forward(hidden), {}, bias, cache);
-    return hidden + dropoutIf(out, m_dropout, is_training());
+    return addResidual(hidden, out, m_dropout, is_training());
 }
 
 T5LayerCrossAttentionImpl::T5LayerCrossAttentionImpl(const T5Config &config)
@@ -63,7 +76,7 @@ at::Tensor T5LayerCrossAttentionImpl::forward(const at::Tensor &hidden,
 {
     const auto out =
         EncDecAttention->forward(layer_norm->forward(hidden), encoderHidden, bias, cache);
-    return hidden + dropoutIf(out, m_dropout, is_training());
+    return addResidual(hidden, out, m_dropout, is_training());
 }
 
 T5LayerFFImpl::T5LayerFFImpl(const T5Config &config) : m_dropout(config.dropoutRate)
@@ -75,7 +88,7 @@ T5LayerFFImpl::T5LayerFFImpl(const T5Config &config) : m_dropout(config.dropoutR
 at::Tensor T5LayerFFImpl::forward(const at::Tensor &hidden)
 {
     const auto out = DenseReluDense->forward(layer_norm->forward(hidden));
-    return hidden + dropoutIf(out, m_dropout, is_training());
+    return addResidual(hidden, out, m_dropout, is_training());
 }
 
 T5BlockImpl::T5BlockImpl(const T5Config &config, bool hasRelativeBias, bool isDecoder)
