@@ -31,7 +31,18 @@ pickedForwardRows(const float *logits, const std::int64_t *targets, float *picke
     for (std::int64_t r = 0; r < rows; ++r) {
         const float *x = logits + r * width;
         float maximum = -std::numeric_limits<float>::infinity();
-        for (std::int64_t j = 0; j < width; ++j)
+        if (vectorised > 0) {
+            Floats16 most;
+            load16(most, x);
+            for (std::int64_t j = 16; j < vectorised; j += 16) {
+                Floats16 v;
+                load16(v, x + j);
+                most = v > most ? v : most;
+            }
+            for (int lane = 0; lane < 16; ++lane)
+                maximum = std::max(maximum, most[lane]);
+        }
+        for (std::int64_t j = vectorised; j < width; ++j)
             maximum = std::max(maximum, x[j]);
         // exp(x - max) <= 1: a sum that never overflows; float lanes, a double total.
         Floats16 lanes = {};
