@@ -1,8 +1,8 @@
 #include "ml/train/picked_log_probs.h"
 
+#include "ml/core/parallel_for.h"
 #include "ml/models/vector16.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -104,7 +104,7 @@ public:
         const std::int64_t *tp = targets.data_ptr<std::int64_t>();
         float *pp = picked.data_ptr<float>();
         float *sp = shifts.data_ptr<float>();
-        at::parallel_for(0, rows, pickedRowGrain(width), [&](std::int64_t begin, std::int64_t end) {
+        parallelFor(0, rows, pickedRowGrain(width), [&](std::int64_t begin, std::int64_t end) {
             pickedForwardRows(xp + begin * width, tp + begin, pp + begin, sp + 2 * begin,
                               end - begin, width);
         });
@@ -130,7 +130,7 @@ public:
         const std::int64_t *tp = targets.data_ptr<std::int64_t>();
         const float *sp = shifts.data_ptr<float>();
         float *op = gradLogits.data_ptr<float>();
-        at::parallel_for(0, rows, pickedRowGrain(width), [&](std::int64_t begin, std::int64_t end) {
+        parallelFor(0, rows, pickedRowGrain(width), [&](std::int64_t begin, std::int64_t end) {
             pickedBackwardRows(gp + begin, xp + begin * width, tp + begin, sp + 2 * begin,
                                op + begin * width, end - begin, width);
         });
