@@ -15,24 +15,14 @@
 #include "ml/train/ppo_math.h"
 #include "ml/train/ppo_trainer.h"
 #include "ml/train/reward_model.h"
+#include "tiny_t5.h"
 
 namespace {
 
 mp::T5Model tinyT5(std::uint64_t seed)
 {
     torch::manual_seed(seed);
-    mp::T5Config c;
-    c.vocabSize = 30;
-    c.dModel = 32;
-    c.dKv = 8;
-    c.dFf = 64;
-    c.numLayers = 1;
-    c.numDecoderLayers = 1;
-    c.numHeads = 4;
-    c.dropoutRate = 0.0;
-    c.feedForwardProj = "gated-gelu";
-    c.tieWordEmbeddings = false;
-    mp::T5Model model(c);
+    mp::T5Model model(mp::test::tinyTrainerT5Config());
     mp::applyLora(*model, {.rank = 4, .alpha = 8, .dropout = 0.0, .targetModules = {"q", "v"}});
     return model;
 }

@@ -1,8 +1,8 @@
 #pragma once
 // Tiny random T5s for tests: a two-layer one with a 50-token vocabulary for the generation tests
 // (sampler_test, sampler_batch_test), small enough that a whole sampling loop takes
-// milliseconds, and a one-layer one with preference batches for the DPO tests (t5_policy_test,
-// full_finetune_test).
+// milliseconds, a one-layer one with preference batches for the DPO tests (t5_policy_test,
+// full_finetune_test), and a one-layer one for the trainers' tests.
 
 #include <cstdint>
 
@@ -44,6 +44,24 @@ inline T5Config tinyPolicyT5Config()
     c.relativeAttentionNumBuckets = 8;
     c.relativeAttentionMaxDistance = 16;
     c.dropoutRate = 0.1;
+    c.feedForwardProj = "gated-gelu";
+    c.tieWordEmbeddings = false;
+    return c;
+}
+
+// One layer each side, 30 tokens, d_model 32, no dropout: the trainers' tests (trainers_test,
+// ppo_trainer_test).
+inline T5Config tinyTrainerT5Config()
+{
+    T5Config c;
+    c.vocabSize = 30;
+    c.dModel = 32;
+    c.dKv = 8;
+    c.dFf = 64;
+    c.numLayers = 1;
+    c.numDecoderLayers = 1;
+    c.numHeads = 4;
+    c.dropoutRate = 0.0;
     c.feedForwardProj = "gated-gelu";
     c.tieWordEmbeddings = false;
     return c;

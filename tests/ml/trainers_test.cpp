@@ -1,6 +1,7 @@
 #include "ml/core/error.h"
 #include "ml/train/t5_trainer.h"
 #include "ml/train/vqvae_trainer.h"
+#include "tiny_t5.h"
 
 #include <gtest/gtest.h>
 
@@ -64,17 +65,7 @@ TEST(VqVaeTrainer, LossFallsAndCheckpointsResumeExactly)
 TEST(T5Trainer, CollatesLikeHuggingFaceAndLearnsAMapping)
 {
     torch::manual_seed(1);
-    mp::T5Config c;
-    c.vocabSize = 30;
-    c.dModel = 32;
-    c.dKv = 8;
-    c.dFf = 64;
-    c.numLayers = 1;
-    c.numDecoderLayers = 1;
-    c.numHeads = 4;
-    c.dropoutRate = 0.0;
-    c.feedForwardProj = "gated-gelu";
-    c.tieWordEmbeddings = false;
+    const mp::T5Config c = mp::test::tinyTrainerT5Config();
     mp::T5Model model(c);
     const std::vector<mp::Seq2SeqExample> examples = {{{5, 6, 1}, {20, 21, 22, 1}},
                                                       {{7, 1}, {20, 23, 1}}};
