@@ -1,5 +1,6 @@
 #include "ml/models/lora_linear.h"
 
+#include "ml/models/dense_linear.h"
 #include "ml/models/few_rows_product.h"
 
 #include <torch/torch.h>
@@ -58,7 +59,8 @@ at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
     const bool adapted = hasAdapter() && m_enabled && !m_merged;
     at::Tensor result;
     // An adapted layer without bias takes the product linear would on its folded rows, as a
-    // tensor of its own that LoRA's product accumulates into in place below.
+    // tensor of its own that LoRA's product accumulates into in place below; so does every
+    // product large enough for oneDNN (ml/models/dense_linear.h).
     bool ownRows = false;
     if (canUseFewRowsLinear(input, weight, bias)) {
         result = fewRowsLinear(input, weight, bias);
@@ -69,14 +71,22 @@ at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
         result = torch::matmul(weight, rows.t().contiguous()).t().reshape(sizes);
         if (bias.defined())
             result = result + bias;
-    } else if (adapted && !bias.defined() && input.dim() >= 2) {
-        result = at::mm(input.reshape({-1, m_in}), weight.t());
+    } else if (input.dim() >= 2 && ((adapted && !bias.defined()) ||
+                                    denseLinearUsesOneDnn(input.reshape({-1, m_in}), weight))) {
+        result = denseLinear(input.reshape({-1, m_in}), weight);
+        if (bias.defined())
+            result.add_(bias);
         ownRows = true;
     } else {
         result = torch::linear(input, weight, bias);
     }
+    const auto outSizes = [&] {
+        auto sizes = input.sizes().vec();
+        sizes.back() = m_out;
+        return sizes;
+    };
     if (!adapted)
-        return result;
+        return ownRows ? result.view(outSizes()) : result;
     auto x = input;
     if (m_options.dropout > 0.0)
         x = torch::dropout(x, m_options.dropout, is_training());
@@ -88,9 +98,7 @@ at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
     const auto rows = down.reshape({-1, down.size(-1)});
     if (ownRows) {
         result.addmm_(rows, lora_B->weight.t(), 1.0, m_scaling);
-        auto sizes = input.sizes().vec();
-        sizes.back() = m_out;
-        return result.view(sizes);
+        return result.view(outSizes());
     }
     return at::addmm(result.reshape({-1, m_out}), rows, lora_B->weight.t(), 1.0, m_scaling)
         .view(result.sizes());

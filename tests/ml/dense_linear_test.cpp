@@ -1,0 +1,100 @@
+#include "ml/models/dense_linear.h"
+
+#include "near.h"
+
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+namespace {
+
+double maxAbsDiff(const at::Tensor &a, const at::Tensor &b)
+{
+    return mp::test::maxDiff(a.to(torch::kDouble), b.to(torch::kDouble));
+}
+
+double scaleOf(const at::Tensor &t)
+{
+    return t.abs().max().item<double>();
+}
+
+struct Grads {
+    at::Tensor out, rows, weight;
+};
+
+// The product and both gradients under an upstream gradient, in the dtype of the inputs given.
+Grads run(const at::Tensor &rowsInit, const at::Tensor &weightInit, const at::Tensor &upstream,
+          bool weightGrad, bool dense)
+{
+    const auto rows = rowsInit.clone().requires_grad_(true);
+    const auto weight = weightInit.clone().requires_grad_(weightGrad);
+    const auto out = dense ? mp::denseLinear(rows, weight) : at::mm(rows, weight.t());
+    (out * upstream.to(out.scalar_type())).sum().backward();
+    return {out.detach(), rows.grad(), weightGrad ? weight.grad() : at::Tensor()};
+}
+
+} // namespace
+
+// Which products take oneDNN: all three dimensions at least kDenseLinearMinSize, CPU float32.
+TEST(DenseLinear, TakesOneDnnOnlyForLargeFloatProducts)
+{
+    const auto n = mp::kDenseLinearMinSize;
+    const auto rows = torch::randn({n, n});
+    const auto weight = torch::randn({n, n});
+    EXPECT_EQ(mp::denseLinearUsesOneDnn(rows, weight), mp::denseLinearHasOneDnn());
+    EXPECT_FALSE(mp::denseLinearUsesOneDnn(rows.narrow(0, 0, n - 1), weight));
+    EXPECT_FALSE(mp::denseLinearUsesOneDnn(rows, weight.narrow(0, 0, n - 1)));
+    EXPECT_FALSE(mp::denseLinearUsesOneDnn(rows.narrow(1, 0, n - 1), weight.narrow(1, 0, n - 1)));
+    EXPECT_FALSE(mp::denseLinearUsesOneDnn(rows.to(torch::kDouble), weight.to(torch::kDouble)));
+}
+
+// The forward and both gradients (LoRA's frozen weight: rows only; full fine-tuning: both)
+// within float rounding of the float64 product, at sizes on either side of the threshold and
+// with non-contiguous rows (a transposed view).
+TEST(DenseLinear, MatchesFloat64ProductAndGradients)
+{
+    torch::manual_seed(5);
+    struct Case {
+        std::int64_t rows, in, out;
+        bool transposedRows;
+    };
+    for (const Case c : {Case{300, 256, 1024, false}, Case{517, 1024, 256, false},
+                         Case{200, 160, 144, true}, Case{40, 256, 256, false}}) {
+        for (const bool weightGrad : {false, true}) {
+            const auto rows =
+                c.transposedRows ? torch::randn({c.in, c.rows}).t() : torch::randn({c.rows, c.in});
+            const auto weight = torch::randn({c.out, c.in}) * 0.05;
+            const auto upstream = torch::randn({c.rows, c.out});
+            const auto dense = run(rows, weight, upstream, weightGrad, true);
+            const auto exact = run(rows.to(torch::kDouble), weight.to(torch::kDouble), upstream,
+                                   weightGrad, false);
+            const std::string what = std::to_string(c.rows) + "x" + std::to_string(c.in) + " by " +
+                                     std::to_string(c.out) +
+                                     (weightGrad ? ", weight grad" : ", frozen weight");
+            EXPECT_EQ(dense.out.scalar_type(), torch::kFloat) << what;
+            EXPECT_LT(maxAbsDiff(dense.out, exact.out), 1e-5 * scaleOf(exact.out)) << what;
+            EXPECT_LT(maxAbsDiff(dense.rows, exact.rows), 1e-5 * scaleOf(exact.rows)) << what;
+            if (weightGrad)
+                EXPECT_LT(maxAbsDiff(dense.weight, exact.weight), 1e-5 * scaleOf(exact.weight))
+                    << what;
+        }
+    }
+}
+
+// No autograd record where no gradient is wanted (a reference pass, generation), and the same
+// values as with one.
+TEST(DenseLinear, WithoutGradModeReturnsAPlainTensor)
+{
+    torch::manual_seed(6);
+    const auto rows = torch::randn({256, 256}).requires_grad_(true);
+    const auto weight = torch::randn({512, 256});
+    at::Tensor plain;
+    {
+        torch::NoGradGuard noGrad;
+        plain = mp::denseLinear(rows, weight);
+    }
+    EXPECT_FALSE(plain.requires_grad());
+    const auto tracked = mp::denseLinear(rows, weight);
+    EXPECT_TRUE(tracked.requires_grad());
+    EXPECT_TRUE(torch::equal(plain, tracked.detach()));
+}
