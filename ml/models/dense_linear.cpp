@@ -1,8 +1,9 @@
 #include "ml/models/dense_linear.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -18,19 +19,56 @@ namespace {
 
 #ifdef MP_HAVE_ONEDNN
 
-// Row-major C (M, N) = op(A) @ op(B) on contiguous float32 tensors; `transposeA`/`transposeB`
-// read A/B as their transposes.
+// A 2-D float32 operand as sgemm reads it: row-major with a leading dimension, transposed or
+// not. A transposed view (strides (1, s)) is read in place as the transpose of its storage; any
+// other layout is copied.
+struct GemmOperand {
+    at::Tensor storage; // keeps a copy alive
+    const float *data = nullptr;
+    bool transposed = false;
+    std::int64_t leading = 0;
+    std::int64_t rows = 0; // of op(X)
+    std::int64_t cols = 0;
+};
+
+GemmOperand gemmOperand(const at::Tensor &x, bool transpose)
+{
+    GemmOperand out;
+    out.rows = transpose ? x.size(1) : x.size(0);
+    out.cols = transpose ? x.size(0) : x.size(1);
+    if (x.stride(1) == 1 && x.stride(0) >= std::max<std::int64_t>(1, x.size(1))) {
+        out.storage = x;
+        out.transposed = transpose;
+        out.leading = x.stride(0);
+    } else if (x.stride(0) == 1 && x.stride(1) >= std::max<std::int64_t>(1, x.size(0))) {
+        out.storage = x;
+        out.transposed = !transpose;
+        out.leading = x.stride(1);
+    } else {
+        out.storage = x.contiguous();
+        out.transposed = transpose;
+        out.leading = x.size(1);
+    }
+    out.data = out.storage.data_ptr<float>();
+    return out;
+}
+
+// Row-major C (M, N) = op(A) @ op(B) on float32 CPU matrices; `transposeA`/`transposeB` read A/B
+// as their transposes.
 at::Tensor oneDnnProduct(const at::Tensor &a, bool transposeA, const at::Tensor &b, bool transposeB)
 {
-    const auto m = transposeA ? a.size(1) : a.size(0);
-    const auto k = transposeA ? a.size(0) : a.size(1);
-    const auto n = transposeB ? b.size(0) : b.size(1);
+    const auto left = gemmOperand(a, transposeA);
+    const auto right = gemmOperand(b, transposeB);
+    const auto m = left.rows;
+    const auto k = left.cols;
+    const auto n = right.cols;
     auto c = at::empty({m, n}, a.options());
-    // oneDNN's OpenMP team is the calling thread's: a training job's worker thread takes
-    // LibTorch's thread count, as LibTorch's own kernels do.
-    at::init_num_threads();
-    const auto status = dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', m, n, k, 1.0f,
-                                   a.data_ptr<float>(), a.size(1), b.data_ptr<float>(), b.size(1),
+    // oneDNN's OpenMP team has the calling thread's omp_get_max_threads(), which LibTorch's
+    // at::set_num_threads sets (as mp::parallelFor reads it). Not at::init_num_threads(): in
+    // LibTorch 1.13 that also rebuilds its pthreadpool, whose new threads spin (a two-thread DPO
+    // step took 6.4 s instead of 1.4 s).
+    const auto status = dnnl_sgemm(left.transposed ? 'T' : 'N', right.transposed ? 'T' : 'N', m, n,
+                                   k, 1.0f, left.data, left.leading, right.data, right.leading,
                                    0.0f, c.data_ptr<float>(), n);
     if (status != dnnl_success)
         throw std::runtime_error("oneDNN sgemm failed (status " + std::to_string(status) +
@@ -52,7 +90,7 @@ public:
                                                    torch::autograd::variable_list grads)
     {
         const auto saved = context->get_saved_variables();
-        const auto grad = grads[0].contiguous();
+        const auto &grad = grads[0];
         at::Tensor gradRows, gradWeight;
         if (context->needs_input_grad(0))
             gradRows = oneDnnProduct(grad, false, saved[1], false); // (R, out) @ (out, in)
@@ -61,6 +99,17 @@ public:
         return {gradRows, gradWeight};
     }
 };
+
+// MP_ONEDNN=0 keeps every product LibTorch's: an A/B of the two, or a way round a CPU that
+// oneDNN's JIT mishandles.
+bool oneDnnEnabled()
+{
+    static const bool enabled = [] {
+        const char *value = std::getenv("MP_ONEDNN");
+        return !value || std::strcmp(value, "0") != 0;
+    }();
+    return enabled;
+}
 
 #endif
 
@@ -75,16 +124,19 @@ bool denseLinearHasOneDnn()
 #endif
 }
 
+int trainingBlasThreads(int threads)
+{
+#ifdef MP_HAVE_ONEDNN
+    if (oneDnnEnabled())
+        return 1;
+#endif
+    return threads;
+}
+
 bool denseLinearUsesOneDnn(const at::Tensor &rows, const at::Tensor &weight)
 {
 #ifdef MP_HAVE_ONEDNN
-    // MP_ONEDNN=0 keeps every product LibTorch's: an A/B of the two, or a way round a CPU that
-    // oneDNN's JIT mishandles.
-    static const bool enabled = [] {
-        const char *value = std::getenv("MP_ONEDNN");
-        return !value || std::strcmp(value, "0") != 0;
-    }();
-    return enabled && rows.dim() == 2 && weight.dim() == 2 && rows.device().is_cpu() &&
+    return oneDnnEnabled() && rows.dim() == 2 && weight.dim() == 2 && rows.device().is_cpu() &&
            weight.device().is_cpu() && rows.scalar_type() == at::kFloat &&
            weight.scalar_type() == at::kFloat && rows.size(1) == weight.size(1) &&
            rows.size(0) >= kDenseLinearMinSize && rows.size(1) >= kDenseLinearMinSize &&
@@ -100,12 +152,9 @@ at::Tensor denseLinear(const at::Tensor &rows, const at::Tensor &weight)
 {
 #ifdef MP_HAVE_ONEDNN
     if (denseLinearUsesOneDnn(rows, weight)) {
-        const auto contiguousRows = rows.contiguous();
-        const auto contiguousWeight = weight.contiguous();
-        if (!at::GradMode::is_enabled() ||
-            (!contiguousRows.requires_grad() && !contiguousWeight.requires_grad()))
-            return oneDnnProduct(contiguousRows, false, contiguousWeight, true);
-        return DenseLinearFunction::apply(contiguousRows, contiguousWeight);
+        if (!at::GradMode::is_enabled() || (!rows.requires_grad() && !weight.requires_grad()))
+            return oneDnnProduct(rows, false, weight, true);
+        return DenseLinearFunction::apply(rows, weight);
     }
 #endif
     return at::mm(rows, weight.t());

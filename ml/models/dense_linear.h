@@ -24,6 +24,12 @@ bool denseLinearUsesOneDnn(const at::Tensor &rows, const at::Tensor &weight);
 // Whether this build has oneDNN (Debian's libdnnl-dev at configure time).
 bool denseLinearHasOneDnn();
 
+// The OpenBLAS thread count for a training process at LibTorch's `threads`: one where oneDNN takes
+// the large products (OpenBLAS's pool, left with the small ones, busy-yields beside oneDNN's
+// OpenMP team: a two-thread DPO step 1.14-1.25 s wall with one OpenBLAS thread, 1.28-1.62 s with
+// two), else `threads`.
+int trainingBlasThreads(int threads);
+
 inline constexpr std::int64_t kDenseLinearMinSize = 128;
 
 } // namespace mp

@@ -63,6 +63,7 @@
 #include "ml/eval/evaluator.h"
 #include "ml/eval/t2m_import.h"
 #include "ml/models/bundle.h"
+#include "ml/models/dense_linear.h"
 #include "ml/models/lora.h"
 #include "ml/models/sampler_loop.h"
 #include "ml/models/t5.h"
@@ -401,9 +402,10 @@ int main(int argc, char **argv)
             }
         }
         options.int8Weights = false;
-        // The training cases' products use the BLAS's threads, as a training run's process does
-        // (runTraining); the generation cases above keep the app's one BLAS thread.
-        mp::useBlasThreads(args.threads);
+        // The training cases' large products use every thread, as a training run's process does
+        // (runTraining: oneDNN's team, or OpenBLAS's pool in a build without oneDNN); the
+        // generation cases above keep the app's one OpenBLAS thread.
+        mp::useBlasThreads(mp::trainingBlasThreads(args.threads));
         if (has("dpo") || has("dpo_cached")) {
             mp::applyLora(*t5,
                           {.rank = 8, .alpha = 16, .dropout = 0.05, .targetModules = {"q", "v"}});

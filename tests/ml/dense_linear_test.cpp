@@ -98,3 +98,29 @@ TEST(DenseLinear, WithoutGradModeReturnsAPlainTensor)
     EXPECT_TRUE(tracked.requires_grad());
     EXPECT_TRUE(torch::equal(plain, tracked.detach()));
 }
+
+// A gradient that reaches the product as a view into a wider buffer (cat's backward: row stride
+// above its width) and rows that are a column slice of a wider matrix: both read in place with
+// their leading dimension, and the same values as LibTorch's product.
+TEST(DenseLinear, ReadsStridedOperandsInPlace)
+{
+    torch::manual_seed(7);
+    const auto wide = torch::randn({300, 400});
+    const auto weightInit = torch::randn({256, 200}) * 0.05;
+    const auto upstream = torch::randn({300, 256 + 64});
+    const auto extra = torch::randn({300, 64});
+    const auto gradients = [&](bool dense) {
+        const auto source = wide.clone().requires_grad_(true);
+        const auto weight = weightInit.clone().requires_grad_(true);
+        const auto rows = source.narrow(1, 100, 200); // strides (400, 1)
+        const auto out = dense ? mp::denseLinear(rows, weight) : at::mm(rows, weight.t());
+        (torch::cat({out, extra}, 1) * upstream).sum().backward();
+        return std::make_pair(source.grad(), weight.grad());
+    };
+    const auto [denseRows, denseWeight] = gradients(true);
+    const auto [plainRows, plainWeight] = gradients(false);
+    EXPECT_LT(maxAbsDiff(denseRows, plainRows), 1e-5 * scaleOf(plainRows));
+    EXPECT_LT(maxAbsDiff(denseWeight, plainWeight), 1e-5 * scaleOf(plainWeight));
+    EXPECT_GT(scaleOf(denseRows.narrow(1, 100, 200)), 0.0);
+    EXPECT_EQ(scaleOf(denseRows.narrow(1, 0, 100)), 0.0);
+}
