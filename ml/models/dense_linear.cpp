@@ -100,6 +100,44 @@ public:
     }
 };
 
+// rows @ (W + scaling B A)^T with its gradients for rows, A and B (W frozen): the adapter folded
+// into one (out, in) weight per call (out x r x in multiply-adds, against rows x out x in for the
+// product), so the forward is one product and the rows' gradient another, where PEFT's unmerged
+// form adds a rank-r product into each (a pass over the output and one over the gradient) and
+// keeps a second gradient of the rows to sum.
+class LoraDenseLinearFunction : public torch::autograd::Function<LoraDenseLinearFunction> {
+public:
+    static at::Tensor forward(torch::autograd::AutogradContext *context, const at::Tensor &rows,
+                              const at::Tensor &weight, const at::Tensor &loraA,
+                              const at::Tensor &loraB, double scaling)
+    {
+        const auto merged = at::addmm(weight, loraB, loraA, 1.0, scaling);
+        context->save_for_backward({rows, merged, loraA, loraB});
+        context->saved_data["scaling"] = scaling;
+        return oneDnnProduct(rows, false, merged, true);
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext *context,
+                                                   torch::autograd::variable_list grads)
+    {
+        const auto saved = context->get_saved_variables();
+        const auto &rows = saved[0];
+        const auto &merged = saved[1];
+        const auto &loraA = saved[2];
+        const auto &loraB = saved[3];
+        const double scaling = context->saved_data["scaling"].toDouble();
+        const auto &grad = grads[0];
+        at::Tensor gradRows, gradA, gradB;
+        if (context->needs_input_grad(0))
+            gradRows = oneDnnProduct(grad, false, merged, false); // (R, out) @ (out, in)
+        if (context->needs_input_grad(2)) // scaling (grad @ B)^T @ rows: (r, in)
+            gradA = at::mm(at::mm(grad, loraB).t(), rows).mul_(scaling);
+        if (context->needs_input_grad(3)) // scaling grad^T @ (rows @ A^T): (out, r)
+            gradB = at::mm(grad.t(), at::mm(rows, loraA.t())).mul_(scaling);
+        return {gradRows, at::Tensor(), gradA, gradB, at::Tensor()};
+    }
+};
+
 // MP_ONEDNN=0 keeps every product LibTorch's: an A/B of the two, or a way round a CPU that
 // oneDNN's JIT mishandles.
 bool oneDnnEnabled()
@@ -158,6 +196,20 @@ at::Tensor denseLinear(const at::Tensor &rows, const at::Tensor &weight)
     }
 #endif
     return at::mm(rows, weight.t());
+}
+
+at::Tensor loraDenseLinear(const at::Tensor &rows, const at::Tensor &weight,
+                           const at::Tensor &loraA, const at::Tensor &loraB, double scaling)
+{
+#ifdef MP_HAVE_ONEDNN
+    if (denseLinearUsesOneDnn(rows, weight) && !weight.requires_grad()) {
+        if (!at::GradMode::is_enabled() ||
+            (!rows.requires_grad() && !loraA.requires_grad() && !loraB.requires_grad()))
+            return oneDnnProduct(rows, false, at::addmm(weight, loraB, loraA, 1.0, scaling), true);
+        return LoraDenseLinearFunction::apply(rows, weight, loraA, loraB, scaling);
+    }
+#endif
+    return at::addmm(at::mm(rows, weight.t()), at::mm(rows, loraA.t()), loraB.t(), 1.0, scaling);
 }
 
 } // namespace mp

@@ -16,6 +16,13 @@ namespace mp {
 // rows (R, in) @ weight (out, in)^T, differentiable in both. No bias: the caller adds its own.
 at::Tensor denseLinear(const at::Tensor &rows, const at::Tensor &weight);
 
+// rows @ weight^T + scaling (rows @ loraA^T) @ loraB^T: a LoRA layer (PEFT's unmerged form) with
+// a frozen weight, differentiable in rows, loraA (r, in) and loraB (out, r). On denseLinear's
+// oneDNN path the adapter is folded into the weight for each call, so forward and backward take
+// one large product each; elsewhere it is the unmerged form.
+at::Tensor loraDenseLinear(const at::Tensor &rows, const at::Tensor &weight,
+                           const at::Tensor &loraA, const at::Tensor &loraB, double scaling);
+
 // Whether denseLinear would take oneDNN for these operands: a oneDNN build, CPU float32, and every
 // dimension of the product at least kDenseLinearMinSize (smaller products gain nothing), and
 // MP_ONEDNN is not "0" in the environment.

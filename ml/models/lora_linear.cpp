@@ -62,6 +62,20 @@ at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
     // tensor of its own that LoRA's product accumulates into in place below; so does every
     // product large enough for oneDNN (ml/models/dense_linear.h).
     bool ownRows = false;
+    const auto outSizes = [&] {
+        auto sizes = input.sizes().vec();
+        sizes.back() = m_out;
+        return sizes;
+    };
+    // A large adapted product without bias or active dropout: the adapter folded into the
+    // weight, one oneDNN product forward and one backward (ml/models/dense_linear.h).
+    if (adapted && !bias.defined() && input.dim() >= 2 && !weight.requires_grad() &&
+        (m_options.dropout <= 0.0 || !is_training())) {
+        const auto rows = input.reshape({-1, m_in});
+        if (denseLinearUsesOneDnn(rows, weight))
+            return loraDenseLinear(rows, weight, lora_A->weight, lora_B->weight, m_scaling)
+                .view(outSizes());
+    }
     if (canUseFewRowsLinear(input, weight, bias)) {
         result = fewRowsLinear(input, weight, bias);
     } else if (useFewRowsProduct(input, weight)) {
@@ -80,11 +94,6 @@ at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
     } else {
         result = torch::linear(input, weight, bias);
     }
-    const auto outSizes = [&] {
-        auto sizes = input.sizes().vec();
-        sizes.back() = m_out;
-        return sizes;
-    };
     if (!adapted)
         return ownRows ? result.view(outSizes()) : result;
     auto x = input;

@@ -124,3 +124,40 @@ TEST(DenseLinear, ReadsStridedOperandsInPlace)
     EXPECT_GT(scaleOf(denseRows.narrow(1, 100, 200)), 0.0);
     EXPECT_EQ(scaleOf(denseRows.narrow(1, 0, 100)), 0.0);
 }
+
+// A LoRA layer with a frozen weight (the adapter folded into it on the oneDNN path) against
+// PEFT's unmerged form in float64: the output and the gradients of the rows, A and B.
+TEST(DenseLinear, LoraMatchesUnmergedFormInFloat64)
+{
+    torch::manual_seed(8);
+    const double scaling = 2.0;
+    const auto rowsInit = torch::randn({300, 256});
+    const auto weight = torch::randn({512, 256}) * 0.05;
+    const auto aInit = torch::randn({8, 256}) * 0.1;
+    const auto bInit = torch::randn({512, 8}) * 0.1;
+    const auto upstream = torch::randn({300, 512});
+    struct Result {
+        at::Tensor out, rows, a, b;
+    };
+    const auto run = [&](bool dense) {
+        const auto dtype = dense ? torch::kFloat : torch::kDouble;
+        const auto rows = rowsInit.to(dtype).clone().requires_grad_(true);
+        const auto a = aInit.to(dtype).clone().requires_grad_(true);
+        const auto b = bInit.to(dtype).clone().requires_grad_(true);
+        const auto frozen = weight.to(dtype);
+        const auto out =
+            dense ? mp::loraDenseLinear(rows, frozen, a, b, scaling)
+                  : at::mm(rows, frozen.t()) + at::mm(at::mm(rows, a.t()), b.t()) * scaling;
+        (out * upstream.to(dtype)).sum().backward();
+        return Result{out.detach(), rows.grad(), a.grad(), b.grad()};
+    };
+    const auto dense = run(true);
+    const auto exact = run(false);
+    EXPECT_LT(maxAbsDiff(dense.out, exact.out), 1e-5 * scaleOf(exact.out));
+    EXPECT_LT(maxAbsDiff(dense.rows, exact.rows), 1e-5 * scaleOf(exact.rows));
+    EXPECT_LT(maxAbsDiff(dense.a, exact.a), 1e-5 * scaleOf(exact.a));
+    EXPECT_LT(maxAbsDiff(dense.b, exact.b), 1e-5 * scaleOf(exact.b));
+    torch::NoGradGuard noGrad;
+    EXPECT_LT(maxAbsDiff(mp::loraDenseLinear(rowsInit, weight, aInit, bInit, scaling), exact.out),
+              1e-5 * scaleOf(exact.out));
+}
