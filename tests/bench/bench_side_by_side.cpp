@@ -9,7 +9,9 @@
 //                      [--threads 1] [--tokens 51] [--warmup 1]
 //                      [--t2m-dir T2M] [--t2m-count 1000] [--t2m-dump FILE]
 // Cases (each: one untimed warm-up (dpo: --warmup), then --reps timed repetitions):
-//   gemm   at::mm of two 1536x1536 fp32 matrices: the machine's limit as LibTorch reaches it
+//   gemm   a 1536x1536 by 1536x1536 fp32 product as the app's linear layers run it
+//          (mp::denseLinear: oneDNN's sgemm in a build with it, else at::mm): the machine's
+//          limit as the app reaches it
 //   pair   a labeling pair: one prompt, two seeded samples of exactly --tokens decoder steps
 //          (no stop token, as on the Python side), then each sample's codes through the embedded
 //          default's VQ-VAE and recoverFromRic to joints (work the Python side does not do)
@@ -345,7 +347,8 @@ int main(int argc, char **argv)
         if (has("gemm")) {
             const auto a = torch::randn({kGemmSize, kGemmSize});
             const auto b = torch::randn({kGemmSize, kGemmSize});
-            emit("gemm", args.threads, timed(std::max(args.reps, 3), [&] { at::mm(a, b); }));
+            emit("gemm", args.threads,
+                 timed(std::max(args.reps, 3), [&] { mp::denseLinear(a, b); }));
         }
 
         const std::vector<std::int64_t> noStops; // every row decodes args.tokens steps
