@@ -57,40 +57,40 @@ bool useFewRowsProduct(const at::Tensor &input, const at::Tensor &weight)
 at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
 {
     const bool adapted = hasAdapter() && m_enabled && !m_merged;
-    at::Tensor result;
-    // An adapted layer without bias takes the product linear would on its folded rows, as a
-    // tensor of its own that LoRA's product accumulates into in place below; so does every
-    // product large enough for oneDNN (ml/models/dense_linear.h).
-    bool ownRows = false;
     const auto outSizes = [&] {
         auto sizes = input.sizes().vec();
         sizes.back() = m_out;
         return sizes;
     };
-    // A large adapted product without bias or active dropout: the adapter folded into the
-    // weight, one oneDNN product forward and one backward (ml/models/dense_linear.h).
-    if (adapted && !bias.defined() && input.dim() >= 2 && !weight.requires_grad() &&
-        (m_options.dropout <= 0.0 || !is_training())) {
-        const auto rows = input.reshape({-1, m_in});
-        if (denseLinearUsesOneDnn(rows, weight))
-            return loraDenseLinear(rows, weight, lora_A->weight, lora_B->weight, m_scaling)
-                .view(outSizes());
-    }
+    at::Tensor result;
+    // An adapted layer without bias takes the product linear would on its folded rows, as a
+    // tensor of its own that LoRA's product accumulates into in place below; so does every
+    // product large enough for oneDNN (ml/models/dense_linear.h).
+    bool ownRows = false;
     if (canUseFewRowsLinear(input, weight, bias)) {
         result = fewRowsLinear(input, weight, bias);
     } else if (useFewRowsProduct(input, weight)) {
-        auto sizes = input.sizes().vec();
-        sizes.back() = m_out;
         const auto rows = input.reshape({-1, m_in});
-        result = torch::matmul(weight, rows.t().contiguous()).t().reshape(sizes);
+        result = torch::matmul(weight, rows.t().contiguous()).t().reshape(outSizes());
         if (bias.defined())
             result = result + bias;
-    } else if (input.dim() >= 2 && ((adapted && !bias.defined()) ||
-                                    denseLinearUsesOneDnn(input.reshape({-1, m_in}), weight))) {
-        result = denseLinear(input.reshape({-1, m_in}), weight);
-        if (bias.defined())
-            result.add_(bias);
-        ownRows = true;
+    } else if (input.dim() >= 2) {
+        const auto rows = input.reshape({-1, m_in});
+        const bool oneDnn = denseLinearUsesOneDnn(rows, weight);
+        // A large adapted product without bias or active dropout: the adapter folded into the
+        // weight, one oneDNN product forward and one backward.
+        if (oneDnn && adapted && !bias.defined() && !weight.requires_grad() &&
+            (m_options.dropout <= 0.0 || !is_training()))
+            return loraDenseLinear(rows, weight, lora_A->weight, lora_B->weight, m_scaling)
+                .view(outSizes());
+        if (oneDnn || (adapted && !bias.defined())) {
+            result = denseLinear(rows, weight);
+            if (bias.defined())
+                result.add_(bias);
+            ownRows = true;
+        } else {
+            result = torch::linear(input, weight, bias);
+        }
     } else {
         result = torch::linear(input, weight, bias);
     }
