@@ -33,7 +33,7 @@ nvidia_libs=$(find "$(dirname "$torch_dir")/nvidia" -maxdepth 3 -name lib -type 
 # the GPU detection, which fails on a machine without one (Ampere and Hopper here).
 arch_list=${TORCH_CUDA_ARCH_LIST:-"8.0;9.0"}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DMP_HEADLESS=ON -DMP_BUILD_TESTS=OFF -DMP_USE_ONEDNN=OFF -DMP_TORCH_CUDA_ARCH_LIST="$arch_list" \
+  -DMP_HEADLESS=ON -DMP_BUILD_TESTS=OFF -DMP_TORCH_CUDA_ARCH_LIST="$arch_list" \
   -DTorch_DIR="$torch_dir/share/cmake/Torch" -DCaffe2_DIR="$torch_dir/share/cmake/Caffe2" \
   -DCMAKE_LIBRARY_PATH="$torch_dir/lib" \
   -DCMAKE_CUDA_COMPILER="$nvcc" -DCUDAToolkit_ROOT="$(dirname "$(dirname "$nvcc")")" \

@@ -12,7 +12,7 @@ packages=(
   libqt6sql6-sqlite libqt6svg6 qt6-qpa-plugins libxkbcommon-dev libgl-dev
   libgl1-mesa-dri libglx-mesa0
   # ML and formats
-  libtorch-dev libopenblas0-pthread libdnnl-dev libassimp-dev nlohmann-json3-dev
+  libtorch-dev libopenblas0-pthread libassimp-dev nlohmann-json3-dev
   libsentencepiece-dev sentencepiece
   # c10d's Gloo backend headers (data-parallel training; the gloo LibTorch was built against)
   libgloo-dev

@@ -3,8 +3,7 @@
 // OpenBLAS with one thread, for generation's sake: its small products gain nothing from a pool
 // that busy-waits beside LibTorch's. A training step is the other way round: LibTorch hands each
 // large product to one BLAS call, so with one BLAS thread a step's products (about two thirds of
-// it) use one core whatever LibTorch's thread count. Where oneDNN takes the large products
-// (ml/models/dense_linear.h: trainingBlasThreads), training keeps one OpenBLAS thread as well.
+// it) use one core whatever LibTorch's thread count.
 
 namespace mp {
 

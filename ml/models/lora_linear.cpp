@@ -1,6 +1,5 @@
 #include "ml/models/lora_linear.h"
 
-#include "ml/models/dense_linear.h"
 #include "ml/models/few_rows_product.h"
 
 #include <torch/torch.h>
@@ -57,45 +56,27 @@ bool useFewRowsProduct(const at::Tensor &input, const at::Tensor &weight)
 at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
 {
     const bool adapted = hasAdapter() && m_enabled && !m_merged;
-    const auto outSizes = [&] {
-        auto sizes = input.sizes().vec();
-        sizes.back() = m_out;
-        return sizes;
-    };
     at::Tensor result;
     // An adapted layer without bias takes the product linear would on its folded rows, as a
-    // tensor of its own that LoRA's product accumulates into in place below; so does every
-    // product large enough for oneDNN (ml/models/dense_linear.h).
+    // tensor of its own that LoRA's product accumulates into in place below.
     bool ownRows = false;
     if (canUseFewRowsLinear(input, weight, bias)) {
         result = fewRowsLinear(input, weight, bias);
     } else if (useFewRowsProduct(input, weight)) {
+        auto sizes = input.sizes().vec();
+        sizes.back() = m_out;
         const auto rows = input.reshape({-1, m_in});
-        result = torch::matmul(weight, rows.t().contiguous()).t().reshape(outSizes());
+        result = torch::matmul(weight, rows.t().contiguous()).t().reshape(sizes);
         if (bias.defined())
             result = result + bias;
-    } else if (input.dim() >= 2) {
-        const auto rows = input.reshape({-1, m_in});
-        const bool oneDnn = denseLinearUsesOneDnn(rows, weight);
-        // A large adapted product without bias or active dropout: the adapter folded into the
-        // weight, one oneDNN product forward and one backward.
-        if (oneDnn && adapted && !bias.defined() && !weight.requires_grad() &&
-            (m_options.dropout <= 0.0 || !is_training()))
-            return loraDenseLinear(rows, weight, lora_A->weight, lora_B->weight, m_scaling)
-                .view(outSizes());
-        if (oneDnn || (adapted && !bias.defined())) {
-            result = denseLinear(rows, weight);
-            if (bias.defined())
-                result.add_(bias);
-            ownRows = true;
-        } else {
-            result = torch::linear(input, weight, bias);
-        }
+    } else if (adapted && !bias.defined() && input.dim() >= 2) {
+        result = at::mm(input.reshape({-1, m_in}), weight.t());
+        ownRows = true;
     } else {
         result = torch::linear(input, weight, bias);
     }
     if (!adapted)
-        return ownRows ? result.view(outSizes()) : result;
+        return result;
     auto x = input;
     if (m_options.dropout > 0.0)
         x = torch::dropout(x, m_options.dropout, is_training());
@@ -107,7 +88,9 @@ at::Tensor LoraLinearImpl::forward(const at::Tensor &input)
     const auto rows = down.reshape({-1, down.size(-1)});
     if (ownRows) {
         result.addmm_(rows, lora_B->weight.t(), 1.0, m_scaling);
-        return result.view(outSizes());
+        auto sizes = input.sizes().vec();
+        sizes.back() = m_out;
+        return result.view(sizes);
     }
     return at::addmm(result.reshape({-1, m_out}), rows, lora_B->weight.t(), 1.0, m_scaling)
         .view(result.sizes());

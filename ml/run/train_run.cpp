@@ -14,7 +14,6 @@
 #include "ml/core/memory_policy.h"
 #include "ml/core/paths.h"
 #include "ml/models/bundle.h"
-#include "ml/models/dense_linear.h"
 #include "ml/run/events.h"
 #include "ml/run/policy_motion_eval.h"
 #include "ml/run/run_config.h"
@@ -158,9 +157,8 @@ RunOutcome runTraining(const RunConfig &config, const TrainRunOptions &options)
         throw InputError("train: an output run directory is required");
     keepFreedMemoryForReuse();
     // The step's large products on as many cores as LibTorch uses (OMP_NUM_THREADS, else every
-    // core; a local multi-rank launch gives each rank its share): oneDNN's where it takes them,
-    // else OpenBLAS's pool.
-    useBlasThreads(trainingBlasThreads(at::get_num_threads()));
+    // core; a local multi-rank launch gives each rank its share).
+    useBlasThreads(at::get_num_threads());
     const fs::path modelDir =
         config.model.empty() ? requireDefaultModelDir() : fs::path(config.model);
     c10::Device device = resolveDevice(config.device);

@@ -9,7 +9,6 @@
 #include "ml/core/memory_policy.h"
 #include "ml/core/paths.h"
 #include "ml/models/bundle.h"
-#include "ml/models/dense_linear.h"
 #include "ml/models/lora.h"
 #include "ml/train/dpo_trainer.h"
 #include "ml/train/preference_data.h"
@@ -65,8 +64,8 @@ mp::PreferenceBatch randomBatch(mp::ModelBundle &bundle, std::int64_t batch, std
 int main(int argc, char **argv)
 {
     mp::configureTorchThreads();
-    mp::keepFreedMemoryForReuse(); // as a training run's process does (runTraining)
-    mp::useBlasThreads(mp::trainingBlasThreads(at::get_num_threads())); // so does this
+    mp::keepFreedMemoryForReuse();             // as a training run's process does (runTraining)
+    mp::useBlasThreads(at::get_num_threads()); // so does this
     const std::string bundleDir = argc > 1 ? argv[1] : mp::defaultModelDir().string();
     const int steps = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
     const std::int64_t batch = argc > 3 ? std::max(1, std::atoi(argv[3])) : 64;

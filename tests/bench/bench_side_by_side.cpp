@@ -9,9 +9,7 @@
 //                      [--threads 1] [--tokens 51] [--warmup 1]
 //                      [--t2m-dir T2M] [--t2m-count 1000] [--t2m-dump FILE]
 // Cases (each: one untimed warm-up (dpo: --warmup), then --reps timed repetitions):
-//   gemm   a 1536x1536 by 1536x1536 fp32 product as the app's linear layers run it
-//          (mp::denseLinear: oneDNN's sgemm in a build with it, else at::mm): the machine's
-//          limit as the app reaches it
+//   gemm   at::mm of two 1536x1536 fp32 matrices: the machine's limit as LibTorch reaches it
 //   pair   a labeling pair: one prompt, two seeded samples of exactly --tokens decoder steps
 //          (no stop token, as on the Python side), then each sample's codes through the embedded
 //          default's VQ-VAE and recoverFromRic to joints (work the Python side does not do)
@@ -65,7 +63,6 @@
 #include "ml/eval/evaluator.h"
 #include "ml/eval/t2m_import.h"
 #include "ml/models/bundle.h"
-#include "ml/models/dense_linear.h"
 #include "ml/models/lora.h"
 #include "ml/models/sampler_loop.h"
 #include "ml/models/t5.h"
@@ -347,8 +344,7 @@ int main(int argc, char **argv)
         if (has("gemm")) {
             const auto a = torch::randn({kGemmSize, kGemmSize});
             const auto b = torch::randn({kGemmSize, kGemmSize});
-            emit("gemm", args.threads,
-                 timed(std::max(args.reps, 3), [&] { mp::denseLinear(a, b); }));
+            emit("gemm", args.threads, timed(std::max(args.reps, 3), [&] { at::mm(a, b); }));
         }
 
         const std::vector<std::int64_t> noStops; // every row decodes args.tokens steps
@@ -405,10 +401,9 @@ int main(int argc, char **argv)
             }
         }
         options.int8Weights = false;
-        // The training cases' large products use every thread, as a training run's process does
-        // (runTraining: oneDNN's team, or OpenBLAS's pool in a build without oneDNN); the
-        // generation cases above keep the app's one OpenBLAS thread.
-        mp::useBlasThreads(mp::trainingBlasThreads(args.threads));
+        // The training cases' products use the BLAS's threads, as a training run's process does
+        // (runTraining); the generation cases above keep the app's one BLAS thread.
+        mp::useBlasThreads(args.threads);
         if (has("dpo") || has("dpo_cached")) {
             mp::applyLora(*t5,
                           {.rank = 8, .alpha = 16, .dropout = 0.05, .targetModules = {"q", "v"}});
